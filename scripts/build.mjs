@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Builds everything: the extension, the language server and the CLI (esbuild bundles into dist/),
+// the tree-sitter wasm files next to them, and the static agent (make -C remote-agent) when present.
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const dist = join(root, 'dist');
+const watch = process.argv.includes('--watch');
+const skipAgent = process.argv.includes('--no-agent') || process.env.BPF_IDE_SKIP_AGENT === '1';
+mkdirSync(dist, { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  // ssh2's optional native parts are loaded with try/catch; keep them out of the bundle.
+  external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+};
+
+const t0 = Date.now();
+await Promise.all([
+  build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js' }),
+  build({ ...common, entryPoints: ['server/src/main.ts'], outfile: 'dist/server.js' }),
+  build({
+    ...common,
+    entryPoints: ['client/src/cli/bpf-ide.ts'],
+    outfile: 'dist/bpf-ide.js',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+]);
+chmodSync(join(dist, 'bpf-ide.js'), 0o755);
+copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), join(dist, 'web-tree-sitter.wasm'));
+copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), join(dist, 'tree-sitter-c.wasm'));
+console.log(`bundles built in ${Date.now() - t0} ms`);
+
+if (!skipAgent && existsSync(join(root, 'remote-agent', 'Makefile'))) {
+  const r = spawnSync('make', ['-C', join(root, 'remote-agent'), '--no-print-directory'], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('the agent did not build: see the make output above (needs gcc, libbpf-dev, libelf-dev, zlib1g-dev, libjansson-dev)');
+    process.exit(r.status ?? 1);
+  }
+}
+if (watch) console.log('watch mode is not supported yet; rerun npm run build');
