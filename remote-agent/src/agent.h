@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared declarations of the agent: output, errors, the object registry, the event loop. */
+#ifndef BPF_AGENT_H
+#define BPF_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <jansson.h>
+#include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include "protocol.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- growable string buffer (fast JSON output) ---- */
+struct sbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_init(struct sbuf *s, size_t cap);
+void sb_free(struct sbuf *s);
+void sb_grow(struct sbuf *s, size_t extra);
+void sb_putn(struct sbuf *s, const char *p, size_t n);
+void sb_puts(struct sbuf *s, const char *p);
+void sb_putc(struct sbuf *s, char c);
+void sb_printf(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_u64(struct sbuf *s, uint64_t v);
+void sb_i64(struct sbuf *s, int64_t v);
+/* JSON number for integers that fit a double exactly, else a decimal string. */
+void sb_json_u64(struct sbuf *s, uint64_t v);
+void sb_json_i64(struct sbuf *s, int64_t v);
+void sb_json_str(struct sbuf *s, const char *p);
+void sb_json_strn(struct sbuf *s, const char *p, size_t n);
+void sb_hex(struct sbuf *s, const void *p, size_t n); /* "0a1b..." with quotes */
+void sb_json(struct sbuf *s, const json_t *j);      /* a jansson value, compact */
+
+/* ---- output (stdout, JSON lines) ---- */
+/* Writes one line. Replies are never dropped; droppable lines (stream events) are dropped
+ * when the client does not keep up, and the caller counts the drop. */
+bool out_line(const char *p, size_t n, bool droppable);
+void out_flush_blocking(void);
+void out_json(json_t *j); /* takes ownership */
+void reply_result(json_t *id, json_t *result); /* takes ownership of result */
+void reply_result_raw(json_t *id, const char *result_json, size_t n);
+/* An error reply; extra (may be NULL) is merged into the error object, ownership taken. */
+void reply_error(json_t *id, const char *code, json_t *extra, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void emit_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- libbpf messages, captured per request so errors can carry them ---- */
+void libbpf_capture_reset(void);
+const char *libbpf_capture_text(void);
+
+/* ---- event loop ---- */
+struct watcher;
+typedef void (*watch_cb)(struct watcher *w, uint32_t events);
+struct watcher {
+	int fd;
+	watch_cb cb;
+	void *data;
+};
+int loop_add(struct watcher *w, uint32_t events);
+int loop_mod(struct watcher *w, uint32_t events);
+void loop_del(struct watcher *w);
+
+/* ---- registry of what this agent created ---- */
+struct prog_rec {
+	char *name;
+	char *section;
+	int fd;          /* owned by obj */
+	uint32_t id;
+	struct bpf_object *obj; /* the per-program object that loaded it */
+	struct bpf_program *prog;
+};
+
+struct handle {
+	int id;
+	struct handle *next;
+	void *elf;          /* copy of the object file */
+	size_t elf_size;
+	struct bpf_object *maps_obj; /* owns the maps */
+	struct prog_rec *progs;
+	int nprogs;
+	struct btf *btf;    /* the object's BTF (owned by maps_obj) */
+};
+
+struct handle *handle_find(int id);
+struct handle *handle_by_map_id(uint32_t map_id);
+struct prog_rec *prog_find(struct handle *h, const char *name);
+void handles_release_all(void);
+int links_release_for_handle(int handle_id);
+void links_release_all(void);
+void subs_release_all(void);
+void stats_release(void);
+
+/* ---- params helpers (return false after replying invalid_params) ---- */
+bool p_int(json_t *id, json_t *params, const char *key, bool required, int64_t min, int64_t max, int64_t *out);
+bool p_str(json_t *id, json_t *params, const char *key, bool required, const char **out);
+bool p_bool(json_t *id, json_t *params, const char *key, bool *out);
+
+/* ---- command handlers ---- */
+typedef void (*cmd_fn)(json_t *id, json_t *params);
+void do_load(json_t *id, json_t *params);
+void do_unload(json_t *id, json_t *params);
+void do_attach(json_t *id, json_t *params);
+void do_detach(json_t *id, json_t *params);
+void do_map_dump(json_t *id, json_t *params);
+void do_map_update(json_t *id, json_t *params);
+void do_map_delete(json_t *id, json_t *params);
+void do_map_watch(json_t *id, json_t *params);
+void do_ringbuf_subscribe(json_t *id, json_t *params);
+void do_perfbuf_subscribe(json_t *id, json_t *params);
+void do_trace_subscribe(json_t *id, json_t *params);
+void do_unsubscribe(json_t *id, json_t *params);
+void do_prog_stats(json_t *id, json_t *params);
+void do_features(json_t *id, json_t *params);
+void do_btf_dump(json_t *id, json_t *params);
+
+/* ---- BTF <-> JSON ---- */
+struct btf *btf_for_map(uint32_t map_id, uint32_t btf_id, bool *owned);
+void btf_value_json(struct sbuf *s, const struct btf *btf, uint32_t type_id, const void *data, size_t size);
+/* Encodes JSON into size bytes at out; returns 0 or -errno and a message in err. */
+int btf_value_from_json(const struct btf *btf, uint32_t type_id, json_t *j, void *out, size_t size,
+			char *err, size_t errlen);
+char *btf_type_str(const struct btf *btf, uint32_t type_id); /* malloc'd "struct event", "__u32" */
+uint32_t btf_find_type(const struct btf *btf, const char *name);
+
+/* ---- misc ---- */
+const char *tracefs_path(bool mount_if_missing);
+bool is_mounted(const char *path, long magic);
+int ncpus_possible(void);
+extern volatile int g_stop;
+extern int g_stats_fd;
+
+#endif

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * bpf-agent: the only process of bpf-ide that calls bpf(). It reads JSON-line requests on
+ * stdin, writes one reply per request and stream events on stdout (stderr is for humans),
+ * and releases everything it created when stdin closes, on SIGTERM/SIGHUP/SIGINT or on
+ * `shutdown`. See remote-agent/PROTOCOL.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include "agent.h"
+
+/* A request line longer than this is refused (and skipped) with request_too_large. */
+#define MAX_LINE (256u << 20)
+
+volatile int g_stop;
+static int epfd = -1;
+static bool stdin_eof;
+
+static void do_ping(json_t *id, json_t *params);
+static void do_shutdown(json_t *id, json_t *params);
+
+/* bpftool-style command table: method name -> handler. */
+static const struct cmd {
+	const char *name;
+	cmd_fn fn;
+} cmds[] = {
+	{M_LOAD, do_load},
+	{M_UNLOAD, do_unload},
+	{M_ATTACH, do_attach},
+	{M_DETACH, do_detach},
+	{M_MAP_DUMP, do_map_dump},
+	{M_MAP_UPDATE, do_map_update},
+	{M_MAP_DELETE, do_map_delete},
+	{M_MAP_WATCH, do_map_watch},
+	{M_RINGBUF_SUBSCRIBE, do_ringbuf_subscribe},
+	{M_PERFBUF_SUBSCRIBE, do_perfbuf_subscribe},
+	{M_TRACE_SUBSCRIBE, do_trace_subscribe},
+	{M_UNSUBSCRIBE, do_unsubscribe},
+	{M_PROG_STATS, do_prog_stats},
+	{M_FEATURES, do_features},
+	{M_BTF_DUMP, do_btf_dump},
+	{M_PING, do_ping},
+	{M_SHUTDOWN, do_shutdown},
+};
+
+/* ---- event loop ---- */
+int loop_add(struct watcher *w, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
+}
+
+int loop_mod(struct watcher *w, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
+}
+
+void loop_del(struct watcher *w) { epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL); }
+
+/* ---- misc helpers ---- */
+bool is_mounted(const char *path, long magic)
+{
+	struct statfs st;
+	return statfs(path, &st) == 0 && st.f_type == magic;
+}
+
+const char *tracefs_path(bool mount_if_missing)
+{
+	if (is_mounted("/sys/kernel/tracing", TRACEFS_MAGIC))
+		return "/sys/kernel/tracing";
+	if (is_mounted("/sys/kernel/debug/tracing", TRACEFS_MAGIC))
+		return "/sys/kernel/debug/tracing";
+	if (mount_if_missing && mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		return "/sys/kernel/tracing";
+	return NULL;
+}
+
+int ncpus_possible(void)
+{
+	static int n;
+	if (!n)
+		n = libbpf_num_possible_cpus();
+	return n > 0 ? n : 1;
+}
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {};
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Preconditions, checked up front and reported in hello. */
+static void send_hello(void)
+{
+	struct utsname u;
+	uname(&u);
+	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	json_t *caps = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		json_array_append_new(caps, json_string(cmds[i].name));
+	bool cap_bpf = has_cap(39 /* CAP_BPF */), cap_admin = has_cap(CAP_SYS_ADMIN);
+	bool cap_perfmon = has_cap(38 /* CAP_PERFMON */), cap_net = has_cap(CAP_NET_ADMIN);
+	bool priv = cap_admin || cap_bpf;
+	const char *tfs = tracefs_path(false);
+	json_t *warnings = json_array();
+	if (!priv)
+		json_array_append_new(warnings, json_string("not privileged: loading needs root or CAP_BPF (+CAP_PERFMON, CAP_NET_ADMIN); run the agent with sudo"));
+	if (!btf)
+		json_array_append_new(warnings, json_string("no /sys/kernel/btf/vmlinux: CO-RE, tp_btf and btf_dump are unavailable (kernel built without CONFIG_DEBUG_INFO_BTF)"));
+	if (!tfs)
+		json_array_append_new(warnings, json_string(cap_admin ? "tracefs is not mounted; the agent mounts it on /sys/kernel/tracing when needed" : "tracefs is not mounted and cannot be mounted without CAP_SYS_ADMIN: trace_subscribe and tracepoint lists are unavailable"));
+	json_t *hello = json_pack(
+		"{s:s,s:i,s:s,s:{s:s,s:s,s:b,s:i},s:{s:i,s:b,s:b,s:b,s:b,s:b},s:{s:{s:s,s:b,s:b},s:{s:s?,s:b,s:b}},s:o,s:o,s:{s:i,s:i},s:i}",
+		"event", EV_HELLO, "protocol", PROTOCOL_VERSION, "agent_version", AGENT_VERSION,
+		"kernel", "release", u.release, "machine", u.machine, "btf", btf, "ncpus", ncpus_possible(),
+		"privileges", "uid", (int)geteuid(), "privileged", priv, "cap_bpf", cap_bpf, "cap_sys_admin", cap_admin,
+		"cap_perfmon", cap_perfmon, "cap_net_admin", cap_net,
+		"fs", "bpffs", "path", "/sys/fs/bpf", "mounted", is_mounted("/sys/fs/bpf", BPF_FS_MAGIC), "mountable", cap_admin,
+		"tracefs", "path", tfs, "mounted", tfs != NULL, "mountable", cap_admin,
+		"capabilities", caps, "warnings", warnings,
+		"libbpf", "major", LIBBPF_MAJOR_VERSION, "minor", LIBBPF_MINOR_VERSION, "pid", (int)getpid());
+	out_json(hello);
+}
+
+/* ---- requests ---- */
+static void do_ping(json_t *id, json_t *params)
+{
+	(void)params;
+	reply_result(id, json_pack("{s:b}", "pong", 1));
+}
+
+static void do_shutdown(json_t *id, json_t *params)
+{
+	(void)params;
+	reply_result(id, json_pack("{s:b}", "ok", 1));
+	g_stop = 1;
+}
+
+static void handle_line(char *line, size_t len)
+{
+	json_error_t jerr;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return; /* blank lines are ignored */
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		reply_error(NULL, E_PARSE_ERROR, NULL, "send one JSON object per line", "malformed JSON at column %d: %s",
+			    jerr.column, jerr.text);
+		return;
+	}
+	json_t *id = json_object_get(req, "id");
+	if (!json_is_object(req) || !id || !(json_is_integer(id) || json_is_string(id))) {
+		reply_error(json_is_object(req) && id && !json_is_object(id) && !json_is_array(id) ? id : NULL,
+			    E_INVALID_REQUEST, NULL, "a request is {\"id\":N,\"method\":\"...\",\"params\":{...}}",
+			    "request needs an integer or string \"id\"");
+		goto cleanup;
+	}
+	json_t *method = json_object_get(req, "method");
+	json_t *params = json_object_get(req, "params");
+	if (!json_is_string(method)) {
+		reply_error(id, E_INVALID_REQUEST, NULL, NULL, "request needs a string \"method\"");
+		goto cleanup;
+	}
+	if (params && !json_is_object(params) && !json_is_null(params)) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "\"params\" must be an object");
+		goto cleanup;
+	}
+	json_t *empty = NULL;
+	if (!params)
+		params = empty = json_object();
+	const char *m = json_string_value(method);
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, m))
+			break;
+	if (i == ARRAY_SIZE(cmds)) {
+		reply_error(id, E_UNKNOWN_METHOD, NULL, "see the hello line's \"capabilities\" for the methods this agent knows",
+			    "unknown method '%s'", m);
+	} else {
+		libbpf_capture_reset();
+		errno = 0;
+		cmds[i].fn(id, params);
+	}
+	json_decref(empty);
+cleanup:
+	json_decref(req);
+}
+
+static struct sbuf inbuf;
+static bool discarding;
+
+static void stdin_ready(struct watcher *w, uint32_t events)
+{
+	(void)events;
+	char chunk[1 << 16];
+	for (;;) {
+		ssize_t n = read(w->fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			stdin_eof = true;
+			g_stop = 1;
+			return;
+		}
+		size_t start = 0;
+		for (ssize_t i = 0; i < n; i++) {
+			if (chunk[i] != '\n')
+				continue;
+			if (discarding) {
+				discarding = false;
+			} else if (inbuf.len) {
+				sb_putn(&inbuf, chunk + start, i - start);
+				handle_line(inbuf.buf, inbuf.len);
+				inbuf.len = 0;
+			} else {
+				handle_line(chunk + start, i - start);
+			}
+			start = i + 1;
+			if (g_stop)
+				return;
+		}
+		if (start < (size_t)n && !discarding) {
+			if (inbuf.len + (n - start) > MAX_LINE) {
+				reply_error(NULL, E_REQUEST_TOO_LARGE, NULL,
+					    "send large objects by path, or split the request",
+					    "request line longer than %u bytes was skipped", MAX_LINE);
+				discarding = true;
+				inbuf.len = 0;
+				if (inbuf.cap > (1u << 20)) {
+					sb_free(&inbuf);
+					sb_init(&inbuf, 1 << 16);
+				}
+			} else {
+				sb_putn(&inbuf, chunk + start, n - start);
+			}
+		}
+	}
+}
+
+static void signal_ready(struct watcher *w, uint32_t events)
+{
+	(void)events;
+	struct signalfd_siginfo si;
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		fprintf(stderr, "bpf-agent: signal %u, cleaning up\n", si.ssi_signo);
+		g_stop = 1;
+	}
+}
+
+/* One place releases everything: links first, then subscriptions, then programs and maps. */
+static void cleanup_all(void)
+{
+	links_release_all();
+	subs_release_all();
+	handles_release_all();
+	stats_release();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		printf("bpf-agent %s (protocol %d, libbpf %d.%d)\n", AGENT_VERSION, PROTOCOL_VERSION,
+		       LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+		return 0;
+	}
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: bpf-agent\n  speaks JSON lines on stdin/stdout; see PROTOCOL.md\n");
+		return 0;
+	}
+	/* signals: TERM/HUP/INT through a signalfd, PIPE ignored (EPIPE ends the session) */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct watcher sig_w = {.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC), .cb = signal_ready};
+	loop_add(&sig_w, EPOLLIN);
+
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	libbpf_capture_reset();
+	sb_init(&inbuf, 1 << 16);
+	send_hello();
+
+	struct watcher in_w = {.fd = 0, .cb = stdin_ready};
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	if (loop_add(&in_w, EPOLLIN) < 0) {
+		/* stdin is a regular file (not pollable): read it to the end synchronously */
+		fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
+		while (!g_stop)
+			stdin_ready(&in_w, EPOLLIN);
+		g_stop = 1;
+	}
+	/* poll: stdin, signals, ring buffers, trace_pipe, timers */
+	while (!g_stop) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n && !g_stop; i++) {
+			struct watcher *w = evs[i].data.ptr;
+			w->cb(w, evs[i].events);
+		}
+	}
+	/* cleanup: release everything this agent created */
+	cleanup_all();
+	if (!stdin_eof)
+		out_json(json_pack("{s:s,s:s}", "event", EV_BYE, "reason", "shutdown"));
+	out_flush_blocking();
+	return 0;
+}

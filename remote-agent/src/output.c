@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: Apache-2.0
+/* JSON lines out: a string buffer for fast hand-built JSON, a non-blocking stdout queue,
+ * replies and coded errors (bpftool's p_err, as JSON objects with strerror text and a hint). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <poll.h>
+#include "agent.h"
+
+/* ---- sbuf ---- */
+void sb_init(struct sbuf *s, size_t cap)
+{
+	s->len = 0;
+	s->cap = cap ? cap : 64;
+	s->buf = malloc(s->cap);
+	if (!s->buf)
+		abort();
+	s->buf[0] = 0;
+}
+
+void sb_free(struct sbuf *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	s->len = s->cap = 0;
+}
+
+void sb_grow(struct sbuf *s, size_t extra)
+{
+	if (s->len + extra + 1 <= s->cap)
+		return;
+	size_t ncap = s->cap * 2;
+	while (ncap < s->len + extra + 1)
+		ncap *= 2;
+	char *nb = realloc(s->buf, ncap);
+	if (!nb)
+		abort(); /* out of memory: nothing sane left to do */
+	s->buf = nb;
+	s->cap = ncap;
+}
+
+void sb_putn(struct sbuf *s, const char *p, size_t n)
+{
+	sb_grow(s, n);
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len] = 0;
+}
+
+void sb_puts(struct sbuf *s, const char *p) { sb_putn(s, p, strlen(p)); }
+
+void sb_putc(struct sbuf *s, char c)
+{
+	sb_grow(s, 1);
+	s->buf[s->len++] = c;
+	s->buf[s->len] = 0;
+}
+
+void sb_printf(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= s->cap - s->len) {
+		sb_grow(s, n);
+		va_start(ap, fmt);
+		vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+		va_end(ap);
+	}
+	s->len += n;
+}
+
+void sb_u64(struct sbuf *s, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	sb_putn(s, tmp + i, sizeof(tmp) - i);
+}
+
+void sb_i64(struct sbuf *s, int64_t v)
+{
+	if (v < 0) {
+		sb_putc(s, '-');
+		sb_u64(s, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(s, v);
+	}
+}
+
+#define MAX_SAFE_INT 9007199254740991ULL
+void sb_json_u64(struct sbuf *s, uint64_t v)
+{
+	if (v <= MAX_SAFE_INT) {
+		sb_u64(s, v);
+	} else {
+		sb_putc(s, '"');
+		sb_u64(s, v);
+		sb_putc(s, '"');
+	}
+}
+
+void sb_json_i64(struct sbuf *s, int64_t v)
+{
+	if (v >= -(int64_t)MAX_SAFE_INT && v <= (int64_t)MAX_SAFE_INT) {
+		sb_i64(s, v);
+	} else {
+		sb_putc(s, '"');
+		sb_i64(s, v);
+		sb_putc(s, '"');
+	}
+}
+
+/* JSON string from bytes; valid UTF-8 passes through, other bytes become \u00XX. */
+void sb_json_strn(struct sbuf *s, const char *p, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)p;
+	sb_grow(s, n + 2);
+	sb_putc(s, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = u[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			sb_grow(s, 1);
+			s->buf[s->len++] = c;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			char e[2] = {'\\', (char)c};
+			sb_putn(s, e, 2);
+		} else if (c == '\n') {
+			sb_putn(s, "\\n", 2);
+		} else if (c == '\t') {
+			sb_putn(s, "\\t", 2);
+		} else if (c == '\r') {
+			sb_putn(s, "\\r", 2);
+		} else if (c >= 0x80) {
+			/* copy a well-formed UTF-8 sequence as is */
+			int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+			bool ok = len && i + len <= n && c >= 0xc2 && c <= 0xf4;
+			for (int k = 1; ok && k < len; k++)
+				ok = (u[i + k] & 0xc0) == 0x80;
+			if (ok) {
+				sb_putn(s, p + i, len);
+				i += len - 1;
+			} else {
+				char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+				sb_putn(s, e, 6);
+			}
+		} else {
+			char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+			sb_putn(s, e, 6);
+		}
+	}
+	sb_putc(s, '"');
+	s->buf[s->len] = 0;
+}
+
+void sb_json_str(struct sbuf *s, const char *p) { sb_json_strn(s, p, strlen(p)); }
+
+void sb_hex(struct sbuf *s, const void *p, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *u = p;
+	sb_grow(s, 2 * n + 2);
+	s->buf[s->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		s->buf[s->len++] = hexd[u[i] >> 4];
+		s->buf[s->len++] = hexd[u[i] & 15];
+	}
+	s->buf[s->len++] = '"';
+	s->buf[s->len] = 0;
+}
+
+static int sb_dump_cb(const char *buffer, size_t size, void *data)
+{
+	sb_putn(data, buffer, size);
+	return 0;
+}
+
+void sb_json(struct sbuf *s, const json_t *j)
+{
+	json_dump_callback(j, sb_dump_cb, s, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* ---- stdout queue ---- */
+/* Stream events are dropped once this much output waits for a slow client. */
+#define OUT_DROP_LIMIT (64u << 20)
+
+static struct sbuf outq;
+static size_t outq_off;
+static struct watcher out_w = {.fd = 1};
+static bool out_polled, out_dead;
+
+static void out_try(void);
+
+static void out_ready(struct watcher *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	out_try();
+}
+
+static void out_try(void)
+{
+	while (outq_off < outq.len) {
+		ssize_t n = write(1, outq.buf + outq_off, outq.len - outq_off);
+		if (n > 0) {
+			outq_off += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!out_polled) {
+				out_w.cb = out_ready;
+				if (loop_add(&out_w, EPOLLOUT) == 0)
+					out_polled = true;
+				else
+					continue; /* not pollable: spin on blocking-ish writes */
+			}
+			return;
+		}
+		/* EPIPE or similar: the client is gone, which is the same as stdin closing */
+		out_dead = true;
+		g_stop = 1;
+		outq.len = outq_off = 0;
+		return;
+	}
+	outq.len = outq_off = 0;
+	if (out_polled) {
+		loop_del(&out_w);
+		out_polled = false;
+	}
+}
+
+bool out_line(const char *p, size_t n, bool droppable)
+{
+	if (out_dead)
+		return false;
+	if (!outq.buf) {
+		sb_init(&outq, 1 << 16);
+		fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+	}
+	if (droppable && outq.len - outq_off > OUT_DROP_LIMIT)
+		return false;
+	if (outq_off > (1u << 20) && outq_off * 2 > outq.len) {
+		memmove(outq.buf, outq.buf + outq_off, outq.len - outq_off);
+		outq.len -= outq_off;
+		outq_off = 0;
+	}
+	sb_putn(&outq, p, n);
+	sb_putc(&outq, '\n');
+	if (!out_polled)
+		out_try();
+	return true;
+}
+
+void out_flush_blocking(void)
+{
+	while (!out_dead && outq.buf && outq_off < outq.len) {
+		struct pollfd pfd = {.fd = 1, .events = POLLOUT};
+		out_try();
+		if (outq_off < outq.len && poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+			break;
+	}
+}
+
+void out_json(json_t *j)
+{
+	struct sbuf s;
+	sb_init(&s, 256);
+	sb_json(&s, j);
+	out_line(s.buf, s.len, false);
+	sb_free(&s);
+	json_decref(j);
+}
+
+void reply_result(json_t *id, json_t *result)
+{
+	json_t *r = json_object();
+	json_object_set(r, "id", id ? id : json_null());
+	json_object_set_new(r, "result", result ? result : json_object());
+	out_json(r);
+}
+
+void reply_result_raw(json_t *id, const char *result_json, size_t n)
+{
+	struct sbuf s;
+	sb_init(&s, n + 64);
+	sb_puts(&s, "{\"id\":");
+	if (id)
+		sb_json(&s, id);
+	else
+		sb_puts(&s, "null");
+	sb_puts(&s, ",\"result\":");
+	sb_putn(&s, result_json, n);
+	sb_putc(&s, '}');
+	out_line(s.buf, s.len, false);
+	sb_free(&s);
+}
+
+void reply_error(json_t *id, const char *code, json_t *extra, const char *hint, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *e = json_object();
+	json_object_set_new(e, "code", json_string(code));
+	json_object_set_new(e, "message", json_string(msg));
+	if (hint)
+		json_object_set_new(e, "hint", json_string(hint));
+	if (extra) {
+		json_object_update(e, extra);
+		json_decref(extra);
+	}
+	json_t *r = json_object();
+	json_object_set(r, "id", id ? id : json_null());
+	json_object_set_new(r, "error", e);
+	out_json(r);
+}
+
+void emit_log(const char *level, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "bpf-agent: %s: %s\n", level, msg);
+	json_t *j = json_pack("{s:s,s:s,s:s}", "event", EV_LOG, "level", level, "message", msg);
+	out_json(j);
+}
+
+/* ---- libbpf messages ---- */
+static struct sbuf cap;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (!cap.buf)
+		sb_init(&cap, 1024);
+	if (cap.len < (1u << 16))
+		sb_puts(&cap, line);
+	return 0;
+}
+
+void libbpf_capture_reset(void)
+{
+	libbpf_set_print(libbpf_print);
+	if (!cap.buf)
+		sb_init(&cap, 1024);
+	cap.len = 0;
+	cap.buf[0] = 0;
+}
+
+const char *libbpf_capture_text(void) { return cap.buf ? cap.buf : ""; }
+
+/* ---- params ---- */
+bool p_int(json_t *id, json_t *params, const char *key, bool required, int64_t min, int64_t max, int64_t *out)
+{
+	json_t *v = params ? json_object_get(params, key) : NULL;
+	if (!v || json_is_null(v)) {
+		if (required) {
+			reply_error(id, E_INVALID_PARAMS, NULL, NULL, "missing parameter '%s'", key);
+			return false;
+		}
+		return true;
+	}
+	if (!json_is_integer(v)) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "parameter '%s' must be an integer", key);
+		return false;
+	}
+	int64_t x = json_integer_value(v);
+	if (x < min || x > max) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "parameter '%s' = %lld is out of range [%lld, %lld]", key,
+			    (long long)x, (long long)min, (long long)max);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
+bool p_str(json_t *id, json_t *params, const char *key, bool required, const char **out)
+{
+	json_t *v = params ? json_object_get(params, key) : NULL;
+	if (!v || json_is_null(v)) {
+		if (required) {
+			reply_error(id, E_INVALID_PARAMS, NULL, NULL, "missing parameter '%s'", key);
+			return false;
+		}
+		return true;
+	}
+	if (!json_is_string(v)) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "parameter '%s' must be a string", key);
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+bool p_bool(json_t *id, json_t *params, const char *key, bool *out)
+{
+	json_t *v = params ? json_object_get(params, key) : NULL;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v)) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "parameter '%s' must be a boolean", key);
+		return false;
+	}
+	*out = json_is_true(v);
+	return true;
+}
