@@ -25,12 +25,15 @@ const common = {
   absWorkingDir: root,
   // ssh2's optional native parts are loaded with try/catch; keep them out of the bundle.
   external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+  // web-tree-sitter's ESM build locates its wasm through import.meta.url, which a CommonJS bundle
+  // lacks; its CommonJS build uses __dirname-relative paths we control with locateFile.
+  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter').replace(/\.js$/, '.cjs') },
 };
 
 const t0 = Date.now();
 await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js' }),
-  build({ ...common, entryPoints: ['server/src/main.ts'], outfile: 'dist/server.js' }),
+  build({ ...common, entryPoints: ['server/src/bin.ts'], outfile: 'dist/server.js' }),
   build({
     ...common,
     entryPoints: ['client/src/cli/bpf-ide.ts'],

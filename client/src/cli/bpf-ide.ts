@@ -1,0 +1,57 @@
+/**
+ * The `bpf-ide` command line: subcommands over the same code the extension uses.
+ *   bpf-ide lsp --stdio          the language server
+ *   bpf-ide check [...] FILE...  the language server's diagnostics, headless
+ */
+import { runCheckCommand } from '../../../server/src/check';
+import { main as lspMain } from '../../../server/src/main';
+
+const USAGE = `usage: bpf-ide <command> [options]
+commands:
+  lsp --stdio     run the BPF language server over stdio
+  check FILE...   report BPF restricted-C problems (bpf-ide check --help)
+  help            this text`;
+
+type Command = (argv: string[]) => Promise<number | undefined>;
+
+/** One table: command name -> handler. */
+const COMMANDS: Record<string, Command> = {
+  lsp: async (argv) => {
+    if (!argv.includes('--stdio') && !argv.includes('--node-ipc')) {
+      process.stderr.write('bpf-ide lsp: give --stdio (the language server speaks LSP over stdin/stdout)\n');
+      return 2;
+    }
+    if (!process.argv.includes('--stdio') && argv.includes('--stdio')) process.argv.push('--stdio');
+    lspMain();
+    return undefined; // keeps running until the client exits
+  },
+  check: async (argv) => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      const { CHECK_USAGE } = await import('../../../server/src/check');
+      process.stdout.write(CHECK_USAGE + '\n');
+      return 0;
+    }
+    return runCheckCommand(argv);
+  },
+  help: async () => {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  },
+};
+
+async function run(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  const handler = cmd ? COMMANDS[cmd] : undefined;
+  if (!handler) {
+    process.stderr.write(`${cmd ? `bpf-ide: unknown command '${cmd}'\n` : ''}${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const code = await handler(rest);
+  if (code !== undefined) process.exitCode = code;
+}
+
+run().catch((err: unknown) => {
+  process.stderr.write(`bpf-ide: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,81 @@
+/**
+ * The extension's context: owns the language client's lifecycle and the commands. Two kinds of
+ * disposables: the extension's (live until deactivation) and the language client's (dropped on restart).
+ */
+import * as vscode from 'vscode';
+import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { type ParamsOf, serverStatusNotification } from '../../server/src/protocol';
+import { createCommands } from './commands';
+
+export const BPF_DOCUMENTS = [
+  { scheme: 'file', language: 'c' },
+  { scheme: 'untitled', language: 'c' },
+  { scheme: 'file', pattern: '**/*.bpf.c' },
+] satisfies vscode.DocumentFilter[];
+
+export class BpfIdeContext {
+  readonly output: vscode.LogOutputChannel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private clientDisposables: vscode.Disposable[] = [];
+  private client: LanguageClient | undefined;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('bpf-ide', { log: true });
+    this.disposables.push(this.output);
+  }
+
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    for (const [id, handler] of Object.entries(createCommands(this))) {
+      this.disposables.push(vscode.commands.registerCommand(id, handler));
+    }
+    await this.startLanguageServer();
+  }
+
+  async startLanguageServer(): Promise<void> {
+    const serverModule = this.extension.asAbsolutePath('dist/server.js');
+    const serverOptions: ServerOptions = {
+      run: { module: serverModule, transport: TransportKind.ipc },
+      debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: BPF_DOCUMENTS,
+      outputChannel: this.output,
+      initializationOptions: { settings: vscode.workspace.getConfiguration('bpfIde') },
+      synchronize: { configurationSection: 'bpfIde' },
+      connectionOptions: { maxRestartCount: 4 },
+    };
+    const client = new LanguageClient('bpfIde', 'BPF language server', serverOptions, clientOptions);
+    this.client = client;
+    this.clientDisposables.push(
+      client.onNotification(serverStatusNotification.method, (p: ParamsOf<typeof serverStatusNotification>) => {
+        this.output.appendLine(`[server] ${p.message}`);
+        if (p.kind === 'clang-missing') void vscode.window.showWarningMessage(p.message);
+      }),
+    );
+    await client.start();
+    void vscode.commands.executeCommand('setContext', 'bpfIde.serverRunning', true);
+  }
+
+  async restartLanguageServer(): Promise<void> {
+    await this.stopLanguageServer();
+    await this.startLanguageServer();
+  }
+
+  private async stopLanguageServer(): Promise<void> {
+    for (const d of this.clientDisposables) d.dispose();
+    this.clientDisposables = [];
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.stop().catch((err: unknown) => this.output.appendLine(`stopping the language server: ${String(err)}`));
+    void vscode.commands.executeCommand('setContext', 'bpfIde.serverRunning', false);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stopLanguageServer();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * One BPF C document as the server understands it: the text, its masked form, the tree-sitter tree,
+ * and the BPF structure read off both (programs with their SEC(), maps, license, functions, structs).
+ * Built once per document version and shared by every rule and feature.
+ */
+import type { Node, Tree } from 'web-tree-sitter';
+import { maskBpfSource, type MapFieldMark, type MaskResult, type SecMark } from './bpf-masking';
+import { sectionFor, type SectionDef } from './catalog/catalog';
+import type { CParser } from './parser';
+
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** A BPF program: a function with a `SEC()` annotation. */
+export interface BpfProgram {
+  name: string;
+  section: string;
+  sec: SecMark;
+  /** The matching libbpf section definition, when the name is known. */
+  def: SectionDef | undefined;
+  node: Node;
+  body: Node | null;
+  nameNode: Node | null;
+  /** The first parameter: the program's context. */
+  ctxParam: { name: string; type: string; node: Node } | undefined;
+}
+
+/** A map defined in the `.maps` section (BTF-style, with `__uint`/`__type`). */
+export interface BpfMap {
+  name: string;
+  node: Node;
+  nameNode: Node | null;
+  sec: SecMark;
+  fields: Map<string, MapFieldMark>;
+  type: string | undefined;
+  keyType: string | undefined;
+  valueType: string | undefined;
+  maxEntries: string | undefined;
+}
+
+export interface StructInfo {
+  name: string;
+  node: Node;
+  fields: { name: string; type: string; node: Node }[];
+}
+
+export interface IncludeInfo {
+  path: string;
+  system: boolean;
+  node: Node;
+}
+
+export class BpfDocument {
+  readonly mask: MaskResult;
+  readonly tree: Tree | null;
+  private lineStarts: number[] | undefined;
+  private structure: Structure | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly version: number,
+    readonly text: string,
+    parser: CParser,
+    previous?: BpfDocument,
+  ) {
+    this.mask = maskBpfSource(text);
+    this.tree = parser.parse(
+      this.mask.masked,
+      previous?.tree ? { tree: previous.tree, text: previous.mask.masked } : undefined,
+    );
+  }
+
+  /** Frees the tree (tree-sitter memory lives in the wasm heap, not the JS heap). */
+  dispose(): void {
+    this.tree?.delete();
+  }
+
+  get root(): Node | null {
+    return this.tree?.rootNode ?? null;
+  }
+
+  get programs(): BpfProgram[] {
+    return this.struct().programs;
+  }
+  get maps(): BpfMap[] {
+    return this.struct().maps;
+  }
+  get license(): { value: string; node: Node; sec: SecMark } | undefined {
+    return this.struct().license;
+  }
+  get functions(): Map<string, Node> {
+    return this.struct().functions;
+  }
+  get structs(): Map<string, StructInfo> {
+    return this.struct().structs;
+  }
+  get includes(): IncludeInfo[] {
+    return this.struct().includes;
+  }
+  /** SEC() annotations that belong to neither a function, a map nor a global. */
+  get strayDeclarationsWithSec(): { sec: SecMark; node: Node }[] {
+    return this.struct().others;
+  }
+
+  /** The program whose function contains `offset`. */
+  programAt(offset: number): BpfProgram | undefined {
+    return this.programs.find((p) => p.node.startIndex <= offset && offset <= p.node.endIndex);
+  }
+
+  /** The program reached from a function: itself, or the programs that call it (one level). */
+  programsForFunction(fn: Node): BpfProgram[] {
+    const own = this.programs.find((p) => p.node.startIndex === fn.startIndex);
+    if (own) return [own];
+    const name = functionName(fn);
+    if (!name) return [];
+    return this.programs.filter((p) => p.body && containsCall(p.body, name));
+  }
+
+  positionAt(offset: number): Position {
+    const starts = this.lines();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - starts[lo] };
+  }
+
+  offsetAt(pos: Position): number {
+    const starts = this.lines();
+    if (pos.line >= starts.length) return this.text.length;
+    const lineEnd = pos.line + 1 < starts.length ? starts[pos.line + 1] : this.text.length;
+    return Math.min(starts[Math.max(0, pos.line)] + Math.max(0, pos.character), lineEnd);
+  }
+
+  rangeOf(start: number, end: number): Range {
+    return { start: this.positionAt(start), end: this.positionAt(end) };
+  }
+
+  nodeRange(node: Node): Range {
+    return this.rangeOf(node.startIndex, node.endIndex);
+  }
+
+  get lineCount(): number {
+    return this.lines().length;
+  }
+
+  private lines(): number[] {
+    if (!this.lineStarts) {
+      const starts = [0];
+      const t = this.text;
+      for (let k = t.indexOf('\n'); k >= 0; k = t.indexOf('\n', k + 1)) starts.push(k + 1);
+      this.lineStarts = starts;
+    }
+    return this.lineStarts;
+  }
+
+  private struct(): Structure {
+    this.structure ??= readStructure(this);
+    return this.structure;
+  }
+}
+
+interface Structure {
+  programs: BpfProgram[];
+  maps: BpfMap[];
+  license: { value: string; node: Node; sec: SecMark } | undefined;
+  functions: Map<string, Node>;
+  structs: Map<string, StructInfo>;
+  includes: IncludeInfo[];
+  others: { sec: SecMark; node: Node }[];
+}
+
+function readStructure(doc: BpfDocument): Structure {
+  const s: Structure = {
+    programs: [],
+    maps: [],
+    license: undefined,
+    functions: new Map(),
+    structs: new Map(),
+    includes: [],
+    others: [],
+  };
+  const root = doc.root;
+  if (!root) return s;
+  const top = topLevelNodes(root);
+  // A SEC() belongs to the top-level node that contains it (`struct {...} m SEC(".maps");`) or else to
+  // the next one (`SEC("xdp")` on the line before `int prog(...)`).
+  const secOf = new Map<number, SecMark>();
+  let k = 0;
+  for (const sec of doc.mask.secs) {
+    while (k < top.length && top[k].endIndex <= sec.start) k++;
+    const node = top[k];
+    if (node && !secOf.has(node.startIndex)) secOf.set(node.startIndex, sec);
+  }
+  for (const node of top) {
+    const sec = secOf.get(node.startIndex);
+    switch (node.type) {
+      case 'function_definition': {
+        const name = functionName(node);
+        if (name) s.functions.set(name, node);
+        if (sec) {
+          const ctx = firstParam(node);
+          s.programs.push({
+            name: name ?? '(anonymous)',
+            section: sec.name,
+            sec,
+            def: sectionFor(sec.name),
+            node,
+            body: node.childForFieldName('body'),
+            nameNode: functionNameNode(node),
+            ctxParam: ctx,
+          });
+        }
+        break;
+      }
+      case 'declaration': {
+        collectStructs(node, s.structs);
+        if (!sec) break;
+        const declarator = node.childForFieldName('declarator');
+        const nameNode = declaratorName(declarator);
+        const name = nameNode?.text ?? '';
+        if (sec.name === '.maps') {
+          const fields = new Map<string, MapFieldMark>();
+          for (const f of doc.mask.mapFields) {
+            if (f.start >= node.startIndex && f.end <= node.endIndex && !fields.has(f.field)) fields.set(f.field, f);
+          }
+          s.maps.push({
+            name,
+            node,
+            nameNode,
+            sec,
+            fields,
+            type: fields.get('type')?.value,
+            keyType: fields.get('key')?.value,
+            valueType: fields.get('value')?.value,
+            maxEntries: fields.get('max_entries')?.value,
+          });
+        } else if (sec.name === 'license') {
+          const lit = node.descendantsOfType('string_literal')[0];
+          const value = lit ? lit.text.slice(1, -1) : '';
+          s.license = { value, node, sec };
+        } else if (declarator?.type === 'function_declarator') {
+          // A prototype with SEC(): unusual, but a program nonetheless (defined elsewhere).
+          s.others.push({ sec, node });
+        } else {
+          s.others.push({ sec, node });
+        }
+        break;
+      }
+      case 'struct_specifier':
+      case 'type_definition':
+        collectStructs(node, s.structs);
+        if (sec) s.others.push({ sec, node });
+        break;
+      case 'preproc_include': {
+        const p = node.childForFieldName('path');
+        if (p) {
+          const system = p.type === 'system_lib_string';
+          s.includes.push({ path: p.text.slice(1, -1), system, node });
+        }
+        break;
+      }
+      default:
+        if (sec) s.others.push({ sec, node });
+    }
+  }
+  return s;
+}
+
+/** Top-level nodes, looking through preprocessor conditionals (`#ifdef ... #endif`). */
+function topLevelNodes(root: Node): Node[] {
+  const out: Node[] = [];
+  const visit = (n: Node, depth: number) => {
+    for (const c of n.namedChildren) {
+      if (!c) continue;
+      if (depth < 8 && (c.type === 'preproc_ifdef' || c.type === 'preproc_if' || c.type === 'preproc_else' || c.type === 'preproc_elif')) {
+        visit(c, depth + 1);
+      } else out.push(c);
+    }
+  };
+  visit(root, 0);
+  return out;
+}
+
+function collectStructs(node: Node, into: Map<string, StructInfo>): void {
+  for (const spec of node.type === 'struct_specifier' ? [node] : node.descendantsOfType('struct_specifier')) {
+    if (!spec) continue;
+    const nameNode = spec.childForFieldName('name');
+    const body = spec.childForFieldName('body');
+    if (!nameNode || !body) continue;
+    const fields: StructInfo['fields'] = [];
+    for (const f of body.namedChildren) {
+      if (!f || f.type !== 'field_declaration') continue;
+      const type = f.childForFieldName('type')?.text ?? '';
+      for (const d of f.childrenForFieldName('declarator')) {
+        const dn = declaratorName(d);
+        if (dn) fields.push({ name: dn.text, type: declaratorType(type, d), node: f });
+      }
+    }
+    into.set(nameNode.text, { name: nameNode.text, node: spec, fields });
+  }
+}
+
+/** The C type of a declarator: `struct event *` for `*e` declared with type `struct event`. */
+export function declaratorType(base: string, d: Node | null): string {
+  let stars = '';
+  let arr = '';
+  let cur = d;
+  while (cur) {
+    if (cur.type === 'pointer_declarator') stars += '*';
+    else if (cur.type === 'array_declarator') arr += `[${cur.childForFieldName('size')?.text ?? ''}]`;
+    else if (cur.type === 'identifier' || cur.type === 'field_identifier') break;
+    cur = cur.childForFieldName('declarator');
+  }
+  return `${base}${stars ? ' ' + stars : ''}${arr}`;
+}
+
+/** The identifier a declarator declares (through pointers, arrays, init and function declarators). */
+export function declaratorName(d: Node | null): Node | null {
+  let cur = d;
+  for (let guard = 0; cur && guard < 64; guard++) {
+    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return cur;
+    const next = cur.childForFieldName('declarator');
+    if (!next) {
+      if (cur.type === 'parenthesized_declarator') {
+        cur = cur.namedChildren[0] ?? null;
+        continue;
+      }
+      return null;
+    }
+    cur = next;
+  }
+  return null;
+}
+
+export function functionNameNode(fn: Node): Node | null {
+  let d = fn.childForFieldName('declarator');
+  for (let guard = 0; d && guard < 16; guard++) {
+    if (d.type === 'function_declarator') return declaratorName(d.childForFieldName('declarator'));
+    d = d.childForFieldName('declarator');
+  }
+  return null;
+}
+
+export function functionName(fn: Node): string | undefined {
+  const n = functionNameNode(fn);
+  if (!n) return undefined;
+  // BPF_PROG(name, ...), BPF_KPROBE(name, ...): the program's name is the first macro argument.
+  if (/^BPF_(PROG2?|KPROBE|KRETPROBE|KSYSCALL|KPROBE_SYSCALL|UPROBE|URETPROBE|USDT)$/.test(n.text)) {
+    const params = n.parent?.childForFieldName('parameters');
+    const first = params?.namedChildren[0];
+    if (first) return first.text;
+  }
+  return n.text;
+}
+
+/** The first parameter of a function definition, with its type text. */
+function firstParam(fn: Node): BpfProgram['ctxParam'] {
+  let d = fn.childForFieldName('declarator');
+  while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+  const params = d?.childForFieldName('parameters');
+  const first = params?.namedChildren.find((c) => c?.type === 'parameter_declaration');
+  if (!first) return undefined;
+  const type = first.childForFieldName('type')?.text ?? '';
+  const decl = first.childForFieldName('declarator');
+  const name = declaratorName(decl)?.text ?? '';
+  return { name, type: declaratorType(type, decl), node: first };
+}
+
+function containsCall(body: Node, name: string): boolean {
+  for (const call of body.descendantsOfType('call_expression')) {
+    if (call?.childForFieldName('function')?.text === name) return true;
+  }
+  return false;
+}

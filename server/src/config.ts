@@ -1,0 +1,106 @@
+/**
+ * The extension's settings: one schema that holds every default. package.json's
+ * contributes.configuration is checked against it by test/unit/config.test.ts, and the server reads
+ * its settings through parseSettings(), so a default lives in exactly one place.
+ */
+
+export interface SettingSpec {
+  type: 'string' | 'boolean' | 'number' | 'array';
+  default: unknown;
+  description: string;
+  enum?: readonly string[];
+  items?: { type: 'string' };
+  minimum?: number;
+  maximum?: number;
+  scope?: 'application' | 'machine' | 'window' | 'resource' | 'machine-overridable';
+}
+
+export const SETTINGS = {
+  'bpfIde.clang.path': {
+    type: 'string',
+    default: '',
+    description: 'Path to clang. Empty: the first of clang, clang-19 ... clang-14 found on PATH.',
+    scope: 'machine-overridable',
+  },
+  'bpfIde.includePaths': {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description:
+      'Extra include directories for BPF C files (${workspaceFolder} is expanded). compile_commands.json is read too.',
+    scope: 'resource',
+  },
+  'bpfIde.defines': {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description: 'Extra preprocessor definitions, as NAME or NAME=VALUE.',
+    scope: 'resource',
+  },
+  'bpfIde.diagnostics.clang': {
+    type: 'boolean',
+    default: true,
+    description: "Run clang -fsyntax-only -target bpf after edits settle and show its diagnostics (source 'clang').",
+    scope: 'resource',
+  },
+  'bpfIde.diagnostics.clangDelayMs': {
+    type: 'number',
+    default: 400,
+    minimum: 0,
+    maximum: 10000,
+    description: 'How long edits must settle before clang runs, in milliseconds.',
+    scope: 'resource',
+  },
+  'bpfIde.diagnostics.disabledRules': {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description: 'Codes of bpf-ide rules to turn off, e.g. ["stack-size"].',
+    scope: 'resource',
+  },
+  'bpfIde.trace.server': {
+    type: 'string',
+    enum: ['off', 'messages', 'verbose'],
+    default: 'off',
+    description: 'Trace the communication between VS Code and the BPF language server.',
+    scope: 'window',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** The settings the language server uses, with defaults applied. */
+export interface ServerSettings {
+  clangPath: string;
+  includePaths: string[];
+  defines: string[];
+  clangDiagnostics: boolean;
+  clangDelayMs: number;
+  disabledRules: string[];
+}
+
+export function defaultServerSettings(): ServerSettings {
+  return parseServerSettings(undefined);
+}
+
+/** Reads the `bpfIde` section as the client sends it (nested objects), falling back to defaults. */
+export function parseServerSettings(section: unknown): ServerSettings {
+  const get = (key: SettingKey): unknown => {
+    let cur: unknown = section;
+    for (const part of key.split('.').slice(1)) {
+      if (cur && typeof cur === 'object' && part in cur) cur = (cur as Record<string, unknown>)[part];
+      else return SETTINGS[key].default;
+    }
+    const spec: SettingSpec = SETTINGS[key];
+    if (spec.type === 'array') return Array.isArray(cur) ? cur.filter((x) => typeof x === 'string') : spec.default;
+    return typeof cur === spec.type ? cur : spec.default;
+  };
+  return {
+    clangPath: get('bpfIde.clang.path') as string,
+    includePaths: get('bpfIde.includePaths') as string[],
+    defines: get('bpfIde.defines') as string[],
+    clangDiagnostics: get('bpfIde.diagnostics.clang') as boolean,
+    clangDelayMs: get('bpfIde.diagnostics.clangDelayMs') as number,
+    disabledRules: get('bpfIde.diagnostics.disabledRules') as string[],
+  };
+}

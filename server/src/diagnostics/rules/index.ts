@@ -1,0 +1,5 @@
+/** Every restricted-C rule, one file each. Add a rule here to turn it on. */
+import type { Rule } from '../rule';
+import { licenseRule } from './license';
+
+export const ALL_RULES: readonly Rule[] = [licenseRule];

@@ -1,0 +1,43 @@
+/** Hover: helper and kfunc docs, macros, maps (type, key, value, max_entries), what a SEC() means. */
+import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
+import type { BpfDocument } from '../bpf-document';
+import { helperByName, kfuncByName, macroByName, mapTypeByName, mapFlagByName, returnCodeSets } from '../catalog/catalog';
+import type { ServerContext } from '../server';
+import { wordAt } from './cursor';
+import { helperMarkdown, kfuncMarkdown, macroMarkdown, mapMarkdown, sectionMarkdown } from './docs';
+
+export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hover | null {
+  const offset = doc.offsetAt(pos);
+  const sec = doc.mask.secs.find((s) => s.start <= offset && offset <= s.end);
+  if (sec) {
+    const prog = doc.programs.find((p) => p.sec === sec);
+    const def = prog?.def;
+    let value: string;
+    if (def) value = sectionMarkdown(def);
+    else if (sec.name === '.maps') value = '**SEC(".maps")**: BTF-defined maps; libbpf creates each map before loading the programs.';
+    else if (sec.name === 'license') value = '**SEC("license")**: the license the kernel checks before allowing GPL-only helpers.';
+    else value = `**SEC("${sec.name}")**: libbpf does not know this section name.`;
+    return { contents: { kind: MarkupKind.Markdown, value }, range: doc.rangeOf(sec.start, sec.end) };
+  }
+  const w = wordAt(doc.text, offset);
+  if (!w) return null;
+  const range = doc.rangeOf(w.start, w.end);
+  const md = (value: string): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, range });
+  const h = helperByName(w.word);
+  if (h) return md(helperMarkdown(h));
+  const k = kfuncByName(w.word);
+  if (k) return md(kfuncMarkdown(k));
+  const m = macroByName(w.word);
+  if (m) return md(macroMarkdown(m));
+  const map = doc.maps.find((x) => x.name === w.word);
+  if (map) return md(mapMarkdown(map));
+  const mt = mapTypeByName(w.word);
+  if (mt) return md(`**${mt.name}** (Linux ${mt.since})\n\n${mt.description}\n\n- key: ${mt.key}\n- value: ${mt.value}`);
+  const flag = mapFlagByName(w.word);
+  if (flag) return md(`**${flag.name}** = 0x${flag.value.toString(16)}\n\n${flag.description}`);
+  for (const set of Object.values(returnCodeSets())) {
+    const v = set.values.find((x) => x.name === w.word);
+    if (v) return md(`**${v.name}** = ${v.value}\n\n${v.description}\n\n(${set.description})`);
+  }
+  return null;
+}

@@ -1,0 +1,114 @@
+/**
+ * The one place that sets up web-tree-sitter with the C grammar.
+ *
+ * Trees are parsed from masked text (see bpf-masking.ts) and re-parsed incrementally: the edit given
+ * to tree-sitter is computed from the old and new masked texts, so it is right even when masking
+ * changed characters outside the user's edit (typing the `)` that completes a `SEC(...)`).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Edit, Language, Parser, type Tree } from 'web-tree-sitter';
+
+let ready: Promise<Language> | undefined;
+
+/** Finds a wasm file next to the bundle (dist/) or, when running from source, in node_modules. */
+function locate(file: string, pkg: string): string {
+  const bundled = join(__dirname, file);
+  if (existsSync(bundled)) return bundled;
+  return require.resolve(`${pkg}/${file}`);
+}
+
+/** Loads the tree-sitter runtime and the C grammar once per process. */
+export function loadCLanguage(): Promise<Language> {
+  ready ??= (async () => {
+    await Parser.init({ locateFile: () => locate('web-tree-sitter.wasm', 'web-tree-sitter') });
+    return Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c'));
+  })();
+  return ready;
+}
+
+/** Parsing a file this big would take long enough to block other requests; it is refused. */
+export const MAX_PARSE_CHARS = 8 * 1024 * 1024;
+/** A parse that runs longer than this (pathological input) is cancelled. */
+export const PARSE_TIMEOUT_MS = 2000;
+
+/** A C parser for one document (tree-sitter parsers hold incremental state, so one per user). */
+export class CParser {
+  private readonly parser: Parser;
+
+  constructor(language: Language) {
+    this.parser = new Parser();
+    this.parser.setLanguage(language);
+  }
+
+  /**
+   * Parses `text`, reusing `old` when given (`oldText` is the text `old` was parsed from).
+   * Returns null when the text is too large or parsing takes too long.
+   */
+  parse(text: string, old?: { tree: Tree; text: string }): Tree | null {
+    if (text.length > MAX_PARSE_CHARS) return null;
+    let oldTree: Tree | null = null;
+    if (old) {
+      const edit = diffEdit(old.text, text);
+      if (!edit) return old.tree.copy();
+      oldTree = old.tree.copy();
+      oldTree.edit(edit);
+    }
+    const deadline = Date.now() + PARSE_TIMEOUT_MS;
+    let tree: Tree | null;
+    try {
+      tree = this.parser.parse(text, oldTree, {
+        progressCallback: (() => Date.now() > deadline) as unknown as () => void,
+      });
+    } finally {
+      oldTree?.delete();
+    }
+    if (!tree) this.parser.reset();
+    return tree;
+  }
+
+  delete(): void {
+    this.parser.delete();
+  }
+}
+
+/** The smallest single edit that turns `a` into `b`, or undefined when they are equal. */
+export function diffEdit(a: string, b: string): Edit | undefined {
+  if (a === b) return undefined;
+  let start = 0;
+  const min = Math.min(a.length, b.length);
+  while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
+    endA--;
+    endB--;
+  }
+  const startPosition = pointAt(a, start);
+  return new Edit({
+    startIndex: start,
+    oldEndIndex: endA,
+    newEndIndex: endB,
+    startPosition,
+    oldEndPosition: pointAt(a, endA, start, startPosition),
+    newEndPosition: pointAt(b, endB, start, startPosition),
+  });
+}
+
+/** Row and column (UTF-16 units, as web-tree-sitter counts them) of `index` in `text`. */
+function pointAt(
+  text: string,
+  index: number,
+  from = 0,
+  fromPoint = { row: 0, column: 0 },
+): { row: number; column: number } {
+  let row = fromPoint.row;
+  let lineStart = from - fromPoint.column;
+  for (let k = from; k < index; k++) {
+    if (text.charCodeAt(k) === 10) {
+      row++;
+      lineStart = k + 1;
+    }
+  }
+  return { row, column: index - lineStart };
+}

@@ -1,0 +1,52 @@
+/**
+ * Custom LSP methods between the extension and the language server, declared once and imported by
+ * both sides (never a bare method string elsewhere).
+ */
+
+/**
+ * A typed method declaration. (The client and the server libraries pin different copies of
+ * vscode-jsonrpc, whose NotificationType classes do not mix; a plain typed descriptor does.)
+ */
+export interface NotificationDecl<P> {
+  readonly method: string;
+  readonly params?: P; // type carrier only
+}
+export interface RequestDecl<P, R> {
+  readonly method: string;
+  readonly params?: P; // type carrier only
+  readonly result?: R; // type carrier only
+}
+export type ParamsOf<T> = T extends NotificationDecl<infer P> ? P : T extends RequestDecl<infer P, unknown> ? P : never;
+export type ResultOf<T> = T extends RequestDecl<unknown, infer R> ? R : never;
+
+/** What a connected target can do, sent by the client when a target connects (or disconnects: null). */
+export interface TargetFeaturesParams {
+  target: string | null;
+  kernelRelease?: string;
+  /** Helper names allowed per program type (kernel enum name without BPF_PROG_TYPE_, lowercase). */
+  helpersByProgramType?: Record<string, string[]>;
+  kfuncs?: string[];
+  tracepoints?: string[];
+}
+export const targetFeaturesNotification = { method: 'bpf/targetFeatures' } as NotificationDecl<TargetFeaturesParams>;
+
+/** The server tells the client about a problem the user should see once (e.g. clang not found). */
+export interface ServerStatusParams {
+  kind: 'clang-missing' | 'clang-found' | 'info';
+  message: string;
+}
+export const serverStatusNotification = { method: 'bpf/serverStatus' } as NotificationDecl<ServerStatusParams>;
+
+/** The programs and maps of a document, for CodeLens-like UI on the client side. */
+export interface DocumentProgramsParams {
+  uri: string;
+}
+export interface DocumentProgram {
+  name: string;
+  section: string;
+  programType: string | null;
+  line: number;
+}
+export const documentProgramsRequest = {
+  method: 'bpf/documentPrograms',
+} as RequestDecl<DocumentProgramsParams, DocumentProgram[]>;
