@@ -124,7 +124,7 @@ export interface MapFlag {
 export interface MapField {
   name: string;
   /** How it is written: `__uint`, `__type` or `__array`. */
-  macro: '__uint' | '__type' | '__array';
+  macro: "__uint" | "__type" | "__array";
   /** An example as written in a map definition. */
   example: string;
   /** VS Code snippet with ${n:placeholder} fields. */
@@ -149,7 +149,7 @@ export interface MapsData {
 /** A libbpf macro or attribute (data/macros.json, curated from /usr/include/bpf/*.h and newer libbpf). */
 export interface Macro {
   name: string;
-  kind: 'function-like' | 'attribute' | 'object-like';
+  kind: "function-like" | "attribute" | "object-like";
   signature: string;
   /** VS Code snippet syntax with ${1:arg} placeholders. */
   snippet: string;
