@@ -135,3 +135,32 @@ extern volatile int g_stop;
 extern int g_stats_fd;
 
 #endif
+
+/* ---- subscriptions (map_watch, ringbuf, perfbuf, trace) ---- */
+struct sub {
+	int id;
+	const char *kind;
+	void (*release)(struct sub *s);
+	void *data;
+	struct sub *next;
+};
+int sub_add(struct sub *s); /* assigns and returns the id */
+bool sub_exists_kind(const char *kind);
+
+/* ---- map reading shared by map_dump and map_watch ---- */
+struct map_rows {
+	int fd;
+	struct bpf_map_info info;
+	bool percpu;
+	size_t ksz, vsz;      /* bytes per key, per value (all CPUs for per-CPU maps) */
+	char *keys, *vals;
+	size_t n, cap;
+	bool batch_ok;
+};
+int map_open(uint32_t map_id, struct map_rows *r, char *err, size_t errlen);
+/* Reads up to limit more rows after cursor (NULL: from the start). Sets *done and the next cursor
+ * (malloc'd, NULL when done). Returns 0 or -errno. */
+int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, bool *done);
+void map_rows_free(struct map_rows *r);
+void rows_entry_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, size_t i, bool raw);
+void rows_key_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, const void *key);
