@@ -164,3 +164,6 @@ int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, 
 void map_rows_free(struct map_rows *r);
 void rows_entry_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, size_t i, bool raw);
 void rows_key_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, const void *key);
+/* Batching: lines are queued and written once at the end (ring buffer bursts). */
+void out_batch_begin(void);
+void out_batch_end(void);

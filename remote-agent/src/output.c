@@ -200,7 +200,7 @@ void sb_json(struct sbuf *s, const json_t *j)
 static struct sbuf outq;
 static size_t outq_off;
 static struct watcher out_w = {.fd = 1};
-static bool out_polled, out_dead;
+static bool out_polled, out_dead, out_batching;
 
 static void out_try(void);
 
@@ -261,9 +261,18 @@ bool out_line(const char *p, size_t n, bool droppable)
 	}
 	sb_putn(&outq, p, n);
 	sb_putc(&outq, '\n');
-	if (!out_polled)
+	if (!out_polled && (!out_batching || outq.len - outq_off > (1u << 20)))
 		out_try();
 	return true;
+}
+
+void out_batch_begin(void) { out_batching = true; }
+
+void out_batch_end(void)
+{
+	out_batching = false;
+	if (!out_polled && outq.len > outq_off)
+		out_try();
 }
 
 void out_flush_blocking(void)

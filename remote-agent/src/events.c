@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Streams: ringbuf_subscribe, perfbuf_subscribe (both -> ringbuf_event), trace_subscribe
+ * (-> trace_line), and unsubscribe. Records are decoded with a BTF type when the client
+ * names one. Nothing is dropped silently: perf's lost samples and the agent's own drops (a
+ * client that does not keep up) are counted and reported in events_dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/timerfd.h>
+#include <bpf/bpf.h>
+#include "agent.h"
+
+static struct sub *subs;
+static int next_sub = 1;
+
+int sub_add(struct sub *s)
+{
+	s->id = next_sub++;
+	s->next = subs;
+	subs = s;
+	return s->id;
+}
+
+bool sub_exists_kind(const char *kind)
+{
+	for (struct sub *s = subs; s; s = s->next)
+		if (!strcmp(s->kind, kind))
+			return true;
+	return false;
+}
+
+void subs_release_all(void)
+{
+	while (subs) {
+		struct sub *s = subs;
+		subs = s->next;
+		s->release(s);
+	}
+}
+
+/* ---- ring buffer and perf buffer ---- */
+struct stream {
+	struct sub sub;
+	struct watcher w;       /* the ring's epoll fd */
+	struct watcher tick;    /* drop reports */
+	int map_fd;
+	uint32_t map_id;
+	bool perf;
+	struct ring_buffer *rb;
+	struct perf_buffer *pb;
+	struct btf *btf;
+	bool btf_owned;
+	uint32_t type_id;
+	int64_t type_size;
+	uint64_t delivered, dropped, lost, reported_dropped, reported_lost;
+	struct sbuf s;
+};
+
+static void record(struct stream *st, int cpu, const void *data, size_t size)
+{
+	struct sbuf *s = &st->s;
+	s->len = 0;
+	sb_printf(s, "{\"event\":\"%s\",\"subscription\":%d,\"map_id\":%u,\"source\":\"%s\",", EV_RINGBUF_EVENT,
+		  st->sub.id, st->map_id, st->perf ? "perfbuf" : "ringbuf");
+	if (cpu >= 0)
+		sb_printf(s, "\"cpu\":%d,", cpu);
+	sb_printf(s, "\"size\":%zu,\"data\":", size);
+	if (st->type_id && (int64_t)size >= st->type_size)
+		btf_value_json(s, st->btf, st->type_id, data, st->type_size);
+	else
+		sb_hex(s, data, size);
+	sb_putc(s, '}');
+	if (out_line(s->buf, s->len, true))
+		st->delivered++;
+	else
+		st->dropped++;
+}
+
+static int on_ring(void *ctx, void *data, size_t size)
+{
+	record(ctx, -1, data, size);
+	return 0;
+}
+
+static void on_perf(void *ctx, int cpu, void *data, __u32 size)
+{
+	record(ctx, cpu, data, size);
+}
+
+static void on_perf_lost(void *ctx, int cpu, __u64 cnt)
+{
+	((struct stream *)ctx)->lost += cnt;
+}
+
+static void stream_ready(struct watcher *w, uint32_t events)
+{
+	struct stream *st = w->data;
+	out_batch_begin();
+	if (st->perf)
+		perf_buffer__consume(st->pb);
+	else
+		ring_buffer__consume(st->rb);
+	out_batch_end();
+}
+
+static void report_drops(struct stream *st)
+{
+	if (st->dropped == st->reported_dropped && st->lost == st->reported_lost)
+		return;
+	st->reported_dropped = st->dropped;
+	st->reported_lost = st->lost;
+	out_json(json_pack("{s:s,s:i,s:I,s:I,s:I,s:I}", "event", EV_EVENTS_DROPPED, "subscription", st->sub.id, "map_id",
+			   (json_int_t)st->map_id, "dropped", (json_int_t)st->dropped, "lost", (json_int_t)st->lost,
+			   "delivered", (json_int_t)st->delivered));
+}
+
+static void stream_tick(struct watcher *w, uint32_t events)
+{
+	uint64_t n;
+	if (read(w->fd, &n, sizeof(n)) > 0)
+		report_drops(w->data);
+}
+
+static void stream_release(struct sub *s)
+{
+	struct stream *st = (struct stream *)s;
+	/* cleanup: stop polling, free the ring, close our map fd */
+	if (st->w.fd >= 0)
+		loop_del(&st->w);
+	if (st->tick.fd >= 0) {
+		loop_del(&st->tick);
+		close(st->tick.fd);
+	}
+	ring_buffer__free(st->rb);
+	perf_buffer__free(st->pb);
+	if (st->btf_owned)
+		btf__free(st->btf);
+	if (st->map_fd >= 0)
+		close(st->map_fd);
+	sb_free(&st->s);
+	free(st);
+}
+
+static void subscribe(json_t *id, json_t *params, bool perf)
+{
+	int64_t map_id, pages = 64, btf_id = 0;
+	const char *type = NULL;
+	if (!p_int(id, params, "map_id", true, 1, UINT32_MAX, &map_id) || !p_str(id, params, "type", false, &type) ||
+	    !p_int(id, params, "btf_id", false, 1, UINT32_MAX, &btf_id) || !p_int(id, params, "pages", false, 1, 65536, &pages))
+		return;
+	if (pages & (pages - 1)) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "pages must be a power of two");
+		return;
+	}
+	struct stream *st = calloc(1, sizeof(*st));
+	st->w.fd = st->tick.fd = -1;
+	st->map_id = map_id;
+	st->perf = perf;
+	st->sub.kind = perf ? "perfbuf" : "ringbuf";
+	st->sub.release = stream_release;
+	sb_init(&st->s, 512);
+	st->map_fd = bpf_map_get_fd_by_id(map_id);
+	if (st->map_fd < 0) {
+		reply_error(id, E_NOT_FOUND, NULL, "map ids come from load replies", "no map with id %lld: %s", (long long)map_id,
+			    strerror(errno));
+		goto fail;
+	}
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	bpf_obj_get_info_by_fd(st->map_fd, &info, &len);
+	uint32_t want = perf ? BPF_MAP_TYPE_PERF_EVENT_ARRAY : BPF_MAP_TYPE_RINGBUF;
+	if (info.type != want) {
+		reply_error(id, E_INVALID_PARAMS, NULL, perf ? "perfbuf_subscribe takes a perf_event_array map" : "ringbuf_subscribe takes a ringbuf map",
+			    "map %lld is a %s", (long long)map_id, libbpf_bpf_map_type_str(info.type));
+		goto fail;
+	}
+	/* the record type: from the loading object's BTF, a given BTF id, or the kernel's */
+	if (type) {
+		struct handle *h = handle_by_map_id(map_id);
+		if (h && h->btf && (st->type_id = btf_find_type(h->btf, type))) {
+			st->btf = h->btf;
+		} else {
+			st->btf = btf_id ? btf__load_from_kernel_by_id(btf_id) : btf__load_vmlinux_btf();
+			st->btf_owned = st->btf != NULL;
+			st->type_id = st->btf ? btf_find_type(st->btf, type) : 0;
+		}
+		if (!st->type_id) {
+			reply_error(id, E_BTF_ERROR, NULL, "name the type as in C: \"struct event\"",
+				    "type '%s' is not in the object's BTF%s", type, btf_id ? " nor in the given BTF" : " nor in the kernel's");
+			goto fail;
+		}
+		st->type_size = btf__resolve_size(st->btf, st->type_id);
+	}
+	if (perf) {
+		LIBBPF_OPTS(perf_buffer_opts, po);
+		st->pb = perf_buffer__new(st->map_fd, pages, on_perf, on_perf_lost, st, &po);
+		st->w.fd = st->pb ? perf_buffer__epoll_fd(st->pb) : -1;
+	} else {
+		st->rb = ring_buffer__new(st->map_fd, on_ring, st, NULL);
+		st->w.fd = st->rb ? ring_buffer__epoll_fd(st->rb) : -1;
+	}
+	if (st->w.fd < 0) {
+		reply_error(id, E_INTERNAL, json_pack("{s:s}", "libbpf_log", libbpf_capture_text()), NULL,
+			    "cannot open the %s: %s", perf ? "perf buffer" : "ring buffer", strerror(errno));
+		st->w.fd = -1;
+		goto fail;
+	}
+	st->w.cb = stream_ready;
+	st->w.data = st;
+	loop_add(&st->w, EPOLLIN);
+	/* drop reports once a second, only when something was dropped */
+	st->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	st->tick.cb = stream_tick;
+	st->tick.data = st;
+	struct itimerspec its = {.it_value = {1, 0}, .it_interval = {1, 0}};
+	timerfd_settime(st->tick.fd, 0, &its, NULL);
+	loop_add(&st->tick, EPOLLIN);
+	int sid = sub_add(&st->sub);
+	reply_result(id, json_pack("{s:i,s:i,s:s,s:s?}", "subscription", sid, "map_id", (int)map_id, "source",
+				   perf ? "perfbuf" : "ringbuf", "type", type));
+	return;
+fail:
+	stream_release(&st->sub);
+}
+
+void do_ringbuf_subscribe(json_t *id, json_t *params) { subscribe(id, params, false); }
+void do_perfbuf_subscribe(json_t *id, json_t *params) { subscribe(id, params, true); }
+
+/* ---- trace_pipe ---- */
+struct trace {
+	struct sub sub;
+	struct watcher w;
+	char *filter;
+	struct sbuf line, out;
+	uint64_t dropped;
+};
+
+static void trace_emit(struct trace *t, const char *l, size_t n)
+{
+	if (t->filter && !memmem(l, n, t->filter, strlen(t->filter)))
+		return;
+	struct sbuf *s = &t->out;
+	s->len = 0;
+	sb_printf(s, "{\"event\":\"%s\",\"subscription\":%d,\"line\":", EV_TRACE_LINE, t->sub.id);
+	sb_json_strn(s, l, n);
+	/* "  task-pid  [cpu] flags  timestamp: function: message" */
+	char task[64];
+	int pid, cpu, off = 0;
+	char flags[16];
+	double ts;
+	char *tmp = strndup(l, n);
+	const char *p = tmp;
+	while (*p == ' ')
+		p++;
+	const char *br = strstr(p, " [");
+	if (br) {
+		const char *dash = br;
+		while (dash > p && dash[-1] != '-')
+			dash--;
+		if (dash > p && sscanf(dash, "%d [%d] %15s %lf: %n", &pid, &cpu, flags, &ts, &off) >= 4 && off) {
+			snprintf(task, sizeof(task), "%.*s", (int)(dash - 1 - p), p);
+			const char *rest = dash + off;
+			const char *colon = strstr(rest, ": ");
+			sb_puts(s, ",\"task\":");
+			sb_json_str(s, task);
+			sb_printf(s, ",\"pid\":%d,\"cpu\":%d,\"flags\":", pid, cpu);
+			sb_json_str(s, flags);
+			sb_printf(s, ",\"timestamp\":%.6f,\"function\":", ts);
+			if (colon) {
+				sb_json_strn(s, rest, colon - rest);
+				sb_puts(s, ",\"message\":");
+				sb_json_str(s, colon + 2);
+			} else {
+				sb_puts(s, "null,\"message\":");
+				sb_json_str(s, rest);
+			}
+		}
+	}
+	free(tmp);
+	sb_putc(s, '}');
+	if (!out_line(s->buf, s->len, true))
+		t->dropped++;
+}
+
+static void trace_ready(struct watcher *w, uint32_t events)
+{
+	struct trace *t = w->data;
+	char buf[65536];
+	out_batch_begin();
+	for (int rounds = 0; rounds < 64; rounds++) {
+		ssize_t n = read(w->fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				trace_emit(t, t->line.buf, t->line.len);
+				t->line.len = 0;
+			} else if (t->line.len < 8192) {
+				sb_putc(&t->line, buf[i]);
+			}
+		}
+	}
+	out_batch_end();
+}
+
+static void trace_release(struct sub *s)
+{
+	struct trace *t = (struct trace *)s;
+	if (t->w.fd >= 0) {
+		loop_del(&t->w);
+		close(t->w.fd);
+	}
+	free(t->filter);
+	sb_free(&t->line);
+	sb_free(&t->out);
+	free(t);
+}
+
+void do_trace_subscribe(json_t *id, json_t *params)
+{
+	const char *filter = NULL;
+	if (!p_str(id, params, "filter", false, &filter))
+		return;
+	if (sub_exists_kind("trace")) {
+		reply_error(id, E_BUSY, NULL, "trace_pipe is a consuming reader: one subscription gets every line; unsubscribe first",
+			    "this agent already reads trace_pipe");
+		return;
+	}
+	const char *tfs = tracefs_path(true);
+	if (!tfs) {
+		reply_error(id, E_NOT_SUPPORTED, NULL, "mount it: mount -t tracefs tracefs /sys/kernel/tracing",
+			    "tracefs is not mounted and could not be mounted");
+		return;
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s/trace_pipe", tfs);
+	struct trace *t = calloc(1, sizeof(*t));
+	t->sub.kind = "trace";
+	t->sub.release = trace_release;
+	sb_init(&t->line, 256);
+	sb_init(&t->out, 512);
+	t->filter = filter && *filter ? strdup(filter) : NULL;
+	t->w.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (t->w.fd < 0) {
+		int e = errno;
+		reply_error(id, e == EACCES || e == EPERM ? E_PERMISSION_DENIED : E_IO_ERROR, NULL, NULL, "cannot open %s: %s", path, strerror(e));
+		trace_release(&t->sub);
+		return;
+	}
+	t->w.cb = trace_ready;
+	t->w.data = t;
+	loop_add(&t->w, EPOLLIN);
+	int sid = sub_add(&t->sub);
+	reply_result(id, json_pack("{s:i,s:s}", "subscription", sid, "path", path));
+}
+
+void do_unsubscribe(json_t *id, json_t *params)
+{
+	int64_t sid;
+	if (!p_int(id, params, "subscription", true, 1, INT32_MAX, &sid))
+		return;
+	for (struct sub **pp = &subs; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id != sid)
+			continue;
+		struct sub *s = *pp;
+		*pp = s->next;
+		json_t *res = json_pack("{s:i,s:s}", "subscription", (int)sid, "kind", s->kind);
+		if (!strcmp(s->kind, "ringbuf") || !strcmp(s->kind, "perfbuf")) {
+			struct stream *st = (struct stream *)s;
+			/* deliver what is already in the ring before saying how much was dropped */
+			stream_ready(&st->w, EPOLLIN);
+			json_object_set_new(res, "delivered", json_integer(st->delivered));
+			json_object_set_new(res, "dropped", json_integer(st->dropped));
+			json_object_set_new(res, "lost", json_integer(st->lost));
+		}
+		s->release(s);
+		reply_result(id, res);
+		return;
+	}
+	reply_error(id, E_NOT_FOUND, NULL, "subscription ids come from *_subscribe and map_watch replies",
+		    "no subscription %lld", (long long)sid);
+}
