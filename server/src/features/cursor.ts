@@ -65,7 +65,7 @@ export function declaredType(doc: BpfDocument, name: string, offset: number): st
     }
   }
   const re = new RegExp(
-    String.raw`((?:(?:const|volatile|static|register|unsigned|signed)\s+)*(?:(?:struct|union|enum)\s+[A-Za-z_]\w*|[A-Za-z_]\w*))\s*((?:\*\s*(?:const\s*)?)*)\s*\b${name}\b\s*(\[[^\]]*\])?\s*[=;,)\[]`,
+    String.raw`(?<!\w)((?:(?:const|volatile|static|register|unsigned|signed)\s+)*(?:(?:struct|union|enum)\s+[A-Za-z_]\w*|[A-Za-z_]\w*))\s*((?:\*\s*(?:const\s*)?)*)\s*\b${name}\b\s*(\[[^\]]*\])?\s*[=;,)\[]`,
     'g',
   );
   const search = (from: number, to: number): string | undefined => {
@@ -80,7 +80,7 @@ export function declaredType(doc: BpfDocument, name: string, offset: number): st
         const stars = m[2].replace(/[^*]/g, '');
         found = `${base}${stars ? ' ' + stars : ''}${m[3] ?? ''}`;
       }
-      re.lastIndex = m.index + 1;
+      re.lastIndex = m.index + Math.max(1, m[0].length - 1);
     }
     return found;
   };
