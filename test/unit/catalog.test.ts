@@ -262,88 +262,80 @@ test("return codes per program type", () => {
   assert.ok(returnCodes("socket_filter"));
 });
 
-test(
-  "maps: types, flags, fields, update flags",
-  { todo: "maps.json is written next" },
-  () => {
-    assert.ok(mapTypes().length >= 30);
-    const hash = mapTypeByName("BPF_MAP_TYPE_HASH")!;
-    assert.equal(hash.perCpu, false);
-    assert.equal(hash.batch, true);
-    assert.equal(mapTypeByName("BPF_MAP_TYPE_PERCPU_ARRAY")?.perCpu, true);
-    assert.ok(mapTypeByName("BPF_MAP_TYPE_RINGBUF"));
-    assert.ok(mapFlags().length >= 8);
-    assert.ok(mapFlagByName("BPF_F_NO_PREALLOC"));
-    assert.ok(mapFlagByName("BPF_F_MMAPABLE"));
-    const fields = new Map(mapFields().map((f) => [f.name, f]));
-    for (const n of [
-      "type",
-      "key",
-      "value",
-      "key_size",
-      "value_size",
-      "max_entries",
-      "map_flags",
-      "pinning",
-      "numa_node",
-      "map_extra",
-      "values",
-    ]) {
-      assert.ok(fields.has(n), n);
-    }
-    assert.equal(fields.get("key")?.macro, "__type");
-    assert.equal(fields.get("max_entries")?.macro, "__uint");
-    assert.equal(fields.get("values")?.macro, "__array");
-    assert.deepEqual(
-      updateFlags().map((f) => [f.name, f.value]),
-      [
-        ["BPF_ANY", 0],
-        ["BPF_NOEXIST", 1],
-        ["BPF_EXIST", 2],
-        ["BPF_F_LOCK", 4],
-      ],
-    );
-  },
-);
+test("maps: types, flags, fields, update flags", () => {
+  assert.ok(mapTypes().length >= 30);
+  const hash = mapTypeByName("BPF_MAP_TYPE_HASH")!;
+  assert.equal(hash.perCpu, false);
+  assert.equal(hash.batch, true);
+  assert.equal(mapTypeByName("BPF_MAP_TYPE_PERCPU_ARRAY")?.perCpu, true);
+  assert.ok(mapTypeByName("BPF_MAP_TYPE_RINGBUF"));
+  assert.ok(mapFlags().length >= 8);
+  assert.ok(mapFlagByName("BPF_F_NO_PREALLOC"));
+  assert.ok(mapFlagByName("BPF_F_MMAPABLE"));
+  const fields = new Map(mapFields().map((f) => [f.name, f]));
+  for (const n of [
+    "type",
+    "key",
+    "value",
+    "key_size",
+    "value_size",
+    "max_entries",
+    "map_flags",
+    "pinning",
+    "numa_node",
+    "map_extra",
+    "values",
+  ]) {
+    assert.ok(fields.has(n), n);
+  }
+  assert.equal(fields.get("key")?.macro, "__type");
+  assert.equal(fields.get("max_entries")?.macro, "__uint");
+  assert.equal(fields.get("values")?.macro, "__array");
+  assert.deepEqual(
+    updateFlags().map((f) => [f.name, f.value]),
+    [
+      ["BPF_ANY", 0],
+      ["BPF_NOEXIST", 1],
+      ["BPF_EXIST", 2],
+      ["BPF_F_LOCK", 4],
+    ],
+  );
+});
 
-test(
-  "macros: libbpf macros with snippets",
-  { todo: "macros.json is written next" },
-  () => {
-    assert.ok(macros().length >= 50);
-    for (const n of [
-      "BPF_CORE_READ",
-      "bpf_printk",
-      "BPF_PROG",
-      "BPF_KPROBE",
-      "bpf_for",
-      "SEC",
-      "__uint",
-      "__type",
-      "__array",
-      "__always_inline",
-      "PT_REGS_PARM1",
-      "bpf_htons",
-      "bpf_core_field_exists",
-    ]) {
-      assert.ok(macroByName(n), n);
-    }
-    assert.equal(macroByName("SEC")?.kind, "function-like");
-    assert.equal(macroByName("__always_inline")?.kind, "attribute");
-    assert.match(macroByName("BPF_CORE_READ")!.snippet, /\$\{1:/);
-    assert.match(macroByName("bpf_printk")!.description, /5\.16/);
-    for (const m of macros()) {
-      assert.ok(m.description.length > 0, m.name);
-      assert.ok(m.header.length > 0, m.name);
-      // A snippet must be valid: balanced ${ } placeholders.
-      assert.equal(
-        (m.snippet.match(/\$\{/g) ?? []).length,
-        (m.snippet.match(/\$\{\d+(:[^}]*)?\}/g) ?? []).length,
-        m.name,
-      );
-    }
-  },
-);
+test("macros: libbpf macros with snippets", () => {
+  assert.ok(macros().length >= 50);
+  for (const n of [
+    "BPF_CORE_READ",
+    "bpf_printk",
+    "BPF_PROG",
+    "BPF_KPROBE",
+    "bpf_for",
+    "SEC",
+    "__uint",
+    "__type",
+    "__array",
+    "__always_inline",
+    "PT_REGS_PARM1",
+    "bpf_htons",
+    "bpf_core_field_exists",
+  ]) {
+    assert.ok(macroByName(n), n);
+  }
+  assert.equal(macroByName("SEC")?.kind, "function-like");
+  assert.equal(macroByName("__always_inline")?.kind, "attribute");
+  assert.match(macroByName("BPF_CORE_READ")!.snippet, /\$\{1:/);
+  assert.match(macroByName("bpf_printk")!.description, /5\.16/);
+  for (const m of macros()) {
+    assert.ok(m.description.length > 0, m.name);
+    assert.ok(m.header.length > 0, m.name);
+    // A snippet must be valid: balanced ${ } placeholders.
+    assert.equal(
+      (m.snippet.match(/\$\{/g) ?? []).length,
+      (m.snippet.match(/\$\{\d+(:[^}]*)?\}/g) ?? []).length,
+      m.name,
+    );
+  }
+});
 
 test("kfuncs: taken from this kernel BTF, with annotations", () => {
   assert.ok(kfuncs().length > 50, `only ${kfuncs().length} kfuncs`);
