@@ -62,7 +62,10 @@ export function parseCheckArgs(argv: string[]): CheckOptions {
     else if (a.startsWith('-I')) o.includeDirs.push(a.slice(2));
     else if (a === '-D') o.defines.push(value(a));
     else if (a.startsWith('-D')) o.defines.push(a.slice(2));
-    else if (a === '--') o.files.push(...argv.slice(i + 1)), (i = argv.length);
+    else if (a === '--') {
+      o.files.push(...argv.slice(i + 1));
+      break;
+    }
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else o.files.push(a);
   }
