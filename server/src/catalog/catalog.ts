@@ -1,13 +1,13 @@
 // The BPF knowledge the language server uses: helpers, SEC() names, return codes, maps, libbpf
 // macros and kfuncs. Plain Node (no vscode import): the data is JSON under server/data/, bundled by
 // esbuild; every lookup goes through a Map built once, on first use.
-import helpersJson from "../../data/helpers.json";
-import sectionsJson from "../../data/sections.json";
-import returnCodesJson from "../../data/return-codes.json";
-import availabilityJson from "../../data/helper-availability.json";
-import mapsJson from "../../data/maps.json";
-import macrosJson from "../../data/macros.json";
-import kfuncsJson from "../../data/kfuncs.json";
+import helpersJson from '../../data/helpers.json';
+import sectionsJson from '../../data/sections.json';
+import returnCodesJson from '../../data/return-codes.json';
+import availabilityJson from '../../data/helper-availability.json';
+import mapsJson from '../../data/maps.json';
+import macrosJson from '../../data/macros.json';
+import kfuncsJson from '../../data/kfuncs.json';
 import type {
   Helper,
   HelperAvailability,
@@ -21,17 +21,14 @@ import type {
   ReturnCodeSet,
   SectionDef,
   UpdateFlag,
-} from "./types";
+} from './types';
 
-export type * from "./types";
+export type * from './types';
 
 const HELPERS = helpersJson as unknown as Helper[];
 const SECTIONS = sectionsJson as unknown as SectionDef[];
 // JSON imports type tuples as number[]: the shapes are checked by test/unit/catalog.test.ts.
-const RETURN_CODES = returnCodesJson as unknown as Record<
-  string,
-  ReturnCodeSet
->;
+const RETURN_CODES = returnCodesJson as unknown as Record<string, ReturnCodeSet>;
 const MAPS = mapsJson as unknown as MapsData;
 const MACROS = macrosJson as unknown as Macro[];
 const KFUNCS = kfuncsJson as unknown as KfuncsData;
@@ -55,8 +52,7 @@ const sectionIndex = lazy(() => {
   const withSuffix = new Map<string, SectionDef>();
   for (const s of SECTIONS) {
     if (!exact.has(s.prefix)) exact.set(s.prefix, s);
-    if (s.acceptsSuffix && !withSuffix.has(s.prefix))
-      withSuffix.set(s.prefix, s);
+    if (s.acceptsSuffix && !withSuffix.has(s.prefix)) withSuffix.set(s.prefix, s);
   }
   return { exact, withSuffix };
 });
@@ -97,15 +93,11 @@ export function sections(): readonly SectionDef[] {
  * The longest matching prefix wins, which for libbpf's table equals its first-match order.
  */
 export function sectionFor(secName: string): SectionDef | undefined {
-  const name = secName.startsWith("?") ? secName.slice(1) : secName;
+  const name = secName.startsWith('?') ? secName.slice(1) : secName;
   const { exact, withSuffix } = sectionIndex();
   const hit = exact.get(name);
   if (hit) return hit;
-  for (
-    let slash = name.lastIndexOf("/");
-    slash > 0;
-    slash = name.lastIndexOf("/", slash - 1)
-  ) {
+  for (let slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
     const def = withSuffix.get(name.slice(0, slash));
     if (def) return def;
   }
@@ -113,20 +105,14 @@ export function sectionFor(secName: string): SectionDef | undefined {
 }
 
 /** Program types named by the section table, sorted ("cgroup_skb", "kprobe", "xdp"...). */
-export const programTypes = lazy((): readonly string[] =>
-  [...new Set(SECTIONS.map((s) => s.programType))].sort(),
-);
+export const programTypes = lazy((): readonly string[] => [...new Set(SECTIONS.map((s) => s.programType))].sort());
 
 let availability = availabilityJson as unknown as HelperAvailability;
 let allowedByType = buildAllowed(availability);
 let gplOnlySet = new Set(availability.gplOnly);
 
-function buildAllowed(
-  data: HelperAvailability,
-): Map<string, ReadonlySet<string>> {
-  return new Map(
-    Object.entries(data.programTypes).map(([t, names]) => [t, new Set(names)]),
-  );
+function buildAllowed(data: HelperAvailability): Map<string, ReadonlySet<string>> {
+  return new Map(Object.entries(data.programTypes).map(([t, names]) => [t, new Set(names)]));
 }
 
 /**
@@ -148,9 +134,7 @@ export function helperAvailability(): HelperAvailability {
  * Names of the helpers a program of `programType` ("xdp", "sched_cls"...) may call, or undefined
  * when nothing is known about that type (then nothing should be reported as disallowed).
  */
-export function helpersAllowed(
-  programType: string,
-): ReadonlySet<string> | undefined {
+export function helpersAllowed(programType: string): ReadonlySet<string> | undefined {
   return allowedByType.get(programType);
 }
 
@@ -163,12 +147,8 @@ export function isGplOnly(name: string): boolean {
  * Return codes for a program type ("xdp") or for a section's returnCodes key ("cgroup_skb_egress").
  * A key is tried first, then the default set of the program type.
  */
-export function returnCodes(
-  programTypeOrKey: string,
-): ReturnCodeSet | undefined {
-  return (
-    RETURN_CODES[programTypeOrKey] ?? returnCodesByType().get(programTypeOrKey)
-  );
+export function returnCodes(programTypeOrKey: string): ReturnCodeSet | undefined {
+  return RETURN_CODES[programTypeOrKey] ?? returnCodesByType().get(programTypeOrKey);
 }
 
 /** All return-code sets by key. */

@@ -28,6 +28,8 @@ export interface Helper extends HelperVariant {
   mayReturnNull?: boolean;
   /** The helper acquires a reference that must be released, on every path, by one of these. */
   releasedBy?: string[];
+  /** The helper takes a lock that must be dropped, on every path, by one of these (bpf_spin_lock). */
+  unlockedBy?: string[];
   /** Kernel release that added it, for helpers newer than the uapi header the data was generated from. */
   since?: string;
   /** Other documented prototypes of the same helper (e.g. bpf_get_socket_cookie per context). */
@@ -124,7 +126,7 @@ export interface MapFlag {
 export interface MapField {
   name: string;
   /** How it is written: `__uint`, `__type` or `__array`. */
-  macro: "__uint" | "__type" | "__array";
+  macro: '__uint' | '__type' | '__array';
   /** An example as written in a map definition. */
   example: string;
   /** VS Code snippet with ${n:placeholder} fields. */
@@ -149,7 +151,7 @@ export interface MapsData {
 /** A libbpf macro or attribute (data/macros.json, curated from /usr/include/bpf/*.h and newer libbpf). */
 export interface Macro {
   name: string;
-  kind: "function-like" | "attribute" | "object-like";
+  kind: 'function-like' | 'attribute' | 'object-like';
   signature: string;
   /** VS Code snippet syntax with ${1:arg} placeholders. */
   snippet: string;
@@ -171,6 +173,8 @@ export interface Kfunc {
   mayReturnNull?: boolean;
   /** KF_ACQUIRE: returns a reference the program must release with one of these. */
   releasedBy?: string[];
+  /** Opens a section (lock, RCU read side, preemption or irqs off) closed, on every path, by one of these. */
+  unlockedBy?: string[];
   /** KF_RELEASE: releases a reference acquired by another kfunc. */
   releases?: boolean;
 }
