@@ -143,9 +143,11 @@ test('helper availability: probed per program type', () => {
   assert.ok(isGplOnly('bpf_probe_read_kernel'));
   assert.ok(isGplOnly('bpf_trace_printk'));
   assert.ok(!isGplOnly('bpf_map_lookup_elem'));
+  // Every probed name is a documented helper (the probe names them from the kernel's BTF).
   for (const names of Object.values(helperAvailability().programTypes)) {
-    for (const n of names) assert.ok(/^bpf_\w+$/.test(n), n);
+    for (const n of names) assert.ok(helperByName(n), `probed helper ${n} has no documentation`);
   }
+  for (const n of helperAvailability().gplOnly) assert.ok(helperByName(n), n);
 });
 
 test('helper availability: replaceable at run time', () => {
@@ -286,5 +288,10 @@ test('kfuncs: taken from this kernel BTF, with annotations', () => {
     assert.deepEqual(acquire.releasedBy, ['bpf_task_release']);
     assert.equal(kfuncByName('bpf_task_release')?.releases, true);
   }
-  for (const k of kfuncs()) assert.ok(k.prototype.includes(`${k.name}(`), k.prototype);
+  for (const k of kfuncs()) {
+    assert.ok(k.prototype.includes(`${k.name}(`), k.prototype);
+    for (const r of [...(k.releasedBy ?? []), ...(k.unlockedBy ?? [])]) {
+      assert.ok(kfuncByName(r) || helperByName(r), `${k.name}: unknown ${r}`);
+    }
+  }
 });
