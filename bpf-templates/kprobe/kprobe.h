@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The event kprobe.bpf.c sends to user space through its ring buffer. */
+#ifndef KPROBE_H
+#define KPROBE_H
+
+#define COMM_LEN 16
+#define PATH_LEN 128
+
+struct unlink_event {
+	int pid;             /* tgid of the caller */
+	int ret;             /* do_unlinkat()'s return value: 0 or -errno */
+	char comm[COMM_LEN];
+	char filename[PATH_LEN];
+};
+
+#endif /* KPROBE_H */
