@@ -31,3 +31,88 @@ export function ancestorOfType(node: Node, ...types: string[]): Node | null {
 export function enclosingFunction(node: Node): Node | null {
   return ancestorOfType(node, 'function_definition');
 }
+
+/** The innermost statement that contains `node` and sits directly in a block (for inserting code after it). */
+export function blockStatement(node: Node): Node | null {
+  for (let cur: Node | null = node; cur?.parent; cur = cur.parent) {
+    if (cur.parent.type === 'compound_statement') return cur;
+    if (cur.type === 'function_definition') return null;
+  }
+  return null;
+}
+
+/** The whitespace that starts the line `offset` is on. */
+export function indentAt(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let k = lineStart;
+  while (k < text.length && (text[k] === ' ' || text[k] === '\t')) k++;
+  return text.slice(lineStart, k);
+}
+
+/** One indentation step as the file writes it: a tab, or the smallest run of leading spaces. */
+export function indentUnit(text: string): string {
+  const m = /\n( +)\S/.exec(text);
+  return text.includes('\n\t') || !m ? '\t' : m[1].length <= 8 ? m[1] : '    ';
+}
+
+/** Function definitions of the whole file, including those under #if. */
+export function functionDefinitions(root: Node): Node[] {
+  return root.descendantsOfType('function_definition').filter((n): n is Node => !!n);
+}
+
+/** The name a call calls, when it is a plain identifier. */
+export function calleeName(call: Node): string | undefined {
+  const fn = call.childForFieldName('function');
+  return fn?.type === 'identifier' ? fn.text : undefined;
+}
+
+/** The arguments of a call expression (named children of its argument list). */
+export function callArgs(call: Node): Node[] {
+  return (call.childForFieldName('arguments')?.namedChildren ?? []).filter((c): c is Node => !!c && c.type !== 'comment');
+}
+
+/** Identifier text of `node` after stripping parentheses and casts, or undefined. */
+export function identOf(node: Node | null | undefined): string | undefined {
+  let cur = node ?? null;
+  for (let g = 0; cur && g < 16; g++) {
+    if (cur.type === 'identifier') return cur.text;
+    if (cur.type === 'parenthesized_expression') cur = cur.namedChildren[0] ?? null;
+    else if (cur.type === 'cast_expression') cur = cur.childForFieldName('value');
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** True for `NULL`, `0`, `(void *)0`. */
+export function isNullLiteral(node: Node | null | undefined): boolean {
+  let cur = node ?? null;
+  for (let g = 0; cur && g < 8; g++) {
+    if (cur.type === 'null' || (cur.type === 'identifier' && cur.text === 'NULL')) return true;
+    if (cur.type === 'number_literal') return /^0+[uUlL]*$/.test(cur.text);
+    if (cur.type === 'parenthesized_expression') cur = cur.namedChildren[0] ?? null;
+    else if (cur.type === 'cast_expression') cur = cur.childForFieldName('value');
+    else return false;
+  }
+  return false;
+}
+
+/**
+ * The `return ...;` statement a quick fix inserts in `fn` to leave it safely: the "let it through"
+ * code of the program type (XDP_PASS, TC_ACT_OK, 1 for cgroup hooks, SK_PASS...), 0 otherwise,
+ * `return;` in a void function.
+ */
+export function safeReturn(doc: import('../bpf-document').BpfDocument, fn: Node): string {
+  const prog = doc.programs.find((p) => p.node.startIndex === fn.startIndex);
+  const type = fn.childForFieldName('type')?.text ?? 'int';
+  const decl = fn.childForFieldName('declarator');
+  if (type === 'void' && decl?.type === 'function_declarator') return 'return;';
+  const t = prog?.def?.programType;
+  const key = prog?.def?.returnCodes;
+  let code = '0';
+  if (t === 'xdp') code = 'XDP_PASS';
+  else if (t === 'sched_cls' || t === 'sched_act') code = /\bTC_ACT_OK\b/.test(doc.text) ? 'TC_ACT_OK' : '0 /* TC_ACT_OK */';
+  else if (t === 'sk_skb' || t === 'sk_msg' || t === 'sk_reuseport' || t === 'sk_lookup') code = 'SK_PASS';
+  else if (key?.startsWith('cgroup') || t === 'sock_ops') code = '1';
+  else if (t === 'lwt_in' || t === 'lwt_out' || t === 'lwt_xmit' || t === 'lwt_seg6local') code = 'BPF_OK';
+  return `return ${code};`;
+}

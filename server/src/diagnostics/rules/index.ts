@@ -1,5 +1,6 @@
 /** Every restricted-C rule, one file each. Add a rule here to turn it on. */
 import type { Rule } from '../rule';
 import { licenseRule } from './license';
+import { nullCheckRule } from './null-check';
 
-export const ALL_RULES: readonly Rule[] = [licenseRule];
+export const ALL_RULES: readonly Rule[] = [nullCheckRule, licenseRule];

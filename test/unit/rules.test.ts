@@ -1,0 +1,124 @@
+// The restricted-C rules over their fixtures: test/fixtures/rules/<rule-id>/{good,bad}-*.bpf.c and
+// test/fixtures/realistic/*.bpf.c. A bad fixture marks each expected finding with a trailing
+// `// expect: <rule-id>` (or `// expect: <rule-id> warning`) on the line where the diagnostic starts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfDocument } from '../../server/src/bpf-document';
+import { runRules, type EngineDiagnostic } from '../../server/src/diagnostics/engine';
+import { ALL_RULES } from '../../server/src/diagnostics/rules';
+import type { OffsetEdit } from '../../server/src/diagnostics/rule';
+import { CParser, loadCLanguage } from '../../server/src/parser';
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const RULES_DIR = join(FIXTURES, 'rules');
+const REALISTIC_DIR = join(FIXTURES, 'realistic');
+
+let parser: CParser | undefined;
+async function analyse(file: string, text = readFileSync(file, 'utf8')): Promise<{ doc: BpfDocument; diags: EngineDiagnostic[] }> {
+  parser ??= new CParser(await loadCLanguage());
+  const doc = new BpfDocument(`file://${file}`, 0, text, parser);
+  const errors: string[] = [];
+  const diags = runRules(doc, { log: (m) => errors.push(m) });
+  assert.deepEqual(errors, [], `a rule threw on ${file}`);
+  return { doc, diags };
+}
+
+interface Expectation {
+  line: number; // 0-based
+  rule: string;
+  severity: string;
+}
+
+function expectations(text: string): Expectation[] {
+  const out: Expectation[] = [];
+  text.split('\n').forEach((l, line) => {
+    for (const m of l.matchAll(/\/\/\s*expect:\s*([a-z-]+)(?:\s+(error|warning|information|hint))?/g)) {
+      out.push({ line, rule: m[1], severity: m[2] ?? 'error' });
+    }
+  });
+  return out;
+}
+
+function show(doc: BpfDocument, d: EngineDiagnostic): string {
+  const p = doc.positionAt(d.start);
+  return `${p.line + 1}:${p.character + 1} ${d.severity} [${d.code}] ${d.message}`;
+}
+
+function applyEdits(text: string, edits: OffsetEdit[]): string {
+  let out = text;
+  for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+  return out;
+}
+
+const ruleIds = ALL_RULES.map((r) => r.id);
+const ruleDirs = existsSync(RULES_DIR) ? readdirSync(RULES_DIR).sort() : [];
+
+test('every rule has good and bad fixtures, and every fixture folder is a rule', () => {
+  for (const dir of ruleDirs) assert.ok(ruleIds.includes(dir), `fixture folder ${dir} is not a rule id`);
+  for (const id of ruleIds) {
+    const files = existsSync(join(RULES_DIR, id)) ? readdirSync(join(RULES_DIR, id)) : [];
+    assert.ok(files.some((f) => f.startsWith('good-')), `rule ${id} has no good fixture`);
+    assert.ok(files.some((f) => f.startsWith('bad-')), `rule ${id} has no bad fixture`);
+  }
+});
+
+for (const dir of ruleDirs) {
+  for (const name of readdirSync(join(RULES_DIR, dir)).filter((f) => f.endsWith('.bpf.c')).sort()) {
+    const file = join(RULES_DIR, dir, name);
+    test(`${dir}/${name}`, async () => {
+      const text = readFileSync(file, 'utf8');
+      const { doc, diags } = await analyse(file, text);
+      const expected = expectations(text);
+      if (name.startsWith('good-')) {
+        const errors = diags.filter((d) => d.severity === 'error');
+        assert.deepEqual(errors.map((d) => show(doc, d)), [], 'a good fixture gets no error');
+        assert.deepEqual(diags.filter((d) => d.code === dir).map((d) => show(doc, d)), [], `a good fixture gets nothing from ${dir}`);
+        return;
+      }
+      assert.ok(expected.length > 0, 'a bad fixture marks what it expects');
+      const found = diags.filter((d) => d.code === dir || expected.some((e) => e.rule === d.code));
+      const unmatched = [...found];
+      for (const e of expected) {
+        const i = unmatched.findIndex((d) => d.code === e.rule && doc.positionAt(d.start).line === e.line);
+        assert.ok(i >= 0, `expected ${e.rule} on line ${e.line + 1}; found:\n${found.map((d) => show(doc, d)).join('\n')}`);
+        assert.equal(unmatched[i].severity, e.severity, `severity on line ${e.line + 1}: ${show(doc, unmatched[i])}`);
+        unmatched.splice(i, 1);
+      }
+      assert.deepEqual(unmatched.map((d) => show(doc, d)), [], 'unexpected findings');
+    });
+  }
+}
+
+test('quick fixes remove the finding they fix', async () => {
+  let tried = 0;
+  for (const dir of ruleDirs) {
+    for (const name of readdirSync(join(RULES_DIR, dir)).filter((f) => f.startsWith('bad-') && f.endsWith('.bpf.c'))) {
+      const file = join(RULES_DIR, dir, name);
+      const { doc, diags } = await analyse(file);
+      for (const d of diags.filter((x) => x.code === dir && x.fixes?.length)) {
+        const fix = d.fixes!.find((f) => f.preferred) ?? d.fixes![0];
+        const fixed = applyEdits(doc.text, fix.edits);
+        const after = await analyse(file, fixed);
+        const line = doc.positionAt(d.start).line;
+        const same = after.diags.filter((x) => x.code === dir && x.message === d.message);
+        assert.ok(same.length < diags.filter((x) => x.code === dir && x.message === d.message).length,
+          `${dir}/${name}:${line + 1}: "${fix.title}" did not remove the finding; after:\n${after.diags.map((x) => show(after.doc, x)).join('\n')}`);
+        const newErrors = after.diags.filter((x) => x.severity === 'error' && x.code !== dir).length;
+        assert.ok(newErrors <= diags.filter((x) => x.severity === 'error' && x.code !== dir).length, `${dir}/${name}: the fix added errors of other rules`);
+        tried++;
+      }
+    }
+  }
+  assert.ok(tried > 0, 'no quick fix was tried');
+});
+
+const realistic = existsSync(REALISTIC_DIR) ? readdirSync(REALISTIC_DIR).filter((f) => f.endsWith('.bpf.c')).sort() : [];
+test('there are at least 8 realistic programs', () => assert.ok(realistic.length >= 8, `${realistic.length} realistic programs`));
+for (const name of realistic) {
+  test(`realistic/${name} gets no error`, async () => {
+    const { doc, diags } = await analyse(join(REALISTIC_DIR, name));
+    assert.deepEqual(diags.filter((d) => d.severity === 'error').map((d) => show(doc, d)), []);
+  });
+}
