@@ -1,0 +1,172 @@
+/**
+ * load / unload on the real kernel: verdicts, logs, statistics, the ENOSPC retry, the time
+ * bound, per-program loading, and rejections with the verifier's own words.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { AgentClient, AgentRequestError } from '../../client/src/core/agent/agent-client';
+import { agentUnavailableReason, precondition } from './preconditions';
+import { bpftoolHas, fixture, startAgent, waitFor } from './agent-harness';
+
+const reason = agentUnavailableReason();
+
+async function rejection(p: Promise<unknown>): Promise<AgentRequestError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof AgentRequestError, `expected AgentRequestError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the request to fail');
+}
+
+describe('agent load', { concurrency: false }, () => {
+  let agent: AgentClient;
+  before(async () => {
+    if (!reason) agent = await startAgent();
+  });
+  after(async () => {
+    await agent?.shutdown();
+  });
+
+  test('hello reports protocol, kernel, privileges and preconditions', async (t) => {
+    if (!precondition(t, reason)) return;
+    const hello = await agent.hello;
+    assert.equal(hello.protocol, 1);
+    assert.equal(hello.kernel.btf, true);
+    assert.equal(hello.privileges.privileged, true);
+    assert.ok(hello.capabilities.includes('load'));
+    assert.ok(hello.capabilities.includes('map_dump'));
+    assert.equal(typeof hello.fs.bpffs.mounted, 'boolean');
+  });
+
+  test('a valid object loads: ids, tag, sizes, maps with BTF types, stats; bpftool sees it; unload frees it', async (t) => {
+    if (!precondition(t, reason)) return;
+    const r = await agent.request('load', { path: fixture('maps'), log_level: 1 });
+    assert.equal(r.programs.length, 1);
+    const p = r.programs[0];
+    assert.equal(p.name, 'on_exec');
+    assert.equal(p.type, 'tracepoint');
+    assert.match(p.tag, /^[0-9a-f]{16}$/);
+    assert.ok(p.xlated_insns > 0 && p.jited_bytes > 0 && p.verified_insns > 0);
+    assert.equal(p.verifier.stats.processed_insns, p.verified_insns);
+    assert.ok((p.verifier.stats.total_states ?? -1) >= 0);
+    assert.ok((p.verifier.stats.time_usec ?? -1) >= 0);
+    assert.equal(p.verifier.stats.stack_depth !== null, true);
+    assert.equal(p.verifier.truncated, false);
+    const structs = r.maps.find((m) => m.name === 'structs')!;
+    assert.equal(structs.type, 'hash');
+    assert.equal(structs.key_type, 'u32');
+    assert.equal(structs.value_type, 'struct value');
+    assert.ok(bpftoolHas('prog', p.id));
+    assert.ok(bpftoolHas('map', structs.id));
+    const u = await agent.request('unload', { handle: r.handle });
+    assert.equal(u.programs_released, 1);
+    // the kernel frees programs and maps after an RCU grace period: wait for it
+    await waitFor(() => !bpftoolHas('prog', p.id) && !bpftoolHas('map', structs.id), 'program and map to be freed');
+  });
+
+  test('log level 2 gives the per-instruction log; level 0 still gives stats', async (t) => {
+    if (!precondition(t, reason)) return;
+    const r2 = await agent.request('load', { path: fixture('maps'), log_level: 2 });
+    const log = r2.programs[0].verifier.log;
+    assert.match(log, /^\d+: \(\w\w\) .*R\d/m, 'level 2 prints instructions with register state');
+    assert.match(log, /; .* @ maps\.bpf\.c:\d+/, 'BTF line info names the source line');
+    const r0 = await agent.request('load', { path: fixture('maps'), log_level: 0 });
+    assert.ok((r0.programs[0].verifier.stats.processed_insns ?? 0) > 0);
+    assert.doesNotMatch(r0.programs[0].verifier.log, /^\d+: \(/m);
+    await agent.request('unload', { handle: r2.handle });
+    await agent.request('unload', { handle: r0.handle });
+  });
+
+  test('a too-small log buffer does not fail a valid program: the agent retries bigger and says so', async (t) => {
+    if (!precondition(t, reason)) return;
+    const r = await agent.request('load', { path: fixture('maps'), log_level: 2, log_size: 256 });
+    const v = r.programs[0].verifier;
+    assert.ok(v.retries >= 1);
+    assert.ok(v.log_buffer_bytes > 256);
+    assert.match(v.notes.join('\n'), /did not fit in 256 bytes/);
+    assert.equal(v.truncated, false);
+    assert.match(v.log, /processed \d+ insns/);
+    await agent.request('unload', { handle: r.handle });
+  });
+
+  test('the object can come as base64 bytes', async (t) => {
+    if (!precondition(t, reason)) return;
+    const object = readFileSync(fixture('maps')).toString('base64');
+    const r = await agent.request('load', { object });
+    assert.equal(r.programs[0].name, 'on_exec');
+    await agent.request('unload', { handle: r.handle });
+  });
+
+  test('per-program loading: an fentry this kernel refuses does not sink the tracepoint (partial)', async (t) => {
+    if (!precondition(t, reason)) return;
+    const r = await agent.request('load', { path: fixture('mixed'), partial: true });
+    assert.deepEqual(r.programs.map((p) => p.name), ['good_tp']);
+    assert.equal(r.failed?.length, 1);
+    assert.equal(r.failed![0].name, 'blocked_fentry');
+    assert.ok(bpftoolHas('prog', r.programs[0].id));
+    await agent.request('unload', { handle: r.handle });
+    // without partial the whole load fails and reports every verdict
+    const err = await rejection(agent.request('load', { path: fixture('mixed') }));
+    assert.equal(err.body.program, 'blocked_fentry');
+    assert.equal(err.body.loaded?.[0]?.name, 'good_tp');
+    await waitFor(() => !bpftoolHas('prog', err.body.loaded![0].id), 'the loaded program to be released');
+    // and programs: [...] loads just the one asked for
+    const one = await agent.request('load', { path: fixture('mixed'), programs: ['good_tp'] });
+    assert.deepEqual(one.programs.map((p) => p.name), ['good_tp']);
+    await agent.request('unload', { handle: one.handle });
+  });
+
+  const rejections: [string, RegExp, number[]][] = [
+    ['reject_null', /R\d invalid mem access 'map_value_or_null'/, [13]],
+    ['reject_stack', /invalid (variable-offset read from stack|.*stack)/, [13, 22]],
+    ['reject_loop', /infinite loop detected at insn \d+/, [22]],
+    ['reject_big', /BPF program is too large\. Processed 1000001 insn/, [7]],
+    ['reject_helper', /program of this type cannot use helper bpf_get_stack#67/, [22]],
+  ];
+  for (const [name, re, errnos] of rejections) {
+    test(`rejection ${name}: verifier_rejected with the program, errno text, full log and stats`, async (t) => {
+      if (!precondition(t, reason)) return;
+      const err = await rejection(agent.request('load', { path: fixture(name), log_level: 1 }));
+      assert.equal(err.code, 'verifier_rejected');
+      assert.ok(err.body.program);
+      assert.ok(errnos.includes(err.body.errno!), `errno ${err.body.errno}`);
+      assert.ok(err.body.errno_text && err.body.errno_text.length > 3);
+      assert.match(err.body.log!, re);
+      assert.match(err.body.log!, /processed \d+ insns/);
+      assert.ok((err.body.stats?.processed_insns ?? 0) > 0);
+      assert.ok(err.hint);
+    });
+  }
+
+  test('an fentry on this kernel fails with a clear error and hint', async (t) => {
+    if (!precondition(t, reason)) return;
+    const err = await rejection(agent.request('load', { path: fixture('mixed'), programs: ['blocked_fentry'] }));
+    assert.ok(['load_failed', 'verifier_rejected', 'permission_denied'].includes(err.code));
+    assert.equal(err.body.program, 'blocked_fentry');
+    assert.ok(err.hint && err.hint.length > 10);
+  });
+
+  test('verification is bounded in time: verifier_timeout', async (t) => {
+    if (!precondition(t, reason)) return;
+    const t0 = Date.now();
+    const err = await rejection(agent.request('load', { path: fixture('reject_big'), log_level: 2, timeout_ms: 150 }));
+    assert.equal(err.code, 'verifier_timeout');
+    assert.ok(Date.now() - t0 < 5000, 'the bound holds');
+    // the agent keeps serving
+    assert.deepEqual(await agent.request('ping', {}), { pong: true });
+  });
+
+  test('bad load params get coded errors', async (t) => {
+    if (!precondition(t, reason)) return;
+    assert.equal((await rejection(agent.request('load', {}))).code, 'invalid_params');
+    assert.equal((await rejection(agent.request('load', { path: '/nonexistent.o' }))).code, 'not_found');
+    assert.equal((await rejection(agent.request('load', { object: '!!!notbase64' }))).code, 'invalid_base64');
+    assert.equal((await rejection(agent.request('load', { object: Buffer.from('not an elf').toString('base64') }))).code, 'invalid_object');
+    assert.equal((await rejection(agent.request('load', { path: fixture('maps'), programs: ['nope'] }))).code, 'not_found');
+    assert.equal((await rejection(agent.request('load', { path: fixture('maps'), log_level: 3 }))).code, 'invalid_params');
+    assert.equal((await rejection(agent.request('unload', { handle: 999999 }))).code, 'not_found');
+  });
+});
