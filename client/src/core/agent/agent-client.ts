@@ -229,7 +229,12 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if ('event' in raw) {
       const ev = AgentEvent.safeParse(raw);
       if (!ev.success) {
-        this.protocolError(`invalid ${String((raw as { event: unknown }).event)} event`, line, ev.error);
+        const issue = ev.error.issues[0];
+        this.protocolError(
+          `invalid ${String((raw as { event: unknown }).event)} event at ${issue?.path.join('.')}: ${issue?.message}`,
+          line,
+          ev.error,
+        );
         return;
       }
       this.onEvent(ev.data);
@@ -261,7 +266,9 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     this.settle(r.data.id, p);
     const result = MethodResults[p.method].safeParse(r.data.result);
     if (!result.success) {
-      const err = new AgentProtocolError(`invalid result for ${p.method}`, line.slice(0, 500), {
+      const issue = result.error.issues[0];
+      const where = issue ? ` at ${issue.path.join('.') || '(root)'}: ${issue.message}` : '';
+      const err = new AgentProtocolError(`invalid result for ${p.method}${where}`, line.slice(0, 500), {
         cause: result.error,
       });
       this.emit('protocol_error', err);

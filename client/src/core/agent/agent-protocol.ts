@@ -76,7 +76,7 @@ export const FailedProgram = z.object({
   error: z.object({
     code: ErrorCode,
     message: z.string(),
-    hint: z.string().optional(),
+    hint: z.string().nullable(),
     errno: z.number().int(),
     libbpf_log: z.string(),
   }),
@@ -91,8 +91,9 @@ export const LoadedMap = z.object({
   value_size: z.number().int(),
   max_entries: z.number().int(),
   flags: z.number().int(),
-  key_type: z.string().optional(),
-  value_type: z.string().optional(),
+  /** BTF type names ("u32", "struct event"); null when the map has no BTF for them */
+  key_type: z.string().nullable(),
+  value_type: z.string().nullable(),
 });
 export type LoadedMap = z.infer<typeof LoadedMap>;
 
@@ -169,7 +170,7 @@ export const SubscribeResult = z.object({
   subscription: z.number().int(),
   map_id: z.number().int(),
   source: z.enum(['ringbuf', 'perfbuf']),
-  type: z.string().optional(),
+  type: z.string().nullable(),
 });
 export const TraceSubscribeResult = z.object({ subscription: z.number().int(), path: z.string() });
 export const UnsubscribeResult = z.object({
@@ -202,7 +203,7 @@ export const FeaturesResult = z.object({
   btf_functions: z.array(z.string()).optional(),
   lsm_hooks: z.array(z.string()).optional(),
   tracepoints: z.array(z.string()).nullable().optional(),
-  fs: z.object({ bpffs: z.boolean(), tracefs: z.boolean(), tracefs_path: z.string().optional() }),
+  fs: z.object({ bpffs: z.boolean(), tracefs: z.boolean(), tracefs_path: z.string().nullable() }),
   btf: z.boolean(),
 });
 export const BtfDumpResult = z.object({
@@ -327,7 +328,7 @@ export const HelloEvent = z.object({
   }),
   fs: z.object({
     bpffs: z.object({ path: z.string(), mounted: z.boolean(), mountable: z.boolean() }),
-    tracefs: z.object({ path: z.string().optional(), mounted: z.boolean(), mountable: z.boolean() }),
+    tracefs: z.object({ path: z.string().nullable(), mounted: z.boolean(), mountable: z.boolean() }),
   }),
   capabilities: z.array(z.string()),
   warnings: z.array(z.string()),
