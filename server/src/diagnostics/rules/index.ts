@@ -2,5 +2,6 @@
 import type { Rule } from '../rule';
 import { licenseRule } from './license';
 import { nullCheckRule } from './null-check';
+import { packetBoundsRule } from './packet-bounds';
 
-export const ALL_RULES: readonly Rule[] = [nullCheckRule, licenseRule];
+export const ALL_RULES: readonly Rule[] = [nullCheckRule, packetBoundsRule, licenseRule];

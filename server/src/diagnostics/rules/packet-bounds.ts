@@ -1,0 +1,333 @@
+/**
+ * Rule 2: packet data read without a bounds check against `data_end`. XDP and tc programs read the
+ * packet through pointers derived from `ctx->data`; the verifier rejects any access it cannot prove
+ * to lie before `ctx->data_end` ("invalid access to packet, off=14 size=1, R2(id=0,off=14,r=0)").
+ *
+ * Offsets are tracked from `ctx->data` as a constant part, variable parts (`ip->ihl * 4`) and sizes
+ * of types we do not know. A check `if (p + 1 > data_end) return ...;` proves `data + off(p) +
+ * sizeof(*p)` on the paths where it fails. An access is reported only when the proof is missing for
+ * sure; anything we cannot read (a check of another form, data_end handed to a function) silences
+ * the rule on that path: false positives cost more than misses here.
+ */
+import type { Node } from 'web-tree-sitter';
+import { FlowWalker, stripParens, type FlowDomain } from '../flow';
+import type { Rule, RuleContext } from '../rule';
+import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
+import { typeSizes, type TypeSizes } from '../type-sizes';
+
+interface Off {
+  c: number;
+  /** Run-time parts (`ip->ihl*4`), sorted. */
+  vars: string[];
+  /** Sizes of types we do not know (`struct foo`), sorted. */
+  sizes: string[];
+}
+interface PVal {
+  off: Off | null;
+  /** The type the pointer points to (`struct ethhdr`, `void`). */
+  elem: string;
+}
+interface State {
+  ptrs: Map<string, PVal>;
+  ends: Set<string>;
+  covered: Off[];
+  /** A check we could not read happened on this path: report nothing. */
+  unknown: boolean;
+}
+
+const CTX_TYPES = /^struct\s+(xdp_md|__sk_buff)\s*\*$/;
+/** Helpers after which every packet pointer must be re-derived from ctx->data. */
+const INVALIDATES = /^bpf_(xdp_adjust_(head|tail|meta)|skb_(pull_data|store_bytes|change_(head|tail|proto|type)|adjust_room|vlan_(push|pop))|l[34]_csum_replace|clone_redirect|lwt_push_encap|msg_(pull|push|pop)_data)$/;
+
+const add = (a: Off, b: Off): Off => ({ c: a.c + b.c, vars: [...a.vars, ...b.vars].sort(), sizes: [...a.sizes, ...b.sizes].sort() });
+const constOff = (c: number): Off => ({ c, vars: [], sizes: [] });
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const offKey = (o: Off | null) => (o ? `${o.c}|${o.vars.join(',')}|${o.sizes.join(',')}` : '?');
+
+function containsAll(big: string[], small: string[]): boolean {
+  const rest = [...big];
+  for (const s of small) {
+    const i = rest.indexOf(s);
+    if (i < 0) return false;
+    rest.splice(i, 1);
+  }
+  return true;
+}
+
+/** `struct ethhdr` for `struct ethhdr *`, `void` for `void *`; undefined for a non-pointer. */
+function pointee(type: string): string | undefined {
+  const t = type.replace(/\s+/g, ' ').replace(/\b(const|volatile)\b/g, '').trim();
+  if (!t.endsWith('*')) return undefined;
+  return t.slice(0, -1).trim();
+}
+
+export const packetBoundsRule: Rule = {
+  id: 'packet-bounds',
+  description: 'packet data read without a bounds check against data_end',
+  run(ctx) {
+    const root = ctx.doc.root;
+    if (!root) return;
+    if (!/->\s*data\b/.test(ctx.doc.text)) return;
+    const sizes = typeSizes(ctx.doc);
+    for (const fn of functionDefinitions(root)) {
+      const body = fn.childForFieldName('body');
+      if (!body) continue;
+      const ctxNames = new Set<string>();
+      let d: Node | null = fn.childForFieldName('declarator');
+      while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+      for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+        if (p?.type !== 'parameter_declaration') continue;
+        const decl = p.childForFieldName('declarator');
+        const name = identOf(decl?.childForFieldName('declarator') ?? decl);
+        if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${p.childForFieldName('type')?.text} *`)) ctxNames.add(name);
+      }
+      if (ctxNames.size) checkFunction(ctx, fn, body, ctxNames, sizes);
+    }
+  },
+};
+
+function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<string>, sizes: TypeSizes): void {
+  const { doc } = ctx;
+  const varTypes = new Map<string, string>();
+  const reported = new Set<number>();
+
+  const sizeTerm = (type: string): Off => {
+    if (type === 'void' || type === 'char' || type === 'unsigned char' || type === 'u8' || type === '__u8') return constOff(1);
+    const l = sizes.layoutOf(type);
+    return l ? constOff(l.size) : { c: 0, vars: [], sizes: [type.replace(/\s+/g, ' ')] };
+  };
+
+  /** The value of a scalar expression used as a byte offset. */
+  const scalar = (n: Node): Off => {
+    const v = stripParens(n);
+    if (v.type === 'number_literal') {
+      const x = Number(v.text.replace(/[uUlL]+$/, ''));
+      if (Number.isFinite(x)) return constOff(x);
+    }
+    if (v.type === 'sizeof_expression') {
+      const t = v.childForFieldName('type');
+      if (t) return sizeTerm(t.text);
+      const e = v.childForFieldName('value');
+      const inner = e ? stripParens(e) : null;
+      if (inner?.type === 'pointer_expression' && inner.childForFieldName('operator')?.type === '*') {
+        const id = identOf(inner.childForFieldName('argument'));
+        const pt = id ? pointee(varTypes.get(id) ?? '') : undefined;
+        if (pt) return sizeTerm(pt);
+      }
+    }
+    const c = sizes.constValue(v.text);
+    if (c !== undefined) return constOff(c);
+    if (v.type === 'binary_expression' && v.childForFieldName('operator')?.type === '+') {
+      return add(scalar(v.childForFieldName('left')!), scalar(v.childForFieldName('right')!));
+    }
+    return { c: 0, vars: [v.text.replace(/\s+/g, '')], sizes: [] };
+  };
+
+  const isEnd = (n: Node, s: State): boolean => {
+    let v = stripParens(n);
+    while (v.type === 'cast_expression' && v.childForFieldName('value')) v = stripParens(v.childForFieldName('value')!);
+    if (v.type === 'identifier') return s.ends.has(v.text);
+    return v.type === 'field_expression' && v.childForFieldName('field')?.text === 'data_end' && ctxNames.has(identOf(v.childForFieldName('argument')) ?? '');
+  };
+
+  /** The packet pointer an expression evaluates to, if it is one. */
+  const pkt = (n: Node, s: State): PVal | undefined => {
+    const v = stripParens(n);
+    switch (v.type) {
+      case 'identifier':
+        return s.ptrs.get(v.text);
+      case 'field_expression':
+        if (v.childForFieldName('field')?.text === 'data' && ctxNames.has(identOf(v.childForFieldName('argument')) ?? '')) {
+          return { off: constOff(0), elem: 'char' };
+        }
+        return undefined;
+      case 'cast_expression': {
+        const inner = v.childForFieldName('value');
+        const r = inner ? pkt(inner, s) : undefined;
+        if (!r) return undefined;
+        const td = v.childForFieldName('type');
+        const isPtr = td?.childForFieldName('declarator')?.type === 'abstract_pointer_declarator';
+        return { off: r.off, elem: isPtr ? (td!.childForFieldName('type')?.text ?? 'void') : 'char' };
+      }
+      case 'binary_expression': {
+        const op = v.childForFieldName('operator')?.type;
+        const l = v.childForFieldName('left');
+        const r = v.childForFieldName('right');
+        if (!l || !r || (op !== '+' && op !== '-')) return undefined;
+        const base = pkt(l, s);
+        if (!base) return undefined;
+        if (op === '-' || !base.off) return { off: null, elem: base.elem };
+        const k = scalar(r);
+        const unit = sizeTerm(base.elem);
+        let delta: Off;
+        if (unit.sizes.length === 0 && unit.c === 1) delta = k;
+        else if (k.vars.length === 0 && k.sizes.length === 0 && unit.sizes.length === 0) delta = constOff(k.c * unit.c);
+        else if (k.vars.length === 0 && k.sizes.length === 0 && k.c === 1) delta = unit;
+        else delta = { c: 0, vars: [`(${r.text.replace(/\s+/g, '')})*sizeof(${base.elem})`], sizes: [] };
+        return { off: add(base.off, delta), elem: base.elem };
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  const check = (use: Node, ptrExpr: Node, accessType: string, s: State, extra = 0) => {
+    if (s.unknown || reported.has(use.startIndex)) return;
+    const p = pkt(ptrExpr, s);
+    if (!p || !p.off) return;
+    const need = add(add(p.off, sizeTerm(accessType)), constOff(extra));
+    const sameVars = s.covered.filter((c) => sameList(c.vars, need.vars));
+    if (sameVars.some((c) => containsAll(c.sizes, need.sizes) && c.c >= need.c)) return;
+    // Unknown type sizes on either side: we cannot tell, so we say nothing.
+    if (need.sizes.length && sameVars.length) return;
+    if (sameVars.some((c) => c.sizes.length)) return;
+    reported.add(use.startIndex);
+    const best = sameVars.reduce<Off | undefined>((a, c) => (!a || c.c > a.c ? c : a), undefined);
+    const bytes = need.sizes.length ? `${need.c} bytes + sizeof(${need.sizes.join(') + sizeof(')})` : `${need.c} bytes`;
+    const what = need.vars.length ? `data + ${need.vars.join(' + ')} + ${bytes}` : `data + ${bytes}`;
+    const proven = best ? `the checks before it only prove ${best.vars.length ? `data + ${best.vars.join(' + ')} + ` : 'data + '}${best.c} bytes` : 'no check against data_end comes before it on this path';
+    const fixes = [];
+    const id = identOf(ptrExpr);
+    const stmt = blockStatement(use);
+    const endName = [...s.ends][0] ?? `(void *)(long)${[...ctxNames][0]}->data_end`;
+    if (id && stmt && varTypes.has(id)) {
+      const pt = pointee(varTypes.get(id)!) ?? 'void';
+      const cond = pt === accessType && pt !== 'void' && extra === 0 ? `(void *)(${id} + 1) > ${endName}` : `(void *)${id} + ${extra ? `${extra} + ` : ''}sizeof(${accessType}) > ${endName}`;
+      const indent = indentAt(doc.text, stmt.startIndex);
+      fixes.push({
+        title: `Check ${id} against ${endName.includes('->') ? 'data_end' : endName} before the access`,
+        preferred: true,
+        edits: [{ start: stmt.startIndex, end: stmt.startIndex, newText: `if (${cond})\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}\n${indent}` }],
+      });
+    }
+    ctx.report({
+      start: use.startIndex,
+      end: use.endIndex,
+      severity: 'error',
+      message:
+        `Packet access without a bounds check: this reads up to ${what}, but ${proven}. The verifier rejects it ` +
+        `("invalid access to packet"). Compare against data_end first, e.g. if ((void *)(p + 1) > data_end) return ...;`,
+      fixes,
+    });
+  };
+
+  const assign = (name: string, value: Node | null, s: State) => {
+    s.ptrs.delete(name);
+    s.ends.delete(name);
+    if (!value) return;
+    if (isEnd(value, s)) {
+      s.ends.add(name);
+      return;
+    }
+    const p = pkt(value, s);
+    if (p) s.ptrs.set(name, { off: p.off, elem: pointee(varTypes.get(name) ?? '') ?? p.elem });
+  };
+
+  const domain: FlowDomain<State> = {
+    copy: (s) => ({ ptrs: new Map(s.ptrs), ends: new Set(s.ends), covered: [...s.covered], unknown: s.unknown }),
+    join: (a, b) => {
+      const ptrs = new Map<string, PVal>();
+      for (const [k, v] of a.ptrs) {
+        const w = b.ptrs.get(k);
+        if (w && offKey(w.off) === offKey(v.off)) ptrs.set(k, v);
+      }
+      const covered = a.covered.filter((c) => b.covered.some((d) => sameList(c.vars, d.vars) && sameList(c.sizes, d.sizes) && d.c >= c.c));
+      return { ptrs, ends: new Set([...a.ends, ...b.ends]), covered, unknown: a.unknown || b.unknown };
+    },
+    declare(name, _n, value, type, s) {
+      varTypes.set(name, type);
+      assign(name, value, s);
+    },
+    visit(n, s, flow) {
+      switch (n.type) {
+        case 'assignment_expression': {
+          const left = n.childForFieldName('left');
+          const right = n.childForFieldName('right');
+          if (right) flow.expr(right, s);
+          if (left?.type === 'identifier' && n.childForFieldName('operator')?.type === '=') assign(left.text, right, s);
+          else if (left?.type === 'identifier' && s.ptrs.has(left.text)) s.ptrs.set(left.text, { off: null, elem: s.ptrs.get(left.text)!.elem });
+          else if (left) flow.expr(left, s);
+          return true;
+        }
+        case 'field_expression': {
+          if (n.childForFieldName('operator')?.type !== '->') return false;
+          const arg = n.childForFieldName('argument')!;
+          const p = pkt(arg, s);
+          if (p) check(n, arg, p.elem, s);
+          return false;
+        }
+        case 'pointer_expression': {
+          const op = n.childForFieldName('operator')?.type;
+          const arg = n.childForFieldName('argument')!;
+          if (op === '&') {
+            // &eth->h_proto computes an address, it reads nothing.
+            const inner = stripParens(arg);
+            if (inner.type === 'field_expression') {
+              const base = inner.childForFieldName('argument');
+              if (base) flow.expr(base, s);
+              return true;
+            }
+            return false;
+          }
+          if (op !== '*') return false;
+          const p = pkt(arg, s);
+          if (p) check(n, arg, p.elem, s);
+          return false;
+        }
+        case 'subscript_expression': {
+          const arg = n.childForFieldName('argument')!;
+          const p = pkt(arg, s);
+          const idx = n.childForFieldName('index');
+          const k = idx ? typeSizes(doc).constValue(idx.text) : undefined;
+          if (p && k !== undefined) {
+            const unit = sizeTerm(p.elem);
+            if (!unit.sizes.length) check(n, arg, p.elem, s, k * unit.c);
+          }
+          return false;
+        }
+        case 'call_expression': {
+          const callee = calleeName(n) ?? '';
+          for (const a of callArgs(n)) flow.expr(a, s);
+          // data_end handed to a function: it may check bounds for us (inlined, the verifier sees it).
+          if (callArgs(n).some((a) => isEnd(a, s))) s.unknown = true;
+          if (INVALIDATES.test(callee)) {
+            s.ptrs.clear();
+            s.covered = [];
+          }
+          return true;
+        }
+      }
+      return false;
+    },
+    assume(cond, s, truthy) {
+      const c = stripParens(cond);
+      if (c.type !== 'binary_expression') {
+        if (c.text.includes('data_end') || [...s.ends].some((e) => c.text.includes(e))) s.unknown = true;
+        return;
+      }
+      const op = c.childForFieldName('operator')?.type ?? '';
+      const l = c.childForFieldName('left');
+      const r = c.childForFieldName('right');
+      if (!l || !r) return;
+      let ptrSide: Node | undefined;
+      let proven = false;
+      if (isEnd(r, s)) {
+        ptrSide = l;
+        proven = ((op === '>' || op === '>=') && !truthy) || ((op === '<' || op === '<=') && truthy);
+      } else if (isEnd(l, s)) {
+        ptrSide = r;
+        proven = ((op === '<' || op === '<=') && !truthy) || ((op === '>' || op === '>=') && truthy);
+      } else {
+        if (/data_end/.test(c.text) || [...s.ends].some((e) => new RegExp(`\\b${e}\\b`).test(c.text))) s.unknown = true;
+        return;
+      }
+      const p = pkt(ptrSide, s);
+      if (!p || !p.off || !['<', '<=', '>', '>='].includes(op)) {
+        s.unknown = true;
+        return;
+      }
+      if (proven) s.covered.push(p.off);
+    },
+  };
+  new FlowWalker(domain).run(body, { ptrs: new Map(), ends: new Set(), covered: [], unknown: false });
+}
