@@ -1,0 +1,210 @@
+/**
+ * Rule 10: a reference acquired and not released on every path. The verifier tracks each acquired
+ * object (a ring buffer reservation, a socket from bpf_sk_lookup_*, a task or cgroup from an acquire
+ * kfunc) and rejects a program that can exit holding one ("Unreleased reference id=2 alloc_insn=4").
+ * It also rejects exits while a bpf_spin_lock is held ("BPF_EXIT instruction ... cannot be used inside bpf_spin_lock-ed region"), and calls
+ * while holding one ("function calls are not allowed while holding a lock").
+ */
+import type { Node } from 'web-tree-sitter';
+import { helperByName, kfuncByName } from '../../catalog/catalog';
+import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
+import type { Rule, RuleContext } from '../rule';
+import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
+
+interface Ref {
+  call: Node;
+  callee: string;
+  releasers: string[];
+}
+interface State {
+  /** Variable (or `&arg` text for dynptrs and iterators) -> the reference it holds. */
+  refs: Map<string, Ref>;
+  /** Lock argument text (`&val->lock`) -> the bpf_spin_lock call. */
+  locks: Map<string, Node>;
+}
+
+/** Calls allowed while a spin lock is held (the lock/unlock pair, graph kfuncs, atomics). */
+const ALLOWED_UNDER_LOCK = /^(bpf_spin_unlock|bpf_spin_lock|bpf_(list|rbtree)_\w+|bpf_obj_drop\w*|bpf_refcount_acquire\w*|__sync_\w+|__atomic_\w+|__builtin_\w+|bpf_res_spin_unlock\w*)$/;
+
+/** Acquires whose reference lives in an argument (`&ptr`, `&it`), not in the returned value. */
+function argAcquire(name: string): { index: number; releasers: string[] } | undefined {
+  if (name === 'bpf_ringbuf_reserve_dynptr') return { index: 3, releasers: ['bpf_ringbuf_submit_dynptr', 'bpf_ringbuf_discard_dynptr'] };
+  const m = /^bpf_iter_(\w+)_new$/.exec(name);
+  if (m && kfuncByName(name)) return { index: 0, releasers: [`bpf_iter_${m[1]}_destroy`] };
+  return undefined;
+}
+
+function acquireOf(name: string): string[] | undefined {
+  if (argAcquire(name)) return undefined;
+  return helperByName(name)?.releasedBy ?? kfuncByName(name)?.releasedBy;
+}
+
+const norm = (t: string) => t.replace(/\s+/g, '');
+
+export const unreleasedReferenceRule: Rule = {
+  id: 'unreleased-reference',
+  description: 'ring buffer reservation, socket, kfunc reference or spin lock not released on every path',
+  run(ctx) {
+    const root = ctx.doc.root;
+    if (!root) return;
+    if (!/bpf_ringbuf_reserve|bpf_sk_lookup|bpf_skc_lookup|bpf_spin_lock|_acquire|_from_id|_create|bpf_iter_|_new\b|bpf_get_task_exe_file|bpf_ct_|_lookup\(/.test(ctx.doc.text)) return;
+    for (const fn of functionDefinitions(root)) {
+      const body = fn.childForFieldName('body');
+      if (body) checkFunction(ctx, fn, body);
+    }
+  },
+};
+
+function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
+  const { doc } = ctx;
+  const reported = new Set<number>();
+  const globalFns = new Set<string>();
+  for (const f of functionDefinitions(doc.root!)) {
+    const storage = f.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
+    const name = identOf(f.childForFieldName('declarator')?.childForFieldName('declarator'));
+    if (name && !storage && !doc.programs.some((p) => p.node.startIndex === f.startIndex)) globalFns.add(name);
+  }
+
+  const release = (s: State, ref: Ref) => {
+    for (const [k, v] of s.refs) if (v === ref || v.call.startIndex === ref.call.startIndex) s.refs.delete(k);
+  };
+
+  const acquireFrom = (value: Node): Ref | undefined => {
+    const v = stripCasts(value);
+    if (v.type !== 'call_expression') return undefined;
+    const callee = calleeName(v);
+    const releasers = callee ? acquireOf(callee) : undefined;
+    return releasers && callee ? { call: v, callee, releasers } : undefined;
+  };
+
+  const bind = (name: string, value: Node | null, s: State) => {
+    s.refs.delete(name);
+    if (!value) return;
+    const r = acquireFrom(value);
+    if (r) {
+      s.refs.set(name, r);
+      return;
+    }
+    const id = identOf(value);
+    if (id && s.refs.has(id)) s.refs.set(name, s.refs.get(id)!);
+  };
+
+  const leak = (ref: Ref, where: Node | null) => {
+    if (reported.has(ref.call.startIndex)) return;
+    reported.add(ref.call.startIndex);
+    const line = where ? doc.positionAt(where.startIndex).line + 1 : undefined;
+    ctx.report({
+      start: ref.call.startIndex,
+      end: ref.call.endIndex,
+      severity: 'error',
+      message:
+        `Unreleased reference: what ${ref.callee}() acquires here is not released by ${ref.releasers.join(' or ')} on every path` +
+        `${line ? ` (the path leaving at line ${line} still holds it)` : ''}. The verifier rejects the program ("Unreleased reference id=N"). ` +
+        `Release it before every return, including the early ones after the NULL check.`,
+      related: where ? [{ start: where.startIndex, end: where.endIndex, message: 'the function exits here holding the reference' }] : undefined,
+    });
+  };
+
+  const domain: FlowDomain<State> = {
+    copy: (s) => ({ refs: new Map(s.refs), locks: new Map(s.locks) }),
+    join: (a, b) => {
+      const refs = new Map(a.refs);
+      for (const [k, v] of b.refs) if (!refs.has(k)) refs.set(k, v);
+      const locks = new Map(a.locks);
+      for (const [k, v] of b.locks) if (!locks.has(k)) locks.set(k, v);
+      return { refs, locks };
+    },
+    declare(name, _n, value, _t, s) {
+      bind(name, value, s);
+    },
+    visit(n, s, flow) {
+      if (n.type === 'assignment_expression') {
+        const left = n.childForFieldName('left');
+        const right = n.childForFieldName('right');
+        if (right) flow.expr(right, s);
+        if (left?.type === 'identifier' && n.childForFieldName('operator')?.type === '=') bind(left.text, right, s);
+        else {
+          // Stored somewhere else (a kptr field, a struct): it is no longer ours to track.
+          const id = right ? identOf(right) : undefined;
+          if (id && s.refs.has(id)) release(s, s.refs.get(id)!);
+          if (left) flow.expr(left, s);
+        }
+        return true;
+      }
+      if (n.type !== 'call_expression') return false;
+      const callee = calleeName(n) ?? '';
+      const args = callArgs(n);
+      for (const a of args) flow.expr(a, s);
+      if (s.locks.size && callee && !ALLOWED_UNDER_LOCK.test(callee) && (helperByName(callee) || kfuncByName(callee) || globalFns.has(callee) || callee === 'bpf_printk')) {
+        const lock = [...s.locks.values()][0];
+        if (!reported.has(n.startIndex)) {
+          reported.add(n.startIndex);
+          ctx.report({
+            start: n.startIndex,
+            end: n.endIndex,
+            severity: 'error',
+            message: `${callee}() is called while a bpf_spin_lock is held: the verifier rejects the program ("function calls are not allowed while holding a lock"). Unlock first, or copy what you need out of the locked region.`,
+            related: [{ start: lock.startIndex, end: lock.endIndex, message: 'the lock taken here is still held' }],
+          });
+        }
+      }
+      if (callee === 'bpf_spin_lock' && args[0]) s.locks.set(norm(args[0].text), n);
+      else if (callee === 'bpf_spin_unlock' && args[0]) s.locks.delete(norm(args[0].text));
+      const aa = argAcquire(callee);
+      if (aa && args[aa.index]) {
+        s.refs.set(norm(args[aa.index].text), { call: n, callee, releasers: aa.releasers });
+        return true;
+      }
+      // A release, or the reference handed to a function we do not follow.
+      const releases = !!kfuncByName(callee)?.releases || callee === 'bpf_kptr_xchg';
+      for (const a of args) {
+        const key = identOf(a) ?? norm(a.text);
+        const ref = s.refs.get(key);
+        if (!ref) continue;
+        if (ref.releasers.includes(callee) || releases || (!helperByName(callee) && !kfuncByName(callee))) release(s, ref);
+      }
+      // An acquire whose result is thrown away can never be released.
+      if (acquireOf(callee) && n.parent?.type === 'expression_statement') {
+        leak({ call: n, callee, releasers: acquireOf(callee)! }, null);
+      }
+      return true;
+    },
+    assume(cond, s, truthy) {
+      const c = stripParens(cond);
+      let name: string | undefined;
+      let isNull = false;
+      if (c.type === 'identifier' || c.type === 'assignment_expression') {
+        name = c.type === 'identifier' ? c.text : identOf(c.childForFieldName('left'));
+        isNull = !truthy;
+      } else if (c.type === 'binary_expression') {
+        const op = c.childForFieldName('operator')?.type;
+        const l = c.childForFieldName('left');
+        const r = c.childForFieldName('right');
+        const other = isNullLiteral(r) ? l : isNullLiteral(l) ? r : null;
+        if (!other || (op !== '==' && op !== '!=')) return;
+        const o = stripParens(other);
+        name = o.type === 'assignment_expression' ? identOf(o.childForFieldName('left')) : identOf(o);
+        isNull = (op === '==') === truthy;
+      }
+      // On the path where the pointer is NULL there is nothing to release.
+      if (name && isNull && s.refs.has(name)) release(s, s.refs.get(name)!);
+    },
+    exit(node, s, value) {
+      const returned = value ? identOf(value) : undefined;
+      if (returned && s.refs.has(returned)) release(s, s.refs.get(returned)!);
+      for (const ref of new Set(s.refs.values())) leak(ref, node.type === 'return_statement' ? node : null);
+      for (const lock of s.locks.values()) {
+        if (reported.has(lock.startIndex)) continue;
+        reported.add(lock.startIndex);
+        ctx.report({
+          start: lock.startIndex,
+          end: lock.endIndex,
+          severity: 'error',
+          message: `bpf_spin_lock() without bpf_spin_unlock() on every path: the verifier rejects the program ("BPF_EXIT instruction ... cannot be used inside bpf_spin_lock-ed region"). Unlock before each return.`,
+          related: node.type === 'return_statement' ? [{ start: node.startIndex, end: node.endIndex, message: 'the function exits here holding the lock' }] : undefined,
+        });
+      }
+    },
+  };
+  new FlowWalker(domain).run(body, { refs: new Map(), locks: new Map() });
+}
