@@ -391,7 +391,93 @@ cleanup:
 	map_rows_free(&r);
 }
 
-void do_map_update(json_t *id, json_t *params) { map_write(id, params, false); }
+/* Many entries at once: {map_id, entries: [{key, value}], flags}, with batch updates. */
+static void map_update_many(json_t *id, json_t *params, json_t *entries)
+{
+	int64_t map_id;
+	if (!p_int(id, params, "map_id", true, 1, UINT32_MAX, &map_id))
+		return;
+	uint64_t flags;
+	if (parse_flags(json_object_get(params, "flags"), &flags)) {
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "flags must be \"any\", \"noexist\", \"exist\" or an integer");
+		return;
+	}
+	struct map_rows r;
+	char err[256];
+	int e = map_open(map_id, &r, err, sizeof(err));
+	if (e) {
+		map_err(id, e, err, map_id);
+		return;
+	}
+	bool owned;
+	struct btf *btf = btf_for_map(map_id, r.info.btf_id, &owned);
+	size_t n = json_array_size(entries);
+	char *keys = calloc(n ? n : 1, r.ksz), *vals = calloc(n ? n : 1, r.vsz);
+	size_t step = (r.info.value_size + 7) / 8 * 8;
+	for (size_t i = 0; i < n; i++) {
+		json_t *en = json_array_get(entries, i);
+		json_t *jk = json_object_get(en, "key"), *jv = json_object_get(en, "value");
+		if (!jk || !jv) {
+			reply_error(id, E_INVALID_PARAMS, NULL, NULL, "entries[%zu] needs \"key\" and \"value\"", i);
+			goto cleanup;
+		}
+		e = btf_value_from_json(btf, btf ? r.info.btf_key_type_id : 0, jk, keys + i * r.ksz, r.ksz, err, sizeof(err));
+		for (int c = 0; !e && c < (r.percpu ? ncpus_possible() : 1); c++) {
+			bool each = r.percpu && json_is_array(jv) && json_array_size(jv) == (size_t)ncpus_possible();
+			e = btf_value_from_json(btf, btf ? r.info.btf_value_type_id : 0, each ? json_array_get(jv, c) : jv,
+						vals + i * r.vsz + c * step, r.info.value_size, err, sizeof(err));
+		}
+		if (e) {
+			reply_error(id, E_INVALID_PARAMS, NULL, NULL, "entries[%zu]: %s", i, err);
+			goto cleanup;
+		}
+	}
+	/* batch update in chunks; element by element where the map type has no batch ops */
+	size_t done = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = flags);
+	while (done < n) {
+		uint32_t c = n - done > 65536 ? 65536 : n - done;
+		if (bpf_map_update_batch(r.fd, keys + done * r.ksz, vals + done * r.vsz, &c, &bo) == 0) {
+			done += c;
+			continue;
+		}
+		if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524) {
+			done += c;
+			e = -errno;
+			break;
+		}
+		done += c;
+		for (; done < n; done++)
+			if (bpf_map_update_elem(r.fd, keys + done * r.ksz, vals + done * r.vsz, flags)) {
+				e = -errno;
+				break;
+			}
+		break;
+	}
+	if (e)
+		reply_error(id, E_MAP_ERROR, json_pack("{s:i,s:I}", "map_id", (int)map_id, "updated", (json_int_t)done),
+			    e == -E2BIG ? "the map is full: raise its size with load's map_sizes" : NULL,
+			    "update failed after %zu of %zu entries: %s", done, n, strerror(-e));
+	else
+		reply_result(id, json_pack("{s:i,s:b,s:I}", "map_id", (int)map_id, "updated", 1, "count", (json_int_t)n));
+cleanup:
+	free(keys);
+	free(vals);
+	if (owned)
+		btf__free(btf);
+	map_rows_free(&r);
+}
+
+void do_map_update(json_t *id, json_t *params)
+{
+	json_t *entries = json_object_get(params, "entries");
+	if (entries && json_is_array(entries))
+		map_update_many(id, params, entries);
+	else if (entries)
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "\"entries\" must be an array of {key, value}");
+	else
+		map_write(id, params, false);
+}
 void do_map_delete(json_t *id, json_t *params) { map_write(id, params, true); }
 
 /* ---- map_watch ---- */

@@ -159,7 +159,12 @@ export const MapDumpResult = z.object({
   entries: z.array(MapEntry),
 });
 export type MapDumpResult = z.infer<typeof MapDumpResult>;
-export const MapUpdateResult = z.object({ map_id: z.number().int(), updated: z.literal(true) });
+export const MapUpdateResult = z.object({
+  map_id: z.number().int(),
+  updated: z.literal(true),
+  /** with `entries`: how many were written */
+  count: z.number().int().optional(),
+});
 export const MapDeleteResult = z.object({ map_id: z.number().int(), deleted: z.literal(true) });
 export const MapWatchResult = z.object({
   subscription: z.number().int(),
@@ -247,6 +252,8 @@ export interface MethodParams {
     value?: unknown;
     key_hex?: string;
     value_hex?: string;
+    /** many entries at once (batch update) instead of key/value */
+    entries?: { key: unknown; value: unknown }[];
     flags?: 'any' | 'noexist' | 'exist' | number;
   };
   map_delete: { map_id: number; key?: unknown; key_hex?: string };
@@ -304,6 +311,7 @@ export const AgentErrorBody = z.looseObject({
   loaded: z.array(LoadedProgram).optional(),
   available: z.array(z.string()).optional(),
   map_id: z.number().int().optional(),
+  updated: z.number().int().optional(),
   path: z.string().optional(),
   ifname: z.string().optional(),
   cgroup: z.string().optional(),

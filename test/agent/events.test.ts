@@ -1,0 +1,101 @@
+/**
+ * Streams: ring buffer and perf buffer records decoded with a BTF type, and trace_pipe lines
+ * from bpf_printk. A program fires on execs of a uniquely named command, so other activity
+ * on the machine does not confuse the test.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AgentClient } from '../../client/src/core/agent/agent-client';
+import type { LoadedMap, RingbufEvent } from '../../client/src/core/agent/agent-protocol';
+import { agentUnavailableReason, precondition } from './preconditions';
+import { fixture, nextEvent, runAs, startAgent, waitFor, UNIQUE } from './agent-harness';
+
+const reason = agentUnavailableReason();
+
+describe('agent events', { concurrency: false }, () => {
+  let agent: AgentClient;
+  let maps: Map<string, LoadedMap>;
+  const comm = `bpfide_e${UNIQUE}`.slice(0, 15);
+  before(async () => {
+    if (reason) return;
+    agent = await startAgent();
+    const r = await agent.request('load', { path: fixture('events') });
+    maps = new Map(r.maps.map((m) => [m.name, m]));
+    await agent.request('attach', { handle: r.handle });
+  });
+  after(async () => {
+    await agent?.shutdown();
+  });
+  const config = (ring: number, perf: number) =>
+    agent.request('map_update', {
+      map_id: maps.get('config')!.id,
+      key: 0,
+      value: { ring_burst: ring, perf_burst: perf, comm },
+    });
+
+  test('ringbuf_subscribe: records decoded as struct event, all delivered, counts on unsubscribe', async (t) => {
+    if (!precondition(t, reason)) return;
+    await config(50, 0);
+    const s = await agent.request('ringbuf_subscribe', { map_id: maps.get('rb')!.id, type: 'struct event' });
+    const got: RingbufEvent[] = [];
+    agent.on('ringbuf_event', (e) => e.subscription === s.subscription && got.push(e));
+    const pid = await runAs(comm);
+    await waitFor(() => got.length >= 50, '50 ring buffer records');
+    const data = got[0].data as { seq: number; pid: number; comm: string; pad: number[] };
+    assert.equal(got[0].source, 'ringbuf');
+    assert.equal(got[0].size, 96);
+    assert.equal(data.pid, pid);
+    assert.equal(data.comm, comm);
+    assert.deepEqual(got.map((e) => (e.data as { seq: number }).seq), Array.from({ length: 50 }, (_, i) => i));
+    const u = await agent.request('unsubscribe', { subscription: s.subscription });
+    assert.equal(u.delivered, 50);
+    assert.equal(u.dropped, 0);
+  });
+
+  test('perfbuf_subscribe: records with their CPU, raw hex without a type, typed with one', async (t) => {
+    if (!precondition(t, reason)) return;
+    await config(0, 5);
+    const raw = await agent.request('perfbuf_subscribe', { map_id: maps.get('pb')!.id });
+    const first = nextEvent(agent, 'ringbuf_event', (e) => e.subscription === raw.subscription);
+    await runAs(comm);
+    const e = await first;
+    assert.equal(e.source, 'perfbuf');
+    assert.equal(typeof e.cpu, 'number');
+    assert.match(e.data as string, /^[0-9a-f]+$/);
+    await agent.request('unsubscribe', { subscription: raw.subscription });
+    const typed = await agent.request('perfbuf_subscribe', { map_id: maps.get('pb')!.id, type: 'struct event' });
+    const next = nextEvent(agent, 'ringbuf_event', (x) => x.subscription === typed.subscription);
+    const pid = await runAs(comm);
+    assert.equal(((await next).data as { pid: number }).pid, pid);
+    await agent.request('unsubscribe', { subscription: typed.subscription });
+  });
+
+  test('subscribe errors: wrong map type, unknown type name, unknown map', async (t) => {
+    if (!precondition(t, reason)) return;
+    await assert.rejects(agent.request('ringbuf_subscribe', { map_id: maps.get('pb')!.id }), { code: 'invalid_params' });
+    await assert.rejects(agent.request('ringbuf_subscribe', { map_id: maps.get('rb')!.id, type: 'struct nope' }), {
+      code: 'btf_error',
+    });
+    await assert.rejects(agent.request('perfbuf_subscribe', { map_id: 0x7ffffff0 }), { code: 'not_found' });
+    await assert.rejects(agent.request('unsubscribe', { subscription: 99999 }), { code: 'not_found' });
+  });
+
+  test('trace_subscribe: bpf_printk lines from trace_pipe, parsed; one reader at a time', async (t) => {
+    if (!precondition(t, reason)) return;
+    await config(0, 0);
+    const s = await agent.request('trace_subscribe', { filter: comm });
+    await assert.rejects(agent.request('trace_subscribe', {}), { code: 'busy' });
+    // trace_pipe is system-wide and consuming: trigger until a line of one of our children arrives
+    const ours = new Set<number>();
+    const line = nextEvent(agent, 'trace_line', (e) => ours.has(e.pid ?? -1) || (e.message?.includes(comm) ?? false), 15_000);
+    const trigger = () => void runAs(comm).then((p) => ours.add(p));
+    const timer = setInterval(trigger, 200);
+    trigger();
+    const ev = await line.finally(() => clearInterval(timer));
+    assert.equal(ev.function, 'bpf_trace_printk');
+    assert.equal(ev.task, comm);
+    assert.match(ev.message!, new RegExp(`bpf-ide trace pid=\\d+ comm=${comm}`));
+    assert.equal(typeof ev.timestamp, 'number');
+    await agent.request('unsubscribe', { subscription: s.subscription });
+  });
+});

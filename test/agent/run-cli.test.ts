@@ -1,0 +1,125 @@
+/**
+ * `bpf-ide build`, `bpf-ide run` and `bpf-ide demo` on this machine's real kernel, through the real agent.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CLI, ROOT } from '../support/lsp-session';
+import { haveBtf, haveCommand, isRoot, need } from '../support/preconditions';
+
+let dir: string;
+const cli = (args: string[], timeout = 120000) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout });
+
+const REJECTED = `// SPDX-License-Identifier: GPL-2.0
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, u32);
+	__type(value, u64);
+} counts SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_getpid")
+int no_null_check(void *ctx)
+{
+	u32 key = 1;
+	u64 *val = bpf_map_lookup_elem(&counts, &key);
+	*val += 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+function progIdsByName(name: string): number[] {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return (JSON.parse(out) as { id: number; name?: string }[]).filter((p) => p.name === name).map((p) => p.id);
+}
+
+describe('bpf-ide build / run / demo on the real kernel', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bpf-ide-run-'));
+    const t = join(ROOT, 'bpf-templates', 'tracepoint');
+    for (const f of readdirSync(t)) if (/\.(c|h)$/.test(f)) copyFileSync(join(t, f), join(dir, f));
+    writeFileSync(join(dir, 'reject.bpf.c'), REJECTED);
+    if (haveCommand('bpftool', ['version']) && haveBtf()) {
+      const h = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 64 << 20 });
+      writeFileSync(join(dir, 'vmlinux.h'), h.stdout);
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('build: an object and exit 0; a compile error: exit 1 with file:line', (t) => {
+    if (!need(t, haveCommand('clang'), 'clang is not installed')) return;
+    const ok = cli(['build', 'tracepoint.bpf.c', '-o', 'tp.o', '--json']);
+    assert.equal(ok.status, 0, ok.stderr);
+    const r = JSON.parse(ok.stdout);
+    assert.equal(r.ok, true);
+    assert.match(execFileSync('file', [join(dir, 'tp.o')], { encoding: 'utf8' }), /ELF 64-bit LSB relocatable, eBPF/);
+    writeFileSync(join(dir, 'broken.bpf.c'), 'int f(void) { return x; }\n');
+    const bad = cli(['build', 'broken.bpf.c']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /broken\.bpf\.c:1:22: error: use of undeclared identifier 'x'/);
+    const usage = cli(['build']);
+    assert.equal(usage.status, 2);
+  });
+
+  test('run --attach --json: loaded, attached, verifier stats, released afterwards', (t) => {
+    if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
+    const r = cli(['run', 'tracepoint.bpf.c', '--attach', '--duration', '1', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.target, 'local');
+    assert.equal(report.programs.length, 1);
+    const p = report.programs[0];
+    assert.equal(p.name, 'handle_openat');
+    assert.equal(p.section, 'tracepoint/syscalls/sys_enter_openat');
+    assert.equal(p.loaded, true);
+    assert.equal(p.attached, true);
+    assert.ok(p.id > 0);
+    assert.ok(p.verifier.stats.processed_insns > 0);
+    const opens = report.maps.find((m: { name: string }) => m.name === 'opens');
+    assert.equal(opens.type, 'hash');
+    assert.ok(opens.entries > 0, 'openat calls were counted while attached');
+    assert.deepEqual(progIdsByName('handle_openat').filter((id) => id === p.id), [], 'the program is gone after run');
+  });
+
+  test('run: a verifier rejection exits 3 with the message and the source line', (t) => {
+    if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
+    const r = cli(['run', 'reject.bpf.c', '--json']);
+    assert.equal(r.status, 3, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const p = report.programs.find((x: { name: string }) => x.name === 'no_null_check');
+    assert.equal(p.loaded, false);
+    assert.match(p.verifier.error.message, /invalid mem access 'map_value_or_null'/);
+    assert.equal(p.verifier.error.file, 'reject.bpf.c');
+    assert.equal(p.verifier.error.line, REJECTED.split('\n').findIndex((l) => l.includes('*val += 1')) + 1);
+  });
+
+  test('run: bad usage exits 2; an unknown target exits 1 with a message', () => {
+    assert.equal(cli(['run']).status, 2);
+    assert.equal(cli(['run', 'x.bpf.c', '--log-level', '9']).status, 2);
+    const bad = cli(['run', 'tracepoint.bpf.c', '--target', 'ftp://nope']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /target/);
+  });
+
+  test('demo: verdict, live map values, everything released', (t) => {
+    if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
+    const r = cli(['demo', '--seconds', '2'], 180000);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ handle_openat \(SEC\("tracepoint\/syscalls\/sys_enter_openat"\), tracepoint\): accepted, \d+ insns processed/);
+    assert.match(r.stdout, /\[2s\] opens \(hash, \d+ entries\)/);
+    assert.match(r.stdout, /this demo \(pid \d+\) => \{"opens":\d+/);
+    assert.match(r.stdout, /released: 1 program\(s\), 1 link\(s\)/);
+    const id = Number(/id (\d+)/.exec(r.stdout)?.[1]);
+    assert.ok(id > 0);
+    const show = spawnSync('bpftool', ['prog', 'show', 'id', String(id)], { encoding: 'utf8' });
+    assert.notEqual(show.status, 0, 'the demo program is no longer loaded');
+  });
+});

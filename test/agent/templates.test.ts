@@ -1,0 +1,285 @@
+/**
+ * Every template (bpf-templates/) loaded through the agent on the real kernel and attached where
+ * this machine allows, with a check that it does its job where that is cheap to observe. Where
+ * the kernel refuses (fentry/fexit and lsm: trampolines; kprobe: no CONFIG_KPROBES), the test
+ * checks that the agent's error says so clearly. Everything created is released: the agent's
+ * handles and links, the veth pair, the cgroup, the iterator pin.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AgentClient } from '../../client/src/core/agent/agent-client';
+import { AgentRequestError } from '../../client/src/core/agent/agent-errors';
+import type { LoadedMap } from '../../client/src/core/agent/agent-protocol';
+import { bpfTargetArch, loadTemplates, type TemplateInfo } from '../../client/src/core/templates';
+import { bpftoolHas, runAs, startAgent, tempDir, UNIQUE, waitFor } from './agent-harness';
+import { agentUnavailableReason, netUnavailableReason, precondition } from './preconditions';
+
+const ROOT = resolve(__dirname, '..', '..');
+const templates = loadTemplates(join(ROOT, 'bpf-templates'));
+const tpl = (id: string): TemplateInfo => templates.find((t) => t.id === id)!;
+const reason = agentUnavailableReason();
+
+function libc(): string | undefined {
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  return [`/lib/${arch}-linux-gnu/libc.so.6`, '/lib64/libc.so.6', '/usr/lib/libc.so.6'].find((p) => existsSync(p));
+}
+
+/** The cgroup v2 mount (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems). */
+function cgroup2Root(): string | undefined {
+  const line = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[2] === 'cgroup2');
+  return line?.split(' ')[1];
+}
+
+/** Sums a map value that may be per-CPU (an array of per-CPU values) or a struct field. */
+function sum(value: unknown, field?: string): number {
+  if (Array.isArray(value)) return value.reduce((a: number, v) => a + sum(v, field), 0);
+  if (value && typeof value === 'object' && 'value' in value && !field) return sum((value as { value: unknown }).value);
+  if (value && typeof value === 'object' && field) return sum((value as Record<string, unknown>)[field]);
+  return typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : 0;
+}
+
+describe('templates on the real kernel, through the agent', { concurrency: false }, () => {
+  let agent: AgentClient;
+  const objects = new Map<string, string>();
+  const handles: number[] = [];
+  const exercised = new Set<string>();
+
+  before(async () => {
+    if (reason) return;
+    const dir = tempDir();
+    const inc = join(dir, 'templates-include');
+    mkdirSync(inc, { recursive: true });
+    writeFileSync(
+      join(inc, 'vmlinux.h'),
+      execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 << 20 }),
+    );
+    const arch = bpfTargetArch(process.arch);
+    for (const t of templates) {
+      const out = join(dir, `${t.id}.tpl.bpf.o`);
+      execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, `-I${inc}`, '-c', join(t.dir, `${t.id}.bpf.c`), '-o', out]);
+      objects.set(t.id, out);
+    }
+    agent = await startAgent();
+  });
+
+  after(async () => {
+    for (const h of handles) await agent?.request('unload', { handle: h }).catch(() => undefined);
+    await agent?.shutdown();
+  });
+
+  /** Loads a template; returns its handle, program ids and maps by name. */
+  async function load(id: string) {
+    exercised.add(id);
+    const r = await agent.request('load', { path: objects.get(id)! });
+    handles.push(r.handle);
+    const expected = tpl(id).sections.length;
+    assert.equal(r.programs.length, expected, `${id}: every program loaded`);
+    for (const p of r.programs) assert.ok(p.verified_insns > 0 && bpftoolHas('prog', p.id), `${id}/${p.name} is in the kernel`);
+    return { handle: r.handle, programs: r.programs, maps: new Map<string, LoadedMap>(r.maps.map((m) => [m.name, m])) };
+  }
+
+  /** Unloads and checks the kernel let go of every program. */
+  async function unload(l: Awaited<ReturnType<typeof load>>) {
+    await agent.request('unload', { handle: l.handle });
+    handles.splice(handles.indexOf(l.handle), 1);
+    for (const p of l.programs) await waitFor(() => !bpftoolHas('prog', p.id), `program ${p.id} to go away`);
+  }
+
+  async function dump(l: Awaited<ReturnType<typeof load>>, map: string) {
+    return (await agent.request('map_dump', { map_id: l.maps.get(map)!.id })).entries;
+  }
+
+  test('tracepoint: attaches by SEC(); a child that opens files shows up in `opens`', async (t) => {
+    if (!precondition(t, reason)) return;
+    const l = await load('tracepoint');
+    const { links } = await agent.request('attach', { handle: l.handle });
+    assert.equal(links.length, 1);
+    const pid = await runAs(`bpfide_tpl_tp${UNIQUE}`.slice(0, 15), '/bin/cat', ['/dev/null']);
+    const e = await waitFor(async () => (await dump(l, 'opens')).find((x) => x.key === pid), `opens[${pid}]`);
+    assert.ok(sum(e.value, 'opens') >= 1, JSON.stringify(e.value));
+    await unload(l);
+  });
+
+  for (const [id, map, field] of [
+    ['raw_tp', 'switches', 'switches'],
+    ['tp_btf', 'forks', 'processes'],
+  ] as const) {
+    test(`${id}: attaches by SEC(); ${map} counts`, async (t) => {
+      if (!precondition(t, reason)) return;
+      const l = await load(id);
+      const { links } = await agent.request('attach', { handle: l.handle });
+      assert.equal(links.length, 1);
+      await runAs(`bpfide_tpl_${id}${UNIQUE}`.slice(0, 15));
+      await waitFor(async () => (await dump(l, map)).some((e) => sum(e.value, field) > 0), `${map}.${field} > 0`);
+      await unload(l);
+    });
+  }
+
+  test('ringbuf: both tracepoints attach; an exec and an exit arrive as ring buffer events', async (t) => {
+    if (!precondition(t, reason)) return;
+    const l = await load('ringbuf');
+    const { links } = await agent.request('attach', { handle: l.handle });
+    assert.equal(links.length, 2);
+    const events: unknown[] = [];
+    const on = (ev: { map_id: number; data: unknown }) => void (ev.map_id === l.maps.get('rb')!.id && events.push(ev.data));
+    agent.on('ringbuf_event', on);
+    const sub = await agent.request('ringbuf_subscribe', { map_id: l.maps.get('rb')!.id, type: 'struct exec_exit_event' });
+    const comm = `bpfide_rb${UNIQUE}`.slice(0, 15);
+    await runAs(comm);
+    const mine = (exit: number) => events.some((d) => JSON.stringify(d).includes(comm) && (d as { exit_event?: number }).exit_event === exit);
+    await waitFor(() => mine(0) && mine(1), 'exec and exit events of the child');
+    agent.off('ringbuf_event', on);
+    await agent.request('unsubscribe', { subscription: sub.subscription });
+    await unload(l);
+  });
+
+  test('task_iter: loads, attaches, and (pinned with bpftool) lists this process', async (t) => {
+    if (!precondition(t, reason)) return;
+    const l = await load('task_iter');
+    const { links } = await agent.request('attach', { handle: l.handle });
+    assert.equal(links.length, 1);
+    await unload(l);
+    // The agent cannot read an iterator yet: pin one with bpftool and read it as a file.
+    const pin = `/sys/fs/bpf/bpf_ide_tpl_iter_${UNIQUE}`;
+    try {
+      execFileSync('bpftool', ['iter', 'pin', objects.get('task_iter')!, pin]);
+      const text = readFileSync(pin, 'utf8');
+      assert.match(text, /TGID +PID +PPID +COMM/);
+      assert.match(text, new RegExp(`^ *${process.pid} +${process.pid} `, 'm'));
+      assert.match(text, /\d+ tasks\n$/);
+    } finally {
+      rmSync(pin, { force: true });
+    }
+  });
+
+  test('uprobe: attaches to libc close(); the histogram counts a child that calls it', async (t) => {
+    const lib = libc();
+    if (!precondition(t, reason ?? (lib ? null : 'no libc.so.6 found'))) return;
+    const l = await load('uprobe');
+    for (const program of ['func_entry', 'func_exit']) {
+      const { links } = await agent.request('attach', { handle: l.handle, program, target: `${lib}:close` });
+      assert.equal(links[0].function, 'close');
+    }
+    await runAs(`bpfide_tpl_up${UNIQUE}`.slice(0, 15), '/bin/cat', ['/dev/null']);
+    await waitFor(async () => (await dump(l, 'hist')).some((e) => sum(e.value) > 0), 'a histogram slot > 0');
+    await unload(l);
+  });
+
+  test('perf_event: loads (the verifier accepts bpf_get_stackid on perf_event)', async (t) => {
+    if (!precondition(t, reason)) return;
+    // Attaching needs perf_event_open() fds, which the agent does not open yet.
+    await unload(await load('perf_event'));
+  });
+
+  test('socket_filter: attaches to a packet socket the agent owns', async (t) => {
+    if (!precondition(t, reason)) return;
+    const l = await load('socket_filter');
+    const { links } = await agent.request('attach', { handle: l.handle });
+    assert.equal(links[0].kind, 'socket');
+    await unload(l);
+  });
+
+  test('cgroup_skb: both programs attach to a cgroup v2 directory of the test', async (t) => {
+    const root = cgroup2Root();
+    if (!precondition(t, reason ?? (root ? null : 'no cgroup v2 mount'))) return;
+    const cg = join(root!, `bpf-ide-tpl-${UNIQUE}`);
+    mkdirSync(cg, { recursive: true });
+    try {
+      const l = await load('cgroup_skb');
+      for (const program of ['cgroup_ingress', 'cgroup_egress']) {
+        const { links } = await agent.request('attach', { handle: l.handle, program, cgroup: cg });
+        assert.equal(links[0].cgroup, cg);
+      }
+      await unload(l);
+    } finally {
+      rmdirSync(cg);
+    }
+  });
+
+  describe('networking templates on a veth pair of the test', { concurrency: false }, () => {
+    const host = `bpfidet${UNIQUE}`.slice(0, 15);
+    const peer = `bpfidep${UNIQUE}`.slice(0, 15);
+    const netReason = reason ?? netUnavailableReason();
+    before(() => {
+      if (netReason) return;
+      execFileSync('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+      execFileSync('ip', ['link', 'set', host, 'up']);
+      execFileSync('ip', ['link', 'set', peer, 'up']);
+    });
+    after(() => {
+      if (!netReason) spawnSync('ip', ['link', 'del', host]);
+    });
+
+    test('xdp: attaches to the interface', async (t) => {
+      if (!precondition(t, netReason)) return;
+      const l = await load('xdp');
+      const { links } = await agent.request('attach', { handle: l.handle, target: host });
+      assert.equal(links[0].ifname, host);
+      await unload(l);
+    });
+
+    for (const direction of ['ingress', 'egress'] as const) {
+      test(`tc: attaches to the interface, ${direction}`, async (t) => {
+        if (!precondition(t, netReason)) return;
+        const l = await load('tc');
+        const { links } = await agent.request('attach', { handle: l.handle, target: host, direction });
+        assert.equal(links[0].direction, direction);
+        await unload(l);
+      });
+    }
+  });
+
+  /**
+   * Types this kernel may refuse. Where it loads (and attaches), fine; where it refuses, the
+   * agent's error must name the program and the reason, and say what to do instead.
+   */
+  test('kprobe: loads; if the kernel cannot attach kprobes, the error says so', async (t) => {
+    if (!precondition(t, reason)) return;
+    const l = await load('kprobe');
+    try {
+      await agent.request('attach', { handle: l.handle, program: 'unlink_entry' });
+    } catch (err) {
+      assert.ok(err instanceof AgentRequestError, String(err));
+      assert.equal(err.code, 'attach_failed');
+      assert.match(err.message, /unlink_entry/);
+      assert.match(err.message, /kprobe\/do_unlinkat/);
+      assert.match(err.hint ?? '', /kprobe/i, 'the hint names the cause');
+      assert.match(err.hint ?? '', /tracepoint|raw_tp/, 'the hint names an alternative');
+    }
+    await unload(l);
+  });
+
+  for (const id of ['fentry', 'lsm']) {
+    test(`${id}: loads, or the kernel's refusal of trampolines is reported clearly`, async (t) => {
+      if (!precondition(t, reason)) return;
+      let l: Awaited<ReturnType<typeof load>> | undefined;
+      try {
+        l = await load(id);
+      } catch (err) {
+        assert.ok(err instanceof AgentRequestError, String(err));
+        const body = err.body as { program?: string; errno?: number; section?: string };
+        assert.equal(body.errno, 1, 'EPERM');
+        assert.ok(tpl(id).sections.includes(body.section ?? ''), `the error names the section: ${body.section}`);
+        assert.match(err.message, /Operation not permitted/);
+        assert.match(err.hint ?? '', /trampoline/, 'the hint names the cause');
+        assert.match(err.hint ?? '', /tp_btf|tracepoint/, 'the hint names an alternative');
+        return;
+      }
+      await agent.request('attach', { handle: l.handle }).catch(() => undefined);
+      await unload(l);
+    });
+  }
+
+  test('every template was loaded (or refused clearly) above', (t) => {
+    if (!precondition(t, reason)) return;
+    assert.deepEqual(
+      templates.map((x) => x.id).filter((id) => !exercised.has(id)),
+      [],
+    );
+  });
+});
