@@ -59,7 +59,7 @@ describe('language server over stdio', () => {
     const lic = diagnostics.find((d) => d.code === 'license')!;
     assert.equal(lic.severity, 2, 'warning: no GPL-only helper is used');
     assert.equal(lic.source, 'bpf-ide');
-    assert.match(lic.message, /LICENSE/);
+    assert.match(String(lic.message), /LICENSE/);
     const actions = await s.request<{ title: string; edit: { changes: Record<string, { range: unknown; newText: string }[]> } }[]>(
       'textDocument/codeAction',
       { textDocument: { uri: uri() }, range: lic.range, context: { diagnostics: [lic] } },
@@ -189,7 +189,7 @@ describe('language server over stdio', () => {
     const { diagnostics } = await got;
     const c = diagnostics.find((d) => d.source === 'clang')!;
     assert.equal(c.severity, 1);
-    assert.match(c.message, /expected ';'/);
+    assert.match(String(c.message), /expected ';'/);
     assert.equal(c.range.start.line, positionOf(broken, '__u32 key = 0').line);
     s.close(u);
   });

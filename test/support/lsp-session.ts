@@ -54,9 +54,11 @@ export class LspSession {
       this.diagnostics.set(p.uri, p.diagnostics);
       for (const l of this.listeners) l(p.uri, p.diagnostics, at);
     });
-    this.conn.onNotification((method: string, params: unknown) => {
-      this.notifications.push({ method, params });
-    });
+    for (const method of ['bpf/serverStatus', 'window/logMessage', 'window/showMessage']) {
+      this.conn.onNotification(method, (params: unknown) => {
+        this.notifications.push({ method, params });
+      });
+    }
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.o.settings ?? null));
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('window/workDoneProgress/create', () => null);

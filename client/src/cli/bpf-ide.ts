@@ -5,11 +5,17 @@
  */
 import { runCheckCommand } from '../../../server/src/check';
 import { main as lspMain } from '../../../server/src/main';
+import { runBuildCommand } from '../core/build/build-command';
+import { runDemoCommand } from '../core/run/demo-command';
+import { runRunCommand } from '../core/run/run-command';
 
 const USAGE = `usage: bpf-ide <command> [options]
 commands:
   lsp --stdio     run the BPF language server over stdio
   check FILE...   report BPF restricted-C problems (bpf-ide check --help)
+  build FILE      compile a BPF C file with clang -target bpf (bpf-ide build --help)
+  run FILE        build, load (and --attach) on a target through the agent (bpf-ide run --help)
+  demo            build a template, load and attach it here, show the verdict and live maps
   help            this text`;
 
 type Command = (argv: string[]) => Promise<number | undefined>;
@@ -33,6 +39,16 @@ const COMMANDS: Record<string, Command> = {
     }
     return runCheckCommand(argv);
   },
+  build: (argv) => runBuildCommand(argv),
+  run: async (argv) => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      const { RUN_USAGE } = await import('../core/run/run-command');
+      process.stdout.write(RUN_USAGE + '\n');
+      return 0;
+    }
+    return runRunCommand(argv);
+  },
+  demo: (argv) => runDemoCommand(argv),
   help: async () => {
     process.stdout.write(USAGE + '\n');
     return 0;

@@ -1,0 +1,221 @@
+/**
+ * `bpf-ide run FILE [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
+ *   [--attach] [--duration SECONDS] [--log-level N] [--json]`
+ * FILE is a .bpf.c (built first) or an object. Loads it through the agent on the target, optionally
+ * attaches, reports each program's verdict, and releases everything before exiting.
+ * Exit: 0 everything loaded, 3 the verifier rejected a program, 1 other errors, 2 bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, relative } from 'node:path';
+import type { LoadedMap, MethodResult } from '../agent/agent-protocol';
+import { AgentRequestError } from '../agent/agent-client';
+import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
+import { connectTarget, type ConnectedTarget } from './connect';
+import { verdictFromLog } from './verdict';
+
+export interface RunOptions {
+  file: string;
+  target: string;
+  identity?: string;
+  knownHosts?: string;
+  acceptNewHostKey?: boolean;
+  attach: boolean;
+  durationS: number;
+  logLevel: number;
+  json: boolean;
+  includeDirs: string[];
+  defines: string[];
+}
+
+export interface RunProgramReport {
+  name: string;
+  section: string;
+  type: string;
+  loaded: boolean;
+  id?: number;
+  attached?: boolean;
+  attachError?: string;
+  verifier: {
+    stats?: { processed_insns: number | null; total_states: number | null; peak_states: number | null; time_usec: number | null; stack_depth: number | null };
+    error?: { message: string; file?: string; line?: number; explanation?: string };
+  };
+}
+
+export interface RunReport {
+  target: string;
+  programs: RunProgramReport[];
+  maps: { name: string; type: string; id: number; entries?: number }[];
+  error?: string;
+}
+
+export const RUN_USAGE = `usage: bpf-ide run FILE [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
+                    [--accept-new-host-key] [--attach] [--duration SECONDS] [--log-level N] [--json] [-I DIR] [-D N]
+  FILE: a .bpf.c (built first with clang -target bpf) or a BPF object.
+  Exit: 0 everything loaded, 3 the verifier rejected a program, 1 other errors, 2 bad usage.`;
+
+export function parseRunArgs(argv: string[]): RunOptions {
+  const o: RunOptions = { file: '', target: 'local', attach: false, durationS: 0, logLevel: 1, json: false, includeDirs: [], defines: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new UsageError(`${a} needs a value`);
+      return x;
+    };
+    if (a === '--target') o.target = v();
+    else if (a === '--identity') o.identity = v();
+    else if (a === '--known-hosts') o.knownHosts = v();
+    else if (a === '--accept-new-host-key') o.acceptNewHostKey = true;
+    else if (a === '--attach') o.attach = true;
+    else if (a === '--json') o.json = true;
+    else if (a === '--duration') {
+      o.durationS = Number(v());
+      if (!Number.isFinite(o.durationS) || o.durationS < 0 || o.durationS > 86400) throw new UsageError('--duration takes seconds (0..86400)');
+    } else if (a === '--log-level') {
+      o.logLevel = Number(v());
+      if (![0, 1, 2, 4, 5, 6].includes(o.logLevel)) throw new UsageError('--log-level is 0, 1 or 2, plus 4 for statistics');
+    } else if (a === '-I') o.includeDirs.push(v());
+    else if (a.startsWith('-I')) o.includeDirs.push(a.slice(2));
+    else if (a === '-D') o.defines.push(v());
+    else if (a.startsWith('-D')) o.defines.push(a.slice(2));
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else if (o.file) throw new UsageError('give one FILE');
+    else o.file = a;
+  }
+  if (!o.file) throw new UsageError('no FILE given');
+  return o;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Log = (line: string) => void;
+
+/** Builds (if needed), loads, attaches, waits, and releases; returns the report and the exit code. */
+export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport; code: number }> {
+  const report: RunReport = { target: o.target, programs: [], maps: [] };
+  let object = o.file;
+  if (/\.c$/.test(o.file)) {
+    let b;
+    try {
+      b = await buildBpf({ file: o.file, includeDirs: o.includeDirs, defines: o.defines });
+    } catch (e) {
+      if (e instanceof ClangNotFoundError) return { report: { ...report, error: e.message }, code: 1 };
+      throw e;
+    }
+    for (const p of b.problems) log(`${p.file ? `${relative(process.cwd(), p.file)}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}`);
+    if (!b.ok) return { report: { ...report, error: `build failed: ${basename(o.file)} did not compile` }, code: 1 };
+    object = b.object;
+    log(`built ${relative(process.cwd(), object)} in ${b.durationMs.toFixed(0)} ms`);
+  }
+  let target: ConnectedTarget;
+  try {
+    target = await connectTarget(o.target, o);
+  } catch (e) {
+    return { report: { ...report, error: (e as Error).message }, code: 1 };
+  }
+  let code = 0;
+  try {
+    report.target = target.description;
+    const params = target.remote ? { object: readFileSync(object).toString('base64') } : { path: object };
+    let loaded: MethodResult<'load'>;
+    try {
+      loaded = await target.client.request('load', { ...params, log_level: o.logLevel, partial: true });
+    } catch (e) {
+      if (e instanceof AgentRequestError) {
+        const body = e.body as { code?: string; message?: string; program?: string; section?: string; type?: string; log?: string };
+        if (body.code === 'verifier_rejected') {
+          report.programs.push({ name: body.program ?? '?', section: body.section ?? '', type: body.type ?? '', loaded: false, verifier: { error: verdictFromLog(body.log ?? '', body.message ?? e.message) } });
+          return { report, code: 3 };
+        }
+      }
+      return { report: { ...report, error: (e as Error).message }, code: 1 };
+    }
+    for (const p of loaded.programs) {
+      report.programs.push({ name: p.name, section: p.section, type: p.type, loaded: true, id: p.id, verifier: { stats: p.verifier.stats } });
+    }
+    for (const f of loaded.failed ?? []) {
+      const rejected = f.error.code === 'verifier_rejected';
+      if (rejected) code = 3;
+      else if (code === 0) code = 1;
+      const error = rejected ? verdictFromLog(f.verifier.log, f.error.message) : { message: `${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}` };
+      report.programs.push({ name: f.name, section: f.section, type: f.type, loaded: false, verifier: { stats: f.verifier.stats, error } });
+    }
+    for (const m of loaded.maps) report.maps.push({ name: m.name, type: m.type, id: m.id });
+    printVerdicts(report, log);
+
+    if (o.attach) {
+      for (const p of report.programs.filter((x) => x.loaded)) {
+        try {
+          await target.client.request('attach', { handle: loaded.handle, program: p.name });
+          p.attached = true;
+          log(`attached ${p.name} (${p.section})`);
+        } catch (e) {
+          p.attached = false;
+          p.attachError = (e as Error).message;
+          log(`could not attach ${p.name}: ${(e as Error).message}`);
+          if (code === 0) code = 1;
+        }
+      }
+    }
+    if (o.durationS > 0) await watchMaps(target, loaded.maps, o.durationS, o.json ? () => undefined : log);
+    for (const m of report.maps) {
+      try {
+        const d = await target.client.request('map_dump', { map_id: m.id, limit: 100000 });
+        m.entries = d.count;
+      } catch {
+        // ring buffers and perf event arrays have no entries to count
+      }
+    }
+    await target.client.request('unload', { handle: loaded.handle });
+  } finally {
+    await target.dispose();
+  }
+  return { report, code };
+}
+
+function printVerdicts(r: RunReport, log: Log): void {
+  for (const p of r.programs) {
+    if (p.loaded) {
+      const s = p.verifier.stats;
+      log(`✓ ${p.name} (${p.section}, ${p.type}) loaded: id ${p.id}${s?.processed_insns != null ? `, verifier processed ${s.processed_insns} insns` : ''}${s?.time_usec != null ? ` in ${s.time_usec} µs` : ''}`);
+    } else {
+      const e = p.verifier.error;
+      log(`✗ ${p.name} (${p.section}) rejected: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}`);
+    }
+  }
+}
+
+async function watchMaps(target: ConnectedTarget, maps: LoadedMap[], seconds: number, log: Log): Promise<void> {
+  const dumpable = maps.filter((m) => !/ringbuf|perf_event_array|prog_array|\.rodata|\.bss|\.data/i.test(`${m.type} ${m.name}`));
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
+    for (const m of dumpable) {
+      try {
+        const d = await target.client.request('map_dump', { map_id: m.id, limit: 5 });
+        log(`  ${m.name}: ${d.count} entr${d.count === 1 ? 'y' : 'ies'}${d.entries.length ? `, e.g. ${JSON.stringify(d.entries[0].key)} => ${JSON.stringify(d.entries[0].value)}` : ''}`);
+      } catch (e) {
+        log(`  ${m.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+export async function runRunCommand(argv: string[]): Promise<number> {
+  let o: RunOptions;
+  try {
+    o = parseRunArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bpf-ide run: ${e.message}\n${RUN_USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { report, code } = await run(o, (l) => process.stderr.write(l + '\n'));
+  if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (report.error) process.stderr.write(`bpf-ide run: ${report.error}\n`);
+  return code;
+}
