@@ -32,6 +32,13 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/*
+ * Ring buffer records have no BTF type of their own, and clang emits BTF only for types that
+ * globals and functions use: this unused pointer puts struct unlink_event into the object's BTF, so
+ * tools (bpf-ide's Events panel, bpftool, bpf2go) can decode the events by name.
+ */
+const struct unlink_event *unused_unlink_event __attribute__((unused));
+
 /* int do_unlinkat(int dfd, struct filename *name) */
 SEC("fentry/do_unlinkat")
 int BPF_PROG(unlink_entry, int dfd, struct filename *name)

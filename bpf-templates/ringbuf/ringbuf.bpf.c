@@ -34,6 +34,13 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } rb SEC(".maps");
 
+/*
+ * Ring buffer records have no BTF type of their own, and clang emits BTF only for types that
+ * globals and functions use: this unused pointer puts struct exec_exit_event into the object's BTF, so
+ * tools (bpf-ide's Events panel, bpftool, bpf2go) can decode the events by name.
+ */
+const struct exec_exit_event *unused_exec_exit_event __attribute__((unused));
+
 /* Events that found the ring buffer full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -56,12 +56,25 @@ describe('templates on the real kernel, through the agent', { concurrency: false
     mkdirSync(inc, { recursive: true });
     writeFileSync(
       join(inc, 'vmlinux.h'),
-      execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 << 20 }),
+      execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+        maxBuffer: 256 << 20,
+      }),
     );
     const arch = bpfTargetArch(process.arch);
     for (const t of templates) {
       const out = join(dir, `${t.id}.tpl.bpf.o`);
-      execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, `-I${inc}`, '-c', join(t.dir, `${t.id}.bpf.c`), '-o', out]);
+      execFileSync('clang', [
+        '-O2',
+        '-g',
+        '-target',
+        'bpf',
+        `-D__TARGET_ARCH_${arch}`,
+        `-I${inc}`,
+        '-c',
+        join(t.dir, `${t.id}.bpf.c`),
+        '-o',
+        out,
+      ]);
       objects.set(t.id, out);
     }
     agent = await startAgent();
@@ -79,7 +92,8 @@ describe('templates on the real kernel, through the agent', { concurrency: false
     handles.push(r.handle);
     const expected = tpl(id).sections.length;
     assert.equal(r.programs.length, expected, `${id}: every program loaded`);
-    for (const p of r.programs) assert.ok(p.verified_insns > 0 && bpftoolHas('prog', p.id), `${id}/${p.name} is in the kernel`);
+    for (const p of r.programs)
+      assert.ok(p.verified_insns > 0 && bpftoolHas('prog', p.id), `${id}/${p.name} is in the kernel`);
     return { handle: r.handle, programs: r.programs, maps: new Map<string, LoadedMap>(r.maps.map((m) => [m.name, m])) };
   }
 
@@ -126,12 +140,17 @@ describe('templates on the real kernel, through the agent', { concurrency: false
     const { links } = await agent.request('attach', { handle: l.handle });
     assert.equal(links.length, 2);
     const events: unknown[] = [];
-    const on = (ev: { map_id: number; data: unknown }) => void (ev.map_id === l.maps.get('rb')!.id && events.push(ev.data));
+    const on = (ev: { map_id: number; data: unknown }) =>
+      void (ev.map_id === l.maps.get('rb')!.id && events.push(ev.data));
     agent.on('ringbuf_event', on);
-    const sub = await agent.request('ringbuf_subscribe', { map_id: l.maps.get('rb')!.id, type: 'struct exec_exit_event' });
+    const sub = await agent.request('ringbuf_subscribe', {
+      map_id: l.maps.get('rb')!.id,
+      type: 'struct exec_exit_event',
+    });
     const comm = `bpfide_rb${UNIQUE}`.slice(0, 15);
     await runAs(comm);
-    const mine = (exit: number) => events.some((d) => JSON.stringify(d).includes(comm) && (d as { exit_event?: number }).exit_event === exit);
+    const mine = (exit: number) =>
+      events.some((d) => JSON.stringify(d).includes(comm) && (d as { exit_event?: number }).exit_event === exit);
     await waitFor(() => mine(0) && mine(1), 'exec and exit events of the child');
     agent.off('ringbuf_event', on);
     await agent.request('unsubscribe', { subscription: sub.subscription });
@@ -149,9 +168,14 @@ describe('templates on the real kernel, through the agent', { concurrency: false
     try {
       execFileSync('bpftool', ['iter', 'pin', objects.get('task_iter')!, pin]);
       const text = readFileSync(pin, 'utf8');
-      assert.match(text, /TGID +PID +PPID +COMM/);
-      assert.match(text, new RegExp(`^ *${process.pid} +${process.pid} `, 'm'));
-      assert.match(text, /\d+ tasks\n$/);
+      const excerpt = `${text.slice(0, 200)} ... ${text.slice(-200)}`;
+      assert.match(text, /TGID +PID +PPID +COMM/, `header: ${excerpt}`);
+      assert.match(
+        text,
+        new RegExp(`^ *${process.pid} +${process.pid} `, 'm'),
+        `this process (${process.pid}): ${excerpt}`,
+      );
+      assert.match(text, /\d+ tasks\n$/, `footer: ${excerpt}`);
     } finally {
       rmSync(pin, { force: true });
     }
