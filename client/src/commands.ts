@@ -1,15 +1,92 @@
-/** Every command of the extension in one table: id -> handler. */
+/**
+ * Every command of the extension in one table: id -> handler. Handlers that need something missing
+ * (no target connected, nothing loaded) say so plainly instead of failing later.
+ */
 import * as vscode from 'vscode';
 import type { BpfIdeContext } from './ctx';
+import type { ProgramsNode } from './features/programs-view';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
 
+/** (handle, program) from a CodeLens, or a Programs view node. */
+function programArgs(args: unknown[]): { handle: number; name?: string } | undefined {
+  if (typeof args[0] === 'number') return { handle: args[0], name: typeof args[1] === 'string' ? args[1] : undefined };
+  const node = args[0] as ProgramsNode | undefined;
+  if (node && 'obj' in node) return { handle: node.obj.handle, name: 'name' in node ? node.name : undefined };
+  return undefined;
+}
+
 export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandler> {
+  const needLoaded = (args: unknown[]) => {
+    const a = programArgs(args);
+    const session = ctx.targets.session;
+    if (!a || !session) {
+      void vscode.window.showWarningMessage('bpf-ide: nothing is loaded on a connected target (use Load on a SEC() program first).');
+      return undefined;
+    }
+    return { ...a, session };
+  };
+  const report = (what: string) => (e: unknown) => void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${(e as Error).message}`);
   return {
     'bpfIde.restartServer': async () => {
       await ctx.restartLanguageServer();
       void vscode.window.showInformationMessage('BPF language server restarted.');
     },
     'bpfIde.showOutput': () => ctx.output.show(true),
+    'bpfIde.build': async (uri?: unknown) => {
+      const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+      if (!target) return void vscode.window.showWarningMessage('bpf-ide: open a BPF C file to build.');
+      await vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.toString())?.save();
+      const r = await ctx.builder.build(target);
+      if (r?.ok) void vscode.window.showInformationMessage(`bpf-ide: built ${vscode.workspace.asRelativePath(r.object)} in ${r.durationMs.toFixed(0)} ms.`);
+    },
+    'bpfIde.load': (uri?: unknown) => ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined),
+    'bpfIde.loadAndAttach': (uri?: unknown) => ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined, { attach: true }),
+    'bpfIde.attach': async (...args: unknown[]) => {
+      const a = needLoaded(args);
+      if (a?.name) await a.session.attach(a.handle, a.name).catch(report(`attaching ${a.name}`));
+    },
+    'bpfIde.detach': async (...args: unknown[]) => {
+      const a = needLoaded(args);
+      if (a?.name) await a.session.detach(a.handle, a.name).catch(report(`detaching ${a.name}`));
+    },
+    'bpfIde.unload': async (...args: unknown[]) => {
+      const a = needLoaded(args);
+      if (a) await a.session.unload(a.handle).catch(report('unloading'));
+    },
+    'bpfIde.connect': () => ctx.targets.ensureConnected().catch(report(`connecting to ${ctx.targets.spec}`)),
+    'bpfIde.disconnect': () => ctx.targets.disconnect(),
+    'bpfIde.selectTarget': async () => {
+      const current = ctx.targets.spec;
+      const pick = await vscode.window.showInputBox({
+        title: 'BPF target',
+        prompt: 'local (this machine), or ssh://user@host[:port], or a Host from ~/.ssh/config',
+        value: current,
+      });
+      if (!pick || pick === current) return;
+      await ctx.targets.disconnect();
+      await vscode.workspace.getConfiguration('bpfIde').update('target', pick, vscode.ConfigurationTarget.Workspace);
+    },
+    'bpfIde.showPrograms': () => vscode.commands.executeCommand('bpfIde.programs.focus'),
+    'bpfIde.openMap': async (...args: unknown[]) => {
+      const node = args[0] as ProgramsNode | undefined;
+      const session = ctx.targets.session;
+      if (!session || !node || node.kind !== 'map') return void vscode.window.showWarningMessage('bpf-ide: pick a map in the Programs view.');
+      try {
+        const d = await session.target.client.request('map_dump', { map_id: node.id, limit: 10000 });
+        const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(d, null, 2) });
+        await vscode.window.showTextDocument(doc, { preview: true });
+      } catch (e) {
+        report('reading the map')(e);
+      }
+    },
+    'bpfIde.showProgramLog': async (...args: unknown[]) => {
+      const a = needLoaded(args);
+      const obj = a && a.session.loaded.find((o) => o.handle === a.handle);
+      const log = obj?.programs.find((p) => p.name === a?.name)?.verifier.log ?? obj?.failed.find((p) => p.name === a?.name)?.log;
+      if (log === undefined) return void vscode.window.showWarningMessage('bpf-ide: no verifier log for that program.');
+      const doc = await vscode.workspace.openTextDocument({ language: 'log', content: log || '(the verifier printed nothing at this log level; set bpfIde.load.logLevel to 2)' });
+      await vscode.window.showTextDocument(doc, { preview: true });
+    },
   };
 }

@@ -6,6 +6,10 @@ import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { type ParamsOf, serverStatusNotification } from '../../server/src/protocol';
 import { createCommands } from './commands';
+import { BuildFeature } from './features/build-feature';
+import { LoadFeature } from './features/load-feature';
+import { ProgramsView } from './features/programs-view';
+import { TargetManager } from './features/target-manager';
 
 export const BPF_DOCUMENTS = [
   { scheme: 'file', language: 'c' },
@@ -18,10 +22,18 @@ export class BpfIdeContext {
   private readonly disposables: vscode.Disposable[] = [];
   private clientDisposables: vscode.Disposable[] = [];
   private client: LanguageClient | undefined;
+  readonly targets: TargetManager;
+  readonly builder: BuildFeature;
+  readonly loader: LoadFeature;
+  readonly programs: ProgramsView;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('bpf-ide', { log: true });
-    this.disposables.push(this.output);
+    this.targets = new TargetManager(this);
+    this.builder = new BuildFeature(this);
+    this.loader = new LoadFeature(this, this.targets, this.builder);
+    this.programs = new ProgramsView(this.targets);
+    this.disposables.push(this.output, this.builder, this.loader, this.programs);
   }
 
   get languageClient(): LanguageClient | undefined {
@@ -75,6 +87,9 @@ export class BpfIdeContext {
   }
 
   async dispose(): Promise<void> {
+    // Release everything loaded on the target before anything else goes.
+    await this.targets.disconnect().catch(() => undefined);
+    this.targets.dispose();
     await this.stopLanguageServer();
     for (const d of this.disposables) d.dispose();
   }

@@ -58,6 +58,33 @@ export const SETTINGS = {
     description: 'Codes of bpf-ide rules to turn off, e.g. ["stack-size"].',
     scope: 'resource',
   },
+  'bpfIde.target': {
+    type: 'string',
+    default: 'local',
+    description:
+      'Where programs load: "local" (this machine, through the agent as a child process, with sudo -n when not root), "ssh://user@host[:port]", or a Host from ~/.ssh/config.',
+    scope: 'window',
+  },
+  'bpfIde.build.onSave': {
+    type: 'boolean',
+    default: false,
+    description: 'Build BPF C files with clang -target bpf when they are saved (errors in the Problems panel).',
+    scope: 'resource',
+  },
+  'bpfIde.reloadOnSave': {
+    type: 'boolean',
+    default: false,
+    description: 'When a file with loaded programs is saved: build, load the new object, re-attach, and release the old one.',
+    scope: 'resource',
+  },
+  'bpfIde.load.logLevel': {
+    type: 'number',
+    default: 1,
+    minimum: 0,
+    maximum: 6,
+    description: 'Verifier log level for loads: 1 (the failing path), 2 (every instruction), +4 for statistics.',
+    scope: 'resource',
+  },
   'bpfIde.trace.server': {
     type: 'string',
     enum: ['off', 'messages', 'verbose'],
