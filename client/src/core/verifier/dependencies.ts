@@ -1,0 +1,138 @@
+/**
+ * "Follow a value backwards": from a register at one line of the log, the instructions that produced
+ * its value, along the path the log shows. Moves (`r6 = r0`) and arithmetic keep following the
+ * register; stack fills (`r1 = *(u64 *)(r10 -8)`) follow the stack slot back to its spill; calls to
+ * subprograms follow R0 into the callee and R1-R5 back into the caller; `from X to Y:` lines jump to
+ * the branch that started that path. Helper calls, constants and memory loads are origins.
+ */
+import { LineKind, type VerifierLog } from './log-parser';
+
+export interface DepStep {
+  /** log line of the instruction */
+  line: number;
+  /** instruction index */
+  insn: number;
+  /** the instruction text */
+  text: string;
+  /** how it relates to the followed value */
+  role: 'origin' | 'move' | 'modify' | 'spill' | 'fill' | 'call-arg' | 'return' | 'load';
+  /** what is followed before this step (`R0`, `fp-8`) */
+  value: string;
+}
+
+type Target = { kind: 'reg'; n: number } | { kind: 'slot'; off: number };
+
+const RE_ASSIGN = /^([rw])(\d+) (=|[+\-*/%&|^]=|<<=|>>=|s>>=|s\/=|s%=) (.*)$/;
+const RE_STORE = /^\*\(u(?:8|16|32|64) \*\)\(r(\d+) ([+-]\d+)\) = (.*)$/;
+const RE_LOAD = /^\*\(u(?:8|16|32|64) \*\)\(r(\d+) ([+-]\d+)\)/;
+const RE_SRC_REG = /^\(?(?:[su]\d+\))?\s*[rw](\d+)$/;
+
+const name = (t: Target) => (t.kind === 'reg' ? `R${t.n}` : `fp${t.off}`);
+
+/** Parses `R3`, `r3`, `fp-8` into a target. */
+export function parseTarget(s: string): Target | undefined {
+  let m = /^[Rr](\d+)$/.exec(s.trim());
+  if (m) return { kind: 'reg', n: Number(m[1]) };
+  m = /^fp(-?\d+)$/.exec(s.trim());
+  if (m) return { kind: 'slot', off: Number(m[1]) };
+  return undefined;
+}
+
+/**
+ * The chain of instructions that produced `value` (e.g. 'R0', 'fp-8') as seen at log line `fromLine`
+ * (exclusive: the line itself is where the value is used). Bounded by maxSteps and maxLines.
+ */
+export function followBack(log: VerifierLog, fromLine: number, value: string, maxSteps = 32, maxLines = 200000): DepStep[] {
+  let target = parseTarget(value);
+  const steps: DepStep[] = [];
+  if (!target) return steps;
+  let frame = fromLine >= 0 && fromLine < log.lineCount ? log.frame[fromLine]! : 0;
+  let seen = 0;
+  for (let i = fromLine - 1; i >= 0 && steps.length < maxSteps && seen < maxLines; i--, seen++) {
+    const k = log.kind[i];
+    if (k === LineKind.Branch) {
+      // this path started at the jump `from` (insn[i]); continue from its last walk before here
+      const from = log.insn[i]!;
+      let j = i - 1;
+      while (j >= 0 && !(log.kind[j] === LineKind.Insn && log.insn[j] === from)) j--;
+      if (j < 0) break;
+      i = j; // the loop's i-- moves above the jump itself, which defines nothing
+      frame = log.frame[j]!;
+      continue;
+    }
+    if (k !== LineKind.Insn) continue;
+    const f = log.frame[i]!;
+    const text = log.insnBody(i);
+    const insn = log.insn[i]!;
+    if (f > frame) {
+      // a callee's body: only its exit path's R0 matters to the caller, right after the call returns
+      if (target.kind === 'reg' && target.n === 0 && text === 'exit') {
+        steps.push({ line: i, insn, text, role: 'return', value: name(target) });
+        frame = f;
+      }
+      continue;
+    }
+    if (f < frame) {
+      // walked above the callee's entry into the caller: callee R1-R5 are the caller's arguments
+      if (target.kind === 'reg' && target.n >= 1 && target.n <= 5 && /^call pc/.test(text)) {
+        steps.push({ line: i, insn, text, role: 'call-arg', value: name(target) });
+        frame = f;
+        continue;
+      }
+      frame = f;
+      if (target.kind === 'slot') break; // a callee's stack slot does not exist in the caller
+    }
+    if (/^call /.test(text)) {
+      if (target.kind === 'reg' && target.n === 0) {
+        if (/^call pc/.test(text)) continue; // R0 came from the callee: handled at its exit
+        steps.push({ line: i, insn, text, role: 'origin', value: name(target) });
+        break;
+      }
+      if (target.kind === 'reg' && target.n >= 1 && target.n <= 5) break; // clobbered by the call
+      continue;
+    }
+    let m = RE_ASSIGN.exec(text);
+    if (m && target.kind === 'reg' && Number(m[2]) === target.n) {
+      const op = m[3]!;
+      const rhs = m[4]!;
+      const v = name(target);
+      if (op === '=') {
+        const load = RE_LOAD.exec(rhs);
+        if (load) {
+          if (load[1] === '10') {
+            steps.push({ line: i, insn, text, role: 'fill', value: v });
+            target = { kind: 'slot', off: Number(load[2]) };
+            continue;
+          }
+          steps.push({ line: i, insn, text, role: 'load', value: v });
+          break;
+        }
+        const src = RE_SRC_REG.exec(rhs);
+        if (src && src[1] !== '10') {
+          steps.push({ line: i, insn, text, role: 'move', value: v });
+          target = { kind: 'reg', n: Number(src[1]) };
+          continue;
+        }
+        steps.push({ line: i, insn, text, role: 'origin', value: v });
+        break;
+      }
+      steps.push({ line: i, insn, text, role: 'modify', value: v });
+      continue;
+    }
+    if (target.kind === 'slot' && (m = RE_STORE.exec(text)) && m[1] === '10') {
+      const off = Number(m[2]);
+      if (off <= target.off && target.off < off + 8) {
+        const rhs = m[3]!;
+        const src = /^r(\d+)$/.exec(rhs);
+        if (src && off === target.off) {
+          steps.push({ line: i, insn, text, role: 'spill', value: name(target) });
+          target = { kind: 'reg', n: Number(src[1]) };
+          continue;
+        }
+        steps.push({ line: i, insn, text, role: 'origin', value: name(target) });
+        break;
+      }
+    }
+  }
+  return steps;
+}

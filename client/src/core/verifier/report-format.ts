@@ -1,0 +1,115 @@
+/**
+ * A verifier report as text for a terminal and as JSON for tools: shared by `bpf-ide log` and by
+ * `bpf-ide run` (which reports rejections through the same code).
+ */
+import type { SourceLocation, VerifierReport } from './analyze';
+
+/** Maps a log basename to a path the user can open (undefined: keep the basename). */
+export type PathResolver = (basename: string) => string | undefined;
+
+export interface JsonLocation {
+  /** resolved path when found, else the basename from the log (null: the log names none) */
+  file: string | null;
+  line: number | null;
+  text: string;
+  compilerGenerated: boolean;
+}
+
+/** The JSON shape of `bpf-ide log --json` (stable: tools parse it). */
+export interface VerifierReportJson {
+  file?: string;
+  verdict: VerifierReport['verdict'];
+  instructions: number;
+  lines: number;
+  truncated: boolean;
+  oldSyntax: boolean;
+  stats: VerifierReport['stats'];
+  error: null | {
+    message: string;
+    lines: string[];
+    insn: number | null;
+    id: string | null;
+    title: string | null;
+    explanation: string | null;
+    fix: string | null;
+    file: string | null;
+    line: number | null;
+    sourceText: string | null;
+    compilerGenerated: boolean;
+    noSource: string | null;
+    related: { message: string; insn: number; file: string | null; line: number | null }[];
+  };
+}
+
+function loc(s: SourceLocation | undefined, resolve?: PathResolver): JsonLocation | undefined {
+  if (!s) return undefined;
+  const file = s.file ? (resolve?.(s.file) ?? s.file) : null;
+  return { file, line: s.line > 0 ? s.line : null, text: s.text, compilerGenerated: s.compilerGenerated };
+}
+
+export function reportToJson(r: VerifierReport, file?: string, resolve?: PathResolver): VerifierReportJson {
+  const e = r.error;
+  const src = loc(e?.source, resolve);
+  return {
+    ...(file !== undefined ? { file } : {}),
+    verdict: r.verdict,
+    instructions: r.instructions,
+    lines: r.lines,
+    truncated: r.truncated,
+    oldSyntax: r.oldSyntax,
+    stats: r.stats,
+    error: e
+      ? {
+          message: e.message,
+          lines: e.lines,
+          insn: e.insn >= 0 ? e.insn : null,
+          id: e.catalog?.id ?? null,
+          title: e.catalog?.title ?? null,
+          explanation: e.catalog?.explanation ?? null,
+          fix: e.catalog?.fix ?? null,
+          file: src?.file ?? null,
+          line: src?.line ?? null,
+          sourceText: src?.text ?? null,
+          compilerGenerated: src?.compilerGenerated ?? false,
+          noSource: e.noSource ?? null,
+          related: e.related.map((x) => {
+            const l = loc(x.source, resolve);
+            return { message: x.message, insn: x.insn, file: l?.file ?? null, line: l?.line ?? null };
+          }),
+        }
+      : null,
+  };
+}
+
+function statsLine(r: VerifierReport): string {
+  const s = r.stats;
+  const parts: string[] = [];
+  if (s.processedInsns !== null) parts.push(`processed ${s.processedInsns} insns${s.insnLimit !== null ? ` (limit ${s.insnLimit})` : ''}`);
+  if (s.totalStates !== null) parts.push(`states ${s.totalStates} total, ${s.peakStates} peak, ${s.maxStatesPerInsn} max per insn`);
+  if (s.verificationTimeUsec !== null) parts.push(`verification time ${s.verificationTimeUsec} us`);
+  if (s.stackDepth) parts.push(`stack depth ${s.stackDepth.join('+')}`);
+  return parts.length ? parts.join(', ') : 'none in the log (load at log level 4 or higher for them)';
+}
+
+/** Human-readable report, one fact per line. */
+export function formatReport(r: VerifierReport, resolve?: PathResolver): string {
+  const j = reportToJson(r, undefined, resolve);
+  const out: string[] = [];
+  out.push(`verdict: ${r.verdict}${r.truncated ? ' (the log is truncated: the kernel kept only its tail)' : ''}`);
+  const e = j.error;
+  if (e) {
+    out.push(`error: ${e.message}`);
+    if (e.file && e.line) out.push(`  at ${e.file}:${e.line}${e.compilerGenerated ? ' (nearest line: the instruction is compiler-generated)' : ''}: ${e.sourceText ?? ''}`);
+    else if (e.sourceText) out.push(`  at source text: ${e.sourceText}${e.file ? ` in ${e.file}` : ''} (the log gives no line number)`);
+    else if (e.noSource) out.push(`  no source line: ${e.noSource}`);
+    if (e.insn !== null) out.push(`  instruction ${e.insn}`);
+    if (e.title) out.push(`  ${e.title} [${e.id}]`);
+    if (e.explanation) out.push(`  why: ${e.explanation}`);
+    if (e.fix) out.push(`  fix: ${e.fix}`);
+    if (!e.id) out.push('  (no explanation in the catalog for this message yet)');
+    for (const x of e.related) out.push(`  related: ${x.message}${x.file && x.line ? ` (${x.file}:${x.line})` : ''}`);
+  }
+  out.push(`statistics: ${statsLine(r)}`);
+  out.push(`instructions: ${r.instructions} (instruction lines parsed, of ${r.lines} log lines)`);
+  return out.join('\n');
+}
