@@ -1,0 +1,78 @@
+/**
+ * Rule 6: floating point. The BPF backend has no floating-point instructions: clang fails with "A call
+ * to built-in function '__divdf3' is not supported" for any float arithmetic or conversion. A float
+ * type in a struct only carries bytes (a warning), and an integer initialized from a float literal is
+ * folded at compile time (a warning: write the integer).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { Rule } from '../rule';
+import { ancestorOfType } from '../syntax';
+
+const MATH = new Set([
+  'sqrt', 'sqrtf', 'pow', 'powf', 'exp', 'expf', 'exp2', 'log', 'logf', 'log2', 'log10', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2',
+  'floor', 'floorf', 'ceil', 'ceilf', 'fabs', 'fabsf', 'round', 'roundf', 'trunc', 'fmod', 'fmin', 'fmax', 'hypot', 'cbrt', 'lround', 'llround',
+]);
+const FLOAT_TYPE = /^(float|double|long double|_Float\d+|__float128)$/;
+const INT_TYPE = /^(unsigned |signed )?(char|short|int|long|long long|u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s8|__s16|__s32|__s64|size_t|uint\d+_t|int\d+_t)( int)?$/;
+
+/** A decimal literal with a fraction or exponent, or a hex float (`0x1p3`). */
+function isFloatLiteral(text: string): boolean {
+  if (/^0[xX]/.test(text)) return /[pP]/.test(text);
+  return /[.eE]/.test(text);
+}
+
+export const floatingPointRule: Rule = {
+  id: 'floating-point',
+  description: 'float/double types, float literals and math functions (BPF has no floating point)',
+  run({ doc, report }) {
+    const root = doc.root;
+    if (!root) return;
+    const msg = 'BPF has no floating-point instructions: clang rejects float arithmetic and conversions for the BPF target ("A call to built-in function \'__divdf3\' is not supported").';
+    for (const t of root.descendantsOfType('primitive_type')) {
+      if (!t || !FLOAT_TYPE.test(t.text)) continue;
+      if (ancestorOfType(t, 'preproc_def', 'preproc_function_def')) continue;
+      const inField = !!ancestorOfType(t, 'field_declaration') && !ancestorOfType(t, 'function_definition');
+      report({
+        start: t.startIndex,
+        end: t.endIndex,
+        severity: inField ? 'warning' : 'error',
+        message: inField
+          ? `A ${t.text} field can be copied, but any arithmetic or conversion on it fails to compile for BPF. Use a scaled integer (e.g. u64 in thousandths).`
+          : `${t.text} in BPF code: ${msg} Use integers (scaled fixed point, e.g. value * 1000).`,
+      });
+    }
+    for (const lit of root.descendantsOfType('number_literal')) {
+      if (!lit || !isFloatLiteral(lit.text)) continue;
+      if (ancestorOfType(lit, 'preproc_def', 'preproc_function_def', 'preproc_if', 'preproc_elif')) continue;
+      const folded = foldedToInteger(lit);
+      report({
+        start: lit.startIndex,
+        end: lit.endIndex,
+        severity: folded ? 'warning' : 'error',
+        message: folded
+          ? `Float literal ${lit.text} converted to an integer: clang folds it at compile time, but any change that makes it arithmetic breaks the build. Write the integer (e.g. 1000000000ULL).`
+          : `Float literal ${lit.text}: ${msg} Use an integer constant.`,
+      });
+    }
+    for (const call of root.descendantsOfType('call_expression')) {
+      const fn = call?.childForFieldName('function');
+      if (!call || fn?.type !== 'identifier' || !MATH.has(fn.text)) continue;
+      if (doc.functions.has(fn.text)) continue;
+      report({ start: fn.startIndex, end: fn.endIndex, severity: 'error', message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.` });
+    }
+  },
+};
+
+/** `u64 ns = 1e9;`, `x = 1e9;` for an integer x, `(u64)1e9`: clang folds these to integers. */
+function foldedToInteger(lit: Node): boolean {
+  let p = lit.parent;
+  while (p?.type === 'parenthesized_expression') p = p.parent;
+  if (!p) return false;
+  if (p.type === 'cast_expression') return INT_TYPE.test(p.childForFieldName('type')?.text ?? '');
+  if (p.type === 'init_declarator') {
+    const decl = p.parent;
+    const inner = p.childForFieldName('declarator');
+    return decl?.type === 'declaration' && inner?.type === 'identifier' && INT_TYPE.test(decl.childForFieldName('type')?.text.replace(/\b(const|volatile|static)\s+/g, '') ?? '');
+  }
+  return false;
+}

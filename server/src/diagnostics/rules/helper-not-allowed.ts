@@ -1,0 +1,90 @@
+/**
+ * Rule 9: a helper the program type may not call. The verifier looks the helper up in the program
+ * type's func_proto table and rejects the program ("program of this type cannot use helper
+ * bpf_get_stack#67"). Functions without SEC() are checked against every program that calls them
+ * (through any chain of calls in the file).
+ */
+import type { Node } from 'web-tree-sitter';
+import { helperByName, helpersAllowed } from '../../catalog/catalog';
+import type { BpfProgram } from '../../bpf-document';
+import type { Rule } from '../rule';
+import { calledFunctions, type CallSite } from '../syntax';
+
+/** What to call instead, tried in order (the first one the program type may use is suggested). */
+const ALTERNATIVES: Record<string, string[]> = {
+  bpf_get_stackid: ['bpf_get_stack'],
+  bpf_get_stack: ['bpf_get_stackid'],
+  bpf_probe_read: ['bpf_probe_read_kernel', 'bpf_probe_read_user'],
+  bpf_probe_read_str: ['bpf_probe_read_kernel_str', 'bpf_probe_read_user_str'],
+  bpf_skb_load_bytes: ['bpf_xdp_load_bytes'],
+  bpf_xdp_load_bytes: ['bpf_skb_load_bytes'],
+  bpf_skb_store_bytes: ['bpf_xdp_store_bytes'],
+  bpf_xdp_store_bytes: ['bpf_skb_store_bytes'],
+  bpf_perf_event_output: ['bpf_ringbuf_output'],
+  bpf_get_current_pid_tgid: ['bpf_get_socket_cookie'],
+  bpf_ktime_get_boot_ns: ['bpf_ktime_get_ns'],
+  bpf_ktime_get_coarse_ns: ['bpf_ktime_get_ns'],
+  bpf_trace_printk: ['bpf_trace_vprintk'],
+  bpf_redirect_map: ['bpf_redirect'],
+  bpf_redirect: ['bpf_redirect_map'],
+};
+
+export const helperNotAllowedRule: Rule = {
+  id: 'helper-not-allowed',
+  description: 'helpers the program type may not call',
+  run({ doc, report }) {
+    const programs = doc.programs.filter((p) => p.def && p.body);
+    if (!programs.length) return;
+    // Which programs reach each function of the file.
+    const callsOf = new Map<string, CallSite[]>();
+    for (const [name, fn] of doc.functions) {
+      const body = fn.childForFieldName('body');
+      callsOf.set(name, body ? calledFunctions(body) : []);
+    }
+    const reach = new Map<Node, BpfProgram[]>();
+    for (const p of programs) {
+      const seen = new Set<string>();
+      const visit = (fn: Node, depth: number) => {
+        const list = reach.get(fn) ?? [];
+        if (!list.includes(p)) list.push(p);
+        reach.set(fn, list);
+        if (depth > 32) return;
+        const name = [...doc.functions].find(([, n]) => n === fn)?.[0];
+        for (const c of (name ? callsOf.get(name) : undefined) ?? calledFunctions(fn.childForFieldName('body')!)) {
+          const callee = doc.functions.get(c.name);
+          if (callee && !seen.has(c.name) && !doc.programs.some((q) => q.node === callee)) {
+            seen.add(c.name);
+            visit(callee, depth + 1);
+          }
+        }
+      };
+      visit(p.node, 0);
+    }
+    for (const [fn, progs] of reach) {
+      const body = fn.childForFieldName('body');
+      if (!body) continue;
+      for (const c of calledFunctions(body)) {
+        const name = c.name === 'bpf_printk' ? 'bpf_trace_printk' : c.name;
+        const h = helperByName(name);
+        if (!h || doc.functions.has(c.name)) continue;
+        for (const p of progs) {
+          const allowed = helpersAllowed(p.def!.programType);
+          if (!allowed || allowed.has(name)) continue;
+          const alt = (ALTERNATIVES[name] ?? []).find((a) => allowed.has(a));
+          const via = p.node === fn ? '' : ` (this function is called from the ${p.section} program ${p.name})`;
+          report({
+            start: c.start,
+            end: c.end,
+            severity: 'error',
+            message:
+              `${c.name === name ? name : `${c.name} (${name})`} is not available to ${p.def!.programType} programs${via}: the verifier rejects the program ` +
+              `("program of this type cannot use helper ${name}#${h.id}").` +
+              (alt ? ` Use ${alt}() instead.` : ' Move this work to a program type that may call it, or pass the data through a map.'),
+            fixes: alt && c.name === name ? [{ title: `Use ${alt}()`, edits: [{ start: c.start, end: c.end, newText: alt }] }] : undefined,
+          });
+          break;
+        }
+      }
+    }
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * Rule 11: bpf_printk and bpf_trace_printk arguments. bpf_trace_printk takes at most 3 values (5
+ * registers in all); libbpf's bpf_printk switches to bpf_trace_vprintk (kernel 5.16+) above 3 and its
+ * macro handles at most 12. The kernel parses the format at run time (bpf_bprintf_prepare) and refuses
+ * the whole call with -EINVAL, printing nothing, for any conversion it does not know.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { Rule } from '../rule';
+import { callArgs, calleeName } from '../syntax';
+
+/** Checks one conversion the way kernel/bpf/helpers.c bpf_bprintf_prepare() does; returns its length or an error. */
+export function scanFormat(fmt: string): { specs: string[]; bad: { spec: string; at: number }[] } {
+  const specs: string[] = [];
+  const bad: { spec: string; at: number }[] = [];
+  for (let i = 0; i < fmt.length; i++) {
+    if (fmt[i] !== '%') continue;
+    if (fmt[i + 1] === '%') {
+      i++;
+      continue;
+    }
+    const start = i;
+    i++;
+    while ('0+- '.includes(fmt[i] ?? 'x') && i < fmt.length) i++;
+    if (fmt[i] >= '1' && fmt[i] <= '9') while (fmt[i] >= '0' && fmt[i] <= '9') i++;
+    let ok = false;
+    if (fmt[i] === 'p') {
+      const n1 = fmt[i + 1] ?? '';
+      if (n1 === '' || /[\s!-/:-@[-`{-~]/.test(n1)) ok = true;
+      else if ((n1 === 'k' || n1 === 'u') && fmt[i + 2] === 's') (ok = true), (i += 2);
+      else if (n1 === 'K' || n1 === 'x' || n1 === 'B') (ok = true), i++;
+      else if ((n1 === 'i' || n1 === 'I') && (fmt[i + 2] === '4' || fmt[i + 2] === '6')) (ok = true), (i += 2);
+      else i++;
+    } else if (fmt[i] === 's' || fmt[i] === 'c') ok = true;
+    else {
+      if (fmt[i] === 'l') i++;
+      if (fmt[i] === 'l') i++;
+      ok = 'idux'.includes(fmt[i] ?? '#') || fmt[i] === 'X';
+    }
+    const spec = fmt.slice(start, i + 1);
+    specs.push(spec);
+    if (!ok) bad.push({ spec, at: start });
+  }
+  return { specs, bad };
+}
+
+/** The string a format argument holds (concatenated literals), with the offset of its first character. */
+function formatText(n: Node): { text: string; start: number } | undefined {
+  const parts = n.type === 'concatenated_string' ? n.namedChildren : [n];
+  let text = '';
+  for (const p of parts) {
+    if (p?.type !== 'string_literal') return undefined;
+    text += p.namedChildren.map((c) => (c?.type === 'escape_sequence' ? JSON.parse(`"${c.text.replace(/"/g, '\\"')}"`.replace(/\\x[0-9a-fA-F]{2}/g, ' ')) : c?.text ?? '')).join('');
+  }
+  return { text, start: n.startIndex + 1 };
+}
+
+export const printkArgsRule: Rule = {
+  id: 'printk-args',
+  description: 'bpf_printk/bpf_trace_printk with too many arguments or format conversions the kernel rejects',
+  run({ doc, report }) {
+    const root = doc.root;
+    if (!root || !/bpf_(trace_)?printk/.test(doc.text)) return;
+    for (const call of root.descendantsOfType('call_expression')) {
+      if (!call) continue;
+      const name = calleeName(call);
+      if (name !== 'bpf_printk' && name !== 'bpf_trace_printk') continue;
+      const args = callArgs(call);
+      const values = name === 'bpf_printk' ? args.length - 1 : args.length - 2;
+      const fn = call.childForFieldName('function')!;
+      if (name === 'bpf_trace_printk' && values > 3) {
+        report({ start: fn.startIndex, end: call.endIndex, severity: 'error', message: `bpf_trace_printk() takes at most 3 values after the format and its size (${values} given): a BPF call passes at most 5 arguments, and clang rejects more. Use bpf_printk(), which switches to bpf_trace_vprintk (kernel 5.16+), or split the message.` });
+      } else if (name === 'bpf_printk' && values > 12) {
+        report({ start: fn.startIndex, end: call.endIndex, severity: 'error', message: `bpf_printk() with ${values} values: libbpf's macro and bpf_trace_vprintk handle at most 12 (MAX_BPRINTF_VARARGS). Split the message.` });
+      } else if (name === 'bpf_printk' && values > 3) {
+        report({ start: fn.startIndex, end: call.endIndex, severity: 'warning', message: `bpf_printk() with ${values} values (more than 3) becomes bpf_trace_vprintk, which needs kernel 5.16 or newer; older kernels reject the program ("invalid func unknown#177"). Keep to 3 values to support them.` });
+      }
+      const f = args[0] ? formatText(args[0]) : undefined;
+      if (!f) continue;
+      const { specs, bad } = scanFormat(f.text);
+      for (const b of bad) {
+        const at = doc.text.indexOf(b.spec, f.start) >= 0 ? doc.text.indexOf(b.spec, f.start) : args[0].startIndex;
+        report({
+          start: at,
+          end: at + b.spec.length,
+          severity: 'error',
+          message: `The kernel does not support the conversion "${b.spec}" in ${name}(): the call fails with -EINVAL and prints nothing. Supported: %d %i %u %x %X with l/ll, %c, %s, %p, %pK %px %pB %pks %pus %pi4 %pI4 %pi6 %pI6, width and 0+- flags, no precision, no %f.`,
+        });
+      }
+      if (specs.length > values && values >= 0 && values <= 12) {
+        report({
+          start: args[0].startIndex,
+          end: args[0].endIndex,
+          severity: 'warning',
+          message: `The format has ${specs.length} conversions but ${values} value${values === 1 ? '' : 's'} follow: the kernel refuses the call (-EINVAL) and prints nothing.`,
+        });
+      }
+    }
+  },
+};

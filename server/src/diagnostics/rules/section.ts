@@ -1,0 +1,119 @@
+/**
+ * Rule 8: SEC() names libbpf does not know, names that lack the target libbpf needs to load them,
+ * and a context parameter whose type belongs to another program type.
+ */
+import { sections, type SectionDef } from '../../catalog/catalog';
+import type { BpfProgram } from '../../bpf-document';
+import type { Rule, RuleContext } from '../rule';
+
+/** Sections whose programs are loaded against a BTF target: libbpf needs "prefix/target". */
+const NEEDS_TARGET = new Set(['tracing', 'lsm', 'ext']);
+
+/** Levenshtein distance, bounded (returns > max early). */
+export function editDistance(a: string, b: string, max = 8): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      best = Math.min(best, cur[j]);
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Valid names closest to `name`: its prefix corrected, the rest kept. */
+export function suggestSections(name: string): string[] {
+  const bare = name.startsWith('?') ? name.slice(1) : name;
+  const slash = bare.indexOf('/');
+  const candidates: { name: string; d: number }[] = [];
+  const seen = new Set<string>();
+  for (const s of sections()) {
+    // Compare the whole name with exact entries, and the part before '/' with '+' entries.
+    const options = [{ full: s.prefix, cmp: bare }];
+    if (s.acceptsSuffix && slash > 0) options.push({ full: `${s.prefix}${bare.slice(slash)}`, cmp: bare.slice(0, slash) });
+    for (const o of options) {
+      const d = editDistance(o.cmp, s.prefix, 4);
+      const key = o.full;
+      if (d <= Math.max(2, Math.floor(o.cmp.length / 3)) && !seen.has(key)) {
+        seen.add(key);
+        candidates.push({ name: key, d });
+      }
+    }
+  }
+  return candidates.sort((a, b) => a.d - b.d || a.name.length - b.name.length).slice(0, 3).map((c) => c.name);
+}
+
+const KNOWN_CONTEXTS = () => new Set(sections().filter((s) => !s.contextFlexible && s.contextType.startsWith('struct ') && !s.contextType.includes('<')).map((s) => norm(s.contextType)));
+const norm = (t: string) => t.replace(/\b(const|volatile)\b/g, '').replace(/\s+/g, ' ').replace(/\s*\*/g, ' *').trim();
+
+export const sectionRule: Rule = {
+  id: 'section',
+  description: 'unknown SEC() names, missing attach targets, and context types of another program type',
+  run(ctx) {
+    const known = KNOWN_CONTEXTS();
+    for (const p of ctx.doc.programs) {
+      if (!p.def) unknownSection(ctx, p);
+      else {
+        missingTarget(ctx, p, p.def);
+        contextType(ctx, p, p.def, known);
+      }
+    }
+  },
+};
+
+function unknownSection(ctx: RuleContext, p: BpfProgram): void {
+  const sugg = suggestSections(p.section);
+  const q = p.section.startsWith('?') ? '?' : '';
+  ctx.report({
+    start: p.sec.nameStart,
+    end: p.sec.nameStart + p.sec.name.length,
+    severity: 'error',
+    message:
+      `SEC("${p.section}") is not a section name libbpf knows: opening the object fails ("missing BPF prog type, check ELF section name '${p.section}'").` +
+      (sugg.length ? ` Did you mean ${sugg.map((s) => `"${q}${s}"`).join(', ')}?` : ' See libbpf\'s program types table for valid names.'),
+    fixes: sugg.map((s, i) => ({
+      title: `Change to SEC("${q}${s}")`,
+      preferred: i === 0 && sugg.length === 1,
+      edits: [{ start: p.sec.nameStart, end: p.sec.nameStart + p.sec.name.length, newText: q + s }],
+    })),
+  });
+}
+
+function missingTarget(ctx: RuleContext, p: BpfProgram, def: SectionDef): void {
+  const bare = p.section.replace(/^\?/, '');
+  if (!NEEDS_TARGET.has(def.programType) || !def.acceptsSuffix) return;
+  if (bare.length > def.prefix.length + 1 && bare[def.prefix.length] === '/') return;
+  ctx.report({
+    start: p.sec.nameStart,
+    end: p.sec.nameStart + p.sec.name.length,
+    severity: 'warning',
+    message:
+      `SEC("${p.section}") names no attach target: libbpf fails to load it ("no BTF-based attach target is specified, use bpf_program__set_attach_target()") ` +
+      `unless the loader calls bpf_program__set_attach_target(). Write it as ${def.argForm}.`,
+  });
+}
+
+function contextType(ctx: RuleContext, p: BpfProgram, def: SectionDef, known: Set<string>): void {
+  if (def.contextFlexible || def.contextNote || !p.ctxParam || !p.nameNode) return;
+  // BPF_PROG(name, ...), BPF_KPROBE(...): the macro writes the real context parameter.
+  if (/^BPF_/.test(p.nameNode.text)) return;
+  const actual = norm(p.ctxParam.type);
+  const expected = norm(def.contextType);
+  if (actual === expected || !known.has(actual)) return;
+  const usesFields = !!p.body && new RegExp(`\\b${p.ctxParam.name}\\s*->`).test(p.body.text);
+  ctx.report({
+    start: p.ctxParam.node.startIndex,
+    end: p.ctxParam.node.endIndex,
+    severity: usesFields ? 'error' : 'warning',
+    message:
+      `A SEC("${p.section}") program (${def.programType}) gets a ${def.contextType} context, not ${p.ctxParam.type}.` +
+      (usesFields ? ` Its fields sit at other offsets: the verifier rejects the accesses ("invalid bpf_context access").` : ' The program loads only as long as it never reads the context.') +
+      ` Declare the parameter as ${def.contextType}${p.ctxParam.name}.`,
+    fixes: [{ title: `Change the parameter to ${def.contextType}${p.ctxParam.name}`, preferred: true, edits: [{ start: p.ctxParam.node.startIndex, end: p.ctxParam.node.endIndex, newText: `${def.contextType}${p.ctxParam.name}` }] }],
+  });
+}

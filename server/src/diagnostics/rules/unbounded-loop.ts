@@ -1,0 +1,200 @@
+/**
+ * Rule 4: loops the verifier cannot prove to end. `while (1)` / `for (;;)` with no way out is
+ * rejected ("infinite loop detected", or "BPF program is too large" once it has walked a million
+ * instructions). A loop bounded by a value read at run time (from a map, the context or the packet)
+ * with no clamp makes the verifier walk every possible iteration: a warning, since it depends on the
+ * value's range. bpf_for / bpf_repeat / bpf_for_each (open-coded iterators), bpf_loop and
+ * `#pragma unroll` loops are fine.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { Rule, RuleContext } from '../rule';
+import { identOf } from '../syntax';
+import { typeSizes } from '../type-sizes';
+import { stripCasts, stripParens } from '../flow';
+
+const LOOPS = ['while_statement', 'for_statement', 'do_statement'];
+
+/** True when `body` can leave the loop: a break (of this loop), return or goto. */
+function hasExit(body: Node, depth = 0): boolean {
+  if (depth > 64) return true;
+  for (const c of body.namedChildren) {
+    if (!c) continue;
+    if (c.type === 'return_statement' || c.type === 'goto_statement') return true;
+    if (c.type === 'break_statement') return true;
+    if (LOOPS.includes(c.type) || c.type === 'switch_statement') {
+      // A break in there leaves the inner statement, not this loop; a return or goto still leaves.
+      if (c.descendantsOfType(['return_statement', 'goto_statement']).length) return true;
+      continue;
+    }
+    if (c.type === 'call_expression' && /^(bpf_tail_call|__builtin_trap|bpf_throw)$/.test(c.childForFieldName('function')?.text ?? '')) return true;
+    if (hasExit(c, depth + 1)) return true;
+  }
+  return false;
+}
+
+function isConstTrue(n: Node | null): boolean {
+  if (!n) return true; // for (;;)
+  const c = stripParens(n);
+  return c.type === 'true' || (c.type === 'number_literal' && !/^0+[uUlL]*$/.test(c.text));
+}
+
+/** The expressions the loop condition compares its counter against. */
+function bounds(cond: Node): { bound: Node; counter: Node }[] {
+  const c = stripParens(cond);
+  if (c.type !== 'binary_expression') return [];
+  const op = c.childForFieldName('operator')?.type;
+  const l = c.childForFieldName('left');
+  const r = c.childForFieldName('right');
+  if (!l || !r) return [];
+  if (op === '&&') return [...bounds(l), ...bounds(r)];
+  if (op === '<' || op === '<=' || op === '!=') return [{ counter: l, bound: r }];
+  if (op === '>' || op === '>=') return [{ counter: r, bound: l }];
+  return [];
+}
+
+export const unboundedLoopRule: Rule = {
+  id: 'unbounded-loop',
+  description: 'loops the verifier cannot prove to terminate',
+  run(ctx) {
+    const { doc } = ctx;
+    const root = doc.root;
+    if (!root) return;
+    const macroLoops = new Set(doc.mask.loopMacros.map((m) => m.start));
+    for (const loop of root.descendantsOfType(LOOPS)) {
+      if (!loop || macroLoops.has(loop.startIndex)) continue;
+      if (pragmaUnroll(doc.text, loop.startIndex)) continue;
+      const cond = loop.childForFieldName('condition');
+      const body = loop.childForFieldName('body');
+      if (!body) continue;
+      const kw = loop.child(0)!;
+      if (isConstTrue(cond) && (loop.type !== 'do_statement' || cond)) {
+        if (!hasExit(body)) {
+          ctx.report({
+            start: kw.startIndex,
+            end: (cond ?? kw).endIndex + (cond ? 0 : 0),
+            severity: 'error',
+            message: `This loop never ends: nothing in it breaks, returns or jumps out. The verifier rejects the program ("infinite loop detected" or "BPF program is too large"). Give it a constant bound, or use bpf_for(i, 0, N) / bpf_loop().`,
+          });
+        }
+        continue;
+      }
+      if (cond) variableBound(ctx, loop, cond, kw);
+    }
+  },
+};
+
+/** `#pragma unroll` or `#pragma clang loop unroll(...)` on the lines just before the loop. */
+function pragmaUnroll(text: string, at: number): boolean {
+  const before = text.slice(Math.max(0, at - 200), at);
+  const lines = before.split('\n').map((l) => l.trim()).filter(Boolean);
+  const prev = lines[lines.length - 1] ?? '';
+  const prev2 = lines[lines.length - 2] ?? '';
+  return /#\s*pragma\s+(clang\s+loop\s+)?unroll/.test(prev) || /#\s*pragma\s+(clang\s+loop\s+)?unroll/.test(prev2);
+}
+
+function variableBound(ctx: RuleContext, loop: Node, cond: Node, kw: Node): void {
+  const sizes = typeSizes(ctx.doc);
+  const bs = bounds(cond);
+  if (!bs.length) return;
+  // One constant bound in the condition is enough (`i < n && i < MAX`).
+  const isConst = (n: Node) => {
+    const s = stripCasts(n);
+    if (sizes.constValue(s.text) !== undefined) return true;
+    if (s.type === 'sizeof_expression') return true;
+    if (s.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(s.text)) return true; // a macro from a header
+    return false;
+  };
+  if (bs.some((b) => isConst(b.bound) || isConst(b.counter))) return;
+  const fn = loopFunction(loop);
+  if (!fn) return;
+  for (const { bound } of bs) {
+    const b = stripCasts(bound);
+    let source: Node | undefined;
+    let name: string | undefined;
+    if (b.type === 'field_expression' || (b.type === 'pointer_expression' && b.childForFieldName('operator')?.type === '*')) source = b;
+    else if (b.type === 'identifier') {
+      name = b.text;
+      source = runtimeSource(fn, name, loop.startIndex);
+      if (source && clamped(fn, name, source.endIndex, loop.startIndex, isConst)) source = undefined;
+    }
+    if (!source) continue;
+    ctx.report({
+      start: kw.startIndex,
+      end: cond.endIndex,
+      severity: 'warning',
+      message:
+        `This loop is bounded by ${name ? `'${name}', read at run time (${source.text.slice(0, 40)})` : `'${source.text.slice(0, 40)}', a value read at run time`}, with no clamp: ` +
+        `the verifier cannot bound it and may walk every possible iteration ("BPF program is too large" or "infinite loop detected"). ` +
+        `Clamp it (if (n > MAX) n = MAX;), add a constant bound (i < n && i < MAX), or use bpf_for(i, 0, n) / bpf_loop().`,
+    });
+    return;
+  }
+}
+
+function loopFunction(n: Node): Node | null {
+  for (let p = n.parent; p; p = p.parent) if (p.type === 'function_definition') return p;
+  return null;
+}
+
+/** Where a local gets a value read at run time (a field, a dereference, a probe read) before `before`. */
+function runtimeSource(fn: Node, name: string, before: number): Node | undefined {
+  let found: Node | undefined;
+  let local = false;
+  for (const d of fn.descendantsOfType(['init_declarator', 'assignment_expression', 'parameter_declaration', 'declaration'])) {
+    if (!d || d.startIndex >= before) continue;
+    if (d.type === 'declaration' || d.type === 'parameter_declaration') {
+      const decls = d.type === 'declaration' ? d.childrenForFieldName('declarator') : [d.childForFieldName('declarator')];
+      if (decls.some((x) => x && x.type !== 'init_declarator' && identOf(x) === name)) local = true;
+      continue;
+    }
+    const target = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d.childForFieldName('left');
+    if (identOf(target) !== name) continue;
+    local = true;
+    const value = d.childForFieldName(d.type === 'init_declarator' ? 'value' : 'right');
+    if (!value) continue;
+    const v = stripCasts(value);
+    const runtime =
+      v.type === 'field_expression' ||
+      (v.type === 'pointer_expression' && v.childForFieldName('operator')?.type === '*') ||
+      v.type === 'subscript_expression' ||
+      (v.type === 'call_expression' && /^(BPF_CORE_READ\w*|bpf_core_read\w*|BPF_PROBE_READ\w*)$/.test(v.childForFieldName('function')?.text ?? ''));
+    found = runtime ? value : undefined;
+  }
+  if (!local) return undefined;
+  // Filled by bpf_probe_read*(&n, ...) counts too.
+  if (!found) {
+    for (const c of fn.descendantsOfType('call_expression')) {
+      if (!c || c.startIndex >= before) continue;
+      const f = c.childForFieldName('function')?.text ?? '';
+      const first = c.childForFieldName('arguments')?.namedChildren[0];
+      if (/^bpf_probe_read\w*$|^bpf_core_read\w*$/.test(f) && first && stripParens(first).text.replace(/\s/g, '') === `&${name}`) found = c;
+    }
+  }
+  return found;
+}
+
+/** A clamp of `name` between its source and the loop: a comparison with a constant, a mask, min(). */
+function clamped(fn: Node, name: string, from: number, to: number, isConst: (n: Node) => boolean): boolean {
+  const text = fn.text.slice(from - fn.startIndex, to - fn.startIndex);
+  const id = `\\b${name}\\b`;
+  if (new RegExp(`${id}\\s*&=|${id}\\s*=\\s*[^;]*(&|\\?|\\bmin\\w*\\(|%)`).test(text)) return true;
+  for (const c of fn.descendantsOfType(['if_statement', 'while_statement'])) {
+    if (!c || c.startIndex < from || c.startIndex >= to) continue;
+    const cond = c.childForFieldName('condition');
+    for (const b of cond ? [...bounds(cond), ...reversed(cond)] : []) {
+      if ((identOf(b.counter) === name && isConst(b.bound)) || (identOf(b.bound) === name && isConst(b.counter))) return true;
+    }
+  }
+  return false;
+}
+
+function reversed(cond: Node): { bound: Node; counter: Node }[] {
+  const c = stripParens(cond);
+  if (c.type !== 'binary_expression') return [];
+  const l = c.childForFieldName('left');
+  const r = c.childForFieldName('right');
+  const op = c.childForFieldName('operator')?.type;
+  if (!l || !r) return [];
+  if (op === '||' || op === '&&') return [...reversed(l), ...reversed(r), ...bounds(l), ...bounds(r)];
+  return [{ counter: r, bound: l }];
+}

@@ -1,0 +1,189 @@
+/**
+ * Rule 5: calls BPF cannot make. A BPF program can call helpers, kfuncs, its own functions and
+ * compiler builtins, nothing else: there is no libc (printf, malloc, strlen...), memcpy/memset/memcmp
+ * are only fine when clang can inline them (a constant size), recursion is rejected ("recursive call")
+ * and there are no indirect calls through function pointers.
+ */
+import type { Node } from 'web-tree-sitter';
+import { helperByName, kfuncByName, macroByName } from '../../catalog/catalog';
+import type { Rule, RuleContext } from '../rule';
+import { callArgs, functionDefinitions, identOf } from '../syntax';
+import { typeSizes } from '../type-sizes';
+import { stripParens } from '../flow';
+
+/** Function-like macros of libbpf's headers (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, bpf_endian.h, usdt.bpf.h). */
+const LIBBPF_MACROS = new Set(
+  ('BPF_CORE_READ BPF_CORE_READ_BITFIELD BPF_CORE_READ_BITFIELD_PROBED BPF_CORE_READ_INTO BPF_CORE_READ_STR_INTO BPF_CORE_READ_USER ' +
+    'BPF_CORE_READ_USER_INTO BPF_CORE_READ_USER_STR_INTO BPF_PROBE_READ BPF_PROBE_READ_INTO BPF_PROBE_READ_STR_INTO BPF_PROBE_READ_USER ' +
+    'BPF_PROBE_READ_USER_INTO BPF_PROBE_READ_USER_STR_INTO BPF_SEQ_PRINTF BPF_SNPRINTF KERNEL_VERSION barrier barrier_var ' +
+    'bpf_be64_to_cpu bpf_cpu_to_be64 bpf_htonl bpf_htons bpf_ntohl bpf_ntohs bpf_core_enum_value bpf_core_enum_value_exists ' +
+    'bpf_core_field_exists bpf_core_field_offset bpf_core_field_size bpf_core_read bpf_core_read_str bpf_core_read_user ' +
+    'bpf_core_read_user_str bpf_core_type_exists bpf_core_type_id_kernel bpf_core_type_id_local bpf_core_type_matches bpf_core_type_size ' +
+    'bpf_core_cast bpf_printk bpf_ksym_exists bpf_tail_call_static bpf_usdt_arg bpf_usdt_arg_cnt bpf_usdt_cookie container_of offsetof ' +
+    'likely unlikely __sink can_loop cond_break bpf_for bpf_repeat bpf_for_each bpf_stream_printk READ_ONCE WRITE_ONCE').split(' '),
+);
+
+/** libc and libm functions people reach for. */
+const LIBC = new Set(
+  ('printf fprintf sprintf snprintf vprintf puts putchar perror malloc calloc realloc free strlen strnlen strcpy strncpy strcat strncat ' +
+    'strcmp strncmp strchr strrchr strstr strdup strtok strtol strtoul atoi atol exit abort assert sleep usleep nanosleep time clock_gettime ' +
+    'gettimeofday rand srand random open close read write fopen fclose fread fwrite getpid gettid getenv qsort bsearch abs labs').split(' '),
+);
+const MEM = new Set(['memcpy', 'memset', 'memmove', 'memcmp', '__builtin_memcpy', '__builtin_memset', '__builtin_memmove', '__builtin_memcmp', 'bcmp', '__builtin_bcmp']);
+const MATH = /^(sqrtf?|powf?|expf?|exp2|logf?|log2|log10|sin|cos|tan|a?sin|a?cos|a?tan2?|floorf?|ceilf?|fabsf?|roundf?|trunc|fmod|fmin|fmax|hypot|cbrt|l?lround)$/;
+
+export const unsupportedCallRule: Rule = {
+  id: 'unsupported-call',
+  description: 'libc calls, non-constant memcpy/memset, recursion and calls through function pointers',
+  run(ctx) {
+    const { doc } = ctx;
+    const root = doc.root;
+    if (!root) return;
+    const sizes = typeSizes(doc);
+    const fns = functionDefinitions(root);
+    // Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros.
+    const declared = new Set<string>(doc.functions.keys());
+    for (const d of root.descendantsOfType('function_declarator')) {
+      const n = identOf(d?.childForFieldName('declarator'));
+      if (n) declared.add(n);
+    }
+    for (const m of root.descendantsOfType(['preproc_function_def', 'preproc_def'])) {
+      const n = m?.childForFieldName('name')?.text;
+      if (n) declared.add(n);
+    }
+    const hasLocalHeaders = doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) || doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
+
+    const graph = new Map<string, { fn: Node; calls: { name: string; node: Node }[] }>();
+    for (const fn of fns) {
+      const body = fn.childForFieldName('body');
+      const name = identOf(fn.childForFieldName('declarator')?.childForFieldName('declarator'));
+      if (!body) continue;
+      const locals = new Set<string>();
+      for (const p of fn.descendantsOfType(['parameter_declaration', 'declaration'])) {
+        for (const d of p ? (p.type === 'declaration' ? p.childrenForFieldName('declarator') : [p.childForFieldName('declarator')]) : []) {
+          const id = d?.descendantsOfType('identifier')[0]?.text;
+          if (id) locals.add(id);
+        }
+      }
+      const calls: { name: string; node: Node }[] = [];
+      for (const call of body.descendantsOfType('call_expression')) {
+        if (!call) continue;
+        const f = call.childForFieldName('function');
+        if (!f) continue;
+        if (f.type !== 'identifier') {
+          reportPointer(ctx, call, f);
+          continue;
+        }
+        const callee = f.text;
+        if (locals.has(callee) && !doc.functions.has(callee)) {
+          reportPointer(ctx, call, f);
+          continue;
+        }
+        calls.push({ name: callee, node: f });
+        checkCallee(ctx, call, f, callee, declared, hasLocalHeaders, sizes);
+      }
+      if (name) graph.set(name, { fn, calls });
+    }
+    recursion(ctx, graph);
+  },
+};
+
+function reportPointer(ctx: RuleContext, call: Node, f: Node): void {
+  ctx.report({
+    start: f.startIndex,
+    end: f.endIndex,
+    severity: 'error',
+    message: `A call through a function pointer (${f.text.slice(0, 40)}): BPF has no indirect calls: clang emits callx and the verifier rejects it ("unknown opcode 8d"), unless the optimizer happens to resolve the pointer. Call the function by name (a switch over the cases), or use bpf_tail_call() with a program array.`,
+  });
+}
+
+function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, declared: Set<string>, hasLocalHeaders: boolean, sizes: ReturnType<typeof typeSizes>): void {
+  if (MEM.has(callee)) {
+    const sizeArg = callArgs(call)[2];
+    if (!sizeArg) return;
+    const s = stripParens(sizeArg);
+    const constant = sizes.constValue(s.text) !== undefined || s.type === 'sizeof_expression' || /^[A-Z][A-Z0-9_]*$/.test(s.text) || /^sizeof\b/.test(s.text);
+    if (constant) return;
+    ctx.report({
+      start: f.startIndex,
+      end: call.endIndex,
+      severity: 'error',
+      message: `${callee}() with a size known only at run time (${s.text.slice(0, 30)}): clang inlines ${callee.replace('__builtin_', '')} only for constant sizes; otherwise it emits a call BPF cannot make ("A call to built-in function '${callee.replace('__builtin_', '')}' is not supported"). Use a constant size, bpf_probe_read_kernel(), or a bounded loop.`,
+    });
+    return;
+  }
+  if (declared.has(callee) || helperByName(callee) || kfuncByName(callee) || macroByName(callee) || LIBBPF_MACROS.has(callee)) return;
+  if (/^__(builtin|sync|atomic)_/.test(callee) || /^[A-Z][A-Z0-9_]*$/.test(callee) || MATH.test(callee)) return;
+  if (LIBC.has(callee)) {
+    ctx.report({
+      start: f.startIndex,
+      end: f.endIndex,
+      severity: 'error',
+      message: `${callee}() is a C library function: BPF programs have no libc: libbpf fails to open the object ("failed to find BTF for extern '${callee}'").${libcHint(callee)}`,
+    });
+    return;
+  }
+  ctx.report({
+    start: f.startIndex,
+    end: f.endIndex,
+    severity: 'warning',
+    message: `${callee}() is not a BPF helper, a kfunc, a libbpf macro, nor a function of this file${hasLocalHeaders ? ' (if it is a static inline function from an included header, all is well)' : ''}. BPF can only call those: an external function fails to load ("failed to find BTF for extern").`,
+  });
+}
+
+function libcHint(name: string): string {
+  if (/printf|puts|putchar|perror/.test(name)) return ' Use bpf_printk() for debugging, or send events through a ring buffer.';
+  if (/alloc|free/.test(name)) return ' Use a map (a per-CPU array as scratch space) or bpf_obj_new() for memory.';
+  if (/^str/.test(name)) return ' Use bpf_probe_read_kernel_str()/bpf_probe_read_user_str() to copy strings, and a bounded loop to scan them.';
+  if (/time|clock/.test(name)) return ' Use bpf_ktime_get_ns().';
+  if (/rand/.test(name)) return ' Use bpf_get_prandom_u32().';
+  if (/getpid|gettid/.test(name)) return ' Use bpf_get_current_pid_tgid().';
+  return '';
+}
+
+/** Calls that close a cycle among the file's functions (direct or mutual recursion). */
+function recursion(ctx: RuleContext, graph: Map<string, { fn: Node; calls: { name: string; node: Node }[] }>): void {
+  // Tarjan's strongly connected components.
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const comp = new Map<string, number>();
+  let compId = 0;
+  const strong = (v: string, depth: number) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    on.add(v);
+    for (const c of graph.get(v)!.calls) {
+      if (!graph.has(c.name)) continue;
+      if (!idx.has(c.name)) {
+        if (depth < 500) strong(c.name, depth + 1);
+        low.set(v, Math.min(low.get(v)!, low.get(c.name) ?? Infinity));
+      } else if (on.has(c.name)) low.set(v, Math.min(low.get(v)!, idx.get(c.name)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      let w: string | undefined;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        comp.set(w, compId);
+      } while (w !== v);
+      compId++;
+    }
+  };
+  for (const v of graph.keys()) if (!idx.has(v)) strong(v, 0);
+  for (const [name, { calls }] of graph) {
+    for (const c of calls) {
+      if (!graph.has(c.name) || comp.get(c.name) !== comp.get(name)) continue;
+      const direct = c.name === name;
+      ctx.report({
+        start: c.node.startIndex,
+        end: c.node.endIndex,
+        severity: 'error',
+        message: `${direct ? 'Recursion' : 'Mutual recursion'}: ${name}() calls ${c.name}()${direct ? ' itself' : ', which leads back to it'}. BPF rejects recursive calls (clang cannot inline them; the verifier says "recursive call from ..." or "the call stack of N frames is too deep"). Rewrite it as a bounded loop.`,
+      });
+    }
+  }
+}
