@@ -34,7 +34,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       `${reg(m)} holds the result of a map lookup, which is NULL when the key is not in the map. The program reads or writes through it before checking, so the verifier cannot rule out a NULL dereference.`,
     fix: 'Check the pointer right after bpf_map_lookup_elem: `if (!val) return 0;` and only then use it.',
     registerGroup: 1,
-    fixtures: ['null_map_value', 'null_in_header', 'old_5x_null'],
+    fixtures: ['null_map_value', 'null_in_header', 'line_zero', 'old_5x_null'],
   },
   {
     id: 'null-pointer',
