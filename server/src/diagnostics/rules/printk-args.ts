@@ -36,9 +36,14 @@ export function scanFormat(fmt: string): { specs: string[]; bad: { spec: string;
       if (fmt[i] === 'l') i++;
       ok = 'idux'.includes(fmt[i] ?? '#') || fmt[i] === 'X';
     }
-    const spec = fmt.slice(start, i + 1);
+    let spec = fmt.slice(start, i + 1);
     specs.push(spec);
-    if (!ok) bad.push({ spec, at: start });
+    if (!ok) {
+      const more = /^[.0-9a-zA-Z]{0,4}/.exec(fmt.slice(i + 1))?.[0] ?? '';
+      if (!/[a-zA-Z]$/.test(spec)) spec += more.replace(/^([.0-9]*[hlLqjzt]*[a-zA-Z]?).*$/, '$1');
+      else if (/[hlLqjzt]$/.test(spec)) spec += more.replace(/^([hlLqjzt]*[a-zA-Z]?).*$/, '$1');
+      bad.push({ spec, at: start });
+    }
   }
   return { specs, bad };
 }
@@ -86,12 +91,17 @@ export const printkArgsRule: Rule = {
           message: `The kernel does not support the conversion "${b.spec}" in ${name}(): the call fails with -EINVAL and prints nothing. Supported: %d %i %u %x %X with l/ll, %c, %s, %p, %pK %px %pB %pks %pus %pi4 %pI4 %pi6 %pI6, width and 0+- flags, no precision, no %f.`,
         });
       }
-      if (specs.length > values && values >= 0 && values <= 12) {
+      // bpf_trace_printk always hands the kernel 3 values; bpf_trace_vprintk exactly as many as given.
+      const passed = name === 'bpf_trace_printk' || values <= 3 ? 3 : values;
+      if (specs.length > values && values >= 0 && values <= 12 && !bad.length) {
+        const refused = specs.length > passed;
         report({
           start: args[0].startIndex,
           end: args[0].endIndex,
-          severity: 'warning',
-          message: `The format has ${specs.length} conversions but ${values} value${values === 1 ? '' : 's'} follow: the kernel refuses the call (-EINVAL) and prints nothing.`,
+          severity: refused ? 'error' : 'warning',
+          message: refused
+            ? `The format has ${specs.length} conversions but ${values} value${values === 1 ? '' : 's'} follow: the kernel refuses the call (-EINVAL) and prints nothing.`
+            : `The format has ${specs.length} conversions but only ${values} value${values === 1 ? '' : 's'} follow: the missing ones print whatever is in the registers.`,
         });
       }
     }
