@@ -2,28 +2,26 @@
  * Rule 8: SEC() names libbpf does not know, names that lack the target libbpf needs to load them,
  * and a context parameter whose type belongs to another program type.
  */
-import { sections, type SectionDef } from '../../catalog/catalog';
+import { sectionFor, sections, type SectionDef } from '../../catalog/catalog';
 import type { BpfProgram } from '../../bpf-document';
 import type { Rule, RuleContext } from '../rule';
 
 /** Sections whose programs are loaded against a BTF target: libbpf needs "prefix/target". */
 const NEEDS_TARGET = new Set(['tracing', 'lsm', 'ext']);
 
-/** Levenshtein distance, bounded (returns > max early). */
+/** Edit distance with transpositions (optimal string alignment): "xpd" is 1 away from "xdp". */
 export function editDistance(a: string, b: string, max = 8): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 0; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let best = i;
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      best = Math.min(best, cur[j]);
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    if (best > max) return max + 1;
-    prev = cur;
   }
-  return prev[b.length];
+  return d[a.length][b.length];
 }
 
 /** Valid names closest to `name`: its prefix corrected, the rest kept. */
@@ -37,9 +35,11 @@ export function suggestSections(name: string): string[] {
     const options = [{ full: s.prefix, cmp: bare }];
     if (s.acceptsSuffix && slash > 0) options.push({ full: `${s.prefix}${bare.slice(slash)}`, cmp: bare.slice(0, slash) });
     for (const o of options) {
-      const d = editDistance(o.cmp, s.prefix, 4);
+      let d = editDistance(o.cmp, s.prefix, 4);
+      // "socket_filter" -> "socket": a known name followed by junk.
+      if (d > 3 && o.cmp.startsWith(s.prefix) && s.prefix.length >= 3 && !s.acceptsSuffix) d = 3;
       const key = o.full;
-      if (d <= Math.max(2, Math.floor(o.cmp.length / 3)) && !seen.has(key)) {
+      if (d <= Math.min(3, Math.max(1, Math.ceil(s.prefix.length / 3))) && !seen.has(key)) {
         seen.add(key);
         candidates.push({ name: key, d });
       }
@@ -62,6 +62,15 @@ export const sectionRule: Rule = {
         missingTarget(ctx, p, p.def);
         contextType(ctx, p, p.def, known);
       }
+    }
+    // A comment between SEC() and its function (`SEC("xdp") // parser`) takes the SEC in the
+    // document model; the name is still checked.
+    for (const o of ctx.doc.strayDeclarationsWithSec) {
+      if (o.node.type !== 'comment' || o.sec.name.startsWith('.') || o.sec.name === 'license' || o.sec.name === 'version') continue;
+      const def = sectionFor(o.sec.name);
+      const pseudo = { section: o.sec.name, sec: o.sec } as BpfProgram;
+      if (!def) unknownSection(ctx, pseudo);
+      else missingTarget(ctx, pseudo, def);
     }
   },
 };
@@ -112,7 +121,7 @@ function contextType(ctx: RuleContext, p: BpfProgram, def: SectionDef, known: Se
     severity: usesFields ? 'error' : 'warning',
     message:
       `A SEC("${p.section}") program (${def.programType}) gets a ${def.contextType} context, not ${p.ctxParam.type}.` +
-      (usesFields ? ` Its fields sit at other offsets: the verifier rejects the accesses ("invalid bpf_context access").` : ' The program loads only as long as it never reads the context.') +
+      (usesFields ? ` Its fields sit at other offsets: the verifier rejects the accesses ("invalid bpf_context access"), or they read other fields.` : ' The program loads only as long as it never reads the context.') +
       ` Declare the parameter as ${def.contextType}${p.ctxParam.name}.`,
     fixes: [{ title: `Change the parameter to ${def.contextType}${p.ctxParam.name}`, preferred: true, edits: [{ start: p.ctxParam.node.startIndex, end: p.ctxParam.node.endIndex, newText: `${def.contextType}${p.ctxParam.name}` }] }],
   });
