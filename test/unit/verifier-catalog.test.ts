@@ -26,7 +26,8 @@ describe('verifier catalog', () => {
       assert.ok(real.length > 0, `${e.id}: no fixture from a real kernel`);
       for (const f of e.fixtures) {
         assert.ok(existsSync(join(DIR, `${f}.log`)), `${e.id}: missing ${f}.log`);
-        if (!isHandMade(f)) assert.ok(existsSync(join(DIR, `${f}.bpf.c`)), `${e.id}: ${f}.log has no .bpf.c that made it`);
+        if (!isHandMade(f))
+          assert.ok(existsSync(join(DIR, `${f}.bpf.c`)), `${e.id}: ${f}.log has no .bpf.c that made it`);
       }
     }
   });

@@ -80,6 +80,13 @@ export function errorBlock(log: VerifierLog): number[] {
   return out;
 }
 
+function looksLikeLog(log: VerifierLog): boolean {
+  for (const k of log.kind) {
+    if (k !== LineKind.Other && k !== LineKind.Blank && k !== LineKind.Meta && k !== LineKind.Advice) return true;
+  }
+  return false;
+}
+
 /** The source record for log line li, with line 0 resolved to the nearest earlier real line. */
 export function sourceForLine(log: VerifierLog, li: number): SourceLocation | undefined {
   const id = li >= 0 ? log.aux[li]! : -1;
@@ -132,9 +139,11 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
     if (log.stats.processedInsns !== null || log.insnLines.length > 0) report.verdict = 'accepted';
     return report;
   }
-  report.verdict = 'rejected';
   const texts = block.map((i) => log.line(i));
   const cm = matchCatalog(texts);
+  // text with no verifier structure and no known message is not a verifier log
+  if (!cm && !looksLikeLog(log)) return report;
+  report.verdict = 'rejected';
   const msgIdx = cm ? texts.findIndex((t) => t.trim() === cm.message) : 0;
   const logLine = block[Math.max(0, msgIdx)]!;
   let insnLine = -1;
@@ -160,14 +169,19 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
     err.catalog = { id: entry.id, title: entry.title, explanation: entry.explain(cm.match), fix: entry.fix };
   }
   // a message naming an instruction (infinite loop at insn N, unreachable insn N) is about that one
-  if (entry?.insnGroup && cm && (entry.id === 'infinite-loop' || entry.id === 'unreachable-insn' || entry.id === 'jump-out-of-range')) {
+  if (
+    entry?.insnGroup &&
+    cm &&
+    (entry.id === 'infinite-loop' || entry.id === 'unreachable-insn' || entry.id === 'jump-out-of-range')
+  ) {
     const n = Number(cm.match[entry.insnGroup]);
     err.insn = n;
     let li = -1;
-    for (let i = insnLine; i >= 0; i--) if (log.kind[i] === LineKind.Insn && log.insn[i] === n) {
-      li = i;
-      break;
-    }
+    for (let i = insnLine; i >= 0; i--)
+      if (log.kind[i] === LineKind.Insn && log.insn[i] === n) {
+        li = i;
+        break;
+      }
     if (li >= 0) err.insnLine = li;
   }
   err.source = err.insnLine >= 0 ? sourceForLine(log, err.insnLine) : undefined;
@@ -183,7 +197,12 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
   if (entry?.id === 'reference-leak' && cm?.match[2] !== undefined) {
     const n = Number(cm.match[2]);
     const r = sourceForInsn(log, n);
-    err.related.push({ message: `the reference is acquired here (insn ${n})`, logLine: r.logLine, insn: n, source: r.source });
+    err.related.push({
+      message: `the reference is acquired here (insn ${n})`,
+      logLine: r.logLine,
+      insn: n,
+      source: r.source,
+    });
   }
   // related: where the offending register got its value
   let regName: string | undefined;

@@ -98,7 +98,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     id: 'map-value-negative',
     title: 'Index into a map value may be negative',
-    pattern: /^(?:value (-?\d+) makes map_value pointer be out of bounds|R(\d+) min value is negative, either use unsigned index)/,
+    pattern:
+      /^(?:value (-?\d+) makes map_value pointer be out of bounds|R(\d+) min value is negative, either use unsigned index)/,
     explain: (m) =>
       m[1] !== undefined
         ? `The index added to the map value pointer can be as low as ${m[1]}: a signed index that the program bounded only from above.`
@@ -212,7 +213,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     id: 'reference-leak',
     title: 'Reference acquired and not released',
-    pattern: /^(?:Unreleased reference id=(\d+) alloc_insn=(\d+)|BPF_EXIT instruction in main prog would lead to reference leak)/,
+    pattern:
+      /^(?:Unreleased reference id=(\d+) alloc_insn=(\d+)|BPF_EXIT instruction in main prog would lead to reference leak)/,
     explain: (m) =>
       m[2] !== undefined
         ? `The object acquired at instruction ${m[2]} (a ring buffer reservation, a socket, a task, ...) is still held when the program returns on this path.`
@@ -366,7 +368,8 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     id: 'spin-lock-exit',
     title: 'Return while holding a bpf_spin_lock',
-    pattern: /^BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region|^bpf_spin_lock-ed region/,
+    pattern:
+      /^BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region|^bpf_spin_lock-ed region/,
     explain: () => 'On some path the program returns while the lock is still held.',
     fix: 'Call bpf_spin_unlock on every path before returning, including early returns inside the locked region.',
     fixtures: ['spin_lock_exit'],

@@ -42,7 +42,13 @@ export function parseTarget(s: string): Target | undefined {
  * The chain of instructions that produced `value` (e.g. 'R0', 'fp-8') as seen at log line `fromLine`
  * (exclusive: the line itself is where the value is used). Bounded by maxSteps and maxLines.
  */
-export function followBack(log: VerifierLog, fromLine: number, value: string, maxSteps = 32, maxLines = 200000): DepStep[] {
+export function followBack(
+  log: VerifierLog,
+  fromLine: number,
+  value: string,
+  maxSteps = 32,
+  maxLines = 200000,
+): DepStep[] {
   let target = parseTarget(value);
   const steps: DepStep[] = [];
   if (!target) return steps;
@@ -56,8 +62,7 @@ export function followBack(log: VerifierLog, fromLine: number, value: string, ma
       let j = i - 1;
       while (j >= 0 && !(log.kind[j] === LineKind.Insn && log.insn[j] === from)) j--;
       if (j < 0) break;
-      i = j; // the loop's i-- moves above the jump itself, which defines nothing
-      frame = log.frame[j]!;
+      i = j + 1; // the loop's i-- lands on the jump (or the callee's exit that returned here)
       continue;
     }
     if (k !== LineKind.Insn) continue;

@@ -534,7 +534,9 @@ export function parseVerifierLog(text: string): VerifierLog {
       fk === LineKind.Stats ||
       (fk === LineKind.State && insn[first] === 0) ||
       (fk === LineKind.Insn && insn[first] === 0) ||
-      (fk === LineKind.Other && /^(?:arg#|\w[\w ]*:?|Func#|Validating|reg type unsupported)/.test(lineText(text, lineStart, first)) && !/^\s/.test(lineText(text, lineStart, first)));
+      (fk === LineKind.Other &&
+        /^(?:arg#|\w[\w ]*:?|Func#|Validating|reg type unsupported)/.test(lineText(text, lineStart, first)) &&
+        !/^\s/.test(lineText(text, lineStart, first)));
     truncated = !startsClean && insnCount > 0;
   }
 
@@ -574,7 +576,7 @@ function looksLikeState(s: string, pos: number): boolean {
     if (!isDigit(s.charCodeAt(p))) return false;
     while (isDigit(s.charCodeAt(p))) p++;
     const d = s.charCodeAt(p);
-    return d === 61 /* = */ || d === 95 /* _ */;
+    return d === 61 /* = */ || d === 95; /* _ */
   }
   if (c === 102 /* f */) return s.startsWith('fp-', pos) || frameOf(s, pos) >= 0;
   return false;

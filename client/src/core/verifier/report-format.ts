@@ -84,8 +84,10 @@ export function reportToJson(r: VerifierReport, file?: string, resolve?: PathRes
 function statsLine(r: VerifierReport): string {
   const s = r.stats;
   const parts: string[] = [];
-  if (s.processedInsns !== null) parts.push(`processed ${s.processedInsns} insns${s.insnLimit !== null ? ` (limit ${s.insnLimit})` : ''}`);
-  if (s.totalStates !== null) parts.push(`states ${s.totalStates} total, ${s.peakStates} peak, ${s.maxStatesPerInsn} max per insn`);
+  if (s.processedInsns !== null)
+    parts.push(`processed ${s.processedInsns} insns${s.insnLimit !== null ? ` (limit ${s.insnLimit})` : ''}`);
+  if (s.totalStates !== null)
+    parts.push(`states ${s.totalStates} total, ${s.peakStates} peak, ${s.maxStatesPerInsn} max per insn`);
   if (s.verificationTimeUsec !== null) parts.push(`verification time ${s.verificationTimeUsec} us`);
   if (s.stackDepth) parts.push(`stack depth ${s.stackDepth.join('+')}`);
   return parts.length ? parts.join(', ') : 'none in the log (load at log level 4 or higher for them)';
@@ -99,8 +101,12 @@ export function formatReport(r: VerifierReport, resolve?: PathResolver): string 
   const e = j.error;
   if (e) {
     out.push(`error: ${e.message}`);
-    if (e.file && e.line) out.push(`  at ${e.file}:${e.line}${e.compilerGenerated ? ' (nearest line: the instruction is compiler-generated)' : ''}: ${e.sourceText ?? ''}`);
-    else if (e.sourceText) out.push(`  at source text: ${e.sourceText}${e.file ? ` in ${e.file}` : ''} (the log gives no line number)`);
+    if (e.file && e.line)
+      out.push(
+        `  at ${e.file}:${e.line}${e.compilerGenerated ? ' (nearest line: the instruction is compiler-generated)' : ''}: ${e.sourceText ?? ''}`,
+      );
+    else if (e.sourceText)
+      out.push(`  at source text: ${e.sourceText}${e.file ? ` in ${e.file}` : ''} (the log gives no line number)`);
     else if (e.noSource) out.push(`  no source line: ${e.noSource}`);
     if (e.insn !== null) out.push(`  instruction ${e.insn}`);
     if (e.title) out.push(`  ${e.title} [${e.id}]`);

@@ -15,7 +15,11 @@ export interface ResolveHints {
 }
 
 /** The candidate path for `name` (a basename from the log), or undefined when none matches. */
-export function resolveSourceFile(name: string, candidates: readonly string[], hints: ResolveHints = {}): string | undefined {
+export function resolveSourceFile(
+  name: string,
+  candidates: readonly string[],
+  hints: ResolveHints = {},
+): string | undefined {
   const base = basename(name);
   const matches = candidates.filter((c) => basename(c) === base);
   if (matches.length <= 1) return matches[0];
