@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include "agent.h"
 
@@ -204,9 +205,35 @@ static struct bpf_object *open_obj(struct handle *h, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpf_ide_obj");
 	struct bpf_object *obj = bpf_object__open_mem(h->elf, h->elf_size, &oo);
-	if (!obj)
-		snprintf(err, errlen, "%s", strerror(errno));
+	if (!obj) {
+		int e = errno;
+		libbpf_strerror(e, err, errlen); /* knows libbpf's own codes (4000+) too */
+	}
 	return obj;
+}
+
+/*
+ * libbpf 1.1 can crash on malformed ELF/BTF (e.g. a corrupted BTF map definition). Objects
+ * come from the network, so the first parse runs in a forked child: if it dies, the object
+ * is refused and the agent keeps serving. Returns 0, or the signal that killed the parser.
+ */
+static int sandbox_open(struct handle *h)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0; /* cannot fork: parse in-process as before */
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL);
+		alarm(20); /* a parser that loops forever dies too */
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpf_ide_obj");
+		struct bpf_object *obj = bpf_object__open_mem(h->elf, h->elf_size, &oo);
+		_exit(obj ? 0 : 1);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 static void load_one(struct handle *h, const char *name, const struct load_opts *o, struct verdict *v)
@@ -480,6 +507,13 @@ void do_load(json_t *id, json_t *params)
 		h->elf_size = n;
 	}
 	char err[256];
+	int sig = sandbox_open(h);
+	if (sig) {
+		reply_error(id, E_INVALID_OBJECT, json_pack("{s:s}", "libbpf_log", strsignal(sig)),
+			    "the object is corrupt: rebuild it with clang -target bpf -g",
+			    "libbpf crashed parsing this object (%s); the agent refused it", strsignal(sig));
+		goto cleanup;
+	}
 	h->maps_obj = open_obj(h, err, sizeof(err));
 	if (!h->maps_obj) {
 		reply_error(id, E_INVALID_OBJECT, json_pack("{s:s}", "libbpf_log", libbpf_capture_text()),

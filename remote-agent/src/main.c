@@ -22,7 +22,7 @@
 #include "agent.h"
 
 /* A request line longer than this is refused (and skipped) with request_too_large. */
-#define MAX_LINE (256u << 20)
+#define MAX_LINE (64u << 20)
 
 volatile int g_stop;
 static int epfd = -1;
@@ -167,7 +167,7 @@ static void handle_line(char *line, size_t len)
 	}
 	json_t *id = json_object_get(req, "id");
 	if (!json_is_object(req) || !id || !(json_is_integer(id) || json_is_string(id))) {
-		reply_error(json_is_object(req) && id && !json_is_object(id) && !json_is_array(id) ? id : NULL,
+		reply_error(NULL,
 			    E_INVALID_REQUEST, NULL, "a request is {\"id\":N,\"method\":\"...\",\"params\":{...}}",
 			    "request needs an integer or string \"id\"");
 		goto cleanup;

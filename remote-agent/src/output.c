@@ -238,6 +238,11 @@ static void out_try(void)
 		return;
 	}
 	outq.len = outq_off = 0;
+	if (outq.cap > (8u << 20)) {
+		/* a burst is over: give the big buffer back */
+		sb_free(&outq);
+		sb_init(&outq, 1 << 16);
+	}
 	if (out_polled) {
 		loop_del(&out_w);
 		out_polled = false;
