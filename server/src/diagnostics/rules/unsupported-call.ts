@@ -51,6 +51,15 @@ export const unsupportedCallRule: Rule = {
       const n = m?.childForFieldName('name')?.text;
       if (n) declared.add(n);
     }
+    // File-scope variables (a function pointer could be one).
+    const globals = new Set<string>();
+    for (const d of root.namedChildren) {
+      if (d?.type !== 'declaration') continue;
+      for (const x of d.childrenForFieldName('declarator')) {
+        const id = x?.descendantsOfType('identifier')[0]?.text;
+        if (id) globals.add(id);
+      }
+    }
     const hasLocalHeaders = doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) || doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
 
     const graph = new Map<string, { fn: Node; calls: { name: string; node: Node }[] }>();
@@ -71,6 +80,9 @@ export const unsupportedCallRule: Rule = {
         const f = call.childForFieldName('function');
         if (!f) continue;
         if (f.type !== 'identifier') {
+          // `(s64)(a - b)` parses as a call of `(s64)`: a cast to a typedef, unless s64 is a variable.
+          const inner = f.type === 'parenthesized_expression' ? f.namedChildren[0] : null;
+          if (inner?.type === 'identifier' && !locals.has(inner.text) && !globals.has(inner.text)) continue;
           reportPointer(ctx, call, f);
           continue;
         }
