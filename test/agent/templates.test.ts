@@ -98,6 +98,7 @@ describe('templates on the real kernel, through the agent', { concurrency: false
   const objects = new Map<string, string>();
   const handles: number[] = [];
   const exercised = new Set<string>();
+  let includeDir = '';
 
   before(async () => {
     if (reason) return;
@@ -127,6 +128,7 @@ describe('templates on the real kernel, through the agent', { concurrency: false
       ]);
       objects.set(t.id, out);
     }
+    includeDir = inc;
     agent = await startAgent();
   });
 
@@ -358,6 +360,38 @@ describe('templates on the real kernel, through the agent', { concurrency: false
       await unload(l);
     });
   }
+
+  test('objects built by clang-19 load too (different code for the verifier), or are refused the same way', async (t) => {
+    const has19 = spawnSync('clang-19', ['--version']).status === 0;
+    if (!precondition(t, reason ?? (has19 ? null : 'clang-19 is not installed (scripts/setup.sh installs it)'))) return;
+    const arch = bpfTargetArch(process.arch);
+    const refused: string[] = [];
+    for (const tpl of templates) {
+      const out = join(tempDir(), `${tpl.id}.tpl19.bpf.o`);
+      execFileSync('clang-19', [
+        '-O2',
+        '-g',
+        '-target',
+        'bpf',
+        `-D__TARGET_ARCH_${arch}`,
+        `-I${includeDir}`,
+        '-c',
+        join(tpl.dir, `${tpl.id}.bpf.c`),
+        '-o',
+        out,
+      ]);
+      try {
+        const r = await agent.request('load', { path: out });
+        await agent.request('unload', { handle: r.handle });
+        for (const p of r.programs) await waitFor(() => !bpftoolHas('prog', p.id), `program ${p.id} to go away`);
+      } catch (err) {
+        if (!(err instanceof AgentRequestError) || !/trampoline/.test(err.hint ?? ''))
+          throw new Error(`${tpl.id} built by clang-19: ${(err as Error).message}`, { cause: err });
+        refused.push(tpl.id);
+      }
+    }
+    for (const id of refused) assert.ok(['fentry', 'lsm'].includes(id), `${id} was refused for trampolines`);
+  });
 
   test('every template was loaded (or refused clearly) above', (t) => {
     if (!precondition(t, reason)) return;
