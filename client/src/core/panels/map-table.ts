@@ -291,6 +291,11 @@ export class MapTable {
     return this.all ? this.currentView() : this.pages.flatMap((p) => p.rows ?? []);
   }
 
+  /** Every held row, unfiltered, in map order (histograms, plots). */
+  allRows(): Row[] {
+    return this.all ? [...this.all.values()] : this.pages.flatMap((p) => p.rows ?? []);
+  }
+
   /** A row by its id, when held. */
   row(id: string): Row | undefined {
     return this.all?.get(id) ?? this.pages.flatMap((p) => p.rows ?? []).find((r) => r.id === id);
