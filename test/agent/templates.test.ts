@@ -262,15 +262,7 @@ describe('templates on the real kernel, through the agent', { concurrency: false
     assert.ok(Number(m[1]) > 0 && Number(m[2]) > 0, out);
   });
 
-  test('socket_filter: attaches to a packet socket the agent owns', async (t) => {
-    if (!precondition(t, reason)) return;
-    const l = await load('socket_filter');
-    const { links } = await agent.request('attach', { handle: l.handle });
-    assert.equal(links[0].kind, 'socket');
-    await unload(l);
-  });
-
-  test('cgroup_skb: both programs attach to a cgroup v2 directory of the test', async (t) => {
+  test('cgroup_skb: both programs attach to a cgroup of the test; a process in it is counted both ways', async (t) => {
     const root = cgroup2Root();
     if (!precondition(t, reason ?? (root ? null : 'no cgroup v2 mount'))) return;
     const cg = join(root!, `bpf-ide-tpl-${UNIQUE}`);
@@ -281,43 +273,99 @@ describe('templates on the real kernel, through the agent', { concurrency: false
         const { links } = await agent.request('attach', { handle: l.handle, program, cgroup: cg });
         assert.equal(links[0].cgroup, cg);
       }
+      // A shell that moves itself into the cgroup, then sends itself a UDP datagram over loopback.
+      const js = `const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{s.on('message',()=>s.close());s.send('bpf-ide',s.address().port,'127.0.0.1');});`;
+      execFileSync('sh', ['-c', `echo $$ > ${cg}/cgroup.procs && exec "${process.execPath}" -e "${js}"`], {
+        timeout: 10_000,
+      });
+      const traffic = await dump(l, 'traffic');
+      const dir = (k: number) => sum(traffic.find((e) => e.key === k)?.value, 'packets');
+      assert.ok(dir(0) >= 1 && dir(1) >= 1, `ingress ${dir(0)}, egress ${dir(1)}: ${JSON.stringify(traffic)}`);
       await unload(l);
     } finally {
       rmdirSync(cg);
     }
   });
 
-  describe('networking templates on a veth pair of the test', { concurrency: false }, () => {
+  describe('networking templates on a veth pair into a namespace of the test', { concurrency: false }, () => {
+    const n = ((process.pid + 97) % 250) + 1;
+    const ns = `bpfidetpl${UNIQUE}`;
     const host = `bpfidet${UNIQUE}`.slice(0, 15);
     const peer = `bpfidep${UNIQUE}`.slice(0, 15);
+    const hostIp = `10.200.${n}.1`;
+    const peerIp = `10.200.${n}.2`;
     const netReason = reason ?? netUnavailableReason();
+    let made = false;
     before(() => {
       if (netReason) return;
-      execFileSync('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
-      execFileSync('ip', ['link', 'set', host, 'up']);
-      execFileSync('ip', ['link', 'set', peer, 'up']);
+      const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+      ip('netns', 'add', ns);
+      made = true;
+      ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer);
+      ip('link', 'set', peer, 'netns', ns);
+      ip('addr', 'add', `${hostIp}/24`, 'dev', host);
+      ip('link', 'set', host, 'up');
+      ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${peerIp}/24`, 'dev', peer);
+      ip('netns', 'exec', ns, 'ip', 'link', 'set', peer, 'up');
     });
     after(() => {
-      if (!netReason) spawnSync('ip', ['link', 'del', host]);
+      if (!made) return;
+      spawnSync('ip', ['netns', 'del', ns]);
+      spawnSync('ip', ['link', 'del', host]);
     });
 
-    test('xdp: attaches to the interface', async (t) => {
+    /** UDP datagrams from inside the namespace to the host side of the veth, port 9 (discard). */
+    function sendFromPeer(count = 3): void {
+      const js = `const s=require('dgram').createSocket('udp4');let i=0;const f=()=>s.send('bpf-ide',9,'${hostIp}',()=>{if(++i<${count})f();else s.close();});f();`;
+      execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', js], { stdio: 'pipe' });
+    }
+
+    test('xdp: attaches to the interface; UDP from the namespace is counted under protocol 17', async (t) => {
       if (!precondition(t, netReason)) return;
       const l = await load('xdp');
       const { links } = await agent.request('attach', { handle: l.handle, target: host });
       assert.equal(links[0].ifname, host);
+      await waitFor(async () => {
+        sendFromPeer();
+        return sum((await dump(l, 'proto_stats')).find((e) => e.key === 17)?.value, 'packets') > 0;
+      }, 'proto_stats[17] > 0');
       await unload(l);
     });
 
-    for (const direction of ['ingress', 'egress'] as const) {
-      test(`tc: attaches to the interface, ${direction}`, async (t) => {
-        if (!precondition(t, netReason)) return;
-        const l = await load('tc');
-        const { links } = await agent.request('attach', { handle: l.handle, target: host, direction });
-        assert.equal(links[0].direction, direction);
-        await unload(l);
-      });
-    }
+    test('tc: attaches to the interface, ingress; UDP to port 9 is counted under {9, 17}', async (t) => {
+      if (!precondition(t, netReason)) return;
+      const l = await load('tc');
+      const { links } = await agent.request('attach', { handle: l.handle, target: host, direction: 'ingress' });
+      assert.equal(links[0].direction, 'ingress');
+      await waitFor(async () => {
+        sendFromPeer();
+        return (await dump(l, 'ports')).some((e) => {
+          const k = e.key as { port?: number; proto?: number };
+          return k.port === 9 && k.proto === 17 && sum(e.value, 'packets') > 0;
+        });
+      }, 'ports[{9, 17}] > 0');
+      await unload(l);
+    });
+
+    test('tc: attaches to the interface, egress', async (t) => {
+      if (!precondition(t, netReason)) return;
+      const l = await load('tc');
+      const { links } = await agent.request('attach', { handle: l.handle, target: host, direction: 'egress' });
+      assert.equal(links[0].direction, 'egress');
+      await unload(l);
+    });
+
+    test('socket_filter: attaches to a packet socket on the interface; UDP is counted under 17', async (t) => {
+      if (!precondition(t, netReason)) return;
+      const l = await load('socket_filter');
+      const { links } = await agent.request('attach', { handle: l.handle, target: host });
+      assert.equal(links[0].kind, 'socket');
+      await waitFor(async () => {
+        sendFromPeer();
+        return sum((await dump(l, 'counts')).find((e) => e.key === 17)?.value) > 0;
+      }, 'counts[17] > 0');
+      await unload(l);
+    });
   });
 
   /**
