@@ -236,6 +236,7 @@ struct trace {
 	struct sub sub;
 	struct watcher w;
 	char *filter;
+	char tracing_on[300]; /* set when we switched tracing on, to switch it back off */
 	struct sbuf line, out;
 	uint64_t dropped;
 };
@@ -308,9 +309,21 @@ static void trace_ready(struct watcher *w, uint32_t events)
 	out_batch_end();
 }
 
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, v, strlen(v)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 static void trace_release(struct sub *s)
 {
 	struct trace *t = (struct trace *)s;
+	if (t->tracing_on[0])
+		write_str(t->tracing_on, "0"); /* leave tracing as we found it */
 	if (t->w.fd >= 0) {
 		loop_del(&t->w);
 		close(t->w.fd);
@@ -352,11 +365,23 @@ void do_trace_subscribe(json_t *id, json_t *params)
 		trace_release(&t->sub);
 		return;
 	}
+	/* with tracing_on at 0 the kernel drops every bpf_printk line: switch it on while we read */
+	char on_path[300], v[4] = "";
+	snprintf(on_path, sizeof(on_path), "%s/tracing_on", tfs);
+	FILE *f = fopen(on_path, "re");
+	if (f) {
+		if (!fgets(v, sizeof(v), f))
+			v[0] = 0;
+		fclose(f);
+	}
+	bool switched = v[0] == '0' && write_str(on_path, "1") == 0;
+	if (switched)
+		snprintf(t->tracing_on, sizeof(t->tracing_on), "%s", on_path);
 	t->w.cb = trace_ready;
 	t->w.data = t;
 	loop_add(&t->w, EPOLLIN);
 	int sid = sub_add(&t->sub);
-	reply_result(id, json_pack("{s:i,s:s}", "subscription", sid, "path", path));
+	reply_result(id, json_pack("{s:i,s:s,s:b}", "subscription", sid, "path", path, "tracing_switched_on", switched));
 }
 
 void do_unsubscribe(json_t *id, json_t *params)

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { AgentClient } from '../../client/src/core/agent/agent-client';
 import { AgentRequestError } from '../../client/src/core/agent/agent-errors';
 import type { LoadedMap } from '../../client/src/core/agent/agent-protocol';
-import { bpfTargetArch, loadTemplates, type TemplateInfo } from '../../client/src/core/templates';
+import { bpfTargetArch, loadTemplates, targetVmlinux, type TemplateInfo } from '../../client/src/core/templates';
 import { bpftoolHas, runAs, startAgent, tempDir, UNIQUE, waitFor } from './agent-harness';
 import { agentUnavailableReason, netUnavailableReason, precondition } from './preconditions';
 
@@ -439,6 +439,14 @@ describe('templates on the real kernel, through the agent', { concurrency: false
       }
     }
     for (const id of refused) assert.ok(['fentry', 'lsm'].includes(id), `${id} was refused for trampolines`);
+  });
+
+  test("vmlinux.h from a target: the agent's btf_dump, turned into C, equals this kernel's", async (t) => {
+    if (!precondition(t, reason)) return;
+    const fromTarget = await targetVmlinux(agent, 'local').generate();
+    const local = readFileSync(join(includeDir, 'vmlinux.h'), 'utf8');
+    assert.ok(fromTarget.length > 100_000, `${fromTarget.length} bytes`);
+    assert.ok(fromTarget === local, 'the same header as bpftool btf dump file /sys/kernel/btf/vmlinux');
   });
 
   test('every template was loaded (or refused clearly) above', (t) => {

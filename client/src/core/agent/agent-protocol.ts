@@ -177,7 +177,12 @@ export const SubscribeResult = z.object({
   source: z.enum(['ringbuf', 'perfbuf']),
   type: z.string().nullable(),
 });
-export const TraceSubscribeResult = z.object({ subscription: z.number().int(), path: z.string() });
+export const TraceSubscribeResult = z.object({
+  subscription: z.number().int(),
+  path: z.string(),
+  /** tracing_on was 0 (bpf_printk output discarded): the agent set it to 1 until unsubscribe */
+  tracing_switched_on: z.boolean(),
+});
 export const UnsubscribeResult = z.object({
   subscription: z.number().int(),
   kind: z.enum(['map_watch', 'ringbuf', 'perfbuf', 'trace']),
