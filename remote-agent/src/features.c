@@ -330,6 +330,27 @@ static int make_vmlinux_h(char *err, size_t errlen)
 	sb_puts(&vmlinux_h, "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n");
 	btf_dump__free(d);
 	btf__free(btf);
+	if (!e) {
+		/* match bpftool's output (its newer libbpf): "(void)" for empty parameter lists, and
+		 * no mode(byte) attribute on 1-byte enums */
+		struct sbuf o;
+		sb_init(&o, vmlinux_h.len + (1u << 16));
+		static const char mb[] = "\n} __attribute__((mode(byte)));";
+		for (size_t i = 0; i < vmlinux_h.len; i++) {
+			const char *p = vmlinux_h.buf + i;
+			if (p[0] == '(' && p[1] == ')') {
+				sb_puts(&o, "(void)");
+				i++;
+			} else if (p[0] == '\n' && !strncmp(p, mb, sizeof(mb) - 1)) {
+				sb_puts(&o, "\n};");
+				i += sizeof(mb) - 2;
+			} else {
+				sb_putc(&o, p[0]);
+			}
+		}
+		sb_free(&vmlinux_h);
+		vmlinux_h = o;
+	}
 	if (e) {
 		sb_free(&vmlinux_h);
 		snprintf(err, errlen, "dumping BTF failed: %s", strerror(-e));

@@ -58,6 +58,10 @@ describe('agent features and btf_dump', { concurrency: false }, () => {
     assert.equal(Buffer.byteLength(text), total);
     assert.ok(total > 1_000_000);
     assert.match(text, /struct task_struct \{/);
+    const bpftool = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+      maxBuffer: 64 << 20,
+    }).toString();
+    assert.ok(text === bpftool, 'byte for byte the header bpftool writes');
     const dir = tempDir();
     writeFileSync(join(dir, 'vmlinux.h'), text);
     writeFileSync(
