@@ -9,6 +9,7 @@
  * A state of `null` means "no path reaches here".
  */
 import type { Node } from 'web-tree-sitter';
+import { field, kids, opOf, ty } from './fast-node';
 
 export interface FlowDomain<S> {
   copy(s: S): S;
@@ -25,6 +26,12 @@ export interface FlowDomain<S> {
   assume(cond: Node, s: S, truthy: boolean): void;
   /** A path leaves the function (a `return`, or the end of the body). */
   exit?(node: Node, s: S, value: Node | null): void;
+  /**
+   * False when a statement with this text cannot change or use the state (it names nothing the
+   * domain tracks): the walk then skips it, which is most of the cost saved. Statements with a
+   * `goto` are always walked.
+   */
+  relevant?(text: string, s: S): boolean;
 }
 
 const MAX_DEPTH = 200;
@@ -54,7 +61,7 @@ export class FlowWalker<S> {
   stmt(n: Node, s: S | null): S | null {
     if (!s) {
       // Unreachable code, unless it is a label some `goto` jumps to.
-      if (n.type !== 'labeled_statement' && n.type !== 'compound_statement') return null;
+      if (ty(n) !== 'labeled_statement' && ty(n) !== 'compound_statement') return null;
     }
     if (++this.depth > MAX_DEPTH) {
       this.depth--;
@@ -68,11 +75,16 @@ export class FlowWalker<S> {
   }
 
   private stmtInner(n: Node, s: S | null): S | null {
-    switch (n.type) {
+    const type = ty(n);
+    if (s && this.d.relevant && type !== 'compound_statement' && type !== 'labeled_statement' && type !== 'return_statement' && type !== 'break_statement' && type !== 'continue_statement') {
+      const text = n.text;
+      if (!text.includes('goto') && !this.d.relevant(text, s)) return s;
+    }
+    switch (type) {
       case 'compound_statement': {
         let cur = s;
-        for (const c of n.namedChildren) {
-          if (!c || c.type === 'comment') continue;
+        for (const c of kids(n)) {
+          if (!c || ty(c) === 'comment') continue;
           cur = this.stmt(c, cur);
         }
         return cur;
@@ -80,17 +92,17 @@ export class FlowWalker<S> {
       case 'declaration':
         return this.declaration(n, s!);
       case 'expression_statement': {
-        const e = n.namedChildren[0];
+        const e = kids(n)[0];
         if (e) this.expr(e, s!);
         return s;
       }
       case 'if_statement': {
-        const cond = n.childForFieldName('condition');
+        const cond = field(n, 'condition');
         const { t, f } = cond ? this.cond(cond, s!) : { t: s, f: s };
-        const cons = n.childForFieldName('consequence');
-        const alt = n.childForFieldName('alternative');
+        const cons = field(n, 'consequence');
+        const alt = field(n, 'alternative');
         const afterT = cons ? this.stmt(cons, t) : t;
-        const altBody = alt?.type === 'else_clause' ? alt.namedChildren[0] : alt;
+        const altBody = alt?.type === 'else_clause' ? kids(alt)[0] : alt;
         const afterF = altBody ? this.stmt(altBody, f) : f;
         return this.join(afterT, afterF);
       }
@@ -99,20 +111,20 @@ export class FlowWalker<S> {
       case 'do_statement':
         return this.loop(n, s!);
       case 'switch_statement': {
-        const cond = n.childForFieldName('condition');
+        const cond = field(n, 'condition');
         if (cond) this.expr(cond, s!);
-        const body = n.childForFieldName('body');
+        const body = field(n, 'body');
         this.breaks.push([]);
         let fall: S | null = null;
         let hasDefault = false;
         for (const c of body?.namedChildren ?? []) {
           if (!c) continue;
-          if (c.type === 'case_statement') {
-            if (!c.childForFieldName('value')) hasDefault = true;
+          if (ty(c) === 'case_statement') {
+            if (!field(c, 'value')) hasDefault = true;
             let cur = this.join(fall, this.d.copy(s!));
-            for (const st of c.namedChildren) {
-              if (!st || st === c.childForFieldName('value') || st.type === 'comment') continue;
-              if (st.startIndex < (c.childForFieldName('value')?.endIndex ?? c.startIndex)) continue;
+            for (const st of kids(c)) {
+              if (!st || st === field(c, 'value') || ty(st) === 'comment') continue;
+              if (st.startIndex < (field(c, 'value')?.endIndex ?? c.startIndex)) continue;
               cur = this.stmt(st, cur);
             }
             fall = cur;
@@ -125,8 +137,8 @@ export class FlowWalker<S> {
         return out;
       }
       case 'return_statement': {
-        const v = n.namedChildren[0] ?? null;
-        if (v) this.expr(v, s!);
+        const v = kids(n)[0] ?? null;
+        if (v && (!this.d.relevant || this.d.relevant(v.text, s!))) this.expr(v, s!);
         this.d.exit?.(n, s!, v);
         return null;
       }
@@ -137,7 +149,7 @@ export class FlowWalker<S> {
         this.continues[this.continues.length - 1]?.push(s);
         return null;
       case 'goto_statement': {
-        const label = n.childForFieldName('label')?.text;
+        const label = field(n, 'label')?.text;
         if (label && s) {
           const prev = this.gotos.get(label);
           this.gotos.set(label, prev ? this.d.join(prev, this.d.copy(s)) : this.d.copy(s));
@@ -145,10 +157,10 @@ export class FlowWalker<S> {
         return null;
       }
       case 'labeled_statement': {
-        const label = n.childForFieldName('label')?.text;
+        const label = field(n, 'label')?.text;
         const g = label ? this.gotos.get(label) : undefined;
         const cur = this.join(s, g ?? null);
-        const inner = n.namedChildren.find((c) => c && c.type !== 'statement_identifier');
+        const inner = kids(n).find((c) => c && ty(c) !== 'statement_identifier');
         return inner ? this.stmt(inner, cur) : cur;
       }
       case 'preproc_ifdef':
@@ -157,26 +169,26 @@ export class FlowWalker<S> {
       case 'preproc_elif': {
         // Code under #if: walk the first branch only (the others are alternatives, not sequels).
         let cur = s;
-        for (const c of n.namedChildren) {
-          if (!c || c.type.startsWith('preproc_el') || c.type === 'identifier' || c === n.childForFieldName('condition')) continue;
+        for (const c of kids(n)) {
+          if (!c || ty(c).startsWith('preproc_el') || ty(c) === 'identifier' || c === field(n, 'condition')) continue;
           cur = this.stmt(c, cur);
         }
         return cur;
       }
       default:
-        if (s && n.type.endsWith('_expression')) this.expr(n, s);
+        if (s && ty(n).endsWith('_expression')) this.expr(n, s);
         return s;
     }
   }
 
   private declaration(n: Node, s: S): S {
-    const type = n.childForFieldName('type')?.text ?? '';
+    const type = field(n, 'type')?.text ?? '';
     for (const d of n.childrenForFieldName('declarator')) {
       if (!d) continue;
-      if (d.type === 'init_declarator') {
-        const value = d.childForFieldName('value');
+      if (ty(d) === 'init_declarator') {
+        const value = field(d, 'value');
         if (value) this.expr(value, s);
-        const inner = d.childForFieldName('declarator');
+        const inner = field(d, 'declarator');
         const nameNode = innerName(inner);
         if (nameNode) this.d.declare?.(nameNode.text, nameNode, value, declType(type, inner), s, n);
       } else {
@@ -188,37 +200,37 @@ export class FlowWalker<S> {
   }
 
   private loop(n: Node, s: S): S | null {
-    const cond = n.childForFieldName('condition');
-    const body = n.childForFieldName('body');
+    const cond = field(n, 'condition');
+    const body = field(n, 'body');
     this.breaks.push([]);
     this.continues.push([]);
     let exitState: S | null = null;
-    if (n.type === 'for_statement') {
-      const init = n.childForFieldName('initializer');
+    if (ty(n) === 'for_statement') {
+      const init = field(n, 'initializer');
       if (init) {
-        if (init.type === 'declaration') this.declaration(init, s);
+        if (ty(init) === 'declaration') this.declaration(init, s);
         else this.expr(init, s);
       }
     }
     let bodyIn: S | null = s;
-    if (n.type !== 'do_statement' && cond) {
+    if (ty(n) !== 'do_statement' && cond) {
       const { t, f } = this.cond(cond, s);
       bodyIn = t;
       exitState = isConstTrue(cond) ? null : f;
-    } else if (n.type === 'for_statement' && !cond) {
+    } else if (ty(n) === 'for_statement' && !cond) {
       exitState = null;
     }
     let end = body ? this.stmt(body, bodyIn ? this.d.copy(bodyIn) : null) : bodyIn;
     const conts = this.continues.pop()!;
     for (const c of conts) end = this.join(end, c);
-    if (n.type === 'for_statement') {
-      const upd = n.childForFieldName('update');
+    if (ty(n) === 'for_statement') {
+      const upd = field(n, 'update');
       if (upd && end) this.expr(upd, end);
     }
-    if (n.type === 'do_statement' && cond && end) {
+    if (ty(n) === 'do_statement' && cond && end) {
       const { f } = this.cond(cond, end);
       exitState = isConstTrue(cond) ? null : f;
-    } else if (n.type !== 'do_statement' && end && cond && !isConstTrue(cond)) {
+    } else if (ty(n) !== 'do_statement' && end && cond && !isConstTrue(cond)) {
       // The back edge: the loop may also exit after an iteration.
       const { f } = this.cond(cond, this.d.copy(end));
       exitState = this.join(exitState, f);
@@ -229,18 +241,18 @@ export class FlowWalker<S> {
 
   /** Evaluates a condition; returns the states where it is true and where it is false. */
   cond(n: Node, s: S): { t: S | null; f: S | null } {
-    if (n.type === 'parenthesized_expression' && n.namedChildren[0]) return this.cond(n.namedChildren[0], s);
-    if (n.type === 'unary_expression' && n.childForFieldName('operator')?.type === '!') {
-      const a = n.childForFieldName('argument');
+    if (ty(n) === 'parenthesized_expression' && kids(n)[0]) return this.cond(kids(n)[0], s);
+    if (ty(n) === 'unary_expression' && opOf(n) === '!') {
+      const a = field(n, 'argument');
       if (a) {
         const r = this.cond(a, s);
         return { t: r.f, f: r.t };
       }
     }
-    if (n.type === 'binary_expression') {
-      const op = n.childForFieldName('operator')?.type;
-      const l = n.childForFieldName('left');
-      const r = n.childForFieldName('right');
+    if (ty(n) === 'binary_expression') {
+      const op = opOf(n);
+      const l = field(n, 'left');
+      const r = field(n, 'right');
       if (l && r && (op === '&&' || op === '||')) {
         const a = this.cond(l, s);
         if (op === '&&') {
@@ -251,9 +263,9 @@ export class FlowWalker<S> {
         return { t: this.join(a.t, b.t), f: b.f };
       }
     }
-    if (n.type === 'comma_expression') {
-      const l = n.childForFieldName('left');
-      const r = n.childForFieldName('right');
+    if (ty(n) === 'comma_expression') {
+      const l = field(n, 'left');
+      const r = field(n, 'right');
       if (l) this.expr(l, s);
       return r ? this.cond(r, s) : { t: s, f: s };
     }
@@ -263,7 +275,7 @@ export class FlowWalker<S> {
     this.d.assume(n, t, true);
     this.d.assume(n, f, false);
     if (isConstTrue(n)) return { t, f: null };
-    if (n.type === 'number_literal' && /^0+[uUlL]*$/.test(n.text)) return { t: null, f };
+    if (ty(n) === 'number_literal' && /^0+[uUlL]*$/.test(n.text)) return { t: null, f };
     return { t, f };
   }
 
@@ -281,8 +293,8 @@ export class FlowWalker<S> {
   }
 
   private exprInner(n: Node, s: S): void {
-    if (n.type === 'binary_expression') {
-      const op = n.childForFieldName('operator')?.type;
+    if (ty(n) === 'binary_expression') {
+      const op = opOf(n);
       if (op === '&&' || op === '||') {
         const { t, f } = this.cond(n, this.d.copy(s));
         const j = this.join(t, f);
@@ -290,10 +302,10 @@ export class FlowWalker<S> {
         return;
       }
     }
-    if (n.type === 'conditional_expression') {
-      const c = n.childForFieldName('condition');
-      const a = n.childForFieldName('consequence');
-      const b = n.childForFieldName('alternative');
+    if (ty(n) === 'conditional_expression') {
+      const c = field(n, 'condition');
+      const a = field(n, 'consequence');
+      const b = field(n, 'alternative');
       if (c) {
         const { t, f } = this.cond(c, s);
         if (t && a) this.expr(a, t);
@@ -303,9 +315,9 @@ export class FlowWalker<S> {
         return;
       }
     }
-    if (n.type === 'sizeof_expression' || n.type === 'alignof_expression' || n.type === 'comment') return;
+    if (ty(n) === 'sizeof_expression' || ty(n) === 'alignof_expression' || ty(n) === 'comment') return;
     if (this.d.visit(n, s, this)) return;
-    for (const c of n.namedChildren) if (c) this.expr(c, s);
+    for (const c of kids(n)) if (c) this.expr(c, s);
   }
 }
 
@@ -321,17 +333,17 @@ function replaceState<S>(d: FlowDomain<S>, into: S, from: S): void {
 
 function isConstTrue(n: Node): boolean {
   let c: Node | null = n;
-  while (c && c.type === 'parenthesized_expression') c = c.namedChildren[0];
+  while (c && ty(c) === 'parenthesized_expression') c = kids(c)[0];
   if (!c) return false;
-  if (c.type === 'true') return true;
-  return c.type === 'number_literal' && !/^0+[uUlL]*$/.test(c.text);
+  if (ty(c) === 'true') return true;
+  return ty(c) === 'number_literal' && !/^0+[uUlL]*$/.test(c.text);
 }
 
 function innerName(d: Node | null): Node | null {
   let cur = d;
   for (let g = 0; cur && g < 32; g++) {
-    if (cur.type === 'identifier') return cur;
-    cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
+    if (ty(cur) === 'identifier') return cur;
+    cur = field(cur, 'declarator') ?? (ty(cur) === 'parenthesized_declarator' ? kids(cur)[0] : null);
   }
   return null;
 }
@@ -341,20 +353,34 @@ function declType(base: string, d: Node | null): string {
   let stars = '';
   let cur = d;
   for (let g = 0; cur && g < 32; g++) {
-    if (cur.type === 'pointer_declarator') stars += '*';
-    if (cur.type === 'array_declarator') stars += '[]';
-    if (cur.type === 'identifier') break;
-    cur = cur.childForFieldName('declarator');
+    if (ty(cur) === 'pointer_declarator') stars += '*';
+    if (ty(cur) === 'array_declarator') stars += '[]';
+    if (ty(cur) === 'identifier') break;
+    cur = field(cur, 'declarator');
   }
   return stars ? `${base} ${stars}` : base;
+}
+
+const wordRes = new Map<string, RegExp>();
+/** True when `text` contains one of `names` as a whole word (regexes cached by name list). */
+export function mentions(text: string, names: Iterable<string>): boolean {
+  let key = '';
+  for (const n of names) key += (key ? '|' : '') + n.replace(/[^\w]/g, (c) => `\\${c}`);
+  if (!key) return false;
+  let re = wordRes.get(key);
+  if (!re) {
+    if (wordRes.size > 500) wordRes.clear();
+    wordRes.set(key, (re = new RegExp(`(?<![\\w])(?:${key})(?![\\w])`)));
+  }
+  return re.test(text);
 }
 
 /** Strips parentheses and casts: `(void *)(long)ctx->data` -> `ctx->data`. */
 export function stripCasts(n: Node): Node {
   let cur = n;
   for (let g = 0; g < 32; g++) {
-    if (cur.type === 'parenthesized_expression' && cur.namedChildren[0]) cur = cur.namedChildren[0];
-    else if (cur.type === 'cast_expression' && cur.childForFieldName('value')) cur = cur.childForFieldName('value')!;
+    if (ty(cur) === 'parenthesized_expression' && kids(cur)[0]) cur = kids(cur)[0];
+    else if (ty(cur) === 'cast_expression' && field(cur, 'value')) cur = field(cur, 'value')!;
     else break;
   }
   return cur;
@@ -363,6 +389,6 @@ export function stripCasts(n: Node): Node {
 /** Strips parentheses only. */
 export function stripParens(n: Node): Node {
   let cur = n;
-  while (cur.type === 'parenthesized_expression' && cur.namedChildren[0]) cur = cur.namedChildren[0];
+  while (ty(cur) === 'parenthesized_expression' && kids(cur)[0]) cur = kids(cur)[0];
   return cur;
 }

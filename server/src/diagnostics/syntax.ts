@@ -2,6 +2,9 @@
  * Small tree-sitter helpers shared by the rules: calls, identifiers, enclosing statements.
  */
 import type { Node } from 'web-tree-sitter';
+import { field, kids, ty } from './fast-node';
+import type { BpfDocument } from '../bpf-document';
+import { syntaxIndex } from './syntax-index';
 
 export interface CallSite {
   name: string;
@@ -12,18 +15,13 @@ export interface CallSite {
 }
 
 /** Calls to named functions under `node` (not through pointers), in document order. */
-export function calledFunctions(node: Node): CallSite[] {
-  const out: CallSite[] = [];
-  for (const call of node.descendantsOfType('call_expression')) {
-    const fn = call?.childForFieldName('function');
-    if (call && fn?.type === 'identifier') out.push({ name: fn.text, node: call, start: fn.startIndex, end: fn.endIndex });
-  }
-  return out;
+export function calledFunctions(doc: BpfDocument, node: Node): CallSite[] {
+  return syntaxIndex(doc).callsIn(node);
 }
 
 /** The nearest ancestor (or the node itself) of one of the given types. */
 export function ancestorOfType(node: Node, ...types: string[]): Node | null {
-  for (let cur: Node | null = node; cur; cur = cur.parent) if (types.includes(cur.type)) return cur;
+  for (let cur: Node | null = node; cur; cur = cur.parent) if (types.includes(ty(cur))) return cur;
   return null;
 }
 
@@ -36,7 +34,7 @@ export function enclosingFunction(node: Node): Node | null {
 export function blockStatement(node: Node): Node | null {
   for (let cur: Node | null = node; cur?.parent; cur = cur.parent) {
     if (cur.parent.type === 'compound_statement') return cur;
-    if (cur.type === 'function_definition') return null;
+    if (ty(cur) === 'function_definition') return null;
   }
   return null;
 }
@@ -56,28 +54,28 @@ export function indentUnit(text: string): string {
 }
 
 /** Function definitions of the whole file, including those under #if. */
-export function functionDefinitions(root: Node): Node[] {
-  return root.descendantsOfType('function_definition').filter((n): n is Node => !!n);
+export function functionDefinitions(doc: BpfDocument): readonly Node[] {
+  return syntaxIndex(doc).all('function_definition');
 }
 
 /** The name a call calls, when it is a plain identifier. */
 export function calleeName(call: Node): string | undefined {
-  const fn = call.childForFieldName('function');
+  const fn = field(call, 'function');
   return fn?.type === 'identifier' ? fn.text : undefined;
 }
 
 /** The arguments of a call expression (named children of its argument list). */
 export function callArgs(call: Node): Node[] {
-  return (call.childForFieldName('arguments')?.namedChildren ?? []).filter((c): c is Node => !!c && c.type !== 'comment');
+  return (field(call, 'arguments')?.namedChildren ?? []).filter((c): c is Node => !!c && ty(c) !== 'comment');
 }
 
 /** Identifier text of `node` after stripping parentheses and casts, or undefined. */
 export function identOf(node: Node | null | undefined): string | undefined {
   let cur = node ?? null;
   for (let g = 0; cur && g < 16; g++) {
-    if (cur.type === 'identifier') return cur.text;
-    if (cur.type === 'parenthesized_expression') cur = cur.namedChildren[0] ?? null;
-    else if (cur.type === 'cast_expression') cur = cur.childForFieldName('value');
+    if (ty(cur) === 'identifier') return cur.text;
+    if (ty(cur) === 'parenthesized_expression') cur = kids(cur)[0] ?? null;
+    else if (ty(cur) === 'cast_expression') cur = field(cur, 'value');
     else return undefined;
   }
   return undefined;
@@ -87,10 +85,10 @@ export function identOf(node: Node | null | undefined): string | undefined {
 export function isNullLiteral(node: Node | null | undefined): boolean {
   let cur = node ?? null;
   for (let g = 0; cur && g < 8; g++) {
-    if (cur.type === 'null' || (cur.type === 'identifier' && cur.text === 'NULL')) return true;
-    if (cur.type === 'number_literal') return /^0+[uUlL]*$/.test(cur.text);
-    if (cur.type === 'parenthesized_expression') cur = cur.namedChildren[0] ?? null;
-    else if (cur.type === 'cast_expression') cur = cur.childForFieldName('value');
+    if (ty(cur) === 'null' || (ty(cur) === 'identifier' && cur.text === 'NULL')) return true;
+    if (ty(cur) === 'number_literal') return /^0+[uUlL]*$/.test(cur.text);
+    if (ty(cur) === 'parenthesized_expression') cur = kids(cur)[0] ?? null;
+    else if (ty(cur) === 'cast_expression') cur = field(cur, 'value');
     else return false;
   }
   return false;
@@ -101,10 +99,10 @@ export function isNullLiteral(node: Node | null | undefined): boolean {
  * code of the program type (XDP_PASS, TC_ACT_OK, 1 for cgroup hooks, SK_PASS...), 0 otherwise,
  * `return;` in a void function.
  */
-export function safeReturn(doc: import('../bpf-document').BpfDocument, fn: Node): string {
+export function safeReturn(doc: BpfDocument, fn: Node): string {
   const prog = doc.programs.find((p) => p.node.startIndex === fn.startIndex);
-  const type = fn.childForFieldName('type')?.text ?? 'int';
-  const decl = fn.childForFieldName('declarator');
+  const type = field(fn, 'type')?.text ?? 'int';
+  const decl = field(fn, 'declarator');
   if (type === 'void' && decl?.type === 'function_declarator') return 'return;';
   const t = prog?.def?.programType;
   const key = prog?.def?.returnCodes;

@@ -6,6 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { BpfDocument } from '../bpf-document';
+import { syntaxIndex } from './syntax-index';
 
 export interface Layout {
   size: number;
@@ -58,18 +59,18 @@ export class TypeSizes {
   constructor(private readonly doc: BpfDocument) {
     const root = doc.root;
     if (!root) return;
-    for (const d of root.descendantsOfType('preproc_def')) {
-      const name = d?.childForFieldName('name')?.text;
-      const value = d?.childForFieldName('value')?.text;
+    const ix = syntaxIndex(doc);
+    for (const d of ix.all('preproc_def')) {
+      const name = d.childForFieldName('name')?.text;
+      const value = d.childForFieldName('value')?.text;
       if (name && value) this.defines.set(name, value.trim());
     }
-    for (const e of root.descendantsOfType('enumerator')) {
-      const name = e?.childForFieldName('name')?.text;
-      const value = e?.childForFieldName('value')?.text;
+    for (const e of ix.all('enumerator')) {
+      const name = e.childForFieldName('name')?.text;
+      const value = e.childForFieldName('value')?.text;
       if (name && value) this.defines.set(name, value);
     }
-    for (const t of root.descendantsOfType('type_definition')) {
-      if (!t) continue;
+    for (const t of ix.all('type_definition')) {
       const type = t.childForFieldName('type');
       for (const d of t.childrenForFieldName('declarator')) {
         if (d?.type !== 'type_identifier' || !type) continue;

@@ -7,6 +7,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
 import { ancestorOfType } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 const MATH = new Set([
   'sqrt', 'sqrtf', 'pow', 'powf', 'exp', 'expf', 'exp2', 'log', 'logf', 'log2', 'log10', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2',
@@ -27,9 +28,18 @@ export const floatingPointRule: Rule = {
   run({ doc, report }) {
     const root = doc.root;
     if (!root) return;
+    // Float types and literals are rare: find candidates in the text, confirm each with the tree.
+    const typeNodes: Node[] = [];
+    const literals: Node[] = [];
+    for (const m of doc.text.matchAll(/\b(float|double|_Float\d+|__float128)\b|(?<![\w.])(\d+\.\d*|\.\d+|\d+[eE][-+]?\d+|0[xX][0-9a-fA-F.]+[pP][-+]?\d+)[fFlL]?/g)) {
+      const n = root.descendantForIndex(m.index!, m.index! + m[0].length);
+      if (!n) continue;
+      if (m[1] && n.type === 'primitive_type') typeNodes.push(n);
+      else if (!m[1] && n.type === 'number_literal' && isFloatLiteral(n.text)) literals.push(n);
+    }
     const msg = 'BPF has no floating-point instructions: clang rejects float arithmetic and conversions for the BPF target ("A call to built-in function \'__divdf3\' is not supported").';
-    for (const t of root.descendantsOfType('primitive_type')) {
-      if (!t || !FLOAT_TYPE.test(t.text)) continue;
+    for (const t of typeNodes) {
+      if (!FLOAT_TYPE.test(t.text)) continue;
       if (ancestorOfType(t, 'preproc_def', 'preproc_function_def')) continue;
       const inField = !!ancestorOfType(t, 'field_declaration') && !ancestorOfType(t, 'function_definition');
       report({
@@ -41,8 +51,7 @@ export const floatingPointRule: Rule = {
           : `${t.text} in BPF code: ${msg} Use integers (scaled fixed point, e.g. value * 1000).`,
       });
     }
-    for (const lit of root.descendantsOfType('number_literal')) {
-      if (!lit || !isFloatLiteral(lit.text)) continue;
+    for (const lit of literals) {
       if (ancestorOfType(lit, 'preproc_def', 'preproc_function_def', 'preproc_if', 'preproc_elif')) continue;
       const folded = foldedToInteger(lit);
       report({
@@ -54,10 +63,9 @@ export const floatingPointRule: Rule = {
           : `Float literal ${lit.text}: ${msg} Use an integer constant.`,
       });
     }
-    for (const call of root.descendantsOfType('call_expression')) {
-      const fn = call?.childForFieldName('function');
-      if (!call || fn?.type !== 'identifier' || !MATH.has(fn.text)) continue;
-      if (doc.functions.has(fn.text)) continue;
+    for (const c of syntaxIndex(doc).calls()) {
+      if (!MATH.has(c.name) || doc.functions.has(c.name)) continue;
+      const fn = { text: c.name, startIndex: c.start, endIndex: c.end };
       report({ start: fn.startIndex, end: fn.endIndex, severity: 'error', message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.` });
     }
   },

@@ -37,9 +37,10 @@ export const helperNotAllowedRule: Rule = {
     if (!programs.length) return;
     // Which programs reach each function of the file.
     const callsOf = new Map<string, CallSite[]>();
+    const nameOf = new Map<Node, string>();
     for (const [name, fn] of doc.functions) {
-      const body = fn.childForFieldName('body');
-      callsOf.set(name, body ? calledFunctions(body) : []);
+      callsOf.set(name, calledFunctions(doc, fn));
+      nameOf.set(fn, name);
     }
     const reach = new Map<Node, BpfProgram[]>();
     for (const p of programs) {
@@ -49,8 +50,8 @@ export const helperNotAllowedRule: Rule = {
         if (!list.includes(p)) list.push(p);
         reach.set(fn, list);
         if (depth > 32) return;
-        const name = [...doc.functions].find(([, n]) => n === fn)?.[0];
-        for (const c of (name ? callsOf.get(name) : undefined) ?? calledFunctions(fn.childForFieldName('body')!)) {
+        const name = nameOf.get(fn);
+        for (const c of (name ? callsOf.get(name) : undefined) ?? calledFunctions(doc, fn)) {
           const callee = doc.functions.get(c.name);
           if (callee && !seen.has(c.name) && !doc.programs.some((q) => q.node === callee)) {
             seen.add(c.name);
@@ -61,9 +62,7 @@ export const helperNotAllowedRule: Rule = {
       visit(p.node, 0);
     }
     for (const [fn, progs] of reach) {
-      const body = fn.childForFieldName('body');
-      if (!body) continue;
-      for (const c of calledFunctions(body)) {
+      for (const c of calledFunctions(doc, fn)) {
         const name = c.name === 'bpf_printk' ? 'bpf_trace_printk' : c.name;
         const h = helperByName(name);
         if (!h || doc.functions.has(c.name)) continue;

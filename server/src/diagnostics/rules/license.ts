@@ -25,7 +25,7 @@ export const licenseRule: Rule = {
   run({ doc, report }) {
     if (doc.programs.length === 0) return;
     const gplCalls = doc.programs.flatMap((p) =>
-      p.body ? calledFunctions(p.body).filter((c) => isGplOnly(c.name)) : [],
+      p.body ? calledFunctions(doc, p.body).filter((c) => isGplOnly(c.name)) : [],
     );
     const license = doc.license;
     if (!license) {

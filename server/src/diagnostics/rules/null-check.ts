@@ -5,9 +5,11 @@
  * non-NULL argument ("R0 invalid mem access 'map_value_or_null'").
  */
 import type { Node } from 'web-tree-sitter';
+import { field, opOf, ty } from '../fast-node';
 import type { BpfDocument } from '../../bpf-document';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
-import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
+import { syntaxIndex } from '../syntax-index';
+import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext } from '../rule';
 import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, isNullLiteral, safeReturn } from '../syntax';
 
@@ -30,28 +32,28 @@ function nullableCallee(name: string, fileNullable: Set<string>): boolean {
 }
 
 /** Functions of the file that may return the result of a may-be-NULL call unchecked (or NULL). */
-function fileNullableFunctions(doc: BpfDocument, fns: Node[]): Set<string> {
+function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<string> {
+  const ix = syntaxIndex(doc);
   const out = new Set<string>();
   for (let round = 0; round < 3; round++) {
     for (const fn of fns) {
-      const decl = fn.childForFieldName('declarator');
+      const decl = field(fn, 'declarator');
       if (decl?.type !== 'pointer_declarator') continue;
       let d: Node | null = decl;
-      while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+      while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
       const name = d?.childForFieldName('declarator')?.text;
       if (!name || out.has(name)) continue;
-      for (const ret of fn.descendantsOfType('return_statement')) {
+      for (const ret of ix.in('return_statement', fn)) {
         const v = ret?.namedChildren[0];
         if (!v) continue;
         const s = stripCasts(v);
-        if (s.type === 'call_expression' && nullableCallee(calleeName(s) ?? '', out)) {
+        if (ty(s) === 'call_expression' && nullableCallee(calleeName(s) ?? '', out)) {
           out.add(name);
           break;
         }
       }
     }
   }
-  void doc;
   return out;
 }
 
@@ -60,18 +62,21 @@ export const nullCheckRule: Rule = {
   description: 'pointer from a may-be-NULL helper or kfunc used before a NULL check',
   run(ctx) {
     const { doc } = ctx;
-    const root = doc.root;
-    if (!root) return;
-    const fns = functionDefinitions(root);
+    if (!doc.root) return;
+    const ix = syntaxIndex(doc);
+    const fns = functionDefinitions(doc);
     const fileNullable = fileNullableFunctions(doc, fns);
     for (const fn of fns) {
-      const body = fn.childForFieldName('body');
-      if (body) checkFunction(ctx, fn, body, fileNullable);
+      // Only functions that call something that may return NULL have anything to check.
+      const sources = [...new Set(ix.callsIn(fn).filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
+      if (!sources.length) continue;
+      const body = field(fn, 'body');
+      if (body) checkFunction(ctx, fn, body, fileNullable, sources);
     }
   },
 };
 
-function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set<string>): void {
+function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set<string>, sources: string[]): void {
   const { doc } = ctx;
   const reported = new Set<string>();
   const report = (name: string, o: Origin, use: Node, how: string) => {
@@ -103,14 +108,14 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
 
   const originOf = (value: Node, s: State): Origin | undefined => {
     const v = stripCasts(value);
-    if (v.type === 'call_expression') {
+    if (ty(v) === 'call_expression') {
       const callee = calleeName(v);
       if (callee && nullableCallee(callee, fileNullable)) return { call: v, callee, constKeyArray: isConstKeyArrayLookup(doc, body, v, callee) };
       return undefined;
     }
-    if (v.type === 'identifier') return s.get(v.text);
-    if (v.type === 'assignment_expression') {
-      const l = identOf(v.childForFieldName('left'));
+    if (ty(v) === 'identifier') return s.get(v.text);
+    if (ty(v) === 'assignment_expression') {
+      const l = identOf(field(v, 'left'));
       return l ? s.get(l) : undefined;
     }
     return undefined;
@@ -119,14 +124,17 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
   /** The maybe-NULL variable a dereferenced operand is (or is arithmetic on). */
   const derefTarget = (n: Node, s: State): string | undefined => {
     const v = stripCasts(n);
-    if (v.type === 'identifier') return s.has(v.text) ? v.text : undefined;
-    if (v.type === 'binary_expression' && (v.childForFieldName('operator')?.type === '+' || v.childForFieldName('operator')?.type === '-')) {
-      return derefTarget(v.childForFieldName('left')!, s) ?? derefTarget(v.childForFieldName('right')!, s);
+    if (ty(v) === 'identifier') return s.has(v.text) ? v.text : undefined;
+    if (ty(v) === 'binary_expression' && (opOf(v) === '+' || opOf(v) === '-')) {
+      return derefTarget(field(v, 'left')!, s) ?? derefTarget(field(v, 'right')!, s);
     }
     return undefined;
   };
 
   const domain: FlowDomain<State> = {
+    relevant(text, s) {
+      return mentions(text, s.keys()) || mentions(text, sources);
+    },
     copy: (s) => new Map(s),
     join: (a, b) => {
       const m = new Map(a);
@@ -139,11 +147,11 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
       else s.delete(name);
     },
     visit(n, s, flow) {
-      switch (n.type) {
+      switch (ty(n)) {
         case 'assignment_expression': {
-          const left = n.childForFieldName('left');
-          const right = n.childForFieldName('right');
-          const op = n.childForFieldName('operator')?.type;
+          const left = field(n, 'left');
+          const right = field(n, 'right');
+          const op = opOf(n);
           if (right) flow.expr(right, s);
           const name = left?.type === 'identifier' ? left.text : undefined;
           if (name && op === '=') {
@@ -157,24 +165,24 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
           return true;
         }
         case 'field_expression': {
-          if (n.childForFieldName('operator')?.type !== '->') return false;
-          const t = derefTarget(n.childForFieldName('argument')!, s);
+          if (opOf(n) !== '->') return false;
+          const t = derefTarget(field(n, 'argument')!, s);
           if (t) report(t, s.get(t)!, n, 'dereferenced');
           return false;
         }
         case 'pointer_expression': {
-          if (n.childForFieldName('operator')?.type !== '*') return false;
-          const t = derefTarget(n.childForFieldName('argument')!, s);
+          if (opOf(n) !== '*') return false;
+          const t = derefTarget(field(n, 'argument')!, s);
           if (t) report(t, s.get(t)!, n, 'dereferenced');
           return false;
         }
         case 'subscript_expression': {
-          const t = derefTarget(n.childForFieldName('argument')!, s);
+          const t = derefTarget(field(n, 'argument')!, s);
           if (t) report(t, s.get(t)!, n, 'dereferenced');
           return false;
         }
         case 'update_expression': {
-          const t = identOf(n.childForFieldName('argument'));
+          const t = identOf(field(n, 'argument'));
           if (t && s.has(t)) report(t, s.get(t)!, n, 'pointer arithmetic');
           return false;
         }
@@ -200,16 +208,16 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
     },
     assume(cond, s, truthy) {
       const c = stripParens(cond);
-      if (c.type === 'identifier' || c.type === 'assignment_expression' || c.type === 'cast_expression') {
-        const name = c.type === 'assignment_expression' ? identOf(c.childForFieldName('left')) : identOf(c);
+      if (ty(c) === 'identifier' || ty(c) === 'assignment_expression' || ty(c) === 'cast_expression') {
+        const name = ty(c) === 'assignment_expression' ? identOf(field(c, 'left')) : identOf(c);
         if (name && truthy) s.delete(name);
         return;
       }
-      if (c.type === 'binary_expression') {
-        const op = c.childForFieldName('operator')?.type;
+      if (ty(c) === 'binary_expression') {
+        const op = opOf(c);
         if (op !== '==' && op !== '!=') return;
-        const l = c.childForFieldName('left');
-        const r = c.childForFieldName('right');
+        const l = field(c, 'left');
+        const r = field(c, 'right');
         let name: string | undefined;
         if (isNullLiteral(r)) name = assignedOrIdent(l);
         else if (isNullLiteral(l)) name = assignedOrIdent(r);
@@ -224,7 +232,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
 function assignedOrIdent(n: Node | null): string | undefined {
   if (!n) return undefined;
   const c = stripParens(n);
-  if (c.type === 'assignment_expression') return identOf(c.childForFieldName('left'));
+  if (ty(c) === 'assignment_expression') return identOf(field(c, 'left'));
   return identOf(c);
 }
 
@@ -240,11 +248,11 @@ function isConstKeyArrayLookup(doc: BpfDocument, body: Node, call: Node, callee:
   if (!map || !/^BPF_MAP_TYPE_(PERCPU_)?ARRAY$/.test(map.type ?? '')) return false;
   const key = keyArg ? stripCasts(keyArg) : undefined;
   if (key?.type !== 'pointer_expression') return false;
-  const keyName = identOf(key.childForFieldName('argument'));
+  const keyName = identOf(field(key, 'argument'));
   if (!keyName) return false;
-  for (const d of body.descendantsOfType('init_declarator')) {
-    if (d && identOf(d.childForFieldName('declarator')) === keyName) {
-      const v = d.childForFieldName('value');
+  for (const d of syntaxIndex(doc).in('init_declarator', body)) {
+    if (identOf(field(d, 'declarator')) === keyName) {
+      const v = field(d, 'value');
       return !!v && stripCasts(v).type === 'number_literal';
     }
   }

@@ -10,7 +10,9 @@
  * the rule on that path: false positives cost more than misses here.
  */
 import type { Node } from 'web-tree-sitter';
-import { FlowWalker, stripParens, type FlowDomain } from '../flow';
+import { field, opOf, ty } from '../fast-node';
+import { syntaxIndex } from '../syntax-index';
+import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext } from '../rule';
 import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
@@ -39,6 +41,8 @@ const CTX_TYPES = /^struct\s+(xdp_md|__sk_buff)\s*\*$/;
 /** Helpers after which every packet pointer must be re-derived from ctx->data. */
 const INVALIDATES = /^bpf_(xdp_adjust_(head|tail|meta)|skb_(pull_data|store_bytes|change_(head|tail|proto|type)|adjust_room|vlan_(push|pop))|l[34]_csum_replace|clone_redirect|lwt_push_encap|msg_(pull|push|pop)_data)$/;
 
+const INVALIDATES_IN_TEXT = /bpf_(xdp_adjust|skb_(pull|store|change|adjust|vlan)|l[34]_csum|clone_redirect|lwt_push|msg_(pull|push|pop))/;
+
 const add = (a: Off, b: Off): Off => ({ c: a.c + b.c, vars: [...a.vars, ...b.vars].sort(), sizes: [...a.sizes, ...b.sizes].sort() });
 const constOff = (c: number): Off => ({ c, vars: [], sizes: [] });
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -65,21 +69,24 @@ export const packetBoundsRule: Rule = {
   id: 'packet-bounds',
   description: 'packet data read without a bounds check against data_end',
   run(ctx) {
-    const root = ctx.doc.root;
-    if (!root) return;
+    if (!ctx.doc.root) return;
     if (!/->\s*data\b/.test(ctx.doc.text)) return;
     const sizes = typeSizes(ctx.doc);
-    for (const fn of functionDefinitions(root)) {
-      const body = fn.childForFieldName('body');
+    const ix = syntaxIndex(ctx.doc);
+    for (const fn of functionDefinitions(ctx.doc)) {
+      // Only functions that take an xdp_md or __sk_buff context can reach ctx->data.
+      if (!ix.in('parameter_declaration', fn).some((p) => /\b(xdp_md|__sk_buff)\b/.test(p.text))) continue;
+      if (!/->\s*data\b/.test(fn.text)) continue;
+      const body = field(fn, 'body');
       if (!body) continue;
       const ctxNames = new Set<string>();
-      let d: Node | null = fn.childForFieldName('declarator');
-      while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+      let d: Node | null = field(fn, 'declarator');
+      while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
       for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
         if (p?.type !== 'parameter_declaration') continue;
-        const decl = p.childForFieldName('declarator');
+        const decl = field(p, 'declarator');
         const name = identOf(decl?.childForFieldName('declarator') ?? decl);
-        if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${p.childForFieldName('type')?.text} *`)) ctxNames.add(name);
+        if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${field(p, 'type')?.text} *`)) ctxNames.add(name);
       }
       if (ctxNames.size) checkFunction(ctx, fn, body, ctxNames, sizes);
     }
@@ -100,59 +107,59 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
   /** The value of a scalar expression used as a byte offset. */
   const scalar = (n: Node): Off => {
     const v = stripParens(n);
-    if (v.type === 'number_literal') {
+    if (ty(v) === 'number_literal') {
       const x = Number(v.text.replace(/[uUlL]+$/, ''));
       if (Number.isFinite(x)) return constOff(x);
     }
-    if (v.type === 'sizeof_expression') {
-      const t = v.childForFieldName('type');
+    if (ty(v) === 'sizeof_expression') {
+      const t = field(v, 'type');
       if (t) return sizeTerm(t.text);
-      const e = v.childForFieldName('value');
+      const e = field(v, 'value');
       const inner = e ? stripParens(e) : null;
-      if (inner?.type === 'pointer_expression' && inner.childForFieldName('operator')?.type === '*') {
-        const id = identOf(inner.childForFieldName('argument'));
+      if (inner?.type === 'pointer_expression' && opOf(inner) === '*') {
+        const id = identOf(field(inner, 'argument'));
         const pt = id ? pointee(varTypes.get(id) ?? '') : undefined;
         if (pt) return sizeTerm(pt);
       }
     }
     const c = sizes.constValue(v.text);
     if (c !== undefined) return constOff(c);
-    if (v.type === 'binary_expression' && v.childForFieldName('operator')?.type === '+') {
-      return add(scalar(v.childForFieldName('left')!), scalar(v.childForFieldName('right')!));
+    if (ty(v) === 'binary_expression' && opOf(v) === '+') {
+      return add(scalar(field(v, 'left')!), scalar(field(v, 'right')!));
     }
     return { c: 0, vars: [v.text.replace(/\s+/g, '')], sizes: [] };
   };
 
   const isEnd = (n: Node, s: State): boolean => {
     let v = stripParens(n);
-    while (v.type === 'cast_expression' && v.childForFieldName('value')) v = stripParens(v.childForFieldName('value')!);
-    if (v.type === 'identifier') return s.ends.has(v.text);
-    return v.type === 'field_expression' && v.childForFieldName('field')?.text === 'data_end' && ctxNames.has(identOf(v.childForFieldName('argument')) ?? '');
+    while (ty(v) === 'cast_expression' && field(v, 'value')) v = stripParens(field(v, 'value')!);
+    if (ty(v) === 'identifier') return s.ends.has(v.text);
+    return ty(v) === 'field_expression' && field(v, 'field')?.text === 'data_end' && ctxNames.has(identOf(field(v, 'argument')) ?? '');
   };
 
   /** The packet pointer an expression evaluates to, if it is one. */
   const pkt = (n: Node, s: State): PVal | undefined => {
     const v = stripParens(n);
-    switch (v.type) {
+    switch (ty(v)) {
       case 'identifier':
         return s.ptrs.get(v.text);
       case 'field_expression':
-        if (v.childForFieldName('field')?.text === 'data' && ctxNames.has(identOf(v.childForFieldName('argument')) ?? '')) {
+        if (field(v, 'field')?.text === 'data' && ctxNames.has(identOf(field(v, 'argument')) ?? '')) {
           return { off: constOff(0), elem: 'char' };
         }
         return undefined;
       case 'cast_expression': {
-        const inner = v.childForFieldName('value');
+        const inner = field(v, 'value');
         const r = inner ? pkt(inner, s) : undefined;
         if (!r) return undefined;
-        const td = v.childForFieldName('type');
+        const td = field(v, 'type');
         const isPtr = td?.childForFieldName('declarator')?.type === 'abstract_pointer_declarator';
-        return { off: r.off, elem: isPtr ? (td!.childForFieldName('type')?.text ?? 'void') : 'char' };
+        return { off: r.off, elem: isPtr ? (field(td, 'type')?.text ?? 'void') : 'char' };
       }
       case 'binary_expression': {
-        const op = v.childForFieldName('operator')?.type;
-        const l = v.childForFieldName('left');
-        const r = v.childForFieldName('right');
+        const op = opOf(v);
+        const l = field(v, 'left');
+        const r = field(v, 'right');
         if (!l || !r || (op !== '+' && op !== '-')) return undefined;
         const base = pkt(l, s);
         if (!base) return undefined;
@@ -223,7 +230,12 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     if (p) s.ptrs.set(name, { off: p.off, elem: pointee(varTypes.get(name) ?? '') ?? p.elem });
   };
 
+  const statics = [...ctxNames, 'data'];
   const domain: FlowDomain<State> = {
+    relevant(text, s) {
+      if (s.unknown) return false;
+      return mentions(text, statics) || mentions(text, s.ptrs.keys()) || mentions(text, s.ends) || INVALIDATES_IN_TEXT.test(text);
+    },
     copy: (s) => ({ ptrs: new Map(s.ptrs), ends: new Set(s.ends), covered: [...s.covered], unknown: s.unknown }),
     join: (a, b) => {
       const ptrs = new Map<string, PVal>();
@@ -239,31 +251,31 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
       assign(name, value, s);
     },
     visit(n, s, flow) {
-      switch (n.type) {
+      switch (ty(n)) {
         case 'assignment_expression': {
-          const left = n.childForFieldName('left');
-          const right = n.childForFieldName('right');
+          const left = field(n, 'left');
+          const right = field(n, 'right');
           if (right) flow.expr(right, s);
-          if (left?.type === 'identifier' && n.childForFieldName('operator')?.type === '=') assign(left.text, right, s);
+          if (left?.type === 'identifier' && opOf(n) === '=') assign(left.text, right, s);
           else if (left?.type === 'identifier' && s.ptrs.has(left.text)) s.ptrs.set(left.text, { off: null, elem: s.ptrs.get(left.text)!.elem });
           else if (left) flow.expr(left, s);
           return true;
         }
         case 'field_expression': {
-          if (n.childForFieldName('operator')?.type !== '->') return false;
-          const arg = n.childForFieldName('argument')!;
+          if (opOf(n) !== '->') return false;
+          const arg = field(n, 'argument')!;
           const p = pkt(arg, s);
           if (p) check(n, arg, p.elem, s);
           return false;
         }
         case 'pointer_expression': {
-          const op = n.childForFieldName('operator')?.type;
-          const arg = n.childForFieldName('argument')!;
+          const op = opOf(n);
+          const arg = field(n, 'argument')!;
           if (op === '&') {
             // &eth->h_proto computes an address, it reads nothing.
             const inner = stripParens(arg);
-            if (inner.type === 'field_expression') {
-              const base = inner.childForFieldName('argument');
+            if (ty(inner) === 'field_expression') {
+              const base = field(inner, 'argument');
               if (base) flow.expr(base, s);
               return true;
             }
@@ -275,9 +287,9 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
           return false;
         }
         case 'subscript_expression': {
-          const arg = n.childForFieldName('argument')!;
+          const arg = field(n, 'argument')!;
           const p = pkt(arg, s);
-          const idx = n.childForFieldName('index');
+          const idx = field(n, 'index');
           const k = idx ? typeSizes(doc).constValue(idx.text) : undefined;
           if (p && k !== undefined) {
             const unit = sizeTerm(p.elem);
@@ -301,13 +313,13 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     },
     assume(cond, s, truthy) {
       const c = stripParens(cond);
-      if (c.type !== 'binary_expression') {
+      if (ty(c) !== 'binary_expression') {
         if (c.text.includes('data_end') || [...s.ends].some((e) => c.text.includes(e))) s.unknown = true;
         return;
       }
-      const op = c.childForFieldName('operator')?.type ?? '';
-      const l = c.childForFieldName('left');
-      const r = c.childForFieldName('right');
+      const op = opOf(c) ?? '';
+      const l = field(c, 'left');
+      const r = field(c, 'right');
       if (!l || !r) return;
       let ptrSide: Node | undefined;
       let proven = false;

@@ -6,7 +6,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
-import { callArgs, calleeName } from '../syntax';
+import { callArgs } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 /** Checks one conversion the way kernel/bpf/helpers.c bpf_bprintf_prepare() does; returns its length or an error. */
 export function scanFormat(fmt: string): { specs: string[]; bad: { spec: string; at: number }[] } {
@@ -65,10 +66,10 @@ export const printkArgsRule: Rule = {
   run({ doc, report }) {
     const root = doc.root;
     if (!root || !/bpf_(trace_)?printk/.test(doc.text)) return;
-    for (const call of root.descendantsOfType('call_expression')) {
-      if (!call) continue;
-      const name = calleeName(call);
+    for (const c of syntaxIndex(doc).calls()) {
+      const name = c.name;
       if (name !== 'bpf_printk' && name !== 'bpf_trace_printk') continue;
+      const call = c.node;
       const args = callArgs(call);
       const values = name === 'bpf_printk' ? args.length - 1 : args.length - 2;
       const fn = call.childForFieldName('function')!;

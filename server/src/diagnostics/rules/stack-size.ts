@@ -7,10 +7,14 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
+import { functionNameNode } from '../../bpf-document';
 import { functionDefinitions } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 import { declaredType, typeSizes, typeText } from '../type-sizes';
 
 const LIMIT = 512;
+/** Declarations that start with a scalar type hold no arrays or structs (unless they have a `[`). */
+const SCALAR_START = /^(const\s+|volatile\s+|register\s+)*(unsigned|signed|int|long|short|char|bool|_Bool|void|__?[us](8|16|32|64)|__be(16|32|64)|__le(16|32|64)|size_t|pid_t|uid_t|gid_t|dev_t)\b/;
 
 interface Local {
   name: string;
@@ -27,17 +31,20 @@ export const stackSizeRule: Rule = {
   id: 'stack-size',
   description: 'locals over the 512-byte BPF stack',
   run({ doc, report }) {
-    const root = doc.root;
-    if (!root) return;
+    if (!doc.root) return;
     const sizes = typeSizes(doc);
-    const fns = functionDefinitions(root);
+    const ix = syntaxIndex(doc);
+    const fns = functionDefinitions(doc);
     const own = new Map<string, { fn: Node; locals: Local[]; total: number; calls: string[] }>();
     for (const fn of fns) {
       const body = fn.childForFieldName('body');
       if (!body) continue;
       const locals: Local[] = [];
-      for (const decl of body.descendantsOfType('declaration')) {
-        if (!decl || decl.namedChildren.some((c) => c?.type === 'storage_class_specifier' && /static|extern/.test(c.text))) continue;
+      for (const decl of ix.in('declaration', body)) {
+        // Only arrays and aggregates can be big; most declarations are scalars and pointers.
+        const text = decl.text;
+        if (!text.includes('[') && !/\b(struct|union)\b/.test(text) && SCALAR_START.test(text)) continue;
+        if (/^\s*(static|extern)\b/.test(text)) continue;
         const typeNode = decl.childForFieldName('type');
         if (!typeNode) continue;
         const base = typeText(typeNode);
@@ -53,8 +60,8 @@ export const stackSizeRule: Rule = {
           locals.push({ name: nameNode?.text ?? '?', node: nameNode ?? d, type, size: l.size });
         }
       }
-      const name = fn.childForFieldName('declarator')?.descendantsOfType('identifier')[0]?.text ?? '';
-      const calls = body.descendantsOfType('call_expression').map((c) => c?.childForFieldName('function')?.text ?? '');
+      const name = ix.functionName(fn) ?? '';
+      const calls = ix.callsIn(body).map((c) => c.name);
       own.set(name, { fn, locals, total: locals.reduce((a, l) => a + l.size, 0), calls });
     }
     // Deepest total stack of the call chain starting at each function (calls in the file only).
@@ -90,7 +97,7 @@ export const stackSizeRule: Rule = {
       }
       if (f.locals.some((l) => l.size > LIMIT)) continue;
       const biggest = [...f.locals].sort((a, b) => b.size - a.size).slice(0, 3);
-      const nameNode = f.fn.childForFieldName('declarator')?.descendantsOfType('identifier')[0];
+      const nameNode = functionNameNode(f.fn);
       if (!nameNode) continue;
       if (f.total > LIMIT) {
         report({

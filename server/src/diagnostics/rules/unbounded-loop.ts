@@ -10,6 +10,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Rule, RuleContext } from '../rule';
 import { identOf } from '../syntax';
 import { typeSizes } from '../type-sizes';
+import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { stripCasts, stripParens } from '../flow';
 
 const LOOPS = ['while_statement', 'for_statement', 'do_statement'];
@@ -57,11 +58,12 @@ export const unboundedLoopRule: Rule = {
   description: 'loops the verifier cannot prove to terminate',
   run(ctx) {
     const { doc } = ctx;
-    const root = doc.root;
-    if (!root) return;
+    if (!doc.root) return;
+    const ix = syntaxIndex(doc);
     const macroLoops = new Set(doc.mask.loopMacros.map((m) => m.start));
-    for (const loop of root.descendantsOfType(LOOPS)) {
-      if (!loop || macroLoops.has(loop.startIndex)) continue;
+    const loops = [...ix.all('while_statement'), ...ix.all('for_statement'), ...ix.all('do_statement')];
+    for (const loop of loops) {
+      if (macroLoops.has(loop.startIndex)) continue;
       if (pragmaUnroll(doc.text, loop.startIndex)) continue;
       const cond = loop.childForFieldName('condition');
       const body = loop.childForFieldName('body');
@@ -78,7 +80,7 @@ export const unboundedLoopRule: Rule = {
         }
         continue;
       }
-      if (cond) variableBound(ctx, loop, cond, kw);
+      if (cond) variableBound(ctx, ix, loop, cond, kw);
     }
   },
 };
@@ -92,7 +94,7 @@ function pragmaUnroll(text: string, at: number): boolean {
   return /#\s*pragma\s+(clang\s+loop\s+)?unroll/.test(prev) || /#\s*pragma\s+(clang\s+loop\s+)?unroll/.test(prev2);
 }
 
-function variableBound(ctx: RuleContext, loop: Node, cond: Node, kw: Node): void {
+function variableBound(ctx: RuleContext, ix: SyntaxIndex, loop: Node, cond: Node, kw: Node): void {
   const sizes = typeSizes(ctx.doc);
   const bs = bounds(cond);
   if (!bs.length) return;
@@ -114,8 +116,8 @@ function variableBound(ctx: RuleContext, loop: Node, cond: Node, kw: Node): void
     if (b.type === 'field_expression' || (b.type === 'pointer_expression' && b.childForFieldName('operator')?.type === '*')) source = b;
     else if (b.type === 'identifier') {
       name = b.text;
-      source = runtimeSource(fn, name, loop.startIndex);
-      if (source && clamped(fn, name, source.endIndex, loop.startIndex, isConst)) source = undefined;
+      source = runtimeSource(ix, fn, name, loop.startIndex);
+      if (source && clamped(ix, fn, name, source.endIndex, loop.startIndex, isConst)) source = undefined;
     }
     if (!source) continue;
     ctx.report({
@@ -137,11 +139,13 @@ function loopFunction(n: Node): Node | null {
 }
 
 /** Where a local gets a value read at run time (a field, a dereference, a probe read) before `before`. */
-function runtimeSource(fn: Node, name: string, before: number): Node | undefined {
+function runtimeSource(ix: SyntaxIndex, fn: Node, name: string, before: number): Node | undefined {
   let found: Node | undefined;
   let local = false;
-  for (const d of fn.descendantsOfType(['init_declarator', 'assignment_expression', 'parameter_declaration', 'declaration'])) {
-    if (!d || d.startIndex >= before) continue;
+  const nodes = (['init_declarator', 'assignment_expression', 'parameter_declaration', 'declaration'] as const)
+    .flatMap((t) => ix.range(t, fn.startIndex, before))
+    .sort((a, b) => a.startIndex - b.startIndex);
+  for (const d of nodes) {
     if (d.type === 'declaration' || d.type === 'parameter_declaration') {
       const decls = d.type === 'declaration' ? d.childrenForFieldName('declarator') : [d.childForFieldName('declarator')];
       if (decls.some((x) => x && x.type !== 'init_declarator' && identOf(x) === name)) local = true;
@@ -163,8 +167,7 @@ function runtimeSource(fn: Node, name: string, before: number): Node | undefined
   if (!local) return undefined;
   // Filled by bpf_probe_read*(&n, ...) counts too.
   if (!found) {
-    for (const c of fn.descendantsOfType('call_expression')) {
-      if (!c || c.startIndex >= before) continue;
+    for (const c of ix.range('call_expression', fn.startIndex, before)) {
       const f = c.childForFieldName('function')?.text ?? '';
       const first = c.childForFieldName('arguments')?.namedChildren[0];
       if (/^bpf_probe_read\w*$|^bpf_core_read\w*$/.test(f) && first && stripParens(first).text.replace(/\s/g, '') === `&${name}`) found = c;
@@ -174,12 +177,11 @@ function runtimeSource(fn: Node, name: string, before: number): Node | undefined
 }
 
 /** A clamp of `name` between its source and the loop: a comparison with a constant, a mask, min(). */
-function clamped(fn: Node, name: string, from: number, to: number, isConst: (n: Node) => boolean): boolean {
+function clamped(ix: SyntaxIndex, fn: Node, name: string, from: number, to: number, isConst: (n: Node) => boolean): boolean {
   const text = fn.text.slice(from - fn.startIndex, to - fn.startIndex);
   const id = `\\b${name}\\b`;
   if (new RegExp(`${id}\\s*&=|${id}\\s*=\\s*[^;]*(&|\\?|\\bmin\\w*\\(|%)`).test(text)) return true;
-  for (const c of fn.descendantsOfType(['if_statement', 'while_statement'])) {
-    if (!c || c.startIndex < from || c.startIndex >= to) continue;
+  for (const c of [...ix.range('if_statement', from, to), ...ix.range('while_statement', from, to)]) {
     const cond = c.childForFieldName('condition');
     for (const b of cond ? [...bounds(cond), ...reversed(cond)] : []) {
       if ((identOf(b.counter) === name && isConst(b.bound)) || (identOf(b.bound) === name && isConst(b.counter))) return true;

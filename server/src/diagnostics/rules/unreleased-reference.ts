@@ -6,8 +6,11 @@
  * while holding one ("function calls are not allowed while holding a lock").
  */
 import type { Node } from 'web-tree-sitter';
+import { field, kids, opOf, ty } from '../fast-node';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
-import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
+import type { BpfDocument } from '../../bpf-document';
+import { syntaxIndex } from '../syntax-index';
+import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext } from '../rule';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
 
@@ -45,25 +48,35 @@ export const unreleasedReferenceRule: Rule = {
   id: 'unreleased-reference',
   description: 'ring buffer reservation, socket, kfunc reference or spin lock not released on every path',
   run(ctx) {
-    const root = ctx.doc.root;
-    if (!root) return;
-    if (!/bpf_ringbuf_reserve|bpf_sk_lookup|bpf_skc_lookup|bpf_spin_lock|_acquire|_from_id|_create|bpf_iter_|_new\b|bpf_get_task_exe_file|bpf_ct_|_lookup\(/.test(ctx.doc.text)) return;
-    for (const fn of functionDefinitions(root)) {
-      const body = fn.childForFieldName('body');
-      if (body) checkFunction(ctx, fn, body);
+    const { doc } = ctx;
+    if (!doc.root) return;
+    const ix = syntaxIndex(doc);
+    let globalFns: Set<string> | undefined;
+    for (const fn of functionDefinitions(doc)) {
+      // Only functions that acquire something or take a lock have anything to release.
+      if (!ix.callsIn(fn).some((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name))) continue;
+      const body = field(fn, 'body');
+      globalFns ??= globalFunctions(doc);
+      const sources = [...new Set(ix.callsIn(fn).filter((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name)).map((c) => c.name))];
+      if (body) checkFunction(ctx, body, globalFns, sources);
     }
   },
 };
 
-function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
+/** Non-static functions that are not programs: global subprograms, which the verifier checks apart. */
+function globalFunctions(doc: BpfDocument): Set<string> {
+  const out = new Set<string>();
+  for (const f of functionDefinitions(doc)) {
+    const storage = kids(f).some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
+    const name = identOf(field(f, 'declarator')?.childForFieldName('declarator'));
+    if (name && !storage && !doc.programs.some((p) => p.node.startIndex === f.startIndex)) out.add(name);
+  }
+  return out;
+}
+
+function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sources: string[]): void {
   const { doc } = ctx;
   const reported = new Set<number>();
-  const globalFns = new Set<string>();
-  for (const f of functionDefinitions(doc.root!)) {
-    const storage = f.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === 'static');
-    const name = identOf(f.childForFieldName('declarator')?.childForFieldName('declarator'));
-    if (name && !storage && !doc.programs.some((p) => p.node.startIndex === f.startIndex)) globalFns.add(name);
-  }
 
   const release = (s: State, ref: Ref) => {
     for (const [k, v] of s.refs) if (v === ref || v.call.startIndex === ref.call.startIndex) s.refs.delete(k);
@@ -71,7 +84,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
 
   const acquireFrom = (value: Node): Ref | undefined => {
     const v = stripCasts(value);
-    if (v.type !== 'call_expression') return undefined;
+    if (ty(v) !== 'call_expression') return undefined;
     const callee = calleeName(v);
     const releasers = callee ? acquireOf(callee) : undefined;
     return releasers && callee ? { call: v, callee, releasers } : undefined;
@@ -106,6 +119,12 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
   };
 
   const domain: FlowDomain<State> = {
+    relevant(text, s) {
+      // While something is held, every call (under a lock) and every return matters.
+      if (s.locks.size && (text.includes('(') || text.includes('return'))) return true;
+      if (s.refs.size && text.includes('return')) return true;
+      return mentions(text, s.refs.keys()) || mentions(text, sources);
+    },
     copy: (s) => ({ refs: new Map(s.refs), locks: new Map(s.locks) }),
     join: (a, b) => {
       const refs = new Map(a.refs);
@@ -118,11 +137,11 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
       bind(name, value, s);
     },
     visit(n, s, flow) {
-      if (n.type === 'assignment_expression') {
-        const left = n.childForFieldName('left');
-        const right = n.childForFieldName('right');
+      if (ty(n) === 'assignment_expression') {
+        const left = field(n, 'left');
+        const right = field(n, 'right');
         if (right) flow.expr(right, s);
-        if (left?.type === 'identifier' && n.childForFieldName('operator')?.type === '=') bind(left.text, right, s);
+        if (left?.type === 'identifier' && opOf(n) === '=') bind(left.text, right, s);
         else {
           // Stored somewhere else (a kptr field, a struct): it is no longer ours to track.
           const id = right ? identOf(right) : undefined;
@@ -131,7 +150,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
         }
         return true;
       }
-      if (n.type !== 'call_expression') return false;
+      if (ty(n) !== 'call_expression') return false;
       const callee = calleeName(n) ?? '';
       const args = callArgs(n);
       for (const a of args) flow.expr(a, s);
@@ -173,17 +192,17 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
       const c = stripParens(cond);
       let name: string | undefined;
       let isNull = false;
-      if (c.type === 'identifier' || c.type === 'assignment_expression') {
-        name = c.type === 'identifier' ? c.text : identOf(c.childForFieldName('left'));
+      if (ty(c) === 'identifier' || ty(c) === 'assignment_expression') {
+        name = ty(c) === 'identifier' ? c.text : identOf(field(c, 'left'));
         isNull = !truthy;
-      } else if (c.type === 'binary_expression') {
-        const op = c.childForFieldName('operator')?.type;
-        const l = c.childForFieldName('left');
-        const r = c.childForFieldName('right');
+      } else if (ty(c) === 'binary_expression') {
+        const op = opOf(c);
+        const l = field(c, 'left');
+        const r = field(c, 'right');
         const other = isNullLiteral(r) ? l : isNullLiteral(l) ? r : null;
         if (!other || (op !== '==' && op !== '!=')) return;
         const o = stripParens(other);
-        name = o.type === 'assignment_expression' ? identOf(o.childForFieldName('left')) : identOf(o);
+        name = ty(o) === 'assignment_expression' ? identOf(field(o, 'left')) : identOf(o);
         isNull = (op === '==') === truthy;
       }
       // On the path where the pointer is NULL there is nothing to release.
@@ -192,7 +211,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
     exit(node, s, value) {
       const returned = value ? identOf(value) : undefined;
       if (returned && s.refs.has(returned)) release(s, s.refs.get(returned)!);
-      for (const ref of new Set(s.refs.values())) leak(ref, node.type === 'return_statement' ? node : null);
+      for (const ref of new Set(s.refs.values())) leak(ref, ty(node) === 'return_statement' ? node : null);
       for (const lock of s.locks.values()) {
         if (reported.has(lock.startIndex)) continue;
         reported.add(lock.startIndex);
@@ -201,7 +220,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node): void {
           end: lock.endIndex,
           severity: 'error',
           message: `bpf_spin_lock() without bpf_spin_unlock() on every path: the verifier rejects the program ("BPF_EXIT instruction ... cannot be used inside bpf_spin_lock-ed region"). Unlock before each return.`,
-          related: node.type === 'return_statement' ? [{ start: node.startIndex, end: node.endIndex, message: 'the function exits here holding the lock' }] : undefined,
+          related: ty(node) === 'return_statement' ? [{ start: node.startIndex, end: node.endIndex, message: 'the function exits here holding the lock' }] : undefined,
         });
       }
     },

@@ -7,7 +7,8 @@
 import type { Node } from 'web-tree-sitter';
 import { helperByName, kfuncByName, macroByName } from '../../catalog/catalog';
 import type { Rule, RuleContext } from '../rule';
-import { callArgs, functionDefinitions, identOf } from '../syntax';
+import { callArgs, enclosingFunction, functionDefinitions, identOf } from '../syntax';
+import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { typeSizes } from '../type-sizes';
 import { stripParens } from '../flow';
 
@@ -39,66 +40,95 @@ export const unsupportedCallRule: Rule = {
     const { doc } = ctx;
     const root = doc.root;
     if (!root) return;
+    const ix = syntaxIndex(doc);
     const sizes = typeSizes(doc);
-    const fns = functionDefinitions(root);
     // Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros.
     const declared = new Set<string>(doc.functions.keys());
-    for (const d of root.descendantsOfType('function_declarator')) {
-      const n = identOf(d?.childForFieldName('declarator'));
+    for (const d of ix.all('function_declarator')) {
+      const n = identOf(d.childForFieldName('declarator'));
       if (n) declared.add(n);
     }
-    for (const m of root.descendantsOfType(['preproc_function_def', 'preproc_def'])) {
-      const n = m?.childForFieldName('name')?.text;
+    for (const m of [...ix.all('preproc_function_def'), ...ix.all('preproc_def')]) {
+      const n = m.childForFieldName('name')?.text;
       if (n) declared.add(n);
     }
-    // File-scope variables (a function pointer could be one).
-    const globals = new Set<string>();
-    for (const d of root.namedChildren) {
-      if (d?.type !== 'declaration') continue;
-      for (const x of d.childrenForFieldName('declarator')) {
-        const id = x?.descendantsOfType('identifier')[0]?.text;
-        if (id) globals.add(id);
+    // File-scope variables (a function pointer could be one); needed only for indirect calls.
+    let globalsCache: Set<string> | undefined;
+    const globals = () => {
+      if (globalsCache) return globalsCache;
+      globalsCache = new Set<string>();
+      for (const d of root.namedChildren) {
+        if (d?.type !== 'declaration') continue;
+        for (const x of d.childrenForFieldName('declarator')) {
+          const id = x?.descendantsOfType('identifier')[0]?.text;
+          if (id) globalsCache.add(id);
+        }
       }
-    }
+      return globalsCache;
+    };
     const hasLocalHeaders = doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) || doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
+    const isKnown = (name: string) =>
+      declared.has(name) || !!helperByName(name) || !!kfuncByName(name) || !!macroByName(name) || LIBBPF_MACROS.has(name) || /^__(builtin|sync|atomic)_/.test(name);
 
     const graph = new Map<string, { fn: Node; calls: { name: string; node: Node }[] }>();
-    for (const fn of fns) {
-      const body = fn.childForFieldName('body');
-      const name = identOf(fn.childForFieldName('declarator')?.childForFieldName('declarator'));
-      if (!body) continue;
-      const locals = new Set<string>();
-      for (const p of fn.descendantsOfType(['parameter_declaration', 'declaration'])) {
-        for (const d of p ? (p.type === 'declaration' ? p.childrenForFieldName('declarator') : [p.childForFieldName('declarator')]) : []) {
-          const id = d?.descendantsOfType('identifier')[0]?.text;
-          if (id) locals.add(id);
-        }
-      }
+    const fnByStart = new Map<number, Node>();
+    for (const fn of functionDefinitions(doc)) {
+      const name = ix.functionName(fn);
+      fnByStart.set(fn.startIndex, fn);
       const calls: { name: string; node: Node }[] = [];
-      for (const call of body.descendantsOfType('call_expression')) {
-        if (!call) continue;
-        const f = call.childForFieldName('function');
-        if (!f) continue;
-        if (f.type !== 'identifier') {
-          // `(s64)(a - b)` parses as a call of `(s64)`: a cast to a typedef, unless s64 is a variable.
-          const inner = f.type === 'parenthesized_expression' ? f.namedChildren[0] : null;
-          if (inner?.type === 'identifier' && !locals.has(inner.text) && !globals.has(inner.text)) continue;
-          reportPointer(ctx, call, f);
+      for (const c of ix.callsIn(fn)) {
+        if (MEM.has(c.name)) {
+          checkCallee(ctx, c.node, c.node.childForFieldName('function')!, c.name, declared, hasLocalHeaders, sizes);
           continue;
         }
-        const callee = f.text;
-        if (locals.has(callee) && !doc.functions.has(callee)) {
-          reportPointer(ctx, call, f);
+        if (isKnown(c.name)) {
+          if (doc.functions.has(c.name)) calls.push({ name: c.name, node: c.node.childForFieldName('function')! });
           continue;
         }
-        calls.push({ name: callee, node: f });
-        checkCallee(ctx, call, f, callee, declared, hasLocalHeaders, sizes);
+        const f = c.node.childForFieldName('function')!;
+        if (isLocal(ix, fn, c.name)) {
+          reportPointer(ctx, c.node, f);
+          continue;
+        }
+        checkCallee(ctx, c.node, f, c.name, declared, hasLocalHeaders, sizes);
       }
       if (name) graph.set(name, { fn, calls });
+    }
+    for (const { node, fn: f } of ix.indirectCalls()) {
+      // `(s64)(a - b)` parses as a call of `(s64)`: a cast to a typedef, unless s64 is a variable.
+      const inner = f.type === 'parenthesized_expression' ? f.namedChildren[0] : null;
+      if (inner?.type === 'identifier') {
+        const fn = enclosingFunction(node);
+        if (!globals().has(inner.text) && !(fn && isLocal(ix, fn, inner.text))) continue;
+      }
+      reportPointer(ctx, node, f);
     }
     recursion(ctx, graph);
   },
 };
+
+/** `name` is a parameter or local variable of `fn`. */
+function isLocal(ix: SyntaxIndex, fn: Node, name: string): boolean {
+  const re = new RegExp(`\\b${name}\\b`);
+  for (const d of [...ix.in('parameter_declaration', fn), ...ix.in('declaration', fn)]) {
+    if (!re.test(d.text)) continue;
+    const decls = d.type === 'declaration' ? d.childrenForFieldName('declarator') : [d.childForFieldName('declarator')];
+    for (const x of decls) {
+      let cur = x;
+      while (cur && cur.type !== 'identifier') {
+        if (cur.type === 'function_declarator') {
+          cur = null;
+          break;
+        }
+        cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
+      }
+      if (cur?.text === name) return true;
+      // int (*fp)(int): a function declarator whose inner declarator is a parenthesized pointer.
+      if (x && /\(\s*\*\s*\w+\s*\)/.test(x.text) && x.descendantsOfType('identifier')[0]?.text === name) return true;
+    }
+  }
+  return false;
+}
 
 function reportPointer(ctx: RuleContext, call: Node, f: Node): void {
   ctx.report({
@@ -124,7 +154,7 @@ function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, decl
     });
     return;
   }
-  if (declared.has(callee) || helperByName(callee) || kfuncByName(callee) || macroByName(callee) || LIBBPF_MACROS.has(callee)) return;
+  if (MEM.has(callee) || declared.has(callee) || helperByName(callee) || kfuncByName(callee) || macroByName(callee) || LIBBPF_MACROS.has(callee)) return;
   if (/^__(builtin|sync|atomic)_/.test(callee) || /^[A-Z][A-Z0-9_]*$/.test(callee) || MATH.test(callee)) return;
   if (LIBC.has(callee)) {
     ctx.report({
