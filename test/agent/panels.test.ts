@@ -42,7 +42,8 @@ function bpftoolLookup(mapId: number, key: number): { formatted?: { value: unkno
   bytes.writeUInt32LE(key);
   try {
     const out = execFileSync('bpftool', ['-j', 'map', 'lookup', 'id', String(mapId), 'key', ...[...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return JSON.parse(out.toString());
+    // bpftool prints u64 values as bare numbers: keep the big ones exact
+    return JSON.parse(out.toString().replace(/(?<=[:\[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '"$1"'));
   } catch {
     return undefined;
   }
@@ -116,7 +117,7 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
     const bad = rec.last('edit-result')!;
     assert.equal(bad.ok, false);
     assert.match(bad.message, /does not fit unsigned int:3 at \.level/);
-    assert.equal((bpftoolLookup(m.id, childPid)!.formatted!.value as { level: number }).level, 5);
+    assert.equal(Number((bpftoolLookup(m.id, childPid)!.formatted!.value as { level: number }).level), 5);
     await c.handle({ type: 'edit', op: 'update', key: String(childPid), value: '{"count": 18446744073709551615, "comm": "edited", "color": "BLUE", "in": {"a": 7, "b": [9]}, "neg": -1, "level": 7}' });
     assert.equal(rec.last('edit-result')!.ok, true, rec.last('edit-result')!.message);
     const v = bpftoolLookup(m.id, childPid)!.formatted!.value as Record<string, unknown>;
@@ -125,7 +126,7 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
     assert.equal(v.color, 'BLUE');
     assert.deepEqual(v.in, { a: 7, b: [9, 0, 0] });
     assert.equal(v.neg, -1);
-    assert.equal(v.level, 7);
+    assert.equal(Number(v.level), 7); // bpftool prints bit-fields in hex
     // the table shows the write at once
     const row = rec.last('map-window')!.rows.find((r) => r.cells[0] === String(childPid))!;
     assert.equal(row.cells[2], 'edited');
@@ -176,7 +177,7 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
 
   test('a log2 histogram filled by a program renders as buckets', async (t) => {
     if (!precondition(t, reason)) return;
-    // slot = log2(pid) of execs of our command: the bucket that holds our child's pid counts it
+    // slot = log2(pid) of every exec: the bucket that holds our child's pid counts at least our child
     const src = join(tempDir(), 'hist.bpf.c');
     writeFileSync(
       src,
@@ -186,10 +187,6 @@ struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 32); __type(key, 
 SEC("tracepoint/sched/sched_process_exec")
 int on_exec(void *ctx)
 {
-	char c[16];
-	bpf_get_current_comm(c, sizeof(c));
-	if (c[0] != 'b' || c[1] != 'p' || c[2] != 'f' || c[3] != 'i' || c[8] != 'h')
-		return 0;
 	__u32 v = bpf_get_current_pid_tgid() >> 32, slot = 0;
 	for (int i = 0; i < 31; i++)
 		if (v >> (i + 1))
@@ -262,9 +259,12 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     const pid = await runAs(comm);
     const programDrops = async () => ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
     await waitFor(async () => c.received + (await programDrops()) >= N, `${N} records`, 30_000);
+    c.flush(); // what the view has now (ticks are coalesced)
     await c.dispose();
     const drops = await programDrops();
-    assert.equal(c.received + drops, N, `received ${c.received}, dropped in the program ${drops}`);
+    const s = c.stats;
+    // nothing is lost silently: every record written is received or counted as dropped somewhere
+    assert.equal(c.received + drops + s.agentDropped, N, `received ${c.received}, dropped in the program ${drops}, by the agent ${s.agentDropped}`);
     assert.equal(c.delivered, c.received, 'everything the agent delivered arrived');
     const batches = rec.all('stream-batch');
     const cols = rec.last('stream-init')!.columns.map((x) => x.label);
@@ -287,9 +287,9 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     await c.start();
     await runAs(comm);
     await waitFor(() => c.received >= 200, '200 perf records');
+    c.flush();
     await c.dispose();
     assert.ok(rec.last('stream-init')!.columns.some((x) => x.label === 'cpu'));
-    c.flush();
     const rows = rec.all('stream-batch').flatMap((b) => b.rows);
     assert.ok(rows.length > 0);
     assert.match(rows[0][2], /^\d+$/, 'the cpu column');

@@ -176,6 +176,11 @@ export class EventsController extends StreamController<RecordRow> {
     return this.stream.stats.received;
   }
 
+  /** The stream's counts (received, rate, drops of every kind). */
+  get stats(): Readonly<import('./event-stream').StreamStats> {
+    return this.stream.stats;
+  }
+
   private learnColumns(sample: unknown): void {
     const fixed: Column[] = [
       { id: 'key.seq', label: '#', part: 'key', path: ['seq'] },
@@ -241,6 +246,7 @@ export class EventsController extends StreamController<RecordRow> {
     if (sub !== undefined && !this.o.agent.isClosed) {
       const r = (await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined)) as { delivered?: number; dropped?: number; lost?: number } | undefined;
       if (r?.delivered !== undefined) this.delivered = r.delivered;
+      if (r?.dropped !== undefined) this.stream.drops({ dropped: r.dropped, lost: r.lost ?? 0 });
     }
   }
 
