@@ -7,9 +7,8 @@
  * the tests all use this module.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -251,28 +250,23 @@ export interface BtfDumper {
   ): Promise<{ offset: number; length: number; done: boolean; data: string }>;
 }
 
-/** vmlinux.h from a connected target's kernel BTF: the raw BTF through the agent, turned into C by a local bpftool. */
-export function targetVmlinux(agent: BtfDumper, targetName: string, opts: { bpftool?: string } = {}): VmlinuxSource {
+/**
+ * vmlinux.h from a connected target's kernel: the agent turns its kernel's BTF into C (as bpftool
+ * does) and sends the text in chunks; `length` counts the bytes of each (vmlinux.h is ASCII).
+ */
+export function targetVmlinux(agent: BtfDumper, targetName: string): VmlinuxSource {
   return {
     describe: `the target ${targetName}`,
     async generate() {
-      const chunks: Buffer[] = [];
+      const chunks: string[] = [];
       let offset = 0;
-      for (let i = 0; i < 4096; i++) {
+      for (;;) {
         const r = await agent.request('btf_dump', { offset, length: 4 << 20 });
-        const bytes = Buffer.from(r.data, 'base64');
-        chunks.push(bytes);
-        offset += bytes.length;
-        if (r.done || bytes.length === 0) break;
+        chunks.push(r.data);
+        offset += r.length;
+        if (r.done || r.length === 0) break;
       }
-      const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-btf-'));
-      try {
-        const raw = join(dir, 'vmlinux.btf');
-        writeFileSync(raw, Buffer.concat(chunks));
-        return await run(opts.bpftool ?? 'bpftool', ['btf', 'dump', 'file', raw, 'format', 'c']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      return chunks.join('');
     },
   };
 }
