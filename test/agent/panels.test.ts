@@ -28,7 +28,8 @@ class Recorder {
     this.msgs.push(m);
   };
   last<T extends ToWebview['type']>(type: T): Extract<ToWebview, { type: T }> | undefined {
-    for (let i = this.msgs.length - 1; i >= 0; i--) if (this.msgs[i].type === type) return this.msgs[i] as Extract<ToWebview, { type: T }>;
+    for (let i = this.msgs.length - 1; i >= 0; i--)
+      if (this.msgs[i].type === type) return this.msgs[i] as Extract<ToWebview, { type: T }>;
     return undefined;
   }
   all<T extends ToWebview['type']>(type: T): Extract<ToWebview, { type: T }>[] {
@@ -41,7 +42,19 @@ function bpftoolLookup(mapId: number, key: number): { formatted?: { value: unkno
   const bytes = Buffer.alloc(4);
   bytes.writeUInt32LE(key);
   try {
-    const out = execFileSync('bpftool', ['-j', 'map', 'lookup', 'id', String(mapId), 'key', ...[...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      'bpftool',
+      [
+        '-j',
+        'map',
+        'lookup',
+        'id',
+        String(mapId),
+        'key',
+        ...[...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     // bpftool prints u64 values as bare numbers: keep the big ones exact
     return JSON.parse(out.toString().replace(/(?<=[:\[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '"$1"'));
   } catch {
@@ -79,7 +92,14 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
   const open = async (name: string, o: { fullLimit?: number; pageSize?: number } = {}) => {
     const rec = new Recorder();
     const m = maps.get(name)!;
-    const c = new MapController({ agent, map: m, types: BtfTypes.fromObjectFile(object).mapTypes(name), ncpus, post: rec.post, ...o });
+    const c = new MapController({
+      agent,
+      map: m,
+      types: BtfTypes.fromObjectFile(object).mapTypes(name),
+      ncpus,
+      post: rec.post,
+      ...o,
+    });
     controllers.push(c);
     await c.start();
     return { c, rec, m };
@@ -118,7 +138,13 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
     assert.equal(bad.ok, false);
     assert.match(bad.message, /does not fit unsigned int:3 at \.level/);
     assert.equal(Number((bpftoolLookup(m.id, childPid)!.formatted!.value as { level: number }).level), 5);
-    await c.handle({ type: 'edit', op: 'update', key: String(childPid), value: '{"count": 18446744073709551615, "comm": "edited", "color": "BLUE", "in": {"a": 7, "b": [9]}, "neg": -1, "level": 7}' });
+    await c.handle({
+      type: 'edit',
+      op: 'update',
+      key: String(childPid),
+      value:
+        '{"count": 18446744073709551615, "comm": "edited", "color": "BLUE", "in": {"a": 7, "b": [9]}, "neg": -1, "level": 7}',
+    });
     assert.equal(rec.last('edit-result')!.ok, true, rec.last('edit-result')!.message);
     const v = bpftoolLookup(m.id, childPid)!.formatted!.value as Record<string, unknown>;
     assert.equal(String(v.count), '18446744073709551615');
@@ -148,7 +174,14 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
     await c.handle({ type: 'interval', ms: 100 });
     const n0 = rec.all('map-window').length;
     await runAs(comm); // a second exec under the same name: a new tgid, a new row
-    const w = await waitFor(() => rec.all('map-window').slice(n0).find((x) => x.rows.some((r) => r.changed)), 'a changed row in a refresh');
+    const w = await waitFor(
+      () =>
+        rec
+          .all('map-window')
+          .slice(n0)
+          .find((x) => x.rows.some((r) => r.changed)),
+      'a changed row in a refresh',
+    );
     assert.ok(w.rows.some((r) => r.changed));
     await c.handle({ type: 'pause', paused: true });
   });
@@ -157,7 +190,8 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
     if (!precondition(t, reason)) return;
     const big = maps.get('big')!;
     const entries = Array.from({ length: 200_000 }, (_, i) => ({ key: i + 1, value: (i + 1) * 3 }));
-    for (let i = 0; i < entries.length; i += 50_000) await agent.request('map_update', { map_id: big.id, entries: entries.slice(i, i + 50_000) });
+    for (let i = 0; i < entries.length; i += 50_000)
+      await agent.request('map_update', { map_id: big.id, entries: entries.slice(i, i + 50_000) });
     const { c, rec } = await open('big', { fullLimit: 50_000, pageSize: 1000 });
     const first = rec.all('map-window')[0];
     assert.equal(first.complete, false);
@@ -215,7 +249,10 @@ char LICENSE[] SEC("license") = "GPL";
       const slot = Math.floor(Math.log2(pid));
       assert.equal(h.buckets[slot].label, `${2 ** slot} -> ${2 ** (slot + 1) - 1}`);
       assert.ok(h.buckets[slot].count >= 1);
-      assert.equal(h.total, h.buckets.reduce((a, b) => a + b.count, 0));
+      assert.equal(
+        h.total,
+        h.buckets.reduce((a, b) => a + b.count, 0),
+      );
     } finally {
       await agent.request('unload', { handle: r.handle });
     }
@@ -245,7 +282,12 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
       await agent.shutdown();
     }
   });
-  const config = (ring: number, perf: number) => agent.request('map_update', { map_id: maps.get('config')!.id, key: 0, value: { ring_burst: ring, perf_burst: perf, comm } });
+  const config = (ring: number, perf: number) =>
+    agent.request('map_update', {
+      map_id: maps.get('config')!.id,
+      key: 0,
+      value: { ring_burst: ring, perf_burst: perf, comm },
+    });
 
   test('ring buffer: 20,000 records counted end to end (delivered + dropped = written), decoded as the suggested type', async (t) => {
     if (!precondition(t, reason)) return;
@@ -253,18 +295,30 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     await config(N, 0);
     const rec = new Recorder();
     const types = BtfTypes.fromObjectFile(object).recordTypeSuggestions();
-    const c = new EventsController({ agent, map: maps.get('rb')!, typeChoices: types, dropsMap: { id: maps.get('drops')!.id, name: 'drops' }, post: rec.post, tickMs: 50 });
+    const c = new EventsController({
+      agent,
+      map: maps.get('rb')!,
+      typeChoices: types,
+      dropsMap: { id: maps.get('drops')!.id, name: 'drops' },
+      post: rec.post,
+      tickMs: 50,
+    });
     await c.start();
     assert.equal(rec.last('stream-init')!.choices!.current, 'struct event');
     const pid = await runAs(comm);
-    const programDrops = async () => ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
+    const programDrops = async () =>
+      ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
     await waitFor(async () => c.received + (await programDrops()) >= N, `${N} records`, 30_000);
     c.flush(); // what the view has now (ticks are coalesced)
     await c.dispose();
     const drops = await programDrops();
     const s = c.stats;
     // nothing is lost silently: every record written is received or counted as dropped somewhere
-    assert.equal(c.received + drops + s.agentDropped, N, `received ${c.received}, dropped in the program ${drops}, by the agent ${s.agentDropped}`);
+    assert.equal(
+      c.received + drops + s.agentDropped,
+      N,
+      `received ${c.received}, dropped in the program ${drops}, by the agent ${s.agentDropped}`,
+    );
     assert.equal(c.delivered, c.received, 'everything the agent delivered arrived');
     const batches = rec.all('stream-batch');
     const cols = rec.last('stream-init')!.columns.map((x) => x.label);
@@ -283,7 +337,13 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     if (!precondition(t, reason)) return;
     await config(0, 200);
     const rec = new Recorder();
-    const c = new EventsController({ agent, map: maps.get('pb')!, typeChoices: ['struct event'], post: rec.post, tickMs: 50 });
+    const c = new EventsController({
+      agent,
+      map: maps.get('pb')!,
+      typeChoices: ['struct event'],
+      post: rec.post,
+      tickMs: 50,
+    });
     await c.start();
     await runAs(comm);
     await waitFor(() => c.received >= 200, '200 perf records');
@@ -303,11 +363,20 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     try {
       await c.start();
     } catch (e) {
-      if (/busy|already reads/.test((e as Error).message) && process.env.CI !== 'true') return t.skip('another reader holds trace_pipe on this machine');
+      if (/busy|already reads/.test((e as Error).message) && process.env.CI !== 'true')
+        return t.skip('another reader holds trace_pipe on this machine');
       throw e;
     }
     const pid = await runAs(comm);
-    const row = await waitFor(() => rec.all('stream-batch').flatMap((b) => b.rows).find((r) => r[5].includes(`pid=${pid}`)), 'the bpf_printk line', 15_000);
+    const row = await waitFor(
+      () =>
+        rec
+          .all('stream-batch')
+          .flatMap((b) => b.rows)
+          .find((r) => r[5].includes(`pid=${pid}`)),
+      'the bpf_printk line',
+      15_000,
+    );
     await c.dispose();
     assert.equal(row[1], comm);
     assert.equal(row[2], String(pid));
@@ -318,11 +387,23 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
   test('program stats: runs and run time of our program go up with execs', async (t) => {
     if (!precondition(t, reason)) return;
     const rec = new Recorder();
-    const c = new StatsController({ agent, post: rec.post, programs: () => [{ id: progId, name: 'on_exec', type: 'tracepoint' }], intervalMs: 200 });
+    const c = new StatsController({
+      agent,
+      post: rec.post,
+      programs: () => [{ id: progId, name: 'on_exec', type: 'tracepoint' }],
+      intervalMs: 200,
+    });
     await c.start();
     const before = Number(rec.last('stats-rows')!.rows[0].runs.replace(/,/g, ''));
     for (let i = 0; i < 5; i++) await runAs(`bpfide_r${UNIQUE}`.slice(0, 15));
-    const row = await waitFor(() => rec.all('stats-rows').map((m) => m.rows[0]).find((r) => Number(r.runs.replace(/,/g, '')) >= before + 5 && r.series.length > 0), 'runs counted');
+    const row = await waitFor(
+      () =>
+        rec
+          .all('stats-rows')
+          .map((m) => m.rows[0])
+          .find((r) => Number(r.runs.replace(/,/g, '')) >= before + 5 && r.series.length > 0),
+      'runs counted',
+    );
     c.dispose();
     assert.equal(rec.last('stats-rows')!.enabled, true);
     assert.equal(row.name, 'on_exec');

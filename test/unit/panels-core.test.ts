@@ -34,25 +34,53 @@ describe('BTF types from a real object', () => {
   const btf = BtfTypes.fromObjectFile(compile(join(ROOT, 'test', 'fixtures', 'agent', 'maps.bpf.c')));
   test('map key and value types by name, nested struct, enum, char array, bit-fields', () => {
     const maps = btf.maps();
-    assert.deepEqual([...maps.keys()].filter((k) => !k.startsWith('.')).sort(), ['arr', 'big', 'counts', 'lru', 'pcpu', 'pcpu_hash', 'structs']);
+    assert.deepEqual([...maps.keys()].filter((k) => !k.startsWith('.')).sort(), [
+      'arr',
+      'big',
+      'counts',
+      'lru',
+      'pcpu',
+      'pcpu_hash',
+      'structs',
+    ]);
     const v = maps.get('structs')!.value!;
     assert.equal(v.kind, 'struct');
     assert.equal(v.name, 'struct value');
     if (v.kind !== 'struct') return;
-    assert.deepEqual(v.members.map((m) => m.name), ['count', 'comm', 'color', 'in', 'neg', 'flag', 'level']);
+    assert.deepEqual(
+      v.members.map((m) => m.name),
+      ['count', 'comm', 'color', 'in', 'neg', 'flag', 'level'],
+    );
     const color = v.members.find((m) => m.name === 'color')!.type;
     assert.equal(color.kind, 'enum');
-    if (color.kind === 'enum') assert.deepEqual(color.values.map((e) => e.name), ['RED', 'GREEN', 'BLUE']);
+    if (color.kind === 'enum')
+      assert.deepEqual(
+        color.values.map((e) => e.name),
+        ['RED', 'GREEN', 'BLUE'],
+      );
     assert.equal(v.members.find((m) => m.name === 'level')!.bitSize, 3);
     assert.equal(maps.get('counts')!.key!.name, 'u32');
     assert.equal(btf.mapTypes('pcpu_hash')?.value?.name, 'u64');
   });
   test('typed input: accepted values become the agent JSON, wrong ones say where and why', () => {
     const v = btf.maps().get('structs')!.value!;
-    assert.deepEqual(parseTypedInput('{"count": 18446744073709551615, "comm": "bash", "color": "BLUE", "in": {"a": 7, "b": [1, 2]}, "neg": -3, "level": 7}', v), {
-      ok: true,
-      value: { count: '18446744073709551615', comm: 'bash', color: 'BLUE', in: { a: 7, b: [1, 2] }, neg: -3, level: 7 },
-    });
+    assert.deepEqual(
+      parseTypedInput(
+        '{"count": 18446744073709551615, "comm": "bash", "color": "BLUE", "in": {"a": 7, "b": [1, 2]}, "neg": -3, "level": 7}',
+        v,
+      ),
+      {
+        ok: true,
+        value: {
+          count: '18446744073709551615',
+          comm: 'bash',
+          color: 'BLUE',
+          in: { a: 7, b: [1, 2] },
+          neg: -3,
+          level: 7,
+        },
+      },
+    );
     const bad = (text: string, t: TypeInfo = v) => {
       const r = parseTypedInput(text, t);
       assert.equal(r.ok, false, text);
@@ -69,7 +97,10 @@ describe('BTF types from a real object', () => {
     assert.deepEqual(parseTypedInput('0x2a', u32), { ok: true, value: 42 });
     assert.match(bad('-1', u32), /does not fit u32/);
     assert.match(bad('4294967296', u32), /does not fit u32/);
-    assert.deepEqual(parseTypedInput('[1, 2]', btf.maps().get('pcpu')!.value!, { percpu: 2 }), { ok: true, value: [1, 2] });
+    assert.deepEqual(parseTypedInput('[1, 2]', btf.maps().get('pcpu')!.value!, { percpu: 2 }), {
+      ok: true,
+      value: [1, 2],
+    });
     assert.deepEqual(parseTypedInput('0102', { size: 2 }), { ok: true, value: '0102' });
     assert.deepEqual(parseTypedInput('258', { size: 2 }), { ok: true, value: '0201' });
   });
@@ -95,7 +126,13 @@ describe('value formatting', () => {
   test('per-CPU sums: numbers, big numbers, structs', () => {
     assert.equal(sumPerCpu([1, 2, 3]), 6);
     assert.equal(sumPerCpu(['9007199254740993', 1]), '9007199254740994');
-    assert.deepEqual(sumPerCpu([{ a: 1, s: 'x' }, { a: 2, s: 'y' }]), { a: 3, s: 'x' });
+    assert.deepEqual(
+      sumPerCpu([
+        { a: 1, s: 'x' },
+        { a: 2, s: 'y' },
+      ]),
+      { a: 3, s: 'x' },
+    );
   });
   test('sort order: numeric (also big decimal strings), then text', () => {
     const v = ['10', 9, '18446744073709551615', 'abc', 2];
@@ -164,13 +201,22 @@ describe('map table', () => {
     assert.equal(w.rows[0].key, 5);
     assert.ok(w.rows[0].changed > 0);
     assert.equal(w.total, 2999);
-    t.applySnapshot({ full: true, entries: [{ key: 1, value: 10 }, { key: 2, value: 21 }], removed: [] });
+    t.applySnapshot({
+      full: true,
+      entries: [
+        { key: 1, value: 10 },
+        { key: 2, value: 21 },
+      ],
+      removed: [],
+    });
     const f = await t.window(0, 10);
     assert.equal(f.total, 2);
     assert.equal(f.rows.find((r) => r.key === 1)!.changed, 0);
   });
   test('per-CPU values are summed, the per-CPU values kept', async () => {
-    const t = new MapTable(async () => ({ entries: [{ key: 0, value: [1, 2, 3] }], cursor: null, done: true }), { percpu: true });
+    const t = new MapTable(async () => ({ entries: [{ key: 0, value: [1, 2, 3] }], cursor: null, done: true }), {
+      percpu: true,
+    });
     await t.open();
     const r = (await t.window(0, 1)).rows[0];
     assert.equal(r.value, 6);
@@ -201,7 +247,10 @@ describe('histograms', () => {
     const rows = [0, 5, 9, 3, 0].map((v, i) => ({ key: i, value: v }));
     const h = detectHistograms({ name: 'hist', type: 'array', max_entries: 27 }, rows);
     assert.equal(h.length, 1);
-    assert.deepEqual(h[0].buckets.map((b) => b.count), [0, 5, 9, 3]);
+    assert.deepEqual(
+      h[0].buckets.map((b) => b.count),
+      [0, 5, 9, 3],
+    );
     assert.equal(h[0].total, 17);
     const s = detectHistograms({ name: 'hists', type: 'hash', max_entries: 1024, value_type: 'struct hist' }, [
       { key: 1, value: { slots: [1, 2, 0, 4, 0, 0], comm: 'bash' } },
@@ -209,7 +258,10 @@ describe('histograms', () => {
     assert.equal(s[0].label, '1 comm=bash');
     assert.equal(s[0].buckets.length, 4);
     assert.deepEqual(detectHistograms({ name: 'counts', type: 'hash', max_entries: 1024 }, rows), []);
-    assert.deepEqual(detectHistograms({ name: 'lat_hist', type: 'hash', max_entries: 1024 }, [{ key: 5000, value: 1 }]), []);
+    assert.deepEqual(
+      detectHistograms({ name: 'lat_hist', type: 'hash', max_entries: 1024 }, [{ key: 5000, value: 1 }]),
+      [],
+    );
   });
 });
 
@@ -220,7 +272,10 @@ describe('export', () => {
       { key: 1, value: { comm: '=HYPERLINK("x")', n: -5 } },
       { key: 2, value: { comm: 'a,b\n"c"', n: '18446744073709551615' } },
     ]);
-    assert.equal(csv, 'key,value.comm,value.n\r\n1,"\'=HYPERLINK(""x"")",-5\r\n2,"a,b\n""c""",18446744073709551615\r\n');
+    assert.equal(
+      csv,
+      'key,value.comm,value.n\r\n1,"\'=HYPERLINK(""x"")",-5\r\n2,"a,b\n""c""",18446744073709551615\r\n',
+    );
     const j = JSON.parse(toJson([{ key: 0, value: 3, perCpu: [1, 2] }], { map: 'pcpu' }));
     assert.deepEqual(j.entries, [{ key: 0, value: 3, per_cpu: [1, 2] }]);
     assert.equal(j.map, 'pcpu');

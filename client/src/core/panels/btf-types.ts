@@ -32,8 +32,25 @@ export interface MapTypes {
 }
 
 const K = {
-  INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11,
-  FUNC: 12, FUNC_PROTO: 13, VAR: 14, DATASEC: 15, FLOAT: 16, DECL_TAG: 17, TYPE_TAG: 18, ENUM64: 19,
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
 } as const;
 
 interface RawType {
@@ -106,7 +123,10 @@ export class BtfTypes {
     const kinds = m ? (m[1] === 'struct' ? [K.STRUCT] : m[1] === 'union' ? [K.UNION] : [K.ENUM, K.ENUM64]) : undefined;
     for (let id = 1; id < this.types.length; id++) {
       const t = this.types[id];
-      if (t.name === want && (kinds ? (kinds as number[]).includes(t.kind) : t.kind !== K.FUNC && t.kind !== K.VAR && t.kind !== K.DATASEC))
+      if (
+        t.name === want &&
+        (kinds ? (kinds as number[]).includes(t.kind) : t.kind !== K.FUNC && t.kind !== K.VAR && t.kind !== K.DATASEC)
+      )
         return id;
     }
     return undefined;
@@ -126,15 +146,26 @@ export class BtfTypes {
     const t = this.types[id];
     if (!t) return '?';
     switch (t.kind) {
-      case K.STRUCT: return `struct ${t.name || '(anon)'}`;
-      case K.UNION: return `union ${t.name || '(anon)'}`;
+      case K.STRUCT:
+        return `struct ${t.name || '(anon)'}`;
+      case K.UNION:
+        return `union ${t.name || '(anon)'}`;
       case K.ENUM:
-      case K.ENUM64: return `enum ${t.name || '(anon)'}`;
-      case K.ARRAY: return `${this.typeName(this.buf.readUInt32LE(t.extra))}[${this.buf.readUInt32LE(t.extra + 8)}]`;
-      case K.PTR: return `${t.sizeOrType ? this.typeName(t.sizeOrType) : 'void'} *`;
-      case K.CONST: case K.VOLATILE: case K.RESTRICT: case K.TYPE_TAG: return this.typeName(t.sizeOrType);
-      case K.DATASEC: return `datasec ${t.name}`;
-      default: return t.name || 'void';
+      case K.ENUM64:
+        return `enum ${t.name || '(anon)'}`;
+      case K.ARRAY:
+        return `${this.typeName(this.buf.readUInt32LE(t.extra))}[${this.buf.readUInt32LE(t.extra + 8)}]`;
+      case K.PTR:
+        return `${t.sizeOrType ? this.typeName(t.sizeOrType) : 'void'} *`;
+      case K.CONST:
+      case K.VOLATILE:
+      case K.RESTRICT:
+      case K.TYPE_TAG:
+        return this.typeName(t.sizeOrType);
+      case K.DATASEC:
+        return `datasec ${t.name}`;
+      default:
+        return t.name || 'void';
     }
   }
 
@@ -219,10 +250,20 @@ export class BtfTypes {
     const t = this.types[this.skip(id)];
     if (!t || depth > 32) return 0;
     switch (t.kind) {
-      case K.INT: case K.STRUCT: case K.UNION: case K.ENUM: case K.ENUM64: case K.FLOAT: case K.DATASEC: return t.sizeOrType;
-      case K.PTR: return 8;
-      case K.ARRAY: return this.sizeOf(this.buf.readUInt32LE(t.extra), depth + 1) * this.buf.readUInt32LE(t.extra + 8);
-      default: return 0;
+      case K.INT:
+      case K.STRUCT:
+      case K.UNION:
+      case K.ENUM:
+      case K.ENUM64:
+      case K.FLOAT:
+      case K.DATASEC:
+        return t.sizeOrType;
+      case K.PTR:
+        return 8;
+      case K.ARRAY:
+        return this.sizeOf(this.buf.readUInt32LE(t.extra), depth + 1) * this.buf.readUInt32LE(t.extra + 8);
+      default:
+        return 0;
     }
   }
 
@@ -236,7 +277,15 @@ export class BtfTypes {
       case K.INT: {
         const v = b.readUInt32LE(t.extra);
         const enc = (v >>> 24) & 0xf;
-        return { kind: 'int', name, size: t.sizeOrType, bits: v & 0xff, signed: (enc & 1) !== 0, bool: (enc & 4) !== 0, char: (enc & 2) !== 0 || (t.sizeOrType === 1 && t.name === 'char') };
+        return {
+          kind: 'int',
+          name,
+          size: t.sizeOrType,
+          bits: v & 0xff,
+          signed: (enc & 1) !== 0,
+          bool: (enc & 4) !== 0,
+          char: (enc & 2) !== 0 || (t.sizeOrType === 1 && t.name === 'char'),
+        };
       }
       case K.ENUM:
       case K.ENUM64: {
@@ -244,7 +293,10 @@ export class BtfTypes {
         for (let i = 0; i < t.vlen; i++) {
           if (t.kind === K.ENUM) {
             const o = t.extra + i * 8;
-            values.push({ name: this.str(b.readUInt32LE(o)), value: BigInt(t.kflag ? b.readInt32LE(o + 4) : b.readUInt32LE(o + 4)) });
+            values.push({
+              name: this.str(b.readUInt32LE(o)),
+              value: BigInt(t.kflag ? b.readInt32LE(o + 4) : b.readUInt32LE(o + 4)),
+            });
           } else {
             const o = t.extra + i * 12;
             const v = (BigInt(b.readUInt32LE(o + 8)) << 32n) | BigInt(b.readUInt32LE(o + 4));
@@ -258,7 +310,12 @@ export class BtfTypes {
       case K.FLOAT:
         return { kind: 'float', name, size: t.sizeOrType };
       case K.ARRAY:
-        return { kind: 'array', name, elem: this.resolve(b.readUInt32LE(t.extra), depth + 1), length: b.readUInt32LE(t.extra + 8) };
+        return {
+          kind: 'array',
+          name,
+          elem: this.resolve(b.readUInt32LE(t.extra), depth + 1),
+          length: b.readUInt32LE(t.extra + 8),
+        };
       case K.STRUCT:
       case K.UNION: {
         const members: MemberInfo[] = [];
@@ -269,7 +326,8 @@ export class BtfTypes {
         const members: MemberInfo[] = [];
         for (let i = 0; i < t.vlen; i++) {
           const v = this.types[b.readUInt32LE(t.extra + i * 12)];
-          if (v?.kind === K.VAR) members.push({ name: v.name, type: this.resolve(v.sizeOrType, depth + 1), bitSize: 0 });
+          if (v?.kind === K.VAR)
+            members.push({ name: v.name, type: this.resolve(v.sizeOrType, depth + 1), bitSize: 0 });
         }
         return { kind: 'struct', name, size: t.sizeOrType, members };
       }
@@ -299,11 +357,22 @@ const INT_U32: TypeInfo = { kind: 'int', name: 'u32', size: 4, bits: 32, signed:
 
 function extraSize(t: RawType): number {
   switch (t.kind) {
-    case K.INT: case K.VAR: case K.DECL_TAG: return 4;
-    case K.ARRAY: return 12;
-    case K.STRUCT: case K.UNION: case K.DATASEC: case K.ENUM64: return 12 * t.vlen;
-    case K.ENUM: case K.FUNC_PROTO: return 8 * t.vlen;
-    default: return 0;
+    case K.INT:
+    case K.VAR:
+    case K.DECL_TAG:
+      return 4;
+    case K.ARRAY:
+      return 12;
+    case K.STRUCT:
+    case K.UNION:
+    case K.DATASEC:
+    case K.ENUM64:
+      return 12 * t.vlen;
+    case K.ENUM:
+    case K.FUNC_PROTO:
+      return 8 * t.vlen;
+    default:
+      return 0;
   }
 }
 
@@ -317,7 +386,11 @@ export function btfSection(elf: Buffer): Buffer {
   const shstrndx = elf.readUInt16LE(0x3e);
   const sh = (i: number) => {
     const o = shoff + i * shentsize;
-    return { name: elf.readUInt32LE(o), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)) };
+    return {
+      name: elf.readUInt32LE(o),
+      offset: Number(elf.readBigUInt64LE(o + 0x18)),
+      size: Number(elf.readBigUInt64LE(o + 0x20)),
+    };
   };
   const strtab = sh(shstrndx);
   for (let i = 0; i < shnum; i++) {

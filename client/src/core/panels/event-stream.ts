@@ -95,7 +95,16 @@ export class EventStream<T> {
   private slots: { t: number; n: number }[] = [];
   private filter: ((row: T) => boolean) | undefined;
   private resetPending = true;
-  readonly stats: StreamStats = { received: 0, rate: 0, agentDropped: 0, lost: 0, evicted: 0, coalesced: 0, held: 0, paused: false };
+  readonly stats: StreamStats = {
+    received: 0,
+    rate: 0,
+    agentDropped: 0,
+    lost: 0,
+    evicted: 0,
+    coalesced: 0,
+    held: 0,
+    paused: false,
+  };
 
   constructor(o: StreamOptions = {}) {
     this.ring = new Ring<T>(o.history ?? 10_000);

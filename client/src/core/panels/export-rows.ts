@@ -34,7 +34,13 @@ export function toCsv(columns: Column[], rows: ExportRow[]): string {
 /** Rows as a JSON array of {key, value} (per-CPU maps: value summed, per_cpu as read). */
 export function toJson(rows: ExportRow[], meta: Record<string, unknown> = {}): string {
   return JSON.stringify(
-    { ...meta, exported_at: new Date().toISOString(), entries: rows.map((r) => (r.perCpu ? { key: r.key, value: r.value, per_cpu: r.perCpu } : { key: r.key, value: r.value })) },
+    {
+      ...meta,
+      exported_at: new Date().toISOString(),
+      entries: rows.map((r) =>
+        r.perCpu ? { key: r.key, value: r.value, per_cpu: r.perCpu } : { key: r.key, value: r.value },
+      ),
+    },
     null,
     2,
   );

@@ -75,19 +75,36 @@ export function detectHistograms(
       for (const r of rows) {
         const v = r.value as Record<string, unknown>;
         const arr = Array.isArray(v[slotsKey]) ? (v[slotsKey] as unknown[]).map((x) => num(x) ?? 0) : [];
-        const others = Object.entries(v).filter(([k]) => k !== slotsKey).map(([k, x]) => `${k}=${typeof x === 'object' ? JSON.stringify(x) : String(x)}`);
+        const others = Object.entries(v)
+          .filter(([k]) => k !== slotsKey)
+          .map(([k, x]) => `${k}=${typeof x === 'object' ? JSON.stringify(x) : String(x)}`);
         const label = [keyLabel(r.key), ...others].filter(Boolean).join(' ');
         const buckets = log2Buckets(arr);
-        out.push({ label, buckets, total: arr.reduce((a, b) => a + b, 0), unit: unitOf(map.name, map.value_type ?? '') });
+        out.push({
+          label,
+          buckets,
+          total: arr.reduce((a, b) => a + b, 0),
+          unit: unitOf(map.name, map.value_type ?? ''),
+        });
       }
       return out;
     }
   }
   // 2. a value that is itself an array of counts (a one-slot array of slots)
-  if (Array.isArray(first) && first.length >= 8 && first.every((x) => num(x) !== undefined) && HIST_NAME.test(`${map.name} ${map.value_type ?? ''}`)) {
+  if (
+    Array.isArray(first) &&
+    first.length >= 8 &&
+    first.every((x) => num(x) !== undefined) &&
+    HIST_NAME.test(`${map.name} ${map.value_type ?? ''}`)
+  ) {
     return rows.map((r) => {
       const arr = (r.value as unknown[]).map((x) => num(x) ?? 0);
-      return { label: keyLabel(r.key), buckets: log2Buckets(arr), total: arr.reduce((a, b) => a + b, 0), unit: unitOf(map.name) };
+      return {
+        label: keyLabel(r.key),
+        buckets: log2Buckets(arr),
+        total: arr.reduce((a, b) => a + b, 0),
+        unit: unitOf(map.name),
+      };
     });
   }
   // 3. slot-keyed: key = slot index, value = count

@@ -55,7 +55,12 @@ export class MapController {
   private renderSeq = 0;
   private disposed = false;
   private plot: { id: string; column: string; series: CounterSeries } | undefined;
-  private readonly onSnapshot = (ev: { subscription: number; full: boolean; entries: { key: unknown; value: unknown }[]; removed: unknown[] }) => {
+  private readonly onSnapshot = (ev: {
+    subscription: number;
+    full: boolean;
+    entries: { key: unknown; value: unknown }[];
+    removed: unknown[];
+  }) => {
     if (ev.subscription !== this.watchSub) return;
     this.table.applySnapshot(ev);
     this.scheduleRender();
@@ -86,10 +91,21 @@ export class MapController {
     void this.o.post({
       type: 'map-init',
       title: `${m.name} (map ${m.id})`,
-      meta: { id: m.id, name: m.name, type: m.type, key: m.key_type ?? `${m.key_size} bytes`, value: m.value_type ?? `${m.value_size} bytes`, max_entries: m.max_entries, percpu: this.table.percpu, cpus: this.o.ncpus },
+      meta: {
+        id: m.id,
+        name: m.name,
+        type: m.type,
+        key: m.key_type ?? `${m.key_size} bytes`,
+        value: m.value_type ?? `${m.value_size} bytes`,
+        max_entries: m.max_entries,
+        percpu: this.table.percpu,
+        cpus: this.o.ncpus,
+      },
       editable: !/rodata/.test(m.name),
       keyHint: keyType ? example(keyType) : `${m.key_size * 2} hex digits`,
-      valueHint: valueType ? example(valueType) + (this.table.percpu ? ' (one for every CPU, or a JSON array of one per CPU)' : '') : `${m.value_size * 2} hex digits`,
+      valueHint: valueType
+        ? example(valueType) + (this.table.percpu ? ' (one for every CPU, or a JSON array of one per CPU)' : '')
+        : `${m.value_size * 2} hex digits`,
       state: this.state,
     });
     this.table.setSort(this.state.sort);
@@ -198,8 +214,22 @@ export class MapController {
     if (seq !== this.renderSeq || this.disposed) return;
     const gen = this.table.changeGeneration;
     const cols = this.table.columns;
-    const rows: RowMsg[] = w.rows.map((r) => ({ id: r.id, cells: rowCells(cols, r, this.state.hex), changed: r.changed === gen && gen > 0 }));
-    void this.o.post({ type: 'map-window', start: w.start, total: w.total, complete: w.complete, loaded: w.loaded, rows, filterErrors: w.filterErrors, note: w.note, refreshedAt: Date.now() });
+    const rows: RowMsg[] = w.rows.map((r) => ({
+      id: r.id,
+      cells: rowCells(cols, r, this.state.hex),
+      changed: r.changed === gen && gen > 0,
+    }));
+    void this.o.post({
+      type: 'map-window',
+      start: w.start,
+      total: w.total,
+      complete: w.complete,
+      loaded: w.loaded,
+      rows,
+      filterErrors: w.filterErrors,
+      note: w.note,
+      refreshedAt: Date.now(),
+    });
     this.postHistograms();
     this.samplePlot();
   }
@@ -221,7 +251,12 @@ export class MapController {
     if (hs.length === 0) return;
     void this.o.post({
       type: 'map-histograms',
-      histograms: hs.slice(0, 32).map((h) => ({ label: h.label, unit: h.unit, total: h.total, buckets: h.buckets.map((b) => ({ label: bucketLabel(b), count: b.count })) })),
+      histograms: hs.slice(0, 32).map((h) => ({
+        label: h.label,
+        unit: h.unit,
+        total: h.total,
+        buckets: h.buckets.map((b) => ({ label: bucketLabel(b), count: b.count })),
+      })),
     });
   }
 
@@ -264,7 +299,10 @@ export class MapController {
   private async startRefresh(): Promise<void> {
     if (this.disposed || this.state.paused || this.hidden) return;
     if (this.table.complete) {
-      const r = (await this.o.agent.request('map_watch', { map_id: this.o.map.id, interval_ms: this.state.intervalMs })) as { subscription: number };
+      const r = (await this.o.agent.request('map_watch', {
+        map_id: this.o.map.id,
+        interval_ms: this.state.intervalMs,
+      })) as { subscription: number };
       if (this.disposed || this.state.paused || this.hidden) {
         await this.o.agent.request('unsubscribe', { subscription: r.subscription }).catch(() => undefined);
         return;
@@ -288,7 +326,8 @@ export class MapController {
     this.pollTimer = undefined;
     const sub = this.watchSub;
     this.watchSub = undefined;
-    if (sub !== undefined && !this.o.agent.isClosed) await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined);
+    if (sub !== undefined && !this.o.agent.isClosed)
+      await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined);
   }
 
   private async restartRefresh(): Promise<void> {
@@ -304,9 +343,14 @@ export class MapController {
     const raw = !this.o.types?.key;
     try {
       if (op === 'delete') {
-        await this.o.agent.request('map_delete', raw ? { map_id: m.id, key_hex: key.value } : { map_id: m.id, key: key.value });
+        await this.o.agent.request(
+          'map_delete',
+          raw ? { map_id: m.id, key_hex: key.value } : { map_id: m.id, key: key.value },
+        );
       } else {
-        const value = parseTypedInput(valueText ?? '', this.o.types?.value ?? { size: m.value_size }, { percpu: this.table.percpu ? this.o.ncpus : undefined });
+        const value = parseTypedInput(valueText ?? '', this.o.types?.value ?? { size: m.value_size }, {
+          percpu: this.table.percpu ? this.o.ncpus : undefined,
+        });
         if (!value.ok) return fail(`value: ${value.error}`);
         const rawV = !this.o.types?.value;
         await this.o.agent.request('map_update', {
@@ -319,7 +363,11 @@ export class MapController {
     } catch (e) {
       return fail((e as Error).message);
     }
-    void this.o.post({ type: 'edit-result', ok: true, message: `${op === 'delete' ? 'deleted' : op === 'insert' ? 'inserted' : 'updated'} ${keyText.trim()}` });
+    void this.o.post({
+      type: 'edit-result',
+      ok: true,
+      message: `${op === 'delete' ? 'deleted' : op === 'insert' ? 'inserted' : 'updated'} ${keyText.trim()}`,
+    });
     if (this.table.complete) await this.table.reloadAll();
     else await this.table.refreshWindow(this.viewport.start, this.viewport.count);
     await this.render();
@@ -327,9 +375,21 @@ export class MapController {
 
   private async exportView(format: 'csv' | 'json'): Promise<void> {
     const rows: Row[] = this.table.exportRows();
-    const text = format === 'csv' ? toCsv(this.table.columns, rows) : toJson(rows, { map: this.o.map.name, map_id: this.o.map.id, key_type: this.o.map.key_type, value_type: this.o.map.value_type, complete: this.table.complete });
+    const text =
+      format === 'csv'
+        ? toCsv(this.table.columns, rows)
+        : toJson(rows, {
+            map: this.o.map.name,
+            map_id: this.o.map.id,
+            key_type: this.o.map.key_type,
+            value_type: this.o.map.value_type,
+            complete: this.table.complete,
+          });
     await this.o.save?.(format, text, `${this.o.map.name}.${format}`);
-    void this.o.post({ type: 'status', text: `exported ${rows.length} rows as ${format.toUpperCase()}${this.table.complete ? '' : ' (the rows read so far: the map is larger than the panel holds)'}` });
+    void this.o.post({
+      type: 'status',
+      text: `exported ${rows.length} rows as ${format.toUpperCase()}${this.table.complete ? '' : ' (the rows read so far: the map is larger than the panel holds)'}`,
+    });
   }
 
   async dispose(): Promise<void> {

@@ -124,7 +124,15 @@ export class MapTable {
   /** Reads the first page (what the user sees first), nothing more. */
   async open(): Promise<void> {
     const first = await this.fetch(undefined, this.pageSize);
-    this.pages = [{ cursor: undefined, next: first.cursor, count: first.entries.length, rows: this.toRows(first.entries, 0), used: ++this.clock }];
+    this.pages = [
+      {
+        cursor: undefined,
+        next: first.cursor,
+        count: first.entries.length,
+        rows: this.toRows(first.entries, 0),
+        used: ++this.clock,
+      },
+    ];
     this.doneReading = first.done || first.cursor === null;
     this.updateColumns();
     if (this.doneReading) this.becomeComplete();
@@ -139,7 +147,13 @@ export class MapTable {
     while (!this.doneReading && this.loaded < this.fullLimit) {
       const last = this.pages[this.pages.length - 1];
       const r = await this.fetch(last.next ?? undefined, batch);
-      this.pages.push({ cursor: last.next ?? undefined, next: r.cursor, count: r.entries.length, rows: this.toRows(r.entries, 0), used: ++this.clock });
+      this.pages.push({
+        cursor: last.next ?? undefined,
+        next: r.cursor,
+        count: r.entries.length,
+        rows: this.toRows(r.entries, 0),
+        used: ++this.clock,
+      });
       this.doneReading = r.done || r.cursor === null;
     }
     if (this.doneReading && this.loaded <= this.fullLimit) {
@@ -230,7 +244,13 @@ export class MapTable {
         if (this.doneReading) break;
         const last = this.pages[this.pages.length - 1];
         const r = await this.fetch(last.next ?? undefined, this.pageSize);
-        this.pages.push({ cursor: last.next ?? undefined, next: r.cursor, count: r.entries.length, rows: this.toRows(r.entries, 0), used: ++this.clock });
+        this.pages.push({
+          cursor: last.next ?? undefined,
+          next: r.cursor,
+          count: r.entries.length,
+          rows: this.toRows(r.entries, 0),
+          used: ++this.clock,
+        });
         this.doneReading = r.done || r.cursor === null;
       }
       const p = this.pages[i];
@@ -347,7 +367,8 @@ export class MapTable {
     }
     // the page's extent stays as first read: offsets of later pages must not move under the view
     p.rows = rows.slice(0, p.count);
-    while (p.rows.length < p.count) p.rows.push({ id: `(gone ${p.rows.length})`, key: null, value: null, changed: gen });
+    while (p.rows.length < p.count)
+      p.rows.push({ id: `(gone ${p.rows.length})`, key: null, value: null, changed: gen });
     p.used = ++this.clock;
   }
 
@@ -365,7 +386,8 @@ export class MapTable {
   }
 
   private toRow(e: RawEntry, gen: number): Row {
-    if (this.percpu && Array.isArray(e.value)) return { id: keyId(e.key), key: e.key, value: sumPerCpu(e.value), perCpu: e.value, changed: gen };
+    if (this.percpu && Array.isArray(e.value))
+      return { id: keyId(e.key), key: e.key, value: sumPerCpu(e.value), perCpu: e.value, changed: gen };
     return { id: keyId(e.key), key: e.key, value: e.value, changed: gen };
   }
 

@@ -37,7 +37,15 @@ export interface HistogramMsg {
 }
 
 export type ToWebview =
-  | { type: 'map-init'; title: string; meta: Record<string, string | number | boolean | null>; editable: boolean; keyHint: string; valueHint: string; state: MapUiState }
+  | {
+      type: 'map-init';
+      title: string;
+      meta: Record<string, string | number | boolean | null>;
+      editable: boolean;
+      keyHint: string;
+      valueHint: string;
+      state: MapUiState;
+    }
   | { type: 'map-columns'; columns: ColumnMsg[] }
   | {
       type: 'map-window';
@@ -56,7 +64,13 @@ export type ToWebview =
   | { type: 'search-result'; index: number; text: string }
   | { type: 'edit-result'; ok: boolean; message: string }
   | { type: 'status'; text: string; error?: boolean }
-  | { type: 'stream-init'; title: string; columns: ColumnMsg[]; state: StreamUiState; choices?: { types: string[]; current: string | null } }
+  | {
+      type: 'stream-init';
+      title: string;
+      columns: ColumnMsg[];
+      state: StreamUiState;
+      choices?: { types: string[]; current: string | null };
+    }
   | { type: 'stream-batch'; rows: string[][]; reset: boolean; stats: Record<string, number | boolean | undefined> }
   | { type: 'stats-rows'; rows: StatsRowMsg[]; enabled: boolean; at: number };
 

@@ -66,7 +66,11 @@ export class ProgStatsTracker {
         series: s.slice(),
       });
     }
-    for (const id of [...this.last.keys()]) if (!seen.has(id)) (this.last.delete(id), this.series.delete(id));
+    for (const id of [...this.last.keys()]) {
+      if (seen.has(id)) continue;
+      this.last.delete(id);
+      this.series.delete(id);
+    }
     return out.sort((a, b) => b.runsPerSec - a.runsPerSec || b.runs - a.runs || a.id - b.id);
   }
 }

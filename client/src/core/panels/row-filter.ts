@@ -47,7 +47,8 @@ export function parseFilter(text: string, columns: Column[]): ParsedFilter {
       continue;
     }
     const [, name, op, rawVal] = m;
-    const col = columns.find((c) => c.label === name || c.id === name) ?? columns.find((c) => c.id.endsWith(`.${name}`));
+    const col =
+      columns.find((c) => c.label === name || c.id === name) ?? columns.find((c) => c.id.endsWith(`.${name}`));
     if (!col) {
       errors.push(`no column '${name}' (columns: ${columns.map((c) => c.label).join(', ')})`);
       continue;
@@ -59,12 +60,18 @@ export function parseFilter(text: string, columns: Column[]): ParsedFilter {
       if (op === '~') return formatValue(v).toLowerCase().includes(want.toLowerCase());
       const c = wantNum !== undefined ? compareValues(v, wantNum) : compareText(formatValue(v), want);
       switch (op) {
-        case '=': return c === 0;
-        case '!=': return c !== 0;
-        case '>': return c > 0;
-        case '<': return c < 0;
-        case '>=': return c >= 0;
-        default: return c <= 0;
+        case '=':
+          return c === 0;
+        case '!=':
+          return c !== 0;
+        case '>':
+          return c > 0;
+        case '<':
+          return c < 0;
+        case '>=':
+          return c >= 0;
+        default:
+          return c <= 0;
       }
     });
   }

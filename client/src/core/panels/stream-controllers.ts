@@ -73,7 +73,12 @@ abstract class StreamController<T> {
     if (this.disposed) return;
     const b = this.stream.takeBatch();
     if (!b) return;
-    void this.base.post({ type: 'stream-batch', rows: b.rows.map((r) => this.cells(r)), reset: b.reset, stats: { ...b.stats } });
+    void this.base.post({
+      type: 'stream-batch',
+      rows: b.rows.map((r) => this.cells(r)),
+      reset: b.reset,
+      stats: { ...b.stats },
+    });
   }
 
   protected setFilter(text: string): void {
@@ -185,9 +190,14 @@ export class EventsController extends StreamController<RecordRow> {
     const fixed: Column[] = [
       { id: 'key.seq', label: '#', part: 'key', path: ['seq'] },
       { id: 'key.t', label: 'time (s)', part: 'key', path: ['t'] },
-      ...(this.o.map.type.includes('perf') ? [{ id: 'key.cpu', label: 'cpu', part: 'key' as const, path: ['cpu'] }] : []),
+      ...(this.o.map.type.includes('perf')
+        ? [{ id: 'key.cpu', label: 'cpu', part: 'key' as const, path: ['cpu'] }]
+        : []),
     ];
-    const data = sample === undefined ? [] : columnsOf('value', sample).map((c) => ({ ...c, label: c.path.length ? c.path.join('.') : 'data' }));
+    const data =
+      sample === undefined
+        ? []
+        : columnsOf('value', sample).map((c) => ({ ...c, label: c.path.length ? c.path.join('.') : 'data' }));
     this.columns = [...fixed, ...data];
     if (sample !== undefined) this.sendInit();
   }
@@ -223,7 +233,10 @@ export class EventsController extends StreamController<RecordRow> {
   async start(): Promise<void> {
     this.sendInit();
     const method = this.o.map.type.includes('perf') ? 'perfbuf_subscribe' : 'ringbuf_subscribe';
-    const r = (await this.o.agent.request(method, { map_id: this.o.map.id, ...(this.type ? { type: this.type } : {}) })) as { subscription: number };
+    const r = (await this.o.agent.request(method, {
+      map_id: this.o.map.id,
+      ...(this.type ? { type: this.type } : {}),
+    })) as { subscription: number };
     this.sub = r.subscription;
     if (this.o.dropsMap && !this.dropsTimer) {
       const dm = this.o.dropsMap;
@@ -232,7 +245,16 @@ export class EventsController extends StreamController<RecordRow> {
           .request('map_dump', { map_id: dm.id, limit: 16 })
           .then((d) => {
             const entries = (d as { entries: { value: unknown }[] }).entries;
-            const n = entries.reduce((a, e) => a + (typeof e.value === 'number' ? e.value : Array.isArray(e.value) ? e.value.reduce((x: number, y) => x + (Number(y) || 0), 0) : 0), 0);
+            const n = entries.reduce(
+              (a, e) =>
+                a +
+                (typeof e.value === 'number'
+                  ? e.value
+                  : Array.isArray(e.value)
+                    ? e.value.reduce((x: number, y) => x + (Number(y) || 0), 0)
+                    : 0),
+              0,
+            );
             this.stream.stats.programDropped = n;
           })
           .catch(() => undefined);
@@ -244,7 +266,8 @@ export class EventsController extends StreamController<RecordRow> {
     const sub = this.sub;
     this.sub = undefined;
     if (sub !== undefined && !this.o.agent.isClosed) {
-      const r = (await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined)) as { delivered?: number; dropped?: number; lost?: number } | undefined;
+      const r = (await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined)) as
+        { delivered?: number; dropped?: number; lost?: number } | undefined;
       if (r?.delivered !== undefined) this.delivered = r.delivered;
       if (r?.dropped !== undefined) this.stream.drops({ dropped: r.dropped, lost: r.lost ?? 0 });
     }
@@ -286,15 +309,36 @@ export interface TraceRow {
 /** bpf_printk output from trace_pipe: time, process, pid, CPU, message. */
 export class TraceController extends StreamController<TraceRow> {
   private sub: number | undefined;
-  private readonly onLine = (ev: { subscription: number; line: string; task?: string; pid?: number; cpu?: number; timestamp?: number; function?: string | null; message?: string }) => {
+  private readonly onLine = (ev: {
+    subscription: number;
+    line: string;
+    task?: string;
+    pid?: number;
+    cpu?: number;
+    timestamp?: number;
+    function?: string | null;
+    message?: string;
+  }) => {
     if (ev.subscription !== this.sub) return;
-    this.stream.push({ timestamp: ev.timestamp, task: ev.task, pid: ev.pid, cpu: ev.cpu, fn: ev.function, message: ev.message ?? ev.line });
+    this.stream.push({
+      timestamp: ev.timestamp,
+      task: ev.task,
+      pid: ev.pid,
+      cpu: ev.cpu,
+      fn: ev.function,
+      message: ev.message ?? ev.line,
+    });
     this.coalescer.poke();
   };
 
   constructor(private readonly o: StreamControllerBase & { filter?: string }) {
     super(o);
-    this.columns = ['time', 'task', 'pid', 'cpu', 'function', 'message'].map((n) => ({ id: `value.${n}`, label: n, part: 'value' as const, path: [n] }));
+    this.columns = ['time', 'task', 'pid', 'cpu', 'function', 'message'].map((n) => ({
+      id: `value.${n}`,
+      label: n,
+      part: 'value' as const,
+      path: [n],
+    }));
     o.agent.on('trace_line', this.onLine as never);
   }
 
@@ -307,15 +351,30 @@ export class TraceController extends StreamController<TraceRow> {
   }
 
   protected filterRow(r: TraceRow): { key: unknown; value: unknown } {
-    return { key: null, value: { time: r.timestamp, task: r.task, pid: r.pid, cpu: r.cpu, function: r.fn, message: r.message } };
+    return {
+      key: null,
+      value: { time: r.timestamp, task: r.task, pid: r.pid, cpu: r.cpu, function: r.fn, message: r.message },
+    };
   }
 
   protected cells(r: TraceRow): string[] {
-    return [r.timestamp !== undefined ? r.timestamp.toFixed(6) : '', formatValue(r.task ?? ''), r.pid !== undefined ? String(r.pid) : '', r.cpu !== undefined ? String(r.cpu) : '', formatValue(r.fn ?? ''), formatValue(r.message, { maxString: 4096 })];
+    return [
+      r.timestamp !== undefined ? r.timestamp.toFixed(6) : '',
+      formatValue(r.task ?? ''),
+      r.pid !== undefined ? String(r.pid) : '',
+      r.cpu !== undefined ? String(r.cpu) : '',
+      formatValue(r.fn ?? ''),
+      formatValue(r.message, { maxString: 4096 }),
+    ];
   }
 
   protected sendInit(): void {
-    void this.base.post({ type: 'stream-init', title: 'bpf_printk (trace_pipe)', columns: this.columnMsgs(), state: this.state });
+    void this.base.post({
+      type: 'stream-init',
+      title: 'bpf_printk (trace_pipe)',
+      columns: this.columnMsgs(),
+      state: this.state,
+    });
   }
 
   protected exportName(): string {
@@ -324,14 +383,17 @@ export class TraceController extends StreamController<TraceRow> {
 
   async start(): Promise<void> {
     this.sendInit();
-    const r = (await this.o.agent.request('trace_subscribe', this.o.filter ? { filter: this.o.filter } : {})) as { subscription: number };
+    const r = (await this.o.agent.request('trace_subscribe', this.o.filter ? { filter: this.o.filter } : {})) as {
+      subscription: number;
+    };
     this.sub = r.subscription;
   }
 
   override async dispose(): Promise<void> {
     const sub = this.sub;
     this.sub = undefined;
-    if (sub !== undefined && !this.o.agent.isClosed) await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined);
+    if (sub !== undefined && !this.o.agent.isClosed)
+      await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined);
     this.o.agent.off('trace_line', this.onLine as never);
     await super.dispose();
   }
@@ -372,7 +434,10 @@ export class StatsController {
     try {
       const types = new Map(progs.map((p) => [p.id, p.type]));
       const r = progs.length
-        ? ((await this.o.agent.request('prog_stats', { ids: progs.map((p) => p.id), enable: true })) as { enabled: boolean; programs: StatReading[] })
+        ? ((await this.o.agent.request('prog_stats', { ids: progs.map((p) => p.id), enable: true })) as {
+            enabled: boolean;
+            programs: StatReading[];
+          })
         : { enabled: true, programs: [] };
       const rows = this.tracker.update(Date.now(), r.programs);
       void this.o.post({

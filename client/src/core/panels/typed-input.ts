@@ -25,13 +25,20 @@ export function parseTypedInput(text: string, type: TypeInfo | RawSize, opts: { 
   let isJson = true;
   try {
     // integers past 2^53 would lose digits in JSON.parse: keep their text (the agent reads decimal strings)
-    parsed = JSON.parse(t.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g, (m) => (m.startsWith('"') ? m : `"${m}"`)));
+    parsed = JSON.parse(
+      t.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g, (m) => (m.startsWith('"') ? m : `"${m}"`)),
+    );
   } catch {
     isJson = false;
     parsed = t;
   }
   if (!('kind' in type)) return checkRaw(parsed, type.size);
-  if (opts.percpu && Array.isArray(parsed) && parsed.length === opts.percpu && !(type.kind === 'array' && type.length === opts.percpu)) {
+  if (
+    opts.percpu &&
+    Array.isArray(parsed) &&
+    parsed.length === opts.percpu &&
+    !(type.kind === 'array' && type.length === opts.percpu)
+  ) {
     const out: unknown[] = [];
     for (let i = 0; i < parsed.length; i++) {
       const r = checkValue(parsed[i], type, `cpu ${i}`);
@@ -56,7 +63,9 @@ export function checkValue(v: unknown, type: TypeInfo, path: string): InputResul
       const n = toBigInt(v);
       if (n === undefined) return { ok: false, error: `expected an integer${at} (${type.name}), got ${show(v)}` };
       const bits = type.bits || type.size * 8;
-      const [lo, hi] = type.signed ? [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n] : [0n, (1n << BigInt(bits)) - 1n];
+      const [lo, hi] = type.signed
+        ? [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n]
+        : [0n, (1n << BigInt(bits)) - 1n];
       // hex input of a signed type is its bit pattern: 0xffffffff is -1 for an int
       const fromHex = typeof v === 'string' && /^0x/i.test(v.trim());
       const val = fromHex && type.signed && n > hi && n <= (1n << BigInt(bits)) - 1n ? BigInt.asIntN(bits, n) : n;
@@ -70,29 +79,38 @@ export function checkValue(v: unknown, type: TypeInfo, path: string): InputResul
       }
       const n = toBigInt(v);
       if (n === undefined)
-        return { ok: false, error: `expected one of ${type.values.map((e) => e.name).join(', ') || 'the enum values'} or an integer${at}, got ${show(v)}` };
+        return {
+          ok: false,
+          error: `expected one of ${type.values.map((e) => e.name).join(', ') || 'the enum values'} or an integer${at}, got ${show(v)}`,
+        };
       const bits = type.size * 8;
-      const [lo, hi] = type.signed ? [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n] : [0n, (1n << BigInt(bits)) - 1n];
+      const [lo, hi] = type.signed
+        ? [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n]
+        : [0n, (1n << BigInt(bits)) - 1n];
       if (n < lo || n > hi) return { ok: false, error: `${show(v)} does not fit ${type.name}${at}` };
       return { ok: true, value: jsonInt(n) };
     }
     case 'ptr': {
       const n = toBigInt(v);
-      if (n === undefined || n < 0n || n > 0xffffffffffffffffn) return { ok: false, error: `expected an address (0x...)${at}, got ${show(v)}` };
+      if (n === undefined || n < 0n || n > 0xffffffffffffffffn)
+        return { ok: false, error: `expected an address (0x...)${at}, got ${show(v)}` };
       return { ok: true, value: `0x${n.toString(16)}` };
     }
     case 'float': {
       const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isFinite(n)) return { ok: false, error: `expected a number${at}, got ${show(v)}` };
+      if (typeof n !== 'number' || !Number.isFinite(n))
+        return { ok: false, error: `expected a number${at}, got ${show(v)}` };
       return { ok: true, value: n };
     }
     case 'array': {
       if (isCharArray(type) && typeof v === 'string') {
         const bytes = Buffer.byteLength(v, 'utf8');
-        if (bytes > type.length) return { ok: false, error: `"${v}" is ${bytes} bytes: does not fit ${type.name}${at}` };
+        if (bytes > type.length)
+          return { ok: false, error: `"${v}" is ${bytes} bytes: does not fit ${type.name}${at}` };
         return { ok: true, value: v };
       }
-      if (!Array.isArray(v)) return { ok: false, error: `expected an array of at most ${type.length} elements${at} (${type.name})` };
+      if (!Array.isArray(v))
+        return { ok: false, error: `expected an array of at most ${type.length} elements${at} (${type.name})` };
       if (v.length > type.length) return { ok: false, error: `${v.length} elements do not fit ${type.name}${at}` };
       const out: unknown[] = [];
       for (let i = 0; i < v.length; i++) {
@@ -109,13 +127,21 @@ export function checkValue(v: unknown, type: TypeInfo, path: string): InputResul
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
         const m = type.members.find((mm) => mm.name === k);
-        if (!m) return { ok: false, error: `${type.name} has no member '${k}'${at} (members: ${type.members.map((mm) => mm.name).join(', ')})` };
-        const mt: TypeInfo = m.bitSize && m.type.kind === 'int' ? { ...m.type, bits: m.bitSize, name: `${m.type.name}:${m.bitSize}` } : m.type;
+        if (!m)
+          return {
+            ok: false,
+            error: `${type.name} has no member '${k}'${at} (members: ${type.members.map((mm) => mm.name).join(', ')})`,
+          };
+        const mt: TypeInfo =
+          m.bitSize && m.type.kind === 'int'
+            ? { ...m.type, bits: m.bitSize, name: `${m.type.name}:${m.bitSize}` }
+            : m.type;
         const r = checkValue(x, mt, `${path}.${k}`);
         if (!r.ok) return r;
         out[k] = r.value;
       }
-      if (type.kind === 'union' && Object.keys(out).length > 1) return { ok: false, error: `give one member of ${type.name}${at}` };
+      if (type.kind === 'union' && Object.keys(out).length > 1)
+        return { ok: false, error: `give one member of ${type.name}${at}` };
       return { ok: true, value: out };
     }
     case 'unknown':
@@ -133,11 +159,17 @@ function checkRaw(v: unknown, size: number): InputResult {
     if (n !== undefined && n >= 0n && n < 1n << BigInt(size * 8)) {
       // little-endian bytes as hex: the agent's raw form
       let h = '';
-      for (let i = 0; i < size; i++) h += Number((n >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
+      for (let i = 0; i < size; i++)
+        h += Number((n >> BigInt(8 * i)) & 0xffn)
+          .toString(16)
+          .padStart(2, '0');
       return { ok: true, value: h };
     }
   }
-  return { ok: false, error: `no BTF type here: give ${size} bytes as ${size * 2} hex digits${size <= 8 ? ' or an unsigned integer' : ''}` };
+  return {
+    ok: false,
+    error: `no BTF type here: give ${size} bytes as ${size * 2} hex digits${size <= 8 ? ' or an unsigned integer' : ''}`,
+  };
 }
 
 function isCharArray(t: TypeInfo): boolean {
@@ -163,7 +195,7 @@ function jsonInt(n: bigint): number | string {
 }
 
 function show(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
@@ -171,13 +203,23 @@ function show(v: unknown): string {
 export function example(t: TypeInfo, depth = 0): string {
   if (depth > 3) return '…';
   switch (t.kind) {
-    case 'int': return t.bool ? 'true' : '0';
-    case 'enum': return JSON.stringify(t.values[0]?.name ?? 0);
-    case 'ptr': return '"0x0"';
-    case 'float': return '0.0';
-    case 'array': return isCharArray(t) ? '"text"' : `[${example(t.elem, depth + 1)}, …]`;
+    case 'int':
+      return t.bool ? 'true' : '0';
+    case 'enum':
+      return JSON.stringify(t.values[0]?.name ?? 0);
+    case 'ptr':
+      return '"0x0"';
+    case 'float':
+      return '0.0';
+    case 'array':
+      return isCharArray(t) ? '"text"' : `[${example(t.elem, depth + 1)}, …]`;
     case 'struct':
-    case 'union': return `{${t.members.slice(0, 3).map((m) => `"${m.name}": ${example(m.type, depth + 1)}`).join(', ')}${t.members.length > 3 ? ', …' : ''}}`;
-    case 'unknown': return `"${'00'.repeat(Math.min(t.size, 8))}${t.size > 8 ? '…' : ''}"`;
+    case 'union':
+      return `{${t.members
+        .slice(0, 3)
+        .map((m) => `"${m.name}": ${example(m.type, depth + 1)}`)
+        .join(', ')}${t.members.length > 3 ? ', …' : ''}}`;
+    case 'unknown':
+      return `"${'00'.repeat(Math.min(t.size, 8))}${t.size > 8 ? '…' : ''}"`;
   }
 }

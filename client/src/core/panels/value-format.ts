@@ -65,7 +65,9 @@ export function formatValue(v: unknown, o: FormatOptions = {}): string {
     return `[${items.join(', ')}${v.length > max ? `, … ${v.length} items` : ''}]`;
   }
   if (isPlainObject(v)) {
-    const parts = Object.entries(v).slice(0, 8).map(([k, x]) => `${visible(k, 64)}: ${formatValue(x, { ...o, maxArray: 4 })}`);
+    const parts = Object.entries(v)
+      .slice(0, 8)
+      .map(([k, x]) => `${visible(k, 64)}: ${formatValue(x, { ...o, maxArray: 4 })}`);
     return `{${parts.join(', ')}${Object.keys(v).length > 8 ? ', …' : ''}}`;
   }
   return String(v);
@@ -81,7 +83,6 @@ function hexOf(n: bigint): string {
  */
 export function visible(s: string, max = 4096): string {
   let out = s.length > max ? `${s.slice(0, max)}…` : s;
-  // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => {
     const map: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
     return map[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -102,9 +103,12 @@ export function sumPerCpu(values: unknown[]): unknown {
       total += n;
       if (typeof v === 'string') big = true;
     }
-    return !big && total <= BigInt(Number.MAX_SAFE_INTEGER) && total >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(total) : total.toString();
+    return !big && total <= BigInt(Number.MAX_SAFE_INTEGER) && total >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(total)
+      : total.toString();
   }
-  if (Array.isArray(first)) return first.map((_, i) => sumPerCpu(values.map((v) => (Array.isArray(v) ? v[i] : undefined))));
+  if (Array.isArray(first))
+    return first.map((_, i) => sumPerCpu(values.map((v) => (Array.isArray(v) ? v[i] : undefined))));
   if (isPlainObject(first)) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(first)) out[k] = sumPerCpu(values.map((v) => (isPlainObject(v) ? v[k] : undefined)));

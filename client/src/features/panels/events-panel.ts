@@ -11,13 +11,19 @@ import { PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';
 import { findMap, isStreamMap, pickMap } from './pick-map';
 
-export async function openEventsPanel(ctx: BpfIdeContext, state: PanelState, arg: unknown): Promise<PanelHost | undefined> {
+export async function openEventsPanel(
+  ctx: BpfIdeContext,
+  state: PanelState,
+  arg: unknown,
+): Promise<PanelHost | undefined> {
   const session = await ctx.targets.ensureConnected();
   const picked = await pickMap(session, arg, isStreamMap, 'a ring buffer or perf event array');
   if (!picked) return undefined;
   const { map, obj } = picked;
   if (!isStreamMap(map)) {
-    void vscode.window.showWarningMessage(`bpf-ide: ${map.name} is a ${map.type} map, not a ring buffer or perf event array.`);
+    void vscode.window.showWarningMessage(
+      `bpf-ide: ${map.name} is a ${map.type} map, not a ring buffer or perf event array.`,
+    );
     return undefined;
   }
   const key = `events:${map.id}`;
@@ -56,6 +62,10 @@ export async function openEventsPanel(ctx: BpfIdeContext, state: PanelState, arg
     watch.dispose();
   });
   host.panel.onDidDispose(() => watch.dispose());
-  controller.start().catch((e: Error) => void host.post({ type: 'status', text: `subscribing to ${map.name}: ${e.message}`, error: true }));
+  controller
+    .start()
+    .catch(
+      (e: Error) => void host.post({ type: 'status', text: `subscribing to ${map.name}: ${e.message}`, error: true }),
+    );
   return host;
 }

@@ -25,10 +25,22 @@ export function activatePanels(ctx: BpfIdeContext): vscode.Disposable[] {
       }
     };
   return [
-    vscode.commands.registerCommand('bpfIde.openMap', run('opening the map', (a) => openMapPanel(ctx, state, a))),
-    vscode.commands.registerCommand('bpfIde.openEvents', run('opening the events', (a) => openEventsPanel(ctx, state, a))),
-    vscode.commands.registerCommand('bpfIde.openTrace', run('opening bpf_printk output', () => openTracePanel(ctx, state))),
-    vscode.commands.registerCommand('bpfIde.openStats', run('opening program stats', () => openStatsPanel(ctx))),
+    vscode.commands.registerCommand(
+      'bpfIde.openMap',
+      run('opening the map', (a) => openMapPanel(ctx, state, a)),
+    ),
+    vscode.commands.registerCommand(
+      'bpfIde.openEvents',
+      run('opening the events', (a) => openEventsPanel(ctx, state, a)),
+    ),
+    vscode.commands.registerCommand(
+      'bpfIde.openTrace',
+      run('opening bpf_printk output', () => openTracePanel(ctx, state)),
+    ),
+    vscode.commands.registerCommand(
+      'bpfIde.openStats',
+      run('opening program stats', () => openStatsPanel(ctx)),
+    ),
     { dispose: () => void Promise.all(PanelHost.all().map((p) => p.dispose())) },
   ];
 }

@@ -11,7 +11,11 @@ import { PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';
 import { findMap, isStreamMap, pickMap } from './pick-map';
 
-export async function openMapPanel(ctx: BpfIdeContext, state: PanelState, arg: unknown): Promise<PanelHost | undefined> {
+export async function openMapPanel(
+  ctx: BpfIdeContext,
+  state: PanelState,
+  arg: unknown,
+): Promise<PanelHost | undefined> {
   const session = await ctx.targets.ensureConnected();
   const picked = await pickMap(session, arg, () => true, 'a map');
   if (!picked) return undefined;

@@ -38,7 +38,12 @@ export class PanelHost implements vscode.Disposable {
     kind: PanelKind,
     title: string,
   ) {
-    this.panel = vscode.window.createWebviewPanel(`bpfIde.${kind}`, title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, webviewOptions(ctx.extension.extensionUri));
+    this.panel = vscode.window.createWebviewPanel(
+      `bpfIde.${kind}`,
+      title,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      webviewOptions(ctx.extension.extensionUri),
+    );
     this.panel.webview.html = panelHtml(this.panel.webview, ctx.extension.extensionUri, kind);
     open.set(key, this);
     this.disposables.push(
@@ -55,7 +60,8 @@ export class PanelHost implements vscode.Disposable {
   }
 
   /** Posts to the webview (dropped while it is hidden: it asks again with 'ready' when shown). */
-  post = (msg: ToWebview): Thenable<boolean> => (this.disposed ? Promise.resolve(false) : this.panel.webview.postMessage(msg));
+  post = (msg: ToWebview): Thenable<boolean> =>
+    this.disposed ? Promise.resolve(false) : this.panel.webview.postMessage(msg);
 
   attach(c: PanelController): void {
     this.controller = c;
@@ -64,7 +70,10 @@ export class PanelHost implements vscode.Disposable {
   /** Saves exported text where the user says. */
   save = async (format: 'csv' | 'json', text: string, name: string): Promise<void> => {
     const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(require('node:os').homedir());
-    const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, name), filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] } });
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(base, name),
+      filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+    });
     if (!uri) return;
     await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
   };

@@ -31,18 +31,31 @@ export function findMap(session: LoadSession, id: number): PickedMap | undefined
 }
 
 /** Resolves the argument, or asks the user to pick among the loaded maps that `accept`. */
-export async function pickMap(session: LoadSession, arg: unknown, accept: (m: LoadedMap) => boolean, what: string): Promise<PickedMap | undefined> {
+export async function pickMap(
+  session: LoadSession,
+  arg: unknown,
+  accept: (m: LoadedMap) => boolean,
+  what: string,
+): Promise<PickedMap | undefined> {
   const id = mapIdOf(arg);
   if (id !== undefined) {
     const hit = findMap(session, id);
-    if (!hit) void vscode.window.showWarningMessage(`bpf-ide: map ${id} is not part of anything loaded from this window.`);
+    if (!hit)
+      void vscode.window.showWarningMessage(`bpf-ide: map ${id} is not part of anything loaded from this window.`);
     return hit;
   }
   const items = session.loaded.flatMap((obj) =>
-    obj.maps.filter(accept).map((map) => ({ label: map.name, description: `${map.type} · id ${map.id}`, detail: `${obj.source} · key ${map.key_type ?? `${map.key_size} B`} · value ${map.value_type ?? `${map.value_size} B`}`, target: { map, obj } })),
+    obj.maps.filter(accept).map((map) => ({
+      label: map.name,
+      description: `${map.type} · id ${map.id}`,
+      detail: `${obj.source} · key ${map.key_type ?? `${map.key_size} B`} · value ${map.value_type ?? `${map.value_size} B`}`,
+      target: { map, obj },
+    })),
   );
   if (items.length === 0) {
-    void vscode.window.showWarningMessage(`bpf-ide: nothing loaded has ${what}. Load a program first (the Load CodeLens above SEC()).`);
+    void vscode.window.showWarningMessage(
+      `bpf-ide: nothing loaded has ${what}. Load a program first (the Load CodeLens above SEC()).`,
+    );
     return undefined;
   }
   if (items.length === 1) return items[0].target;

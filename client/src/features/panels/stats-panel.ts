@@ -17,7 +17,10 @@ export async function openStatsPanel(ctx: BpfIdeContext): Promise<PanelHost | un
   const controller = new StatsController({
     agent: session.target.client,
     post: host.post,
-    programs: () => (ctx.targets.session === session ? session.loaded.flatMap((o) => o.programs.map((p) => ({ id: p.id, name: p.name, type: p.type }))) : []),
+    programs: () =>
+      ctx.targets.session === session
+        ? session.loaded.flatMap((o) => o.programs.map((p) => ({ id: p.id, name: p.name, type: p.type })))
+        : [],
     log: (m) => ctx.output.warn(m),
   });
   host.attach({ handle: (m) => controller.handle(m), dispose: () => controller.dispose() });

@@ -32,6 +32,8 @@ export async function openTracePanel(ctx: BpfIdeContext, state: PanelState): Pro
     watch.dispose();
   });
   host.panel.onDidDispose(() => watch.dispose());
-  controller.start().catch((e: Error) => void host.post({ type: 'status', text: `reading trace_pipe: ${e.message}`, error: true }));
+  controller
+    .start()
+    .catch((e: Error) => void host.post({ type: 'status', text: `reading trace_pipe: ${e.message}`, error: true }));
   return host;
 }
