@@ -14,6 +14,7 @@ import {
   clangdConfig,
   createProgram,
   loadTemplates,
+  localVmlinux,
   mergeCompileCommands,
   programNameProblem,
   renderTemplate,
@@ -180,20 +181,44 @@ for (const major of [14, 19]) {
   });
 }
 
-test('the language server reports nothing on any template (rules and clang)', async (t) => {
-  if (!need(t, vmlinuxProblem)) return;
-  const { findings, unreadable } = await check({
-    files: templates.map((tpl) => join(tpl.dir, `${tpl.id}.bpf.c`)),
-    json: true,
-    includeDirs: [vmlinuxDir!],
-    defines: [`__TARGET_ARCH_${ARCH}`],
-    clang: true,
-    disabledRules: [],
+for (const major of [14, 19]) {
+  test(`the language server reports nothing on any template (its rules, and clang-${major}'s diagnostics)`, async (t) => {
+    const clang = findClangMajor(major);
+    if (!need(t, clang ? vmlinuxProblem : `clang-${major} is not installed (scripts/setup.sh installs it)`)) return;
+    const saved = process.env.BPF_IDE_CLANG;
+    process.env.BPF_IDE_CLANG = clang!;
+    try {
+      const { findings, unreadable } = await check({
+        files: templates.map((tpl) => join(tpl.dir, `${tpl.id}.bpf.c`)),
+        json: true,
+        includeDirs: [vmlinuxDir!],
+        defines: [`__TARGET_ARCH_${ARCH}`],
+        clang: true,
+        disabledRules: [],
+      });
+      assert.deepEqual(unreadable, []);
+      assert.deepEqual(
+        findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.code}: ${f.message}`),
+        [],
+      );
+    } finally {
+      if (saved === undefined) delete process.env.BPF_IDE_CLANG;
+      else process.env.BPF_IDE_CLANG = saved;
+    }
   });
-  assert.deepEqual(unreadable, []);
-  assert.deepEqual(
-    findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.code}: ${f.message}`),
-    [],
+}
+
+test('vmlinux.h from this machine: bpftool on /sys/kernel/btf/vmlinux, and clear errors when it cannot', async (t) => {
+  if (!need(t, vmlinuxProblem)) return;
+  const text = await localVmlinux().generate();
+  assert.equal(text, readFileSync(join(vmlinuxDir!, 'vmlinux.h'), 'utf8'));
+  await assert.rejects(
+    localVmlinux({ btfPath: join(work, 'no-such-btf') }).generate(),
+    (e: Error) => e instanceof TemplateError && /has no BTF/.test(e.message),
+  );
+  await assert.rejects(
+    localVmlinux({ bpftool: join(work, 'no-such-bpftool') }).generate(),
+    (e: Error) => e instanceof TemplateError && /is not installed/.test(e.message),
   );
 });
 
