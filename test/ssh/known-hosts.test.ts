@@ -44,7 +44,10 @@ describe('known_hosts', () => {
     if (!need(t, haveKeygen, 'ssh-keygen is not installed')) return;
     const [type, blob] = newKey();
     const file = join(tempHome('kh'), '.ssh', 'known_hosts');
-    writeFileSync(file, `box.example ${type} ${blob.toString('base64')}\n[10.0.0.9]:2222 ${type} ${blob.toString('base64')}\n`);
+    writeFileSync(
+      file,
+      `box.example ${type} ${blob.toString('base64')}\n[10.0.0.9]:2222 ${type} ${blob.toString('base64')}\n`,
+    );
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     const entries = parseKnownHosts(readFileSync(file, 'utf8'));
     assert.ok(entries.every((e) => e.hosts.startsWith('|1|')));

@@ -8,7 +8,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LocalTarget } from '../../client/src/core/targets/local-target';
 import { LocalPrivilegeError, TargetError } from '../../client/src/core/targets/target-errors';
-import { agentBinary, alive, canRun, fixture, nextState, progExists, recordStates, tempDir, waitFor } from './ssh-harness';
+import {
+  agentBinary,
+  alive,
+  canRun,
+  fixture,
+  nextState,
+  progExists,
+  recordStates,
+  tempDir,
+  waitFor,
+} from './ssh-harness';
 
 describe('local target', { concurrency: false }, () => {
   test('as root: spawns the agent directly, loads a program, dispose releases it', async (t) => {
@@ -36,7 +46,10 @@ describe('local target', { concurrency: false }, () => {
 
   test('an agent that dies is respawned (state events), its programs are gone', async (t) => {
     if (!canRun(t)) return;
-    const target = new LocalTarget({ agentPath: agentBinary().path, reconnect: { maxAttempts: 3, initialDelayMs: 20 } });
+    const target = new LocalTarget({
+      agentPath: agentBinary().path,
+      reconnect: { maxAttempts: 3, initialDelayMs: 20 },
+    });
     try {
       const first = await target.connect();
       const pid = (await first.hello).pid;

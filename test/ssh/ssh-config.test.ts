@@ -67,7 +67,10 @@ describe('ssh config', () => {
     assert.equal(r.hostName, 'db.lab');
     assert.equal(r.user, 'labuser');
     assert.equal(r.port, 22);
-    assert.deepEqual(r.proxyJump, [{ user: undefined, host: 'bastion', port: undefined }, { user: 'admin', host: 'hop2', port: 2200 }]);
+    assert.deepEqual(r.proxyJump, [
+      { user: undefined, host: 'bastion', port: undefined },
+      { user: 'admin', host: 'hop2', port: 2200 },
+    ]);
     assert.deepEqual(r.identityFiles, ['/home/tester/.ssh/lab key']);
     const bad = cfg.resolve('bad.lab');
     assert.equal(bad.user, 'fallback');
@@ -103,7 +106,10 @@ describe('ssh config', () => {
     mkdirSync(join(h, '.ssh', 'conf.d'));
     writeFileSync(join(h, '.ssh', 'conf.d', 'a.conf'), 'Host inc-a\n  HostName a.example\n');
     writeFileSync(join(h, '.ssh', 'conf.d', 'b.conf'), 'Port 2022\n');
-    writeFileSync(join(h, '.ssh', 'config'), 'Include conf.d/a.conf\nHost inc-b\n  Include conf.d/b.conf\n  User bob\n');
+    writeFileSync(
+      join(h, '.ssh', 'config'),
+      'Include conf.d/a.conf\nHost inc-b\n  Include conf.d/b.conf\n  User bob\n',
+    );
     const c = SshConfig.load(undefined, { homeDir: h });
     assert.equal(c.resolve('inc-a').hostName, 'a.example');
     assert.equal(c.resolve('inc-b').port, 2022);
@@ -137,7 +143,12 @@ describe('ssh config', () => {
       );
       if (mine.identityFilesFromConfig) assert.deepEqual(mine.identityFiles, ids, `${host} identity files`);
       const pj = g.get('proxyjump')?.[0];
-      assert.equal(mine.proxyJump.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}${j.port ? `:${j.port}` : ''}`).join(',') || undefined, pj, `${host} proxyjump`);
+      assert.equal(
+        mine.proxyJump.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}${j.port ? `:${j.port}` : ''}`).join(',') ||
+          undefined,
+        pj,
+        `${host} proxyjump`,
+      );
     }
   });
 });
@@ -152,10 +163,34 @@ describe('target specs', () => {
       port: 2222,
       spec: 'ssh://root@10.0.0.1:2222',
     });
-    assert.deepEqual(parseTargetSpec('ssh://box'), { kind: 'ssh', host: 'box', user: undefined, port: undefined, spec: 'ssh://box' });
-    assert.deepEqual(parseTargetSpec('ssh://[::1]:22/'), { kind: 'ssh', host: '::1', user: undefined, port: 22, spec: 'ssh://[::1]:22/' });
-    assert.deepEqual(parseTargetSpec('my-box'), { kind: 'ssh', host: 'my-box', user: undefined, port: undefined, spec: 'my-box' });
-    assert.deepEqual(parseTargetSpec('bob@my-box'), { kind: 'ssh', host: 'my-box', user: 'bob', port: undefined, spec: 'bob@my-box' });
+    assert.deepEqual(parseTargetSpec('ssh://box'), {
+      kind: 'ssh',
+      host: 'box',
+      user: undefined,
+      port: undefined,
+      spec: 'ssh://box',
+    });
+    assert.deepEqual(parseTargetSpec('ssh://[::1]:22/'), {
+      kind: 'ssh',
+      host: '::1',
+      user: undefined,
+      port: 22,
+      spec: 'ssh://[::1]:22/',
+    });
+    assert.deepEqual(parseTargetSpec('my-box'), {
+      kind: 'ssh',
+      host: 'my-box',
+      user: undefined,
+      port: undefined,
+      spec: 'my-box',
+    });
+    assert.deepEqual(parseTargetSpec('bob@my-box'), {
+      kind: 'ssh',
+      host: 'my-box',
+      user: 'bob',
+      port: undefined,
+      spec: 'bob@my-box',
+    });
   });
 
   test('bad specs say what is wrong', () => {

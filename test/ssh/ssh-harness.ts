@@ -54,7 +54,8 @@ export function tempHome(name: string): string {
 
 /** Builds the agent when missing; returns its path and version. */
 export function agentBinary(): { path: string; version: string } {
-  if (!existsSync(AGENT)) execFileSync('make', ['-C', join(ROOT, 'remote-agent'), '--no-print-directory'], { stdio: 'inherit' });
+  if (!existsSync(AGENT))
+    execFileSync('make', ['-C', join(ROOT, 'remote-agent'), '--no-print-directory'], { stdio: 'inherit' });
   const out = execFileSync(AGENT, ['--version'], { encoding: 'utf8' });
   return { path: AGENT, version: out.split(/\s+/)[1] };
 }

@@ -6,8 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentClient } from '../../client/src/core/agent/agent-client';
 import {
@@ -17,6 +17,7 @@ import {
   SshConnectionLostError,
   SshConnectionRefusedError,
   SshDnsError,
+  UnsupportedArchitectureError,
 } from '../../client/src/core/targets/target-errors';
 import { Sshd, freePort } from './sshd-fixture';
 import {
@@ -30,6 +31,7 @@ import {
   recordStates,
   sshTestsUnavailableReason,
   targetFor,
+  tempDir,
   tempHome,
   waitFor,
 } from './ssh-harness';
@@ -80,7 +82,10 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
       assert.match(stats.deploy.remotePath, /\/remote-cache\/\d+\.\d+\.\d+-[0-9a-f]{12}\/bpf-agent$/);
       // mode 0755 and the same bytes as the bundled agent
       assert.equal(statSync(stats.deploy.remotePath).mode & 0o777, 0o755);
-      assert.deepEqual(readFileSync(stats.deploy.remotePath), readFileSync(join(__dirname, '../../remote-agent/build/bpf-agent')));
+      assert.deepEqual(
+        readFileSync(stats.deploy.remotePath),
+        readFileSync(join(__dirname, '../../remote-agent/build/bpf-agent')),
+      );
       assert.equal(sftpSessions(sshd.log).length, 1, 'the upload went through one sftp session');
       t.diagnostic(`first connect (with upload): ${JSON.stringify(stats)}`);
 
@@ -271,7 +276,10 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
     const err = await rejects(target.connect(), SshAuthError);
     assert.deepEqual(err.methodsTried, [`publickey ${sshd.strangerKey}`, 'password']);
     assert.ok(err.methodsAllowed.includes('publickey'));
-    assert.match(err.message, /authentication as root on 127\.0\.0\.1 .* failed; tried: publickey .*stranger_ed25519, password/);
+    assert.match(
+      err.message,
+      /authentication as root on 127\.0\.0\.1 .* failed; tried: publickey .*stranger_ed25519, password/,
+    );
     assert.doesNotMatch(err.message, /not-the-password/);
     assert.equal(asked, 1);
     await target.dispose();
@@ -326,6 +334,57 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
     await waitFor(() => !alive(pid), `agent ${pid} to exit`, 20_000);
     await waitFor(() => progIdsNamed('ssh_slow').length === 0, 'every ssh_slow program to be released', 20_000);
     await target.dispose();
+  });
+
+  test('ssh-agent: a key held by a real ssh-agent logs in (no identity file given)', async (t) => {
+    if (!canRun(t)) return;
+    const sock = join(tempDir(), `agent-${process.pid}.sock`);
+    const sshAgent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      // in -D mode ssh-agent prints its environment lines once the socket is listening
+      await new Promise<void>((resolve, reject) => {
+        sshAgent.stdout!.on('data', (d: Buffer) => d.toString().includes('SSH_AUTH_SOCK') && resolve());
+        sshAgent.once('exit', (c) => reject(new Error(`ssh-agent exited (${c})`)));
+      });
+      execFileSync('ssh-add', ['-q', sshd.clientKey], {
+        env: { ...process.env, SSH_AUTH_SOCK: sock },
+        stdio: 'ignore',
+      });
+      const logs: string[] = [];
+      const target = targetFor(sshd, { identityFiles: [], agentSocket: sock });
+      target.on('log', (l) => logs.push(l));
+      try {
+        await target.connect();
+        assert.ok(
+          logs.some((l) => /logged in to root@127\.0\.0\.1 \(ssh-agent\)/.test(l)),
+          logs.join('\n'),
+        );
+      } finally {
+        await target.dispose();
+      }
+    } finally {
+      sshAgent.kill('SIGTERM');
+    }
+  });
+
+  test('a box that is not x86_64 gets UnsupportedArchitectureError', async (t) => {
+    if (!canRun(t)) return;
+    // the box's `uname -m` says aarch64: a PATH entry set by the box's sshd (SetEnv) comes first
+    const bin = join(tempDir(), 'arm-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'uname'), '#!/bin/sh\necho aarch64\n');
+    chmodSync(join(bin, 'uname'), 0o755);
+    const arm = await Sshd.start({ extraConfig: [`SetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin`] });
+    try {
+      const target = targetFor(arm);
+      const err = await rejects(target.connect(), UnsupportedArchitectureError);
+      assert.equal(err.machine, 'aarch64');
+      assert.match(err.message, /reports the architecture aarch64 \(uname -m\).*x86_64 only/);
+      assert.doesNotMatch(arm.log, /subsystem 'sftp'/, 'nothing uploaded to a box that cannot run it');
+      await target.dispose();
+    } finally {
+      await arm.dispose();
+    }
   });
 
   test('connection refused and DNS failure have their own errors', async (t) => {

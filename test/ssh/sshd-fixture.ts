@@ -164,7 +164,10 @@ export class Sshd {
     this.stderr = '';
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`sshd did not start listening within 10 s:\n${this.stderr}`)), 10_000);
+      const timer = setTimeout(
+        () => fail(new Error(`sshd did not start listening within 10 s:\n${this.stderr}`)),
+        10_000,
+      );
       const onData = (d: Buffer) => {
         this.stderr += d.toString('utf8');
         if (/Server listening on/.test(this.stderr)) {

@@ -153,7 +153,11 @@ function runLauncher(
   return new Promise((resolve, reject) => {
     conn.exec(`sh -c ${shQuote(script)}`, (err, ch) => {
       if (err) {
-        reject(new SshTargetError(`could not run commands on ${ctx.host}: ${err.message}`, ctx.host, ctx.port, { cause: err }));
+        reject(
+          new SshTargetError(`could not run commands on ${ctx.host}: ${err.message}`, ctx.host, ctx.port, {
+            cause: err,
+          }),
+        );
         return;
       }
       let buf = Buffer.alloc(0);
@@ -192,7 +196,12 @@ function runLauncher(
         if (f[0] !== 'BPFIDE' || f.length < 5) {
           return finish(new Error(`unexpected output from the launcher: ${line.slice(0, 200)}`));
         }
-        const status: LaunchStatus = { status: f[1] as LaunchStatus['status'], uid: Number(f[2]), home: f[3], detail: f.slice(4).join(' ') };
+        const status: LaunchStatus = {
+          status: f[1] as LaunchStatus['status'],
+          uid: Number(f[2]),
+          home: f[3],
+          detail: f.slice(4).join(' '),
+        };
         if (status.status !== 'run') {
           finish(undefined, { status });
           ch.on('error', () => undefined);
@@ -236,7 +245,13 @@ export async function deployAndStartAgent(conn: Client, bin: AgentBinary, ctx: D
   const dirName = `${bin.version.replace(/[^A-Za-z0-9._+-]/g, '_')}-${sha256.slice(0, 12)}`;
   const cache = (ctx.cacheDir ?? '.cache/bpf-ide/agent').replace(/\/+$/, '');
   if (!/^[A-Za-z0-9._/+-]+$/.test(cache)) {
-    throw new AgentDeployError(ctx.host, ctx.port, 'setup', cache, 'the cache folder name has characters other than letters, digits and ._/+-');
+    throw new AgentDeployError(
+      ctx.host,
+      ctx.port,
+      'setup',
+      cache,
+      'the cache folder name has characters other than letters, digits and ._/+-',
+    );
   }
   // relative: under the remote user's home; absolute: as given
   const dirExpr = cache.startsWith('/') ? `${cache}/${dirName}` : `$HOME/${cache}/${dirName}`;
@@ -282,7 +297,13 @@ export async function deployAndStartAgent(conn: Client, bin: AgentBinary, ctx: D
   remotePath = `${remoteDir(r.status.home)}/bpf-agent`;
   checkStatus(r.status, ctx, remotePath, sha256);
   if (r.status.status !== 'run') {
-    throw new AgentDeployError(ctx.host, ctx.port, 'verify', remotePath, `the uploaded agent is not there after the rename (${r.status.status})`);
+    throw new AgentDeployError(
+      ctx.host,
+      ctx.port,
+      'verify',
+      remotePath,
+      `the uploaded agent is not there after the rename (${r.status.status})`,
+    );
   }
   log(`uploaded agent ${bin.version} to ${ctx.host}:${remotePath} (${data.length} bytes, ${ms.upload} ms, sha256 ok)`);
   const deploy = { remotePath, uploaded: true, bytesUploaded: data.length, machine: 'x86_64', uid: r.status.uid, ms };

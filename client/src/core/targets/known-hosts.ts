@@ -123,7 +123,13 @@ export class KnownHosts {
   /** Key types this host is known with (so the client can ask the server for those first). */
   knownKeyTypes(host: string, port: number): string[] {
     const name = knownHostsName(host, port);
-    return [...new Set(this.entries().filter((e) => !e.marker && hostFieldMatches(e.hosts, name)).map((e) => e.keyType))];
+    return [
+      ...new Set(
+        this.entries()
+          .filter((e) => !e.marker && hostFieldMatches(e.hosts, name))
+          .map((e) => e.keyType),
+      ),
+    ];
   }
 
   /** Looks the key a host presented up. */

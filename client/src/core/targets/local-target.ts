@@ -154,7 +154,11 @@ function spawnWithSudo(sudoPath: string, bin: string, options: LocalTargetOption
   const clientOptions = { requestTimeoutMs: options.requestTimeoutMs, helloTimeoutMs: options.helloTimeoutMs };
   if (sudoPath === 'sudo') return AgentClient.spawn(bin, { ...clientOptions, sudo: true });
   const child = spawn(sudoPath, ['-n', bin], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const client = new AgentClient({ input: child.stdin, output: child.stdout, stderr: child.stderr }, clientOptions, child);
+  const client = new AgentClient(
+    { input: child.stdin, output: child.stdout, stderr: child.stderr },
+    clientOptions,
+    child,
+  );
   child.on('error', () => client.endInput());
   return client;
 }

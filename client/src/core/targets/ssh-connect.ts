@@ -174,7 +174,9 @@ export function connectHop(ep: SshEndpoint, opts: SshConnectOptions, sock?: Dupl
       if (level === 'client-timeout' || err.code === 'ETIMEDOUT') {
         return fail(new SshTimeoutError(ep.host, ep.port, 'connect', { cause: err }));
       }
-      fail(new SshTargetError(`ssh to ${where} port ${ep.port} failed: ${err.message}`, ep.host, ep.port, { cause: err }));
+      fail(
+        new SshTargetError(`ssh to ${where} port ${ep.port} failed: ${err.message}`, ep.host, ep.port, { cause: err }),
+      );
     });
     client.on('close', () => {
       if (hostKeyError) return fail(hostKeyError);
@@ -202,7 +204,11 @@ export function connectHop(ep: SshEndpoint, opts: SshConnectOptions, sock?: Dupl
           },
         );
       }) as never,
-      authHandler: ((methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (a: unknown) => void) => {
+      authHandler: ((
+        methodsLeft: AuthenticationType[] | null,
+        _partial: boolean | null,
+        next: (a: unknown) => void,
+      ) => {
         if (methodsLeft) allowed = methodsLeft;
         void (async () => {
           while (attempts.length) {
@@ -257,7 +263,13 @@ async function verifyHostKey(
   }
   if (!opts.confirmUnknownHost) return new HostKeyUnknownError(ep.host, ep.port, keyType, fp, kh.writeFile);
   const ok = await prompt(() =>
-    opts.confirmUnknownHost!({ host: ep.host, port: ep.port, keyType, fingerprintSha256: fp, knownHostsFile: kh.writeFile }),
+    opts.confirmUnknownHost!({
+      host: ep.host,
+      port: ep.port,
+      keyType,
+      fingerprintSha256: fp,
+      knownHostsFile: kh.writeFile,
+    }),
   );
   if (!ok) return new HostKeyUnknownError(ep.host, ep.port, keyType, fp, kh.writeFile);
   kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts });

@@ -82,9 +82,7 @@ export class SshTarget extends BaseTarget {
     if (spec.kind !== 'ssh') throw new TargetSpecError(options.spec, 'not an ssh target');
     const home = options.homeDir ?? homedir();
     const config =
-      options.sshConfig instanceof SshConfig
-        ? options.sshConfig
-        : SshConfig.load(options.sshConfig, { homeDir: home });
+      options.sshConfig instanceof SshConfig ? options.sshConfig : SshConfig.load(options.sshConfig, { homeDir: home });
     const resolved = config.resolve(spec.host);
     const agentSocket =
       options.agentSocket === null ? undefined : (options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? undefined);

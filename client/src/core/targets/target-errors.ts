@@ -167,7 +167,7 @@ export class UnsupportedArchitectureError extends SshTargetError {
     readonly machine: string,
   ) {
     super(
-      `${host} is a ${machine} machine (uname -m), and the bundled bpf-agent is built for x86_64 only. ` +
+      `${host} reports the architecture ${machine} (uname -m), and the bundled bpf-agent is built for x86_64 only. ` +
         'Use an x86_64 test box, or build remote-agent for that architecture.',
       host,
       port,

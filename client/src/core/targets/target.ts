@@ -264,11 +264,15 @@ export abstract class BaseTarget extends EventEmitter<TargetEvents> implements T
     let last: Error = cause;
     for (let attempt = 1; attempt <= p.maxAttempts; attempt++) {
       const delayMs = Math.min(p.initialDelayMs * 2 ** (attempt - 1), p.maxDelayMs);
-      this.setState('reconnecting', `${last.message}; reconnecting (attempt ${attempt} of ${p.maxAttempts}) in ${delayMs} ms`, {
-        error: last,
-        attempt,
-        delayMs,
-      });
+      this.setState(
+        'reconnecting',
+        `${last.message}; reconnecting (attempt ${attempt} of ${p.maxAttempts}) in ${delayMs} ms`,
+        {
+          error: last,
+          attempt,
+          delayMs,
+        },
+      );
       await new Promise<void>((resolve) => {
         this.retryWake = () => {
           clearTimeout(this.retryTimer);
