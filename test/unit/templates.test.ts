@@ -334,6 +334,30 @@ describe('creating a program from a template', () => {
     );
   });
 
+  test('clangd finds everything in a created program, through compile_commands.json and through .clangd alone', async (t) => {
+    const clangd = ['clangd-19', 'clangd'].find((c) => spawnSync(c, ['--version']).status === 0);
+    if (!need(t, clangd ? vmlinuxProblem : 'clangd is not installed (scripts/setup.sh installs clangd-19)')) return;
+    const dir = join(work, 'create-clangd');
+    const vmlinux = readFileSync(join(vmlinuxDir!, 'vmlinux.h'), 'utf8');
+    await createProgram({
+      template: tpl('ringbuf'),
+      name: 'procs',
+      dir,
+      vmlinux: fakeVmlinux(vmlinux),
+      clang: 'clang',
+      arch: ARCH,
+    });
+    const clangdCheck = async () => {
+      const r = await run(clangd!, ['--check=procs.bpf.c'], { cwd: dir, maxBuffer: 64 << 20 }).catch(
+        (e: { stdout?: string; stderr?: string }) => e,
+      );
+      return `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    };
+    assert.match(await clangdCheck(), /All checks completed, 0 errors/);
+    rmSync(join(dir, 'compile_commands.json'));
+    assert.match(await clangdCheck(), /All checks completed, 0 errors/, '.clangd alone');
+  });
+
   test('a created program builds with the command compile_commands.json gives it', async (t) => {
     const clang = findClangMajor(19) ?? findClangMajor(14);
     if (!need(t, clang ? vmlinuxProblem : 'no clang-14 or clang-19')) return;
