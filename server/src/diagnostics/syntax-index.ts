@@ -4,11 +4,12 @@
  *
  * Each tree access from JS crosses into tree-sitter's wasm heap, so `descendantsOfType` per rule
  * and per function adds up to hundreds of milliseconds on a 3,000-line file; one call for all the
- * kinds the rules need costs about 2 ms. Per-function questions are answered by binary search on
- * start offsets.
+ * kinds the rules need costs about 2 ms. Questions about a function query that function only (and
+ * only when a rule's cached result for it is missing); whole-file lists are built per type on demand.
  */
 import type { Node } from 'web-tree-sitter';
 import type { BpfDocument } from '../bpf-document';
+import { functionsOf } from './function-cache';
 
 const INDEXED = [
   'call_expression',
@@ -42,23 +43,21 @@ export interface Call {
 const CALLEE = /^([A-Za-z_]\w*)\s*\(/;
 
 export class SyntaxIndex {
-  private readonly buckets = new Map<string, Node[]>();
-  private callList: Call[] | undefined;
-  private indirect: { node: Node; fn: Node }[] | undefined;
+  /** Per function (by start offset): its nodes of the indexed kinds, bucketed by type. */
+  private readonly perFn = new Map<number, Map<string, Node[]>>();
+  private readonly whole = new Map<string, Node[]>();
   private names: Map<number, string> | undefined;
 
-  constructor(readonly doc: BpfDocument) {
-    const root = doc.root;
-    if (!root) return;
-    for (const t of INDEXED) this.buckets.set(t, []);
-    for (const n of root.descendantsOfType(INDEXED as unknown as string[])) {
-      if (n) this.buckets.get(n.type)?.push(n);
-    }
-  }
+  constructor(readonly doc: BpfDocument) {}
 
-  /** All nodes of a type, in document order. */
+  /** All nodes of a type in the file, in document order (one tree query per type, on first use). */
   all(type: IndexedType): readonly Node[] {
-    return this.buckets.get(type) ?? [];
+    let list = this.whole.get(type);
+    if (!list) {
+      list = (this.doc.root?.descendantsOfType(type) ?? []).filter((n): n is Node => !!n);
+      this.whole.set(type, list);
+    }
+    return list;
   }
 
   /** Nodes of a type that start inside `within` (the node itself included), in document order. */
@@ -66,9 +65,10 @@ export class SyntaxIndex {
     return this.range(type, within.startIndex, within.endIndex);
   }
 
-  /** Nodes of a type that start in [start, end). */
+  /** Nodes of a type that start in [start, end). Inside a function, only that function is queried. */
   range(type: IndexedType, start: number, end: number): Node[] {
-    const list = this.all(type);
+    const fn = this.functionAt(start);
+    const list = fn && end <= fn.endIndex ? this.bucket(fn).get(type) ?? [] : this.all(type);
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -81,23 +81,54 @@ export class SyntaxIndex {
     return out;
   }
 
-  /** Calls to named functions (not through pointers), in document order. */
-  calls(): readonly Call[] {
-    if (!this.callList) {
-      this.callList = [];
-      this.indirect = [];
-      for (const c of this.all('call_expression')) {
-        // The callee's name from the text: no tree access for the common `name(...)` shape.
-        const m = CALLEE.exec(c.text);
-        if (m) this.callList.push({ name: m[1], node: c, start: c.startIndex, end: c.startIndex + m[1].length });
-        else {
-          const fn = c.childForFieldName('function');
-          if (fn?.type === 'identifier') this.callList.push({ name: fn.text, node: c, start: fn.startIndex, end: fn.endIndex });
-          else if (fn) this.indirect.push({ node: c, fn });
-        }
+  private functionAt(offset: number): Node | undefined {
+    const fns = functionsOf(this.doc);
+    let lo = 0;
+    let hi = fns.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const f = fns[mid];
+      if (offset < f.startIndex) hi = mid - 1;
+      else if (offset >= f.endIndex) lo = mid + 1;
+      else return f;
+    }
+    return undefined;
+  }
+
+  private bucket(fn: Node): Map<string, Node[]> {
+    let b = this.perFn.get(fn.startIndex);
+    if (!b) {
+      b = new Map(INDEXED.map((t) => [t, [] as Node[]]));
+      if (fn.type === 'function_definition') b.get('function_definition')!.push(fn);
+      for (const n of fn.descendantsOfType(INDEXED as unknown as string[])) if (n) b.get(n.type)?.push(n);
+      this.perFn.set(fn.startIndex, b);
+    }
+    return b;
+  }
+
+  /** Calls to named functions inside `within`. */
+  callsIn(within: Node): Call[] {
+    const out: Call[] = [];
+    for (const c of this.in('call_expression', within)) {
+      const m = CALLEE.exec(c.text);
+      if (m) out.push({ name: m[1], node: c, start: c.startIndex, end: c.startIndex + m[1].length });
+      else {
+        const fn = c.childForFieldName('function');
+        if (fn?.type === 'identifier') out.push({ name: fn.text, node: c, start: fn.startIndex, end: fn.endIndex });
       }
     }
-    return this.callList;
+    return out;
+  }
+
+  /** Calls inside `within` whose callee is an expression (`(*fp)(x)`, `ops->fn(x)`, or a cast that parses as one). */
+  indirectCallsIn(within: Node): { node: Node; fn: Node }[] {
+    const out: { node: Node; fn: Node }[] = [];
+    for (const c of this.in('call_expression', within)) {
+      if (CALLEE.test(c.text)) continue;
+      const fn = c.childForFieldName('function');
+      if (fn && fn.type !== 'identifier') out.push({ node: c, fn });
+    }
+    return out;
   }
 
   /** The name of each function definition, by the definition's start offset. */
@@ -107,28 +138,6 @@ export class SyntaxIndex {
       for (const [name, node] of this.doc.functions) this.names.set(node.startIndex, name);
     }
     return this.names.get(fn.startIndex) ?? identOf(fn);
-  }
-
-  /** Calls whose callee is an expression (`(*fp)(x)`, `ops->fn(x)`, or a cast that parses as one). */
-  indirectCalls(): readonly { node: Node; fn: Node }[] {
-    this.calls();
-    return this.indirect!;
-  }
-
-  /** Calls to named functions inside `within`. */
-  callsIn(within: Node): Call[] {
-    const list = this.calls();
-    const start = within.startIndex;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].node.startIndex < start) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: Call[] = [];
-    for (let k = lo; k < list.length && list[k].node.startIndex < within.endIndex; k++) out.push(list[k]);
-    return out;
   }
 }
 

@@ -4,11 +4,11 @@
 import type { Node } from 'web-tree-sitter';
 import { field, kids, ty } from './fast-node';
 import type { BpfDocument } from '../bpf-document';
+import { callFacts, functionsOf } from './function-cache';
 import { syntaxIndex } from './syntax-index';
 
 export interface CallSite {
   name: string;
-  node: Node;
   /** Offsets of the callee's name. */
   start: number;
   end: number;
@@ -16,7 +16,12 @@ export interface CallSite {
 
 /** Calls to named functions under `node` (not through pointers), in document order. */
 export function calledFunctions(doc: BpfDocument, node: Node): CallSite[] {
-  return syntaxIndex(doc).callsIn(node);
+  const fn = functionsOf(doc).find((f) => f.startIndex <= node.startIndex && node.endIndex <= f.endIndex);
+  if (!fn) return syntaxIndex(doc).callsIn(node);
+  const base = fn.startIndex;
+  return callFacts(doc, fn)
+    .filter((c) => c.start + base >= node.startIndex && c.end + base <= node.endIndex)
+    .map((c) => ({ name: c.name, start: c.start + base, end: c.end + base }));
 }
 
 /** The nearest ancestor (or the node itself) of one of the given types. */
@@ -55,7 +60,7 @@ export function indentUnit(text: string): string {
 
 /** Function definitions of the whole file, including those under #if. */
 export function functionDefinitions(doc: BpfDocument): readonly Node[] {
-  return syntaxIndex(doc).all('function_definition');
+  return functionsOf(doc);
 }
 
 /** The name a call calls, when it is a plain identifier. */

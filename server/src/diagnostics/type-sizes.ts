@@ -6,7 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { BpfDocument } from '../bpf-document';
-import { syntaxIndex } from './syntax-index';
+import { topLevelNodes } from './function-cache';
 
 export interface Layout {
   size: number;
@@ -59,18 +59,24 @@ export class TypeSizes {
   constructor(private readonly doc: BpfDocument) {
     const root = doc.root;
     if (!root) return;
-    const ix = syntaxIndex(doc);
-    for (const d of ix.all('preproc_def')) {
+    // #defines, enums and typedefs live at the top level (or under #if there).
+    const top = topLevelNodes(doc);
+    for (const d of top) {
+      if (d.type !== 'preproc_def') continue;
       const name = d.childForFieldName('name')?.text;
       const value = d.childForFieldName('value')?.text;
       if (name && value) this.defines.set(name, value.trim());
     }
-    for (const e of ix.all('enumerator')) {
-      const name = e.childForFieldName('name')?.text;
-      const value = e.childForFieldName('value')?.text;
-      if (name && value) this.defines.set(name, value);
+    for (const n of top) {
+      if (!n.text.includes('enum')) continue;
+      for (const e of n.descendantsOfType('enumerator')) {
+        const name = e?.childForFieldName('name')?.text;
+        const value = e?.childForFieldName('value')?.text;
+        if (name && value) this.defines.set(name, value);
+      }
     }
-    for (const t of ix.all('type_definition')) {
+    for (const t of top) {
+      if (t.type !== 'type_definition') continue;
       const type = t.childForFieldName('type');
       for (const d of t.childrenForFieldName('declarator')) {
         if (d?.type !== 'type_identifier' || !type) continue;

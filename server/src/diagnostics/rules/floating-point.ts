@@ -7,12 +7,12 @@
 import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
 import { ancestorOfType } from '../syntax';
-import { syntaxIndex } from '../syntax-index';
 
 const MATH = new Set([
   'sqrt', 'sqrtf', 'pow', 'powf', 'exp', 'expf', 'exp2', 'log', 'logf', 'log2', 'log10', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2',
   'floor', 'floorf', 'ceil', 'ceilf', 'fabs', 'fabsf', 'round', 'roundf', 'trunc', 'fmod', 'fmin', 'fmax', 'hypot', 'cbrt', 'lround', 'llround',
 ]);
+const MATH_CALL = new RegExp(`(?<![\\w.>])(${[...MATH].join('|')})\\s*\\(`, 'g');
 const FLOAT_TYPE = /^(float|double|long double|_Float\d+|__float128)$/;
 const INT_TYPE = /^(unsigned |signed )?(char|short|int|long|long long|u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s8|__s16|__s32|__s64|size_t|uint\d+_t|int\d+_t)( int)?$/;
 
@@ -63,9 +63,10 @@ export const floatingPointRule: Rule = {
           : `Float literal ${lit.text}: ${msg} Use an integer constant.`,
       });
     }
-    for (const c of syntaxIndex(doc).calls()) {
-      if (!MATH.has(c.name) || doc.functions.has(c.name)) continue;
-      const fn = { text: c.name, startIndex: c.start, endIndex: c.end };
+    for (const m of doc.text.matchAll(MATH_CALL)) {
+      if (doc.functions.has(m[1])) continue;
+      const fn = root.descendantForIndex(m.index!, m.index! + m[1].length);
+      if (fn?.type !== 'identifier' || fn.parent?.type !== 'call_expression') continue;
       report({ start: fn.startIndex, end: fn.endIndex, severity: 'error', message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.` });
     }
   },

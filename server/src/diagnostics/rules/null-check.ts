@@ -10,7 +10,8 @@ import type { BpfDocument } from '../../bpf-document';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
 import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
-import type { Rule, RuleContext } from '../rule';
+import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
+import { callFacts, functionFindings, functionKey, functionText, memo } from '../function-cache';
 import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, isNullLiteral, safeReturn } from '../syntax';
 
 interface Origin {
@@ -31,28 +32,28 @@ function nullableCallee(name: string, fileNullable: Set<string>): boolean {
   return !!(helperByName(name)?.mayReturnNull || kfuncByName(name)?.mayReturnNull || fileNullable.has(name));
 }
 
-/** Functions of the file that may return the result of a may-be-NULL call unchecked (or NULL). */
+/**
+ * Functions of the file that may return the result of a may-be-NULL call unchecked: they return a
+ * pointer and have `return callee(...)` with a may-be-NULL callee (read from the text, cached).
+ */
 function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<string> {
   const ix = syntaxIndex(doc);
+  const returned: { name: string; callees: string[] }[] = [];
+  for (const fn of fns) {
+    const text = functionText(doc, fn);
+    const callees = memo(`returns\u0000${functionKey(doc, fn)}`, () => {
+      const open = text.indexOf('(');
+      // Only functions returning a pointer: a `*` before the name.
+      if (open < 0 || !text.slice(0, open).includes('*')) return [];
+      return [...text.matchAll(/\breturn\s+(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]);
+    });
+    if (!callees.length) continue;
+    const name = ix.functionName(fn);
+    if (name) returned.push({ name, callees });
+  }
   const out = new Set<string>();
   for (let round = 0; round < 3; round++) {
-    for (const fn of fns) {
-      const decl = field(fn, 'declarator');
-      if (decl?.type !== 'pointer_declarator') continue;
-      let d: Node | null = decl;
-      while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
-      const name = d?.childForFieldName('declarator')?.text;
-      if (!name || out.has(name)) continue;
-      for (const ret of ix.in('return_statement', fn)) {
-        const v = ret?.namedChildren[0];
-        if (!v) continue;
-        const s = stripCasts(v);
-        if (ty(s) === 'call_expression' && nullableCallee(calleeName(s) ?? '', out)) {
-          out.add(name);
-          break;
-        }
-      }
-    }
+    for (const r of returned) if (!out.has(r.name) && r.callees.some((c) => nullableCallee(c, out))) out.add(r.name);
   }
   return out;
 }
@@ -63,15 +64,20 @@ export const nullCheckRule: Rule = {
   run(ctx) {
     const { doc } = ctx;
     if (!doc.root) return;
-    const ix = syntaxIndex(doc);
     const fns = functionDefinitions(doc);
     const fileNullable = fileNullableFunctions(doc, fns);
+    const extra = `${[...fileNullable].sort().join(',')}|${/\bTC_ACT_OK\b/.test(doc.text)}`;
     for (const fn of fns) {
       // Only functions that call something that may return NULL have anything to check.
-      const sources = [...new Set(ix.callsIn(fn).filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
+      const sources = [...new Set(callFacts(doc, fn).filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
       if (!sources.length) continue;
-      const body = field(fn, 'body');
-      if (body) checkFunction(ctx, fn, body, fileNullable, sources);
+      const found = functionFindings('null-check', doc, fn, extra, () => {
+        const out: RuleDiagnostic[] = [];
+        const body = field(fn, 'body');
+        if (body) checkFunction({ doc, report: (d) => out.push(d) }, fn, body, fileNullable, sources);
+        return out;
+      });
+      for (const d of found) ctx.report(d);
     }
   },
 };

@@ -11,9 +11,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { field, opOf, ty } from '../fast-node';
-import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
-import type { Rule, RuleContext } from '../rule';
+import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
+import { functionFindings, functionText } from '../function-cache';
 import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
 
@@ -71,27 +71,38 @@ export const packetBoundsRule: Rule = {
   run(ctx) {
     if (!ctx.doc.root) return;
     if (!/->\s*data\b/.test(ctx.doc.text)) return;
-    const sizes = typeSizes(ctx.doc);
-    const ix = syntaxIndex(ctx.doc);
-    for (const fn of functionDefinitions(ctx.doc)) {
+    const { doc } = ctx;
+    const extra = `${/\bTC_ACT_OK\b/.test(doc.text)}`;
+    for (const fn of functionDefinitions(doc)) {
       // Only functions that take an xdp_md or __sk_buff context can reach ctx->data.
-      if (!ix.in('parameter_declaration', fn).some((p) => /\b(xdp_md|__sk_buff)\b/.test(p.text))) continue;
-      if (!/->\s*data\b/.test(fn.text)) continue;
-      const body = field(fn, 'body');
-      if (!body) continue;
-      const ctxNames = new Set<string>();
-      let d: Node | null = field(fn, 'declarator');
-      while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
-      for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
-        if (p?.type !== 'parameter_declaration') continue;
-        const decl = field(p, 'declarator');
-        const name = identOf(decl?.childForFieldName('declarator') ?? decl);
-        if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${field(p, 'type')?.text} *`)) ctxNames.add(name);
-      }
-      if (ctxNames.size) checkFunction(ctx, fn, body, ctxNames, sizes);
+      const text = functionText(doc, fn);
+      const head = text.slice(0, text.indexOf('{'));
+      if (!/\b(xdp_md|__sk_buff)\b/.test(head) || !/->\s*data\b/.test(text)) continue;
+      const found = functionFindings('packet-bounds', doc, fn, extra, () => {
+        const out: RuleDiagnostic[] = [];
+        analyseFunction({ doc, report: (d) => out.push(d) }, fn);
+        return out;
+      });
+      for (const d of found) ctx.report(d);
     }
   },
 };
+
+function analyseFunction(ctx: RuleContext, fn: Node): void {
+  const sizes = typeSizes(ctx.doc);
+  const body = field(fn, 'body');
+  if (!body) return;
+  const ctxNames = new Set<string>();
+  let d: Node | null = field(fn, 'declarator');
+  while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
+  for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (p?.type !== 'parameter_declaration') continue;
+    const decl = field(p, 'declarator');
+    const name = identOf(decl?.childForFieldName('declarator') ?? decl);
+    if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${field(p, 'type')?.text} *`)) ctxNames.add(name);
+  }
+  if (ctxNames.size) checkFunction(ctx, fn, body, ctxNames, sizes);
+}
 
 function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<string>, sizes: TypeSizes): void {
   const { doc } = ctx;

@@ -7,7 +7,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
 import { callArgs } from '../syntax';
-import { syntaxIndex } from '../syntax-index';
 
 /** Checks one conversion the way kernel/bpf/helpers.c bpf_bprintf_prepare() does; returns its length or an error. */
 export function scanFormat(fmt: string): { specs: string[]; bad: { spec: string; at: number }[] } {
@@ -66,10 +65,11 @@ export const printkArgsRule: Rule = {
   run({ doc, report }) {
     const root = doc.root;
     if (!root || !/bpf_(trace_)?printk/.test(doc.text)) return;
-    for (const c of syntaxIndex(doc).calls()) {
-      const name = c.name;
-      if (name !== 'bpf_printk' && name !== 'bpf_trace_printk') continue;
-      const call = c.node;
+    for (const m of doc.text.matchAll(/(?<![\w.>])(bpf_printk|bpf_trace_printk)\s*\(/g)) {
+      const name = m[1];
+      const id = root.descendantForIndex(m.index!, m.index! + name.length);
+      const call = id?.type === 'identifier' ? id.parent : null;
+      if (call?.type !== 'call_expression') continue;
       const args = callArgs(call);
       const values = name === 'bpf_printk' ? args.length - 1 : args.length - 2;
       const fn = call.childForFieldName('function')!;

@@ -9,8 +9,9 @@ import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
 import { functionNameNode } from '../../bpf-document';
 import { functionDefinitions } from '../syntax';
-import { syntaxIndex } from '../syntax-index';
-import { declaredType, typeSizes, typeText } from '../type-sizes';
+import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
+import { declaredType, typeSizes, typeText, type TypeSizes } from '../type-sizes';
+import { callFacts, functionKey, memo as cached, topLevelKey } from '../function-cache';
 
 const LIMIT = 512;
 /** Declarations that start with a scalar type hold no arrays or structs (unless they have a `[`). */
@@ -18,9 +19,38 @@ const SCALAR_START = /^(const\s+|volatile\s+|register\s+)*(unsigned|signed|int|l
 
 interface Local {
   name: string;
-  node: Node;
+  start: number;
+  end: number;
   type: string;
   size: number;
+}
+
+/** Arrays and aggregates declared in a function, with their sizes when known. */
+function localsOf(fn: Node, ix: SyntaxIndex, sizes: TypeSizes): Local[] {
+  const body = fn.childForFieldName('body');
+  const locals: Local[] = [];
+  if (!body) return locals;
+  for (const decl of ix.in('declaration', body)) {
+    // Only arrays and aggregates can be big; most declarations are scalars and pointers.
+    const text = decl.text;
+    if (!text.includes('[') && !/\b(struct|union)\b/.test(text) && SCALAR_START.test(text)) continue;
+    if (/^\s*(static|extern)\b/.test(text)) continue;
+    const typeNode = decl.childForFieldName('type');
+    if (!typeNode) continue;
+    const base = typeText(typeNode);
+    for (const d of decl.childrenForFieldName('declarator')) {
+      if (!d) continue;
+      const inner = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+      const type = declaredType(base, inner);
+      const isAggregate = type.includes('[') || (!type.includes('*') && /^(struct|union)\b/.test(base)) || (!type.includes('*') && typeNode.type === 'type_identifier');
+      if (!isAggregate || type.includes('*')) continue;
+      const l = sizes.layoutOf(type);
+      if (!l || (!type.includes('[') && l.size <= 8)) continue;
+      const nameNode = inner?.descendantsOfType('identifier')[0] ?? inner ?? d;
+      locals.push({ name: nameNode.text, start: nameNode.startIndex, end: nameNode.endIndex, type, size: l.size });
+    }
+  }
+  return locals;
 }
 
 const SCRATCH =
@@ -37,31 +67,11 @@ export const stackSizeRule: Rule = {
     const fns = functionDefinitions(doc);
     const own = new Map<string, { fn: Node; locals: Local[]; total: number; calls: string[] }>();
     for (const fn of fns) {
-      const body = fn.childForFieldName('body');
-      if (!body) continue;
-      const locals: Local[] = [];
-      for (const decl of ix.in('declaration', body)) {
-        // Only arrays and aggregates can be big; most declarations are scalars and pointers.
-        const text = decl.text;
-        if (!text.includes('[') && !/\b(struct|union)\b/.test(text) && SCALAR_START.test(text)) continue;
-        if (/^\s*(static|extern)\b/.test(text)) continue;
-        const typeNode = decl.childForFieldName('type');
-        if (!typeNode) continue;
-        const base = typeText(typeNode);
-        for (const d of decl.childrenForFieldName('declarator')) {
-          if (!d) continue;
-          const inner = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
-          const type = declaredType(base, inner);
-          const isAggregate = type.includes('[') || (!type.includes('*') && /^(struct|union)\b/.test(base)) || (!type.includes('*') && typeNode.type === 'type_identifier');
-          if (!isAggregate || type.includes('*')) continue;
-          const l = sizes.layoutOf(type);
-          if (!l || (!type.includes('[') && l.size <= 8)) continue;
-          const nameNode = inner?.descendantsOfType('identifier')[0] ?? inner;
-          locals.push({ name: nameNode?.text ?? '?', node: nameNode ?? d, type, size: l.size });
-        }
-      }
+      const base = fn.startIndex;
+      const rel = cached(`stack-size\u0000${topLevelKey(doc)}\u0000${functionKey(doc, fn)}`, () => localsOf(fn, ix, sizes).map((l) => ({ ...l, start: l.start - base, end: l.end - base })));
+      const locals = rel.map((l) => ({ ...l, start: l.start + base, end: l.end + base }));
       const name = ix.functionName(fn) ?? '';
-      const calls = ix.callsIn(body).map((c) => c.name);
+      const calls = callFacts(doc, fn).map((c) => c.name);
       own.set(name, { fn, locals, total: locals.reduce((a, l) => a + l.size, 0), calls });
     }
     // Deepest total stack of the call chain starting at each function (calls in the file only).
@@ -88,8 +98,8 @@ export const stackSizeRule: Rule = {
       for (const l of f.locals) {
         if (l.size > LIMIT) {
           report({
-            start: l.node.startIndex,
-            end: l.node.endIndex,
+            start: l.start,
+            end: l.end,
             severity: 'error',
             message: `'${l.name}' (${l.type}) takes ${l.size} bytes of stack, more than the 512 bytes a BPF program has: clang fails ("Looks like the BPF stack limit of 512 bytes is exceeded"). ${SCRATCH}`,
           });
@@ -105,7 +115,7 @@ export const stackSizeRule: Rule = {
           end: nameNode.endIndex,
           severity: 'warning',
           message: `The locals of ${name}() add up to ${f.total} bytes of stack (limit 512): ${biggest.map((l) => `${l.name} ${l.size}`).join(', ')}. The compiler may reuse slots, but likely the build or the verifier fails ("combined stack size ... too large"). ${SCRATCH}`,
-          related: biggest.map((l) => ({ start: l.node.startIndex, end: l.node.endIndex, message: `${l.size} bytes` })),
+          related: biggest.map((l) => ({ start: l.start, end: l.end, message: `${l.size} bytes` })),
         });
         continue;
       }

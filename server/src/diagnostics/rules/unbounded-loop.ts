@@ -7,7 +7,8 @@
  * `#pragma unroll` loops are fine.
  */
 import type { Node } from 'web-tree-sitter';
-import type { Rule, RuleContext } from '../rule';
+import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
+import { functionFindings, functionsOf, functionText } from '../function-cache';
 import { identOf } from '../syntax';
 import { typeSizes } from '../type-sizes';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
@@ -61,7 +62,23 @@ export const unboundedLoopRule: Rule = {
     if (!doc.root) return;
     const ix = syntaxIndex(doc);
     const macroLoops = new Set(doc.mask.loopMacros.map((m) => m.start));
-    const loops = [...ix.all('while_statement'), ...ix.all('for_statement'), ...ix.all('do_statement')];
+    for (const fn of functionsOf(doc)) {
+      const text = functionText(doc, fn);
+      if (!/\b(for|while|do)\b/.test(text)) continue;
+      const found = functionFindings('unbounded-loop', doc, fn, '', () => {
+        const out: RuleDiagnostic[] = [];
+        const loops = [...ix.in('while_statement', fn), ...ix.in('for_statement', fn), ...ix.in('do_statement', fn)];
+        checkLoops({ doc, report: (d) => out.push(d) }, ix, loops, macroLoops);
+        return out;
+      });
+      for (const d of found) ctx.report(d);
+    }
+  },
+};
+
+function checkLoops(ctx: RuleContext, ix: SyntaxIndex, loops: Node[], macroLoops: Set<number>): void {
+  const { doc } = ctx;
+  {
     for (const loop of loops) {
       if (macroLoops.has(loop.startIndex)) continue;
       if (pragmaUnroll(doc.text, loop.startIndex)) continue;
@@ -82,8 +99,8 @@ export const unboundedLoopRule: Rule = {
       }
       if (cond) variableBound(ctx, ix, loop, cond, kw);
     }
-  },
-};
+  }
+}
 
 /** `#pragma unroll` or `#pragma clang loop unroll(...)` on the lines just before the loop. */
 function pragmaUnroll(text: string, at: number): boolean {

@@ -9,9 +9,9 @@ import type { Node } from 'web-tree-sitter';
 import { field, kids, opOf, ty } from '../fast-node';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
 import type { BpfDocument } from '../../bpf-document';
-import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
-import type { Rule, RuleContext } from '../rule';
+import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
+import { callFacts, functionFindings } from '../function-cache';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
 
 interface Ref {
@@ -50,15 +50,19 @@ export const unreleasedReferenceRule: Rule = {
   run(ctx) {
     const { doc } = ctx;
     if (!doc.root) return;
-    const ix = syntaxIndex(doc);
     let globalFns: Set<string> | undefined;
     for (const fn of functionDefinitions(doc)) {
       // Only functions that acquire something or take a lock have anything to release.
-      if (!ix.callsIn(fn).some((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name))) continue;
-      const body = field(fn, 'body');
-      globalFns ??= globalFunctions(doc);
-      const sources = [...new Set(ix.callsIn(fn).filter((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name)).map((c) => c.name))];
-      if (body) checkFunction(ctx, body, globalFns, sources);
+      const sources = [...new Set(callFacts(doc, fn).filter((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name)).map((c) => c.name))];
+      if (!sources.length) continue;
+      const found = functionFindings('unreleased-reference', doc, fn, '', () => {
+        const out: RuleDiagnostic[] = [];
+        const body = field(fn, 'body');
+        globalFns ??= globalFunctions(doc);
+        if (body) checkFunction({ doc, report: (d) => out.push(d) }, body, globalFns, sources);
+        return out;
+      });
+      for (const d of found) ctx.report(d);
     }
   },
 };

@@ -6,8 +6,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { helperByName, kfuncByName, macroByName } from '../../catalog/catalog';
-import type { Rule, RuleContext } from '../rule';
-import { callArgs, enclosingFunction, functionDefinitions, identOf } from '../syntax';
+import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
+import { callArgs, functionDefinitions, identOf } from '../syntax';
+import { callFacts, functionFindings, topLevelNodes } from '../function-cache';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { typeSizes } from '../type-sizes';
 import { stripParens } from '../flow';
@@ -41,18 +42,27 @@ export const unsupportedCallRule: Rule = {
     const root = doc.root;
     if (!root) return;
     const ix = syntaxIndex(doc);
-    const sizes = typeSizes(doc);
     // Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros.
-    const declared = new Set<string>(doc.functions.keys());
-    for (const d of ix.all('function_declarator')) {
-      const n = identOf(d.childForFieldName('declarator'));
-      if (n) declared.add(n);
-    }
-    for (const m of [...ix.all('preproc_function_def'), ...ix.all('preproc_def')]) {
-      const n = m.childForFieldName('name')?.text;
-      if (n) declared.add(n);
-    }
-    // File-scope variables (a function pointer could be one); needed only for indirect calls.
+    // All top-level, so part of the cache key; computed only when a function is analysed.
+    let declaredCache: Set<string> | undefined;
+    const declared = () => {
+      if (declaredCache) return declaredCache;
+      declaredCache = new Set<string>(doc.functions.keys());
+      for (const n of topLevelNodes(doc)) {
+        const t = n.type;
+        if (t === 'preproc_def' || t === 'preproc_function_def') {
+          const name = n.childForFieldName('name')?.text;
+          if (name) declaredCache.add(name);
+        } else if (t === 'declaration' && n.text.includes('(')) {
+          for (const d of n.descendantsOfType('function_declarator')) {
+            const name = identOf(d?.childForFieldName('declarator'));
+            if (name) declaredCache.add(name);
+          }
+        }
+      }
+      return declaredCache;
+    };
+    // File-scope variables (a function pointer could be one).
     let globalsCache: Set<string> | undefined;
     const globals = () => {
       if (globalsCache) return globalsCache;
@@ -67,45 +77,53 @@ export const unsupportedCallRule: Rule = {
       return globalsCache;
     };
     const hasLocalHeaders = doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) || doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
-    const isKnown = (name: string) =>
-      declared.has(name) || !!helperByName(name) || !!kfuncByName(name) || !!macroByName(name) || LIBBPF_MACROS.has(name) || /^__(builtin|sync|atomic)_/.test(name);
 
-    const graph = new Map<string, { fn: Node; calls: { name: string; node: Node }[] }>();
-    const fnByStart = new Map<number, Node>();
+    const graph = new Map<string, { calls: { name: string; start: number; end: number }[] }>();
     for (const fn of functionDefinitions(doc)) {
       const name = ix.functionName(fn);
-      fnByStart.set(fn.startIndex, fn);
-      const calls: { name: string; node: Node }[] = [];
-      for (const c of ix.callsIn(fn)) {
-        if (MEM.has(c.name)) {
-          checkCallee(ctx, c.node, c.node.childForFieldName('function')!, c.name, declared, hasLocalHeaders, sizes);
-          continue;
-        }
-        if (isKnown(c.name)) {
-          if (doc.functions.has(c.name)) calls.push({ name: c.name, node: c.node.childForFieldName('function')! });
-          continue;
-        }
-        const f = c.node.childForFieldName('function')!;
-        if (isLocal(ix, fn, c.name)) {
-          reportPointer(ctx, c.node, f);
-          continue;
-        }
-        checkCallee(ctx, c.node, f, c.name, declared, hasLocalHeaders, sizes);
-      }
-      if (name) graph.set(name, { fn, calls });
-    }
-    for (const { node, fn: f } of ix.indirectCalls()) {
-      // `(s64)(a - b)` parses as a call of `(s64)`: a cast to a typedef, unless s64 is a variable.
-      const inner = f.type === 'parenthesized_expression' ? f.namedChildren[0] : null;
-      if (inner?.type === 'identifier') {
-        const fn = enclosingFunction(node);
-        if (!globals().has(inner.text) && !(fn && isLocal(ix, fn, inner.text))) continue;
-      }
-      reportPointer(ctx, node, f);
+      const base = fn.startIndex;
+      const found = functionFindings('unsupported-call', doc, fn, '', () => {
+        const out: RuleDiagnostic[] = [];
+        const sub: RuleContext = { doc, report: (d) => out.push(d) };
+        checkFunction(sub, ix, fn, declared, globals, hasLocalHeaders);
+        return out;
+      });
+      for (const d of found) ctx.report(d);
+      const calls = callFacts(doc, fn)
+        .filter((c) => doc.functions.has(c.name))
+        .map((c) => ({ name: c.name, start: c.start + base, end: c.end + base }));
+      if (name) graph.set(name, { calls });
     }
     recursion(ctx, graph);
   },
 };
+
+/** The calls of one function: unknown and libc functions, non-constant mem*, function pointers. */
+function checkFunction(ctx: RuleContext, ix: SyntaxIndex, fn: Node, declared: () => Set<string>, globals: () => Set<string>, hasLocalHeaders: boolean): void {
+  const { doc } = ctx;
+  const sizes = typeSizes(doc);
+  const isKnown = (name: string) =>
+    !!helperByName(name) || !!kfuncByName(name) || !!macroByName(name) || LIBBPF_MACROS.has(name) || /^__(builtin|sync|atomic)_/.test(name) || declared().has(name);
+  for (const c of ix.callsIn(fn)) {
+    if (MEM.has(c.name)) {
+      checkCallee(ctx, c.node, c.node.childForFieldName('function')!, c.name, declared(), hasLocalHeaders, sizes);
+      continue;
+    }
+    if (isKnown(c.name)) continue;
+    const f = c.node.childForFieldName('function')!;
+    if (isLocal(ix, fn, c.name)) {
+      reportPointer(ctx, c.node, f);
+      continue;
+    }
+    checkCallee(ctx, c.node, f, c.name, declared(), hasLocalHeaders, sizes);
+  }
+  for (const { node, fn: f } of ix.indirectCallsIn(fn)) {
+    // `(s64)(a - b)` parses as a call of `(s64)`: a cast to a typedef, unless s64 is a variable.
+    const inner = f.type === 'parenthesized_expression' ? f.namedChildren[0] : null;
+    if (inner?.type === 'identifier' && !globals().has(inner.text) && !isLocal(ix, fn, inner.text)) continue;
+    reportPointer(ctx, node, f);
+  }
+}
 
 /** `name` is a parameter or local variable of `fn`. */
 function isLocal(ix: SyntaxIndex, fn: Node, name: string): boolean {
@@ -184,7 +202,7 @@ function libcHint(name: string): string {
 }
 
 /** Calls that close a cycle among the file's functions (direct or mutual recursion). */
-function recursion(ctx: RuleContext, graph: Map<string, { fn: Node; calls: { name: string; node: Node }[] }>): void {
+function recursion(ctx: RuleContext, graph: Map<string, { calls: { name: string; start: number; end: number }[] }>): void {
   // Tarjan's strongly connected components.
   let index = 0;
   const idx = new Map<string, number>();
@@ -221,8 +239,8 @@ function recursion(ctx: RuleContext, graph: Map<string, { fn: Node; calls: { nam
       if (!graph.has(c.name) || comp.get(c.name) !== comp.get(name)) continue;
       const direct = c.name === name;
       ctx.report({
-        start: c.node.startIndex,
-        end: c.node.endIndex,
+        start: c.start,
+        end: c.end,
         severity: 'error',
         message: `${direct ? 'Recursion' : 'Mutual recursion'}: ${name}() calls ${c.name}()${direct ? ' itself' : ', which leads back to it'}. BPF rejects recursive calls (clang cannot inline them; the verifier says "recursive call from ..." or "the call stack of N frames is too deep"). Rewrite it as a bounded loop.`,
       });
