@@ -44,6 +44,8 @@ void out_flush_blocking(void);
 void out_json(json_t *j); /* takes ownership */
 void reply_result(json_t *id, json_t *result); /* takes ownership of result */
 void reply_result_raw(json_t *id, const char *result_json, size_t n);
+/* Starts a hand-built reply line in s: {"id":..,"result": -- the caller closes it with '}'. */
+void sb_reply_begin(struct sbuf *s, json_t *id);
 /* An error reply; extra (may be NULL) is merged into the error object, ownership taken. */
 void reply_error(json_t *id, const char *code, json_t *extra, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

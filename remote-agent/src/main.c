@@ -298,6 +298,8 @@ int main(int argc, char **argv)
 	struct watcher sig_w = {.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC), .cb = signal_ready};
 	loop_add(&sig_w, EPOLLIN);
 
+	/* a bigger stdout pipe: fewer wakeups when a large map page or an event burst goes out */
+	fcntl(1, F_SETPIPE_SZ, 1 << 20);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	libbpf_capture_reset();
 	sb_init(&inbuf, 1 << 16);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include "agent.h"
 
 /* ---- sbuf ---- */
@@ -259,6 +260,34 @@ bool out_line(const char *p, size_t n, bool droppable)
 	}
 	if (droppable && outq.len - outq_off > OUT_DROP_LIMIT)
 		return false;
+	/* fast path for big replies: nothing queued, write straight from the caller's buffer */
+	if (!out_polled && !out_batching && outq.len == outq_off && n > (1u << 16)) {
+		struct iovec iov[2] = {{(void *)p, n}, {"\n", 1}};
+		size_t done = 0;
+		for (;;) {
+			ssize_t w = writev(1, iov, 2);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			done += w;
+			if (done == n + 1)
+				return true;
+			size_t adv = w;
+			for (int k = 0; k < 2; k++) {
+				size_t take = adv < iov[k].iov_len ? adv : iov[k].iov_len;
+				iov[k].iov_base = (char *)iov[k].iov_base + take;
+				iov[k].iov_len -= take;
+				adv -= take;
+			}
+		}
+		/* the pipe is full: queue the rest */
+		if (done < n)
+			sb_putn(&outq, p + done, n - done);
+		sb_putc(&outq, '\n');
+		out_try();
+		return true;
+	}
 	if (outq_off > (1u << 20) && outq_off * 2 > outq.len) {
 		memmove(outq.buf, outq.buf + outq_off, outq.len - outq_off);
 		outq.len -= outq_off;
@@ -306,6 +335,16 @@ void reply_result(json_t *id, json_t *result)
 	json_object_set(r, "id", id ? id : json_null());
 	json_object_set_new(r, "result", result ? result : json_object());
 	out_json(r);
+}
+
+void sb_reply_begin(struct sbuf *s, json_t *id)
+{
+	sb_puts(s, "{\"id\":");
+	if (id)
+		sb_json(s, id);
+	else
+		sb_puts(s, "null");
+	sb_puts(s, ",\"result\":");
 }
 
 void reply_result_raw(json_t *id, const char *result_json, size_t n)

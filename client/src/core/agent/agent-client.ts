@@ -11,17 +11,17 @@ import type { Readable, Writable } from 'node:stream';
 import {
   AgentEvent,
   HelloEvent,
-  MethodResults,
   PROTOCOL_VERSION,
   ReplyError,
   ReplyOk,
+  resultSchema,
   type EventsDroppedEvent,
   type LogEvent,
   type MapSnapshotEvent,
   type Method,
   type MethodParams,
-  type MethodResult,
   type RequestId,
+  type ResultFor,
   type RingbufEvent,
   type TraceLineEvent,
 } from './agent-protocol';
@@ -73,6 +73,7 @@ export interface AgentClientEvents {
 
 interface Pending {
   method: Method;
+  params: unknown;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
@@ -149,16 +150,16 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   }
 
   /** Sends one request and resolves with its validated result. */
-  async request<M extends Method>(
+  async request<M extends Method, P extends MethodParams[M]>(
     method: M,
-    params: MethodParams[M],
+    params: P,
     options: { timeoutMs?: number } = {},
-  ): Promise<MethodResult<M>> {
+  ): Promise<ResultFor<M, P>> {
     if (this.closed) throw this.exitedError();
     const id = this.nextId++;
     const line = JSON.stringify({ id, method, params }) + '\n';
-    return new Promise<MethodResult<M>>((resolve, reject) => {
-      const p: Pending = { method, resolve: resolve as (v: unknown) => void, reject };
+    return new Promise<ResultFor<M, P>>((resolve, reject) => {
+      const p: Pending = { method, params, resolve: resolve as (v: unknown) => void, reject };
       const ms = options.timeoutMs ?? this.requestTimeoutMs;
       if (ms > 0 && Number.isFinite(ms)) {
         p.timer = setTimeout(() => {
@@ -264,7 +265,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     const p = this.pending.get(r.data.id);
     if (!p) return; // the reply to a request that timed out
     this.settle(r.data.id, p);
-    const result = MethodResults[p.method].safeParse(r.data.result);
+    const result = resultSchema(p.method, p.params).safeParse(r.data.result);
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue ? ` at ${issue.path.join('.') || '(root)'}: ${issue.message}` : '';

@@ -151,6 +151,10 @@ const MapMeta = {
   key_type: z.string().nullable(),
   value_type: z.string().nullable(),
 };
+/** A JSON array of decoded values (checked as an array; its elements are any JSON). */
+const ValueColumn = z.custom<unknown[]>((v) => Array.isArray(v), 'expected an array');
+
+/** One page of a map (layout "entries", the default): `entries: [{key, value}]`. */
 export const MapDumpResult = z.object({
   ...MapMeta,
   count: z.number().int(),
@@ -158,6 +162,21 @@ export const MapDumpResult = z.object({
   cursor: z.string().nullable(),
   entries: z.array(MapEntry),
 });
+/**
+ * One page of a map in layout "columns" (bulk reads: about half the bytes and a quarter of the
+ * parse time of entries): `keys[i]` goes with `values[i]`; with raw: true also keys_hex/values_hex.
+ */
+export const MapDumpColumnsResult = z.object({
+  ...MapMeta,
+  count: z.number().int(),
+  done: z.boolean(),
+  cursor: z.string().nullable(),
+  keys: ValueColumn,
+  values: ValueColumn,
+  keys_hex: z.array(z.string()).optional(),
+  values_hex: z.array(z.string()).optional(),
+});
+export type MapDumpColumnsResult = z.infer<typeof MapDumpColumnsResult>;
 export type MapDumpResult = z.infer<typeof MapDumpResult>;
 export const MapUpdateResult = z.object({
   map_id: z.number().int(),
@@ -250,7 +269,7 @@ export interface MethodParams {
     cgroup?: string;
   };
   detach: { link: number };
-  map_dump: { map_id: number; cursor?: string; limit?: number; raw?: boolean };
+  map_dump: { map_id: number; cursor?: string; limit?: number; raw?: boolean; layout?: 'entries' | 'columns' };
   map_update: {
     map_id: number;
     key?: unknown;
@@ -295,6 +314,20 @@ export const MethodResults = {
 } as const;
 export type Method = keyof typeof MethodResults;
 export type MethodResult<M extends Method> = z.infer<(typeof MethodResults)[M]>;
+/** The result type of a request, where it depends on params (map_dump's layout). */
+export type ResultFor<M extends Method, P> = M extends 'map_dump'
+  ? P extends { layout: 'columns' }
+    ? MapDumpColumnsResult
+    : MapDumpResult
+  : MethodResult<M>;
+
+/** The schema a reply to (method, params) must match. */
+export function resultSchema(method: Method, params: unknown): z.ZodType {
+  if (method === 'map_dump' && (params as { layout?: string } | undefined)?.layout === 'columns') {
+    return MapDumpColumnsResult;
+  }
+  return MethodResults[method];
+}
 export const METHODS = Object.keys(MethodResults) as Method[];
 
 // ---- lines ----
