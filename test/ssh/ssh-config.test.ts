@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SshConfig, matchHostPatterns, parseProxyJump } from '../../client/src/core/targets/ssh-config';
 import { parseTargetSpec } from '../../client/src/core/targets/target';
 import { TargetSpecError } from '../../client/src/core/targets/target-errors';
+import { need } from '../support/preconditions';
 import { tempHome } from './ssh-harness';
 
 const CONFIG = `
@@ -118,10 +119,7 @@ describe('ssh config', () => {
   });
 
   test('agrees with `ssh -G` for the same file', (t) => {
-    if (spawnSync('ssh', ['-V'], { stdio: 'ignore' }).status !== 0) {
-      t.skip('no ssh client');
-      return;
-    }
+    if (!need(t, spawnSync('ssh', ['-V'], { stdio: 'ignore' }).status === 0, 'no OpenSSH client (ssh -G)')) return;
     const h = tempHome('sshG');
     const file = join(h, '.ssh', 'config');
     writeFileSync(file, CONFIG.replace(/^Match exec.*\n.*\n/m, ''));

@@ -31,6 +31,8 @@ export interface SshHostConfig {
   serverAliveCountMax?: number;
   /** IdentityAgent (a socket path, or `none`, or SSH_AUTH_SOCK). */
   identityAgent?: string;
+  /** HashKnownHosts: write new known_hosts entries hashed. */
+  hashKnownHosts?: boolean;
 }
 
 /** One ProxyJump hop as written: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
@@ -221,6 +223,7 @@ export class SshConfig {
       serverAliveIntervalS: num('serveraliveinterval'),
       serverAliveCountMax: num('serveralivecountmax'),
       identityAgent: one('identityagent') === undefined ? undefined : tokens(one('identityagent')!),
+      hashKnownHosts: yes('hashknownhosts'),
     };
   }
 

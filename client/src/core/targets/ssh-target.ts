@@ -9,8 +9,7 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Client, ClientChannel, ParsedKey } from 'ssh2';
-import { AgentClient, AgentExitedError, type AgentClientOptions, type AgentStreams } from '../agent/agent-client';
-import type { Method, MethodParams, MethodResult } from '../agent/agent-protocol';
+import { AgentClient, AgentExitedError, type AgentClientOptions } from '../agent/agent-client';
 import type { AgentBinary, DeployResult } from './agent-deploy';
 import { deployAndStartAgent } from './agent-deploy';
 import { KnownHosts } from './known-hosts';
@@ -75,6 +74,7 @@ export class SshTarget extends BaseTarget {
   private readonly keepaliveIntervalMs: number;
   private readonly keepaliveCountMax: number;
   private readonly readyTimeoutMs: number;
+  private readonly hashKnownHosts: boolean;
 
   constructor(private readonly options: SshTargetOptions) {
     super(options.reconnect);
@@ -117,6 +117,7 @@ export class SshTarget extends BaseTarget {
     this.keepaliveIntervalMs =
       options.keepaliveIntervalMs ?? (resolved.serverAliveIntervalS ? resolved.serverAliveIntervalS * 1000 : 15_000);
     this.keepaliveCountMax = options.keepaliveCountMax ?? resolved.serverAliveCountMax ?? 3;
+    this.hashKnownHosts = options.hashKnownHosts ?? resolved.hashKnownHosts ?? false;
     this.readyTimeoutMs =
       options.readyTimeoutMs ?? (resolved.connectTimeoutS ? resolved.connectTimeoutS * 1000 : 20_000);
   }
@@ -139,7 +140,7 @@ export class SshTarget extends BaseTarget {
     this.dropReason = undefined;
     const connectOpts: SshConnectOptions = {
       knownHosts: this.knownHosts,
-      hashKnownHosts: this.options.hashKnownHosts,
+      hashKnownHosts: this.hashKnownHosts,
       readyTimeoutMs: this.readyTimeoutMs,
       keepaliveIntervalMs: this.keepaliveIntervalMs,
       keepaliveCountMax: this.keepaliveCountMax,
@@ -178,9 +179,8 @@ export class SshTarget extends BaseTarget {
     const tDeploy = Date.now();
     this.channel = channel;
     channel.on('error', (err: Error) => this.log(`agent channel: ${err.message}`));
-    const agent = new SshAgentClient({ input: channel, output, stderr: channel.stderr }, this.options, () =>
-      this.connectionLost(),
-    );
+    const agent = new AgentClient({ input: channel, output, stderr: channel.stderr }, this.options);
+    reportConnectionLoss(agent, () => this.connectionLost());
     agent.on('stderr', (t) => this.log(`agent: ${t.trimEnd()}`));
     try {
       const hello = await agent.hello;
@@ -250,7 +250,7 @@ export class SshTarget extends BaseTarget {
     const lost = await this.connectionLost();
     if (lost) return lost;
     try {
-      await AgentClient.prototype.request.call(agent, 'ping', {});
+      await AgentClient.prototype.request.call(agent, 'ping', {} as never);
     } catch (err) {
       return err as Error;
     }
@@ -258,35 +258,29 @@ export class SshTarget extends BaseTarget {
   }
 }
 
-/** AgentClient whose requests, when the SSH connection drops, fail with SshConnectionLostError. */
-class SshAgentClient extends AgentClient {
-  constructor(
-    streams: AgentStreams,
-    options: AgentClientOptions,
-    private readonly lost: () => Promise<Error | undefined>,
-  ) {
-    super(streams, options);
-  }
-
-  override async request<M extends Method>(
-    method: M,
-    params: MethodParams[M],
-    options: { timeoutMs?: number } = {},
-  ): Promise<MethodResult<M>> {
+/**
+ * Makes the agent's requests fail with SshConnectionLostError (its `cause` the AgentExitedError)
+ * when they fail because the SSH connection dropped: "the connection was lost" says what happened,
+ * "the agent exited" would not. Wraps the instance's method, whatever its exact signature.
+ */
+function reportConnectionLoss(agent: AgentClient, lost: () => Promise<Error | undefined>): void {
+  const original = agent.request.bind(agent) as (...args: unknown[]) => Promise<unknown>;
+  const wrapped = async (...args: unknown[]): Promise<unknown> => {
     try {
-      return await super.request(method, params, options);
+      return await original(...args);
     } catch (err) {
       if (err instanceof AgentExitedError) {
-        const lost = await this.lost();
-        if (lost) {
-          (lost as { cause?: unknown }).cause = err;
-          lost.message += ` (${method} did not complete)`;
-          throw lost;
+        const e = await lost();
+        if (e) {
+          (e as { cause?: unknown }).cause = err;
+          e.message += ` (${String(args[0])} did not complete)`;
+          throw e;
         }
       }
       throw err;
     }
-  }
+  };
+  (agent as unknown as { request: typeof wrapped }).request = wrapped;
 }
 
 function safeUser(): string {

@@ -150,8 +150,9 @@ export class HostKeyUnknownError extends SshTargetError {
   ) {
     super(
       `the host ${host} (port ${port}) is not in ${knownHostsFile}; its ${keyType} key has the fingerprint ${fingerprintSha256}. ` +
-        `Not trusted, so not connected. To trust it, check the fingerprint on the box (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) ` +
-        `and connect once with ssh (ssh${port === 22 ? '' : ` -p ${port}`} ${host}), which adds it to known_hosts, or accept it when bpf-ide asks.`,
+        `Not trusted, so not connected. To trust it, compare the fingerprint with the box's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub, run on the box), ` +
+        `then connect once with OpenSSH and answer yes: ssh${port === 22 ? '' : ` -p ${port}`} -o UserKnownHostsFile=${knownHostsFile} ${host} true ` +
+        '(or accept it when the bpf-ide extension asks).',
       host,
       port,
     );
