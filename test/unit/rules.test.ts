@@ -122,3 +122,20 @@ for (const name of realistic) {
     assert.deepEqual(diags.filter((d) => d.severity === 'error').map((d) => show(doc, d)), []);
   });
 }
+
+test('cached findings follow edits: a new bug is found, and findings move with the text above them', async () => {
+  const file = join(RULES_DIR, 'null-check', 'bad-unchecked.bpf.c');
+  const text = readFileSync(file, 'utf8');
+  const before = (await analyse(file, text)).diags.filter((d) => d.code === 'null-check');
+  // Lines added above every function: the same findings, shifted by the inserted text.
+  const shifted = (await analyse(file, `// one\n// two\n${text}`)).diags.filter((d) => d.code === 'null-check');
+  assert.deepEqual(shifted.map((d) => d.start - 14), before.map((d) => d.start));
+  // A new unchecked dereference in a clean function is found; fixing it makes it go away.
+  const goodFile = join(RULES_DIR, 'null-check', 'good-patterns.bpf.c');
+  const good = readFileSync(goodFile, 'utf8');
+  const broken = good.replace('\tif (!v)\n\t\treturn 0;\n\t*v += 1;', '\t*v += 1;');
+  assert.notEqual(broken, good);
+  const found = (await analyse(goodFile, broken)).diags.filter((d) => d.code === 'null-check');
+  assert.equal(found.length, 1);
+  assert.equal((await analyse(goodFile, good)).diags.filter((d) => d.code === 'null-check').length, 0);
+});

@@ -242,6 +242,11 @@ export class FlowWalker<S> {
   /** Evaluates a condition; returns the states where it is true and where it is false. */
   cond(n: Node, s: S): { t: S | null; f: S | null } {
     if (ty(n) === 'parenthesized_expression' && kids(n)[0]) return this.cond(kids(n)[0], s);
+    // likely(x), unlikely(x), __builtin_expect(x, v): the condition is x.
+    if (ty(n) === 'call_expression' && /^(likely|unlikely|__builtin_expect)\s*\(/.test(n.text)) {
+      const arg = kids(field(n, 'arguments') ?? n).find((k) => ty(k) !== 'comment');
+      if (arg && field(n, 'arguments')) return this.cond(arg, s);
+    }
     if (ty(n) === 'unary_expression' && opOf(n) === '!') {
       const a = field(n, 'argument');
       if (a) {

@@ -132,6 +132,8 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
         const pt = id ? pointee(varTypes.get(id) ?? '') : undefined;
         if (pt) return sizeTerm(pt);
       }
+      // A size we cannot resolve is still a constant: an unknown size, not a run-time value.
+      return { c: 0, vars: [], sizes: [v.text.replace(/\s+/g, '')] };
     }
     const c = sizes.constValue(v.text);
     if (c !== undefined) return constOff(c);

@@ -162,7 +162,7 @@ function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, decl
     const sizeArg = callArgs(call)[2];
     if (!sizeArg) return;
     const s = stripParens(sizeArg);
-    const constant = sizes.constValue(s.text) !== undefined || s.type === 'sizeof_expression' || /^[A-Z][A-Z0-9_]*$/.test(s.text) || /^sizeof\b/.test(s.text);
+    const constant = sizes.constValue(s.text) !== undefined || looksConstant(s.text);
     if (constant) return;
     ctx.report({
       start: f.startIndex,
@@ -189,6 +189,14 @@ function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, decl
     severity: 'warning',
     message: `${callee}() is not a BPF helper, a kfunc, a libbpf macro, nor a function of this file${hasLocalHeaders ? ' (if it is a static inline function from an included header, all is well)' : ''}. BPF can only call those: an external function fails to load ("failed to find BTF for extern").`,
   });
+}
+
+/** sizeof, offsetof, numbers and UPPER_CASE macros combined with arithmetic: a compile-time constant. */
+export function looksConstant(text: string): boolean {
+  let t = text;
+  for (let i = 0; i < 4; i++) t = t.replace(/\b(sizeof|offsetof|__builtin_offsetof|bpf_core_type_size|bpf_core_field_size)\s*\((?:[^()]|\([^()]*\))*\)/g, '0');
+  t = t.replace(/\b[A-Z][A-Z0-9_]*\b/g, '0').replace(/\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b/g, '0');
+  return /^[\s0()+\-*/<>&|~]*$/.test(t);
 }
 
 function libcHint(name: string): string {
