@@ -44,7 +44,12 @@ export interface MapTableOptions {
   fullLimit?: number;
   /** pages held in paged mode */
   maxCachedPages?: number;
+  /** rows held in paged mode */
+  maxCachedRows?: number;
 }
+
+/** rows read per request when jumping far past what was read (only the cursors are kept) */
+const SKIP_LIMIT = 50_000;
 
 interface Page {
   /** the cursor that fetches this page (undefined: the start of the map) */
@@ -81,6 +86,7 @@ export class MapTable {
   readonly pageSize: number;
   readonly fullLimit: number;
   private readonly maxCachedPages: number;
+  private readonly maxCachedRows: number;
   private pages: Page[] = [];
   private doneReading = false;
   /** full mode: every entry, by key id */
@@ -101,6 +107,7 @@ export class MapTable {
     this.pageSize = o.pageSize ?? 1000;
     this.fullLimit = o.fullLimit ?? 100_000;
     this.maxCachedPages = o.maxCachedPages ?? 64;
+    this.maxCachedRows = o.maxCachedRows ?? Math.max(this.fullLimit, 200_000);
   }
 
   /** True when every entry is held (small maps): live diffs, filter and sort over the whole map. */
@@ -243,12 +250,16 @@ export class MapTable {
       if (i >= this.pages.length) {
         if (this.doneReading) break;
         const last = this.pages[this.pages.length - 1];
-        const r = await this.fetch(last.next ?? undefined, this.pageSize);
+        // a jump far past what was read: read on in big steps, keeping only the cursors
+        const gap = start - offset;
+        const limit = gap > this.pageSize * 4 ? Math.min(SKIP_LIMIT, gap - (gap % this.pageSize)) : this.pageSize;
+        const r = await this.fetch(last.next ?? undefined, limit);
+        const overlaps = offset + r.entries.length > start;
         this.pages.push({
           cursor: last.next ?? undefined,
           next: r.cursor,
           count: r.entries.length,
-          rows: this.toRows(r.entries, 0),
+          rows: overlaps ? this.toRows(r.entries, 0) : undefined,
           used: ++this.clock,
         });
         this.doneReading = r.done || r.cursor === null;
@@ -372,11 +383,20 @@ export class MapTable {
     p.used = ++this.clock;
   }
 
+  /** Drops the least recently used pages past the page and row budgets (the page just shown stays). */
   private evict(): void {
     const held = this.pages.filter((p) => p.rows);
-    if (held.length <= this.maxCachedPages) return;
+    let rows = held.reduce((n, p) => n + p.count, 0);
+    if (held.length <= this.maxCachedPages && rows <= this.maxCachedRows) return;
     held.sort((a, b) => a.used - b.used);
-    for (const p of held.slice(0, held.length - this.maxCachedPages)) p.rows = undefined;
+    let pages = held.length;
+    for (const p of held) {
+      if (pages <= this.maxCachedPages && rows <= this.maxCachedRows) break;
+      if (p.used === this.clock) continue;
+      p.rows = undefined;
+      pages--;
+      rows -= p.count;
+    }
   }
 
   private toRows(entries: RawEntry[], gen: number): Row[] {
