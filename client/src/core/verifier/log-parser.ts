@@ -309,6 +309,12 @@ export function parseVerifierLog(text: string): VerifierLog {
           continue;
         }
       }
+      if (s.charCodeAt(p) === 58 && s.startsWith(' safe', p + 1) && p + 6 === len) {
+        // `24: safe`: the state here equals one already verified (pruning)
+        kind[i] = LineKind.Debug;
+        insn[i] = idx;
+        continue;
+      }
       kind[i] = LineKind.Other;
       continue;
     }
@@ -384,6 +390,10 @@ export function parseVerifierLog(text: string): VerifierLog {
           frame[i] = curFrame;
           // no reset of curSource: the kernel prints a source line only when it differs from the last
           // one it printed, so the last one printed stays in effect across `from X to Y:` too
+          continue;
+        }
+        if (s.startsWith('frame') && s.includes(': propagating ')) {
+          kind[i] = LineKind.Debug;
           continue;
         }
         if ((m = RE_FUNC.exec(s))) {
@@ -485,6 +495,10 @@ export function parseVerifierLog(text: string): VerifierLog {
         }
         break;
       case 83: // S
+        if (s.startsWith('SCC ')) {
+          kind[i] = LineKind.Debug;
+          continue;
+        }
         if (s.startsWith('Suggestion:')) {
           kind[i] = LineKind.Advice;
           continue;

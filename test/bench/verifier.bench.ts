@@ -1,0 +1,164 @@
+/**
+ * Verifier log parsing at the size real programs reach: a level-2 log of about 171,000 lines / 15 MB,
+ * made at bench time by loading test/fixtures/verifier/bench/big_loop.bpf.c through the agent (not
+ * committed). Prints
+ *   BENCH verifier_log_parse ours=<ms>ms baseline=<ms>ms ratio=<x>      (read + parse + analyze vs read + split)
+ *   BENCH verifier_log_memory ours=<MB>MB baseline=<MB>MB ratio=<x>     (retained: text + index vs text + split lines)
+ *   BENCH verifier_step_p99 ours=<ms>ms baseline=16ms ratio=<x>         (a stepper step, 99th percentile; baseline: a 60 Hz frame)
+ * BPF_IDE_VERIFIER_LOG=<file> benches an existing log instead. Needs root, BTF, clang and the agent.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { analyzeLog } from '../../client/src/core/verifier/analyze';
+import { followBack } from '../../client/src/core/verifier/dependencies';
+import { parseVerifierLog } from '../../client/src/core/verifier/log-parser';
+import { stateAtLine } from '../../client/src/core/verifier/reg-state';
+
+const ROOT = join(__dirname, '..', '..');
+const AGENT = join(ROOT, 'remote-agent', 'build', 'bpf-agent');
+const SRC = join(ROOT, 'test', 'fixtures', 'verifier', 'bench', 'big_loop.bpf.c');
+
+function fail(why: string): never {
+  console.log(`BENCH verifier_log_parse cannot run: ${why}`);
+  process.exit(1);
+}
+
+type LoadReply = { result?: { programs: { verifier: { log: string } }[] }; error?: { message: string } };
+
+async function makeLog(dir: string): Promise<string> {
+  if (process.getuid?.() !== 0) fail('needs root to load the program that makes the log');
+  if (!existsSync('/sys/kernel/btf/vmlinux')) fail('needs BTF (/sys/kernel/btf/vmlinux)');
+  if (!existsSync(AGENT)) fail(`needs the agent: make -C remote-agent (${AGENT})`);
+  const clang = ['clang-19', 'clang'].find((c) => spawnSync(c, ['--version']).status === 0) ?? fail('needs clang');
+  const obj = join(dir, 'big_loop.o');
+  const cc = spawnSync(
+    clang,
+    ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', SRC, '-o', obj],
+    { encoding: 'utf8' },
+  );
+  if (cc.status !== 0) fail(`clang failed: ${cc.stderr}`);
+  const agent = spawn(AGENT, [], { stdio: ['pipe', 'pipe', 'ignore'] });
+  try {
+    const reply = await new Promise<LoadReply>((resolve, reject) => {
+      createInterface({ input: agent.stdout }).on('line', (l) => {
+        const m = JSON.parse(l);
+        if (m.id === 1) resolve(m);
+      });
+      agent.on('exit', (c) => reject(new Error(`agent exited (${c})`)));
+      agent.stdin.write(
+        JSON.stringify({ id: 1, method: 'load', params: { path: obj, log_level: 2, timeout_ms: 60000 } }) + '\n',
+      );
+    });
+    const v = reply.result?.programs[0]?.verifier;
+    if (!v) fail(`the program did not load: ${reply.error?.message}`);
+    const file = join(dir, 'big_loop.log');
+    writeFileSync(file, v.log);
+    return file;
+  } finally {
+    agent.stdin.end();
+  }
+}
+
+function best(n: number, f: () => void): number {
+  let b = Infinity;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    f();
+    b = Math.min(b, performance.now() - t0);
+  }
+  return b;
+}
+
+/** In a child process: bytes retained (V8 heap + external) by the text with its split lines, or with the index. */
+function memoryChild(mode: string, file: string): void {
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  gc();
+  const m0 = process.memoryUsage();
+  const text = readFileSync(file, 'utf8');
+  const kept = mode === 'split' ? text.split('\n') : parseVerifierLog(text);
+  gc();
+  const m1 = process.memoryUsage();
+  process.stdout.write(`${m1.heapUsed - m0.heapUsed + (m1.external - m0.external)}\n`);
+  if (!kept) process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-vbench-'));
+  try {
+    const t0 = performance.now();
+    const file = process.env.BPF_IDE_VERIFIER_LOG ?? (await makeLog(dir));
+    const made = performance.now() - t0;
+    const size = statSync(file).size;
+
+    let lines = 0;
+    const baseline = best(5, () => {
+      lines = readFileSync(file, 'utf8').split('\n').length;
+    });
+    let instructions = 0;
+    let verdict = '';
+    const ours = best(5, () => {
+      const r = analyzeLog(parseVerifierLog(readFileSync(file, 'utf8')));
+      instructions = r.instructions;
+      verdict = r.verdict;
+    });
+    console.log(
+      `# log: ${lines} lines, ${(size / 1e6).toFixed(1)} MB, ${instructions} instruction lines, verdict ${verdict}` +
+        (process.env.BPF_IDE_VERIFIER_LOG
+          ? ''
+          : ` (made by loading big_loop.bpf.c at level 2 in ${(made / 1000).toFixed(1)} s)`),
+    );
+    console.log(
+      `BENCH verifier_log_parse ours=${ours.toFixed(0)}ms baseline=${baseline.toFixed(0)}ms ratio=${(ours / baseline).toFixed(2)}`,
+    );
+
+    // retained memory, each measured in a fresh process
+    const mem = (mode: string) => {
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', __filename, '--memory-child', mode, file],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0) fail(`memory child failed: ${r.stderr}`);
+      return Number(r.stdout.trim());
+    };
+    const splitBytes = mem('split');
+    const ourBytes = mem('parse');
+    console.log(
+      `BENCH verifier_log_memory ours=${(ourBytes / 1e6).toFixed(1)}MB baseline=${(splitBytes / 1e6).toFixed(1)}MB ratio=${(ourBytes / splitBytes).toFixed(2)}`,
+    );
+
+    // a step in the stepper: rebuild the state at an instruction and follow a register back
+    const log = parseVerifierLog(readFileSync(file, 'utf8'));
+    let seed = 12345;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const step = () => {
+      const li = log.insnLines[rnd(log.insnLines.length)]!;
+      const s = performance.now();
+      stateAtLine(log, li);
+      followBack(log, li, `R${rnd(10)}`);
+      return performance.now() - s;
+    };
+    for (let k = 0; k < 300; k++) step(); // the panel's first steps warm the JIT too; measure after
+    const N = 2000;
+    const times = Array.from({ length: N }, step).sort((a, b) => a - b);
+    const p99 = times[Math.floor(N * 0.99)]!;
+    const mean = times.reduce((a, b) => a + b, 0) / N;
+    console.log(
+      `# step (state rebuild + follow a register back): mean ${mean.toFixed(3)} ms, p99 ${p99.toFixed(2)} ms, worst ${times[N - 1]!.toFixed(2)} ms over ${N} random instructions`,
+    );
+    console.log(`BENCH verifier_step_p99 ours=${p99.toFixed(2)}ms baseline=16ms ratio=${(p99 / 16).toFixed(2)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const child = process.argv.indexOf('--memory-child');
+if (child > 0) memoryChild(process.argv[child + 1]!, process.argv[child + 2]!);
+else
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
