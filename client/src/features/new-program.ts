@@ -103,8 +103,31 @@ function firstWorking(sources: VmlinuxSource[], output: vscode.LogOutputChannel)
   return chain;
 }
 
+/**
+ * Optional command arguments, each skipping its prompt: from a walkthrough link
+ * (`command:bpfIde.newProgram?{"template":"xdp"}`), another command, or a test.
+ */
+export interface NewProgramArgs {
+  /** A template id (bpf-templates/<id>). */
+  template?: string;
+  name?: string;
+  /** The destination folder: a path or a file Uri. */
+  folder?: string | vscode.Uri;
+}
+
+function parseArgs(args: unknown): NewProgramArgs {
+  if (!args || typeof args !== 'object') return {};
+  const a = args as Record<string, unknown>;
+  return {
+    template: typeof a.template === 'string' ? a.template : undefined,
+    name: typeof a.name === 'string' ? a.name : undefined,
+    folder: typeof a.folder === 'string' || a.folder instanceof vscode.Uri ? a.folder : undefined,
+  };
+}
+
 /** The command: every failure of what the user asked for is shown to them; details go to the output channel. */
-export async function newBpfProgram(ctx: NewProgramContext): Promise<void> {
+export async function newBpfProgram(ctx: NewProgramContext, commandArgs?: unknown): Promise<void> {
+  const args = parseArgs(commandArgs);
   let templates: TemplateInfo[];
   try {
     templates = loadTemplates(ctx.extension.asAbsolutePath('bpf-templates'));
@@ -115,26 +138,44 @@ export async function newBpfProgram(ctx: NewProgramContext): Promise<void> {
     );
     return;
   }
-  const pick = await vscode.window.showQuickPick(templateItems(templates), {
-    title: 'New BPF Program: pick a template',
-    placeHolder: 'tracepoint, kprobe, XDP, tc, ring buffer...',
-    matchOnDescription: true,
-    matchOnDetail: true,
-  });
-  if (!pick) return;
-  const template = pick.template;
+  let template = args.template ? templates.find((t) => t.id === args.template) : undefined;
+  if (args.template && !template) {
+    void vscode.window.showErrorMessage(
+      `bpf-ide: there is no template "${args.template}" (there are: ${templates.map((t) => t.id).join(', ')}).`,
+    );
+    return;
+  }
+  if (!template) {
+    const pick = await vscode.window.showQuickPick(templateItems(templates), {
+      title: 'New BPF Program: pick a template',
+      placeHolder: 'tracepoint, kprobe, XDP, tc, ring buffer...',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    if (!pick) return;
+    template = pick.template;
+  }
 
-  const name = await vscode.window.showInputBox({
-    title: `New BPF Program from "${template.id}": name it`,
-    prompt: 'The name of the files (<name>.bpf.c, <name>.h): letters, digits and _',
-    value: template.id,
-    valueSelection: [0, template.id.length],
-    validateInput: (v) => programNameProblem(v.trim()),
-  });
-  if (name === undefined) return;
-  const programName = name.trim();
+  let programName = args.name?.trim();
+  if (programName !== undefined && programNameProblem(programName)) {
+    void vscode.window.showErrorMessage(`bpf-ide: "${programName}": ${programNameProblem(programName)}`);
+    return;
+  }
+  if (programName === undefined) {
+    const id = template.id;
+    const name = await vscode.window.showInputBox({
+      title: `New BPF Program from "${id}": name it`,
+      prompt: 'The name of the files (<name>.bpf.c, <name>.h): letters, digits and _',
+      value: id,
+      valueSelection: [0, id.length],
+      validateInput: (v) => programNameProblem(v.trim()),
+    });
+    if (name === undefined) return;
+    programName = name.trim();
+  }
 
-  const folder = await pickFolder(programName);
+  const folder =
+    typeof args.folder === 'string' ? vscode.Uri.file(args.folder) : (args.folder ?? (await pickFolder(programName)));
   if (!folder) return;
   if (folder.scheme !== 'file') {
     void vscode.window.showErrorMessage(
@@ -180,13 +221,17 @@ export async function newBpfProgram(ctx: NewProgramContext): Promise<void> {
       ? ` vmlinux.h comes from ${result.vmlinuxFrom}.`
       : ' It uses the vmlinux.h already in the folder.';
     const actions = inWorkspace ? ['Build'] : ['Build', 'Add Folder to Workspace'];
-    const choice = await vscode.window.showInformationMessage(
-      `bpf-ide: created ${basename(result.mainFile)} from the ${template.id} template.${from}`,
-      ...actions,
-    );
-    if (choice === 'Build') await vscode.commands.executeCommand('bpfIde.build', vscode.Uri.file(result.mainFile));
-    else if (choice === 'Add Folder to Workspace')
-      vscode.workspace.updateWorkspaceFolders(vscode.workspace.workspaceFolders?.length ?? 0, 0, { uri: folder });
+    // Not awaited: the command is done once the files exist; the notification stays until dismissed.
+    void vscode.window
+      .showInformationMessage(
+        `bpf-ide: created ${basename(result.mainFile)} from the ${template.id} template.${from}`,
+        ...actions,
+      )
+      .then((choice) => {
+        if (choice === 'Build') void vscode.commands.executeCommand('bpfIde.build', vscode.Uri.file(result.mainFile));
+        else if (choice === 'Add Folder to Workspace')
+          vscode.workspace.updateWorkspaceFolders(vscode.workspace.workspaceFolders?.length ?? 0, 0, { uri: folder });
+      });
   } catch (err) {
     ctx.output.error(`New BPF Program (${template.id} -> ${dir}/${programName}): ${(err as Error).message}`);
     void vscode.window.showErrorMessage(`bpf-ide: ${(err as Error).message}`);
