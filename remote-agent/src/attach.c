@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include "agent.h"
 
@@ -25,7 +27,7 @@
 #define BPF_TCX_EGRESS 47
 #endif
 
-enum link_kind { LK_BPF_LINK, LK_TCX, LK_TC_NETLINK, LK_SOCKET };
+enum link_kind { LK_BPF_LINK, LK_TCX, LK_TC_NETLINK, LK_SOCKET, LK_PERF };
 
 struct link_rec {
 	int id;
@@ -39,6 +41,8 @@ struct link_rec {
 	bool hook_created;
 	struct watcher w;         /* socket drain */
 	uint64_t packets;
+	struct bpf_link **plinks; /* perf_event: one link per CPU */
+	int nplinks;
 	struct link_rec *next;
 };
 
@@ -64,6 +68,11 @@ static void link_free(struct link_rec *l)
 	case LK_SOCKET:
 		loop_del(&l->w);
 		close(l->fd);
+		break;
+	case LK_PERF:
+		for (int i = 0; i < l->nplinks; i++)
+			bpf_link__destroy(l->plinks[i]); /* closes the perf event too */
+		free(l->plinks);
 		break;
 	}
 	free(l->program);
@@ -193,6 +202,74 @@ static struct link_rec *attach_one(json_t *id, struct handle *h, struct prog_rec
 			json_object_set_new(*desc, "mechanism", json_string(l->kind == LK_TCX ? "tcx" : "tc-netlink"));
 			snprintf(what, sizeof(what), "tc %s on %s", egress ? "egress" : "ingress", ifn);
 		}
+	} else if (type == BPF_PROG_TYPE_PERF_EVENT) {
+		/* perf_event: a sampling event on every CPU (or one process), one link each */
+		static const struct {
+			const char *name;
+			uint32_t type;
+			uint64_t config;
+		} evs[] = {
+			{"cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK},
+			{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+			{"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
+			{"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES},
+			{"cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+			{"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
+			{"cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES},
+			{"branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES},
+		};
+		const char *evname = target ? target : "cpu-clock";
+		int64_t freq = 49, period = 0;
+		if (!p_int(id, params, "frequency", false, 1, 100000, &freq) ||
+		    !p_int(id, params, "period", false, 1, INT64_MAX, &period))
+			goto fail_quiet;
+		size_t k;
+		for (k = 0; k < ARRAY_SIZE(evs) && strcmp(evs[k].name, evname); k++)
+			;
+		if (k == ARRAY_SIZE(evs)) {
+			reply_error(id, E_INVALID_PARAMS, NULL,
+				    "events: cpu-clock task-clock page-faults context-switches cpu-cycles instructions cache-misses branch-misses",
+				    "unknown perf event '%s'", evname);
+			goto fail;
+		}
+		struct perf_event_attr attr = {.size = sizeof(attr), .type = evs[k].type, .config = evs[k].config};
+		if (period) {
+			attr.sample_period = period;
+		} else {
+			attr.freq = 1;
+			attr.sample_freq = freq;
+		}
+		l->kind = LK_PERF;
+		int n = pid >= 0 ? 1 : ncpus_possible();
+		l->plinks = calloc(n, sizeof(*l->plinks));
+		for (int cpu = 0; cpu < n && !err; cpu++) {
+			int pfd = syscall(SYS_perf_event_open, &attr, pid >= 0 ? (int)pid : -1, pid >= 0 ? -1 : cpu, -1,
+					  PERF_FLAG_FD_CLOEXEC);
+			if (pfd < 0) {
+				if (errno == ENODEV)
+					continue; /* an offline CPU */
+				err = -errno;
+				break;
+			}
+			struct bpf_link *bl = bpf_program__attach_perf_event(r->prog, pfd);
+			if (!bl) {
+				err = -errno;
+				close(pfd);
+				break;
+			}
+			l->plinks[l->nplinks++] = bl;
+		}
+		if (err) {
+			for (int i = 0; i < l->nplinks; i++)
+				bpf_link__destroy(l->plinks[i]);
+			free(l->plinks);
+			l->plinks = NULL;
+			l->nplinks = 0;
+		}
+		json_object_set_new(*desc, "event", json_string(evname));
+		json_object_set_new(*desc, "perf_events", json_integer(l->nplinks));
+		snprintf(what, sizeof(what), "perf event %s", evname);
+		hint = evs[k].type == PERF_TYPE_HARDWARE ? "hardware events may be missing in a VM: try cpu-clock" : NULL;
 	} else if (type == BPF_PROG_TYPE_KPROBE && (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9)) &&
 		   (target || pid >= 0)) {
 		/* uprobe: binary:function from the target */
@@ -248,6 +325,7 @@ static struct link_rec *attach_one(json_t *id, struct handle *h, struct prog_rec
 	}
 	return l;
 fail:
+fail_quiet:
 	json_decref(*desc);
 	*desc = NULL;
 	l->kind = LK_BPF_LINK;
@@ -261,7 +339,7 @@ fail:
 
 static const char *kind_str(enum link_kind k)
 {
-	return k == LK_TCX ? "tcx" : k == LK_TC_NETLINK ? "tc" : k == LK_SOCKET ? "socket" : "bpf_link";
+	return k == LK_TCX ? "tcx" : k == LK_TC_NETLINK ? "tc" : k == LK_SOCKET ? "socket" : k == LK_PERF ? "perf_event" : "bpf_link";
 }
 
 void do_attach(json_t *id, json_t *params)

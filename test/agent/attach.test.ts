@@ -72,6 +72,21 @@ describe('agent attach', { concurrency: false }, () => {
     await agent.request('detach', { link: links[0].link });
   });
 
+  test('perf_event: a cpu-clock sampling event on every CPU fires the program', async (t) => {
+    if (!precondition(t, reason)) return;
+    const count = async () =>
+      (await agent.request('map_dump', { map_id: maps.get('pkt_counts')!.id })).entries.find((e) => e.key === 3)!.value as number;
+    const before = await count();
+    const { links } = await agent.request('attach', { handle, program: 'on_perf', target: 'cpu-clock', frequency: 1000 });
+    assert.equal(links[0].kind, 'perf_event');
+    assert.ok((links[0].perf_events ?? 0) >= 1);
+    await waitFor(async () => (await count()) > before, 'perf samples');
+    await agent.request('detach', { link: links[0].link });
+    await assert.rejects(agent.request('attach', { handle, program: 'on_perf', target: 'no-such-event' }), {
+      code: 'invalid_params',
+    });
+  });
+
   test('prog_stats counts runs through bpf_enable_stats', async (t) => {
     if (!precondition(t, reason)) return;
     const first = await agent.request('prog_stats', { handle });

@@ -85,6 +85,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('attach', { handle: at.handle, program: 'on_socket', target: 'lo' });
   const up = (await call('attach', { handle: at.handle, program: 'on_uprobe', target: '/lib/x86_64-linux-gnu/libc.so.6:close' })).result;
   await call('attach', { handle: at.handle, program: 'on_xdp' });
+  await call('attach', { handle: at.handle, program: 'on_perf', target: 'cpu-clock', frequency: 10 });
   await runAs(`bpfide_g${UNIQUE}`);
   // maps
   await call('map_dump', { map_id: mapId('counts', m), limit: 2 });

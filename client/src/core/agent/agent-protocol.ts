@@ -123,7 +123,7 @@ export const UnloadResult = z.object({
 export const AttachedLink = z.object({
   link: z.number().int(),
   program: z.string(),
-  kind: z.enum(['bpf_link', 'tcx', 'tc', 'socket']),
+  kind: z.enum(['bpf_link', 'tcx', 'tc', 'socket', 'perf_event']),
   link_id: z.number().int().nullable(),
   ifname: z.string().optional(),
   direction: z.enum(['ingress', 'egress']).optional(),
@@ -132,6 +132,9 @@ export const AttachedLink = z.object({
   function: z.string().optional(),
   pid: z.number().int().optional(),
   cgroup: z.string().optional(),
+  /** perf_event: the event's name and how many perf events (one per CPU) were opened */
+  event: z.string().optional(),
+  perf_events: z.number().int().optional(),
 });
 export const AttachResult = z.object({ links: z.array(AttachedLink) });
 export const DetachResult = z.object({
@@ -267,6 +270,9 @@ export interface MethodParams {
     direction?: 'ingress' | 'egress';
     pid?: number;
     cgroup?: string;
+    /** perf_event programs: samples per second (default 49) or a sample period */
+    frequency?: number;
+    period?: number;
   };
   detach: { link: number };
   map_dump: { map_id: number; cursor?: string; limit?: number; raw?: boolean; layout?: 'entries' | 'columns' };
