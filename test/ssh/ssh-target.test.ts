@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../client/src/core/agent/agent-client';
 import {
@@ -16,6 +17,7 @@ import {
   SshAuthError,
   SshConnectionLostError,
   SshConnectionRefusedError,
+  RemoteSudoError,
   SshDnsError,
   UnsupportedArchitectureError,
 } from '../../client/src/core/targets/target-errors';
@@ -384,6 +386,42 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
       await target.dispose();
     } finally {
       await arm.dispose();
+    }
+  });
+
+  test('a non-root user without sudo rights gets RemoteSudoError saying what to add', async (t) => {
+    if (!canRun(t)) return;
+    // an existing unprivileged account with a shell (no account is created by this test)
+    const user = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => Number(f[2]) >= 1000 && Number(f[2]) < 65534 && /\/(ba|da|z)?sh$/.test(f[6] ?? ''));
+    if (!user) {
+      t.skip('no unprivileged login account with a shell on this machine');
+      return;
+    }
+    const [name, , uid, gid] = user;
+    const box = await Sshd.start({ nonRootLogins: true });
+    // a cache folder that account can write, outside its real home
+    const cacheRoot = mkdtempSync(join(tmpdir(), 'bpf-ide-nonroot-'));
+    chmodSync(cacheRoot, 0o755);
+    const cache = join(cacheRoot, 'cache');
+    mkdirSync(cache);
+    chownSync(cache, Number(uid), Number(gid));
+    try {
+      const target = targetFor(box, { spec: `ssh://${name}@127.0.0.1:${box.port}`, remoteCacheDir: cache });
+      const err = await rejects(target.connect(), RemoteSudoError);
+      assert.equal(err.user, name);
+      assert.match(
+        err.message,
+        new RegExp(`${name}@127\\.0\\.0\\.1 is not root and can't run the agent through sudo without a password`),
+      );
+      assert.match(err.message, new RegExp(`${name} ALL=\\(root\\) NOPASSWD: ${cache}/.*/bpf-agent`));
+      t.diagnostic(err.message);
+      await target.dispose();
+    } finally {
+      await box.dispose();
+      rmSync(cacheRoot, { recursive: true, force: true });
     }
   });
 

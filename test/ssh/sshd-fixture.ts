@@ -7,7 +7,16 @@
  * sshd processes it forked), and the temp dir removed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +59,11 @@ export interface SshdOptions {
   dir?: string;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /**
+   * For logins as a non-root user: UsePAM yes (with UsePAM no, sshd refuses accounts whose
+   * password is locked, as service accounts' are) and a key dir that user can read.
+   */
+  nonRootLogins?: boolean;
 }
 
 /** One running sshd with its own keys. */
@@ -108,6 +122,11 @@ export class Sshd {
     const ownsDir = !options.dir;
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'bpf-ide-sshd-'));
     if (ownsDir) makeKeys(dir);
+    if (options.nonRootLogins) {
+      // sshd reads AuthorizedKeysFile as the user logging in
+      chmodSync(dir, 0o755);
+      chmodSync(join(dir, 'authorized_keys'), 0o644);
+    }
     // sshd's privilege separation wants this folder
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     for (let tries = 0; ; tries++) {
@@ -136,7 +155,7 @@ export class Sshd {
         `PidFile ${join(this.dir, `sshd.${this.port}.pid`)}`,
         `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
         'StrictModes no',
-        'UsePAM no',
+        `UsePAM ${this.options.nonRootLogins ? 'yes' : 'no'}`,
         'PermitRootLogin yes',
         'PubkeyAuthentication yes',
         'PasswordAuthentication yes',

@@ -316,7 +316,15 @@ function checkStatus(st: LaunchStatus, ctx: DeployContext, remotePath: string, s
     case 'arch':
       throw new UnsupportedArchitectureError(ctx.host, ctx.port, st.detail.trim());
     case 'nosudo':
-      throw new RemoteSudoError(ctx.host, ctx.port, ctx.user, remotePath, st.detail || 'sudo -n failed');
+      throw new RemoteSudoError(
+        ctx.host,
+        ctx.port,
+        ctx.user,
+        remotePath,
+        /sudo: (command )?not found/.test(st.detail)
+          ? 'sudo is not installed on the box'
+          : st.detail || 'sudo -n failed',
+      );
     case 'mkdirfail':
       throw new AgentDeployError(ctx.host, ctx.port, 'mkdir', remotePath, st.detail || 'mkdir failed');
     case 'badsum':
