@@ -49,7 +49,8 @@ describe('agent protocol schema vs golden corpus', () => {
         } else {
           const body = line.error as Record<string, unknown>;
           const known = Object.keys(AgentErrorBody.shape);
-          for (const k of Object.keys(body)) assert.ok(known.includes(k), `${file}: error field ${k} is not in the schema`);
+          for (const k of Object.keys(body))
+            assert.ok(known.includes(k), `${file}: error field ${k} is not in the schema`);
           AgentErrorBody.parse(body);
         }
       }

@@ -10,6 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
+import { BpfDocument } from '../../server/src/bpf-document';
+import { runRules } from '../../server/src/diagnostics/engine';
+import { CParser, loadCLanguage } from '../../server/src/parser';
 
 const DIR = join(__dirname, '..', 'fixtures', 'realistic');
 const RULES = join(__dirname, '..', 'fixtures', 'rules');
@@ -32,6 +35,7 @@ function missing(): string | undefined {
   return undefined;
 }
 
+let parser: CParser | undefined;
 const why = missing();
 if (why && process.env.CI === 'true') {
   test('realistic programs pass the verifier', () => assert.fail(`cannot run under CI: ${why}`));
@@ -58,6 +62,36 @@ if (why && process.env.CI === 'true') {
         rmSync(pin, { recursive: true, force: true });
       }
     });
+  }
+  // The quick fixes of null-check and packet-bounds, applied to their bad fixtures, give programs the
+  // verifier accepts: the fix really is the check the verifier wanted.
+  for (const rule of ['null-check', 'packet-bounds']) {
+    for (const name of readdirSync(join(RULES, rule)).filter((f) => f.startsWith('bad-') && f.endsWith('.bpf.c'))) {
+      test(`rules/${rule}/${name} with every quick fix applied passes the verifier`, async () => {
+        parser ??= new CParser(await loadCLanguage());
+        let text = readFileSync(join(RULES, rule, name), 'utf8');
+        for (let round = 0; round < 50; round++) {
+          const doc = new BpfDocument('file:///fix', round, text, parser);
+          const d = runRules(doc).find((x) => x.code === rule && x.fixes?.length);
+          doc.dispose();
+          if (!d) break;
+          const fix = d.fixes!.find((f) => f.preferred) ?? d.fixes![0];
+          for (const e of [...fix.edits].sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.newText + text.slice(e.end);
+        }
+        const src = join(work, `fixed-${rule}-${name}`);
+        writeFileSync(src, text);
+        const obj = src.replace(/\.c$/, '.o');
+        const cc = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${work}`, '-c', src, '-o', obj], { encoding: 'utf8' });
+        assert.equal(cc.status, 0, `clang failed on the fixed file:\n${cc.stderr}`);
+        const pin = `/sys/fs/bpf/bpf-ide-test-${process.pid}-fixed-${rule}`;
+        try {
+          const load = spawnSync('bpftool', ['prog', 'loadall', obj, pin], { encoding: 'utf8', maxBuffer: 64 << 20 });
+          assert.equal(load.status, 0, `the verifier rejected the fixed ${name}:\n${load.stderr.split('\n').slice(-30).join('\n')}`);
+        } finally {
+          rmSync(pin, { recursive: true, force: true });
+        }
+      });
+    }
   }
   test.after(() => rmSync(work, { recursive: true, force: true }));
 }

@@ -210,12 +210,17 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     const id = identOf(ptrExpr);
     const stmt = blockStatement(use);
     const endName = [...s.ends][0] ?? `(void *)(long)${[...ctxNames][0]}->data_end`;
-    if (id && stmt && varTypes.has(id)) {
-      const pt = pointee(varTypes.get(id)!) ?? 'void';
-      const cond = pt === accessType && pt !== 'void' && extra === 0 ? `(void *)(${id} + 1) > ${endName}` : `(void *)${id} + ${extra ? `${extra} + ` : ''}sizeof(${accessType}) > ${endName}`;
+    if (stmt && (id ? varTypes.has(id) : true)) {
+      const pt = id ? (pointee(varTypes.get(id)!) ?? 'void') : '';
+      const size = `${extra ? `${extra} + ` : ''}sizeof(${accessType === 'void' ? 'char' : accessType})`;
+      const cond = id
+        ? pt === accessType && pt !== 'void' && extra === 0
+          ? `(void *)(${id} + 1) > ${endName}`
+          : `(void *)${id} + ${size} > ${endName}`
+        : `(void *)(${ptrExpr.text}) + ${size} > ${endName}`;
       const indent = indentAt(doc.text, stmt.startIndex);
       fixes.push({
-        title: `Check ${id} against ${endName.includes('->') ? 'data_end' : endName} before the access`,
+        title: `Check ${id ?? 'the packet pointer'} against ${endName.includes('->') ? 'data_end' : endName} before the access`,
         preferred: true,
         edits: [{ start: stmt.startIndex, end: stmt.startIndex, newText: `if (${cond})\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}\n${indent}` }],
       });
