@@ -25,7 +25,8 @@ export function tempDir(): string {
 
 /** Builds the agent when the binary is missing (npm run build normally has). */
 export function ensureAgent(): string {
-  if (!existsSync(AGENT)) execFileSync('make', ['-C', join(ROOT, 'remote-agent'), '--no-print-directory'], { stdio: 'inherit' });
+  if (!existsSync(AGENT))
+    execFileSync('make', ['-C', join(ROOT, 'remote-agent'), '--no-print-directory'], { stdio: 'inherit' });
   return AGENT;
 }
 
@@ -37,9 +38,15 @@ export function fixture(name: string): string {
   const out = join(tempDir(), `${name}.bpf.o`);
   const arch = execFileSync('uname', ['-m']).toString().trim();
   execFileSync('clang', [
-    '-O2', '-g', '-target', 'bpf',
+    '-O2',
+    '-g',
+    '-target',
+    'bpf',
     `-I/usr/include/${arch}-linux-gnu`,
-    '-c', join(FIXTURES, `${name}.bpf.c`), '-o', out,
+    '-c',
+    join(FIXTURES, `${name}.bpf.c`),
+    '-o',
+    out,
   ]);
   compiled.set(name, out);
   return out;
@@ -70,8 +77,11 @@ export async function runAs(name: string, cmd = '/bin/true', args: string[] = []
 }
 
 /** Polls fn until it returns a truthy value (events on the kernel side have no callback). */
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {

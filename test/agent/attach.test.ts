@@ -75,9 +75,15 @@ describe('agent attach', { concurrency: false }, () => {
   test('perf_event: a cpu-clock sampling event on every CPU fires the program', async (t) => {
     if (!precondition(t, reason)) return;
     const count = async () =>
-      (await agent.request('map_dump', { map_id: maps.get('pkt_counts')!.id })).entries.find((e) => e.key === 3)!.value as number;
+      (await agent.request('map_dump', { map_id: maps.get('pkt_counts')!.id })).entries.find((e) => e.key === 3)!
+        .value as number;
     const before = await count();
-    const { links } = await agent.request('attach', { handle, program: 'on_perf', target: 'cpu-clock', frequency: 1000 });
+    const { links } = await agent.request('attach', {
+      handle,
+      program: 'on_perf',
+      target: 'cpu-clock',
+      frequency: 1000,
+    });
     assert.equal(links[0].kind, 'perf_event');
     assert.ok((links[0].perf_events ?? 0) >= 1);
     await waitFor(async () => (await count()) > before, 'perf samples');
@@ -107,7 +113,9 @@ describe('agent attach', { concurrency: false }, () => {
     await assert.rejects(agent.request('attach', { handle: 99999 }), { code: 'not_found' });
     await assert.rejects(agent.request('attach', { handle, program: 'nope' }), { code: 'not_found' });
     await assert.rejects(agent.request('attach', { handle, program: 'on_xdp' }), { code: 'invalid_params' });
-    await assert.rejects(agent.request('attach', { handle, program: 'on_xdp', target: 'nonexistent0' }), { code: 'not_found' });
+    await assert.rejects(agent.request('attach', { handle, program: 'on_xdp', target: 'nonexistent0' }), {
+      code: 'not_found',
+    });
     await assert.rejects(agent.request('detach', { link: 99999 }), { code: 'not_found' });
   });
 

@@ -55,7 +55,11 @@ describe('agent cleanup', { concurrency: false }, () => {
       const agent = await startAgent();
       const r = await agent.request('load', { path: fixture('attach') });
       const links = (await agent.request('attach', { handle: r.handle, program: 'on_tp' })).links;
-      const ids = { progs: r.programs.map((p) => p.id), maps: r.maps.map((m) => m.id), links: links.map((l) => l.link_id!) };
+      const ids = {
+        progs: r.programs.map((p) => p.id),
+        maps: r.maps.map((m) => m.id),
+        links: links.map((l) => l.link_id!),
+      };
       const closed = new Promise((resolve) => agent.once('close', resolve));
       if (how === 'stdin EOF') agent.endInput();
       else if (how === 'shutdown') await agent.shutdown();

@@ -46,7 +46,10 @@ describe('agent events', { concurrency: false }, () => {
     assert.equal(got[0].size, 96);
     assert.equal(data.pid, pid);
     assert.equal(data.comm, comm);
-    assert.deepEqual(got.map((e) => (e.data as { seq: number }).seq), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      got.map((e) => (e.data as { seq: number }).seq),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     const u = await agent.request('unsubscribe', { subscription: s.subscription });
     assert.equal(u.delivered, 50);
     assert.equal(u.dropped, 0);
@@ -72,7 +75,9 @@ describe('agent events', { concurrency: false }, () => {
 
   test('subscribe errors: wrong map type, unknown type name, unknown map', async (t) => {
     if (!precondition(t, reason)) return;
-    await assert.rejects(agent.request('ringbuf_subscribe', { map_id: maps.get('pb')!.id }), { code: 'invalid_params' });
+    await assert.rejects(agent.request('ringbuf_subscribe', { map_id: maps.get('pb')!.id }), {
+      code: 'invalid_params',
+    });
     await assert.rejects(agent.request('ringbuf_subscribe', { map_id: maps.get('rb')!.id, type: 'struct nope' }), {
       code: 'btf_error',
     });
@@ -87,7 +92,12 @@ describe('agent events', { concurrency: false }, () => {
     await assert.rejects(agent.request('trace_subscribe', {}), { code: 'busy' });
     // trace_pipe is system-wide and consuming: trigger until a line of one of our children arrives
     const ours = new Set<number>();
-    const line = nextEvent(agent, 'trace_line', (e) => ours.has(e.pid ?? -1) || (e.message?.includes(comm) ?? false), 15_000);
+    const line = nextEvent(
+      agent,
+      'trace_line',
+      (e) => ours.has(e.pid ?? -1) || (e.message?.includes(comm) ?? false),
+      15_000,
+    );
     const trigger = () => void runAs(comm).then((p) => ours.add(p));
     const timer = setInterval(trigger, 200);
     trigger();

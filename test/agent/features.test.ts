@@ -64,10 +64,7 @@ describe('agent features and btf_dump', { concurrency: false }, () => {
     assert.ok(text === bpftool, 'byte for byte the header bpftool writes');
     const dir = tempDir();
     writeFileSync(join(dir, 'vmlinux.h'), text);
-    writeFileSync(
-      join(dir, 'core.bpf.c'),
-      '#include "vmlinux.h"\nint f(struct task_struct *t) { return t->pid; }\n',
-    );
+    writeFileSync(join(dir, 'core.bpf.c'), '#include "vmlinux.h"\nint f(struct task_struct *t) { return t->pid; }\n');
     execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-c', join(dir, 'core.bpf.c'), '-o', join(dir, 'core.o')]);
     await assert.rejects(agent.request('btf_dump', { offset: total + 1 }), { code: 'invalid_params' });
   });

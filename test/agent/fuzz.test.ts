@@ -110,7 +110,11 @@ describe('agent bad input', { concurrency: false }, () => {
   test('hundreds of mutated ELF objects: coded errors or clean loads, never a crash', async (t) => {
     if (!precondition(t, reason)) return;
     const rand = rng(7);
-    const originals = [readFileSync(fixture('maps')), readFileSync(fixture('attach')), readFileSync(fixture('reject_null'))];
+    const originals = [
+      readFileSync(fixture('maps')),
+      readFileSync(fixture('attach')),
+      readFileSync(fixture('reject_null')),
+    ];
     const codes = new Map<string, number>();
     for (let i = 0; i < 300; i++) {
       const buf = Buffer.from(originals[i % originals.length]);
@@ -126,14 +130,23 @@ describe('agent bad input', { concurrency: false }, () => {
       for (let f = 0; f < flips; f++) {
         // bias toward the headers and tables at both ends of the file
         const r = rand();
-        const at = r < 0.3 ? Math.floor(rand() * 64) : r < 0.6 ? buf.length - 1 - Math.floor(rand() * 512) : Math.floor(rand() * buf.length);
+        const at =
+          r < 0.3
+            ? Math.floor(rand() * 64)
+            : r < 0.6
+              ? buf.length - 1 - Math.floor(rand() * 512)
+              : Math.floor(rand() * buf.length);
         buf[Math.max(0, Math.min(buf.length - 1, at))] = Math.floor(rand() * 256);
       }
       await tryLoad(buf);
     }
     async function tryLoad(bytes: Buffer): Promise<void> {
       try {
-        const r = await agent.request('load', { object: bytes.toString('base64'), log_level: 1, timeout_ms: 2000 }, { timeoutMs: 30_000 });
+        const r = await agent.request(
+          'load',
+          { object: bytes.toString('base64'), log_level: 1, timeout_ms: 2000 },
+          { timeoutMs: 30_000 },
+        );
         codes.set('loaded', (codes.get('loaded') ?? 0) + 1);
         await agent.request('unload', { handle: r.handle });
       } catch (err) {
@@ -148,6 +161,9 @@ describe('agent bad input', { concurrency: false }, () => {
 
   test('no reply was ever unparseable', (t) => {
     if (!precondition(t, reason)) return;
-    assert.deepEqual(protocolErrors.filter((m) => !/without a pending request/.test(m)), []);
+    assert.deepEqual(
+      protocolErrors.filter((m) => !/without a pending request/.test(m)),
+      [],
+    );
   });
 });

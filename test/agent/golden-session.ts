@@ -29,7 +29,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   const eventCount = new Map<string, number>();
   let helloResolve!: () => void;
   const hello = new Promise<void>((r) => (helloResolve = r));
-  let nullErrors: ((line: string) => void)[] = [];
+  const nullErrors: ((line: string) => void)[] = [];
   rl.on('line', (line) => {
     const d = JSON.parse(line) as Record<string, unknown>;
     if (typeof d.event === 'string') {
@@ -49,6 +49,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await hello;
   let nextId = 1;
   const call = (method: string, params: Record<string, unknown> = {}, file = method) =>
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw replies of every method, read loosely
     new Promise<Record<string, any>>((resolve) => {
       const id = nextId++;
       waiting.set(id, (line, d) => {
@@ -78,12 +79,14 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('load', { path: fixture('reject_null'), log_level: 1 });
   await call('load', { path: fixture('mixed') });
   await call('load', {});
-  const mapId = (name: string, r: any) => r.maps.find((x: any) => x.name === name).id;
+  const mapId = (name: string, r: { maps: { name: string; id: number }[] }) => r.maps.find((x) => x.name === name)!.id;
   // attach: auto, socket filter, uprobe
   await call('attach', { handle: m.handle });
   const at = (await call('load', { path: fixture('attach'), log_level: 0 })).result;
   await call('attach', { handle: at.handle, program: 'on_socket', target: 'lo' });
-  const up = (await call('attach', { handle: at.handle, program: 'on_uprobe', target: '/lib/x86_64-linux-gnu/libc.so.6:close' })).result;
+  const up = (
+    await call('attach', { handle: at.handle, program: 'on_uprobe', target: '/lib/x86_64-linux-gnu/libc.so.6:close' })
+  ).result;
   await call('attach', { handle: at.handle, program: 'on_xdp' });
   await call('attach', { handle: at.handle, program: 'on_perf', target: 'cpu-clock', frequency: 10 });
   await runAs(`bpfide_g${UNIQUE}`);
@@ -93,7 +96,13 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('map_dump', { map_id: mapId('pcpu', m) });
   await call('map_dump', { map_id: 0x7ffffff0 });
   await call('map_update', { map_id: mapId('counts', m), key: 1, value: '18446744073709551615' });
-  await call('map_update', { map_id: mapId('big', m), entries: [{ key: 1, value: 2 }, { key: 3, value: 4 }] });
+  await call('map_update', {
+    map_id: mapId('big', m),
+    entries: [
+      { key: 1, value: 2 },
+      { key: 3, value: 4 },
+    ],
+  });
   await call('map_update', { map_id: mapId('structs', m), key: 1, value: { nope: 1 } });
   await call('map_delete', { map_id: mapId('counts', m), key: 1 });
   await call('map_delete', { map_id: mapId('counts', m), key: 1 });

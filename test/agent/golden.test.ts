@@ -37,14 +37,20 @@ describe('agent output vs golden corpus', () => {
         const line = JSON.parse(text) as Record<string, unknown>;
         const r = AgentLine.safeParse(line);
         assert.ok(r.success, `${file}: ${text.slice(0, 200)}`);
-        if ('result' in line) assert.ok(MethodResults[method].safeParse(line.result).success, `${file}: ${text.slice(0, 200)}`);
+        if ('result' in line)
+          assert.ok(MethodResults[method].safeParse(line.result).success, `${file}: ${text.slice(0, 200)}`);
         shape(line, '', liveShape);
       }
       const golden = join(GOLDEN_DIR, file);
       assert.ok(existsSync(golden), `${file} is missing from the golden corpus: regenerate it`);
       const goldenShape = new Set<string>();
-      for (const text of readFileSync(golden, 'utf8').split('\n').filter(Boolean)) shape(JSON.parse(text), '', goldenShape);
-      assert.deepEqual([...liveShape].sort(), [...goldenShape].sort(), `${file}: the agent's output drifted from the corpus`);
+      for (const text of readFileSync(golden, 'utf8').split('\n').filter(Boolean))
+        shape(JSON.parse(text), '', goldenShape);
+      assert.deepEqual(
+        [...liveShape].sort(),
+        [...goldenShape].sort(),
+        `${file}: the agent's output drifted from the corpus`,
+      );
     }
   });
 });

@@ -103,7 +103,10 @@ describe('agent load', { concurrency: false }, () => {
   test('per-program loading: an fentry this kernel refuses does not sink the tracepoint (partial)', async (t) => {
     if (!precondition(t, reason)) return;
     const r = await agent.request('load', { path: fixture('mixed'), partial: true });
-    assert.deepEqual(r.programs.map((p) => p.name), ['good_tp']);
+    assert.deepEqual(
+      r.programs.map((p) => p.name),
+      ['good_tp'],
+    );
     assert.equal(r.failed?.length, 1);
     assert.equal(r.failed![0].name, 'blocked_fentry');
     assert.ok(bpftoolHas('prog', r.programs[0].id));
@@ -115,7 +118,10 @@ describe('agent load', { concurrency: false }, () => {
     await waitFor(() => !bpftoolHas('prog', err.body.loaded![0].id), 'the loaded program to be released');
     // and programs: [...] loads just the one asked for
     const one = await agent.request('load', { path: fixture('mixed'), programs: ['good_tp'] });
-    assert.deepEqual(one.programs.map((p) => p.name), ['good_tp']);
+    assert.deepEqual(
+      one.programs.map((p) => p.name),
+      ['good_tp'],
+    );
     await agent.request('unload', { handle: one.handle });
   });
 
@@ -164,9 +170,18 @@ describe('agent load', { concurrency: false }, () => {
     assert.equal((await rejection(agent.request('load', {}))).code, 'invalid_params');
     assert.equal((await rejection(agent.request('load', { path: '/nonexistent.o' }))).code, 'not_found');
     assert.equal((await rejection(agent.request('load', { object: '!!!notbase64' }))).code, 'invalid_base64');
-    assert.equal((await rejection(agent.request('load', { object: Buffer.from('not an elf').toString('base64') }))).code, 'invalid_object');
-    assert.equal((await rejection(agent.request('load', { path: fixture('maps'), programs: ['nope'] }))).code, 'not_found');
-    assert.equal((await rejection(agent.request('load', { path: fixture('maps'), log_level: 3 }))).code, 'invalid_params');
+    assert.equal(
+      (await rejection(agent.request('load', { object: Buffer.from('not an elf').toString('base64') }))).code,
+      'invalid_object',
+    );
+    assert.equal(
+      (await rejection(agent.request('load', { path: fixture('maps'), programs: ['nope'] }))).code,
+      'not_found',
+    );
+    assert.equal(
+      (await rejection(agent.request('load', { path: fixture('maps'), log_level: 3 }))).code,
+      'invalid_params',
+    );
     assert.equal((await rejection(agent.request('unload', { handle: 999999 }))).code, 'not_found');
   });
 });

@@ -101,9 +101,12 @@ describe('agent maps', { concurrency: false }, () => {
     await assert.rejects(agent.request('map_update', { map_id: id('structs'), key: 1, value: { nope: 1 } }), {
       code: 'invalid_params',
     });
-    await assert.rejects(agent.request('map_update', { map_id: id('structs'), key: 1, value: { comm: 'x'.repeat(40) } }), {
-      code: 'invalid_params',
-    });
+    await assert.rejects(
+      agent.request('map_update', { map_id: id('structs'), key: 1, value: { comm: 'x'.repeat(40) } }),
+      {
+        code: 'invalid_params',
+      },
+    );
     await assert.rejects(agent.request('map_update', { map_id: id('arr'), key: 99, value: 1 }), { code: 'map_error' });
     await assert.rejects(agent.request('map_dump', { map_id: 0x7ffffff0 }), { code: 'not_found' });
   });
@@ -130,7 +133,9 @@ describe('agent maps', { concurrency: false }, () => {
     assert.equal(seen.size, 5000);
     assert.ok(pages >= 7);
     assert.equal(seen.get(4999), 4999 * 3);
-    await assert.rejects(agent.request('map_dump', { map_id: id('big'), cursor: 'garbage' }), { code: 'invalid_params' });
+    await assert.rejects(agent.request('map_dump', { map_id: id('big'), cursor: 'garbage' }), {
+      code: 'invalid_params',
+    });
   });
 
   test('map_watch: a full first snapshot, then only what changed', async (t) => {

@@ -31,7 +31,9 @@ function timeCommand(cmd: string, args: string[]): Promise<{ seconds: number; by
     p.stdout.on('data', (b: Buffer) => (bytes += b.length));
     p.on('error', reject);
     p.on('close', (code) =>
-      code === 0 ? resolve({ seconds: (performance.now() - t0) / 1000, bytes }) : reject(new Error(`${cmd} exited ${code}`)),
+      code === 0
+        ? resolve({ seconds: (performance.now() - t0) / 1000, bytes })
+        : reject(new Error(`${cmd} exited ${code}`)),
     );
   });
 }
@@ -103,7 +105,9 @@ async function ringbuf(agent: AgentClient): Promise<void> {
   const u = await agent.request('unsubscribe', { subscription: s.subscription });
   const drops = (await agent.request('map_dump', { map_id: id('drops') })).entries[0].value as number;
   const rate = got / ((end - t0) / 1000);
-  console.log(`# ringbuf: ${got} of ${N} records in ${((end - t0) / 1000).toFixed(3)} s (from the triggering exec); dropped by the producer (ring full): ${drops}, by the agent (client too slow): ${u.dropped}`);
+  console.log(
+    `# ringbuf: ${got} of ${N} records in ${((end - t0) / 1000).toFixed(3)} s (from the triggering exec); dropped by the producer (ring full): ${drops}, by the agent (client too slow): ${u.dropped}`,
+  );
   bench('ringbuf_events', rate, 100_000, 'ev/s', true);
   await agent.request('unload', { handle: r.handle });
 }
@@ -132,9 +136,13 @@ async function perfbuf(agent: AgentClient): Promise<void> {
   const d1 = await drops();
   const u = await agent.request('unsubscribe', { subscription: s.subscription });
   const ours = got / ((last - t0) / 1000);
-  console.log(`# perfbuf: ours ${got}/${N} records in ${((last - t0) / 1000).toFixed(3)} s; not written by the kernel (buffer full): ${d1 - d0}, lost records reported: ${u.lost}, dropped by the agent: ${u.dropped}`);
+  console.log(
+    `# perfbuf: ours ${got}/${N} records in ${((last - t0) / 1000).toFixed(3)} s; not written by the kernel (buffer full): ${d1 - d0}, lost records reported: ${u.lost}, dropped by the agent: ${u.dropped}`,
+  );
   // baseline: bpftool -j map event_pipe on the same map (its own perf buffer), counting samples
-  const bt = spawn('bpftool', ['-j', 'map', 'event_pipe', 'id', String(id('pb'))], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const bt = spawn('bpftool', ['-j', 'map', 'event_pipe', 'id', String(id('pb'))], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let samples = 0;
   let blast = 0;
   bt.stdout.on('data', (b: Buffer) => {
@@ -150,7 +158,9 @@ async function perfbuf(agent: AgentClient): Promise<void> {
   const d3 = await drops();
   bt.kill('SIGINT');
   const baseRate = samples / ((blast - t1) / 1000);
-  console.log(`# perfbuf baseline: bpftool map event_pipe ${samples}/${N} records in ${((blast - t1) / 1000).toFixed(3)} s; not written by the kernel: ${d3 - d2}`);
+  console.log(
+    `# perfbuf baseline: bpftool map event_pipe ${samples}/${N} records in ${((blast - t1) / 1000).toFixed(3)} s; not written by the kernel: ${d3 - d2}`,
+  );
   bench('perfbuf_events', ours, baseRate, 'ev/s', true);
   await agent.request('unload', { handle: r.handle });
 }
