@@ -1,0 +1,117 @@
+/**
+ * One opened verifier log in the editor: the parsed log, its report, the rows the stepper shows
+ * (all lines, or a filter), and the mapping from the log's basenames to workspace files.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { analyzeLog, sourceForLine, type SourceLocation, type VerifierReport } from '../../core/verifier/analyze';
+import { LineKind, parseVerifierLog, type VerifierLog } from '../../core/verifier/log-parser';
+import { findLineByText, resolveSourceFile } from '../../core/verifier/source-map';
+
+export type RowFilter = 'all' | 'insns' | 'no-debug';
+
+export interface OpenLogOptions {
+  /** a title for the panel (file name, program name) */
+  title?: string;
+  /** the log file, when it came from one */
+  logUri?: vscode.Uri;
+  /** the source file the program was built from (resolves basenames first next to it; 5.x text lookups) */
+  sourceFile?: vscode.Uri;
+}
+
+/** Kinds hidden by the 'no-debug' filter: precision backtracking, liveness, the Live regs table. */
+const DEBUG_KINDS = new Set<number>([LineKind.Debug, LineKind.LiveRegs, LineKind.Blank]);
+
+export class VerifierDocument {
+  readonly log: VerifierLog;
+  readonly report: VerifierReport;
+  /** visible row -> log line */
+  rows: Int32Array;
+  filter: RowFilter = 'all';
+  private readonly uris = new Map<string, vscode.Uri | null>();
+
+  constructor(
+    text: string,
+    readonly options: OpenLogOptions,
+  ) {
+    this.log = parseVerifierLog(text);
+    this.report = analyzeLog(this.log);
+    this.rows = this.computeRows('all');
+  }
+
+  get title(): string {
+    return this.options.title ?? (this.options.logUri ? path.basename(this.options.logUri.fsPath) : 'verifier log');
+  }
+
+  setFilter(f: RowFilter): void {
+    this.filter = f;
+    this.rows = this.computeRows(f);
+  }
+
+  private computeRows(f: RowFilter): Int32Array {
+    const log = this.log;
+    if (f === 'all') return Int32Array.from({ length: log.lineCount }, (_, i) => i);
+    if (f === 'insns') return Int32Array.from(log.insnLines);
+    const out: number[] = [];
+    for (let i = 0; i < log.lineCount; i++) if (!DEBUG_KINDS.has(log.kind[i]!)) out.push(i);
+    return Int32Array.from(out);
+  }
+
+  /** The visible row showing log line li, or the nearest row before it (-1: none). */
+  rowOfLine(li: number): number {
+    const r = this.rows;
+    let lo = 0;
+    let hi = r.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (r[mid]! <= li) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best;
+  }
+
+  /** The workspace file a log basename names (null: not found). Cached. */
+  async resolve(name: string): Promise<vscode.Uri | null> {
+    if (!name) return this.options.sourceFile ?? null;
+    const hit = this.uris.get(name);
+    if (hit !== undefined) return hit;
+    let uri: vscode.Uri | null = null;
+    if (this.options.sourceFile && path.basename(this.options.sourceFile.fsPath) === name)
+      uri = this.options.sourceFile;
+    else {
+      const found = await vscode.workspace.findFiles(`**/${name}`, '**/{node_modules,.git}/**', 50);
+      const near = this.options.sourceFile?.fsPath ?? this.options.logUri?.fsPath;
+      const best = resolveSourceFile(
+        name,
+        found.map((u) => u.fsPath),
+        { mainSource: near, preferDirs: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) },
+      );
+      uri = best ? vscode.Uri.file(best) : null;
+    }
+    this.uris.set(name, uri);
+    return uri;
+  }
+
+  /** A source location as a file position (0-based line); 5.x text-only locations are looked up. */
+  async locate(src: SourceLocation | undefined): Promise<{ uri: vscode.Uri; line: number } | undefined> {
+    if (!src) return undefined;
+    const uri = await this.resolve(src.file);
+    if (!uri) return undefined;
+    if (src.line > 0) return { uri, line: src.line - 1 };
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const l = findLineByText(doc.getText(), src.text);
+      return l > 0 ? { uri, line: l - 1 } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The source location of a log line (line 0 resolved to the nearest real line). */
+  sourceOf(li: number): SourceLocation | undefined {
+    return sourceForLine(this.log, li);
+  }
+}
