@@ -19,8 +19,18 @@ const RULES = join(__dirname, '..', 'fixtures', 'rules');
 // The realistic programs, and the rules' good fixtures (they claim to load too). bpftool loadall
 // skips SEC("?...") programs and then fails to pin them, so files with one are left out.
 const files = [
-  ...readdirSync(DIR).filter((f) => f.endsWith('.bpf.c')).sort().map((f) => join(DIR, f)),
-  ...readdirSync(RULES).sort().flatMap((r) => readdirSync(join(RULES, r)).filter((f) => f.startsWith('good-') && f.endsWith('.bpf.c')).sort().map((f) => join(RULES, r, f))),
+  ...readdirSync(DIR)
+    .filter((f) => f.endsWith('.bpf.c'))
+    .sort()
+    .map((f) => join(DIR, f)),
+  ...readdirSync(RULES)
+    .sort()
+    .flatMap((r) =>
+      readdirSync(join(RULES, r))
+        .filter((f) => f.startsWith('good-') && f.endsWith('.bpf.c'))
+        .sort()
+        .map((f) => join(RULES, r, f)),
+    ),
 ].filter((p) => !/SEC\("\?/.test(readFileSync(p, 'utf8')));
 
 function has(cmd: string): boolean {
@@ -43,15 +53,34 @@ if (why && process.env.CI === 'true') {
   test('realistic programs pass the verifier', { skip: why }, () => {});
 } else {
   const work = mkdtempSync(join(tmpdir(), 'bpf-ide-realistic-'));
-  const vmlinux = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 64 << 20 });
+  const vmlinux = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+    maxBuffer: 64 << 20,
+  });
   writeFileSync(join(work, 'vmlinux.h'), vmlinux.stdout);
-  if (spawnSync('mountpoint', ['-q', '/sys/fs/bpf']).status !== 0) spawnSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  if (spawnSync('mountpoint', ['-q', '/sys/fs/bpf']).status !== 0)
+    spawnSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
 
   for (const path of files) {
     const f = relative(join(__dirname, '..', 'fixtures'), path);
     test(`${f} compiles and passes the verifier`, () => {
       const obj = join(work, f.replace(/\W/g, '_') + '.o');
-      const cc = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${work}`, `-I${dirname(path)}`, '-c', path, '-o', obj], { encoding: 'utf8' });
+      const cc = spawnSync(
+        'clang',
+        [
+          '-O2',
+          '-g',
+          '-target',
+          'bpf',
+          '-D__TARGET_ARCH_x86',
+          `-I${work}`,
+          `-I${dirname(path)}`,
+          '-c',
+          path,
+          '-o',
+          obj,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(cc.status, 0, `clang failed:\n${cc.stderr}`);
       assert.doesNotMatch(cc.stderr, /implicit declaration/, 'an undeclared function would fail to load');
       const pin = `/sys/fs/bpf/bpf-ide-test-${process.pid}-${basename(obj, '.o')}`;
@@ -76,17 +105,26 @@ if (why && process.env.CI === 'true') {
           doc.dispose();
           if (!d) break;
           const fix = d.fixes!.find((f) => f.preferred) ?? d.fixes![0];
-          for (const e of [...fix.edits].sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.newText + text.slice(e.end);
+          for (const e of [...fix.edits].sort((a, b) => b.start - a.start))
+            text = text.slice(0, e.start) + e.newText + text.slice(e.end);
         }
         const src = join(work, `fixed-${rule}-${name}`);
         writeFileSync(src, text);
         const obj = src.replace(/\.c$/, '.o');
-        const cc = spawnSync('clang', ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${work}`, '-c', src, '-o', obj], { encoding: 'utf8' });
+        const cc = spawnSync(
+          'clang',
+          ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${work}`, '-c', src, '-o', obj],
+          { encoding: 'utf8' },
+        );
         assert.equal(cc.status, 0, `clang failed on the fixed file:\n${cc.stderr}`);
         const pin = `/sys/fs/bpf/bpf-ide-test-${process.pid}-fixed-${rule}`;
         try {
           const load = spawnSync('bpftool', ['prog', 'loadall', obj, pin], { encoding: 'utf8', maxBuffer: 64 << 20 });
-          assert.equal(load.status, 0, `the verifier rejected the fixed ${name}:\n${load.stderr.split('\n').slice(-30).join('\n')}`);
+          assert.equal(
+            load.status,
+            0,
+            `the verifier rejected the fixed ${name}:\n${load.stderr.split('\n').slice(-30).join('\n')}`,
+          );
         } finally {
           rmSync(pin, { recursive: true, force: true });
         }

@@ -16,7 +16,10 @@ const RULES_DIR = join(FIXTURES, 'rules');
 const REALISTIC_DIR = join(FIXTURES, 'realistic');
 
 let parser: CParser | undefined;
-async function analyse(file: string, text = readFileSync(file, 'utf8')): Promise<{ doc: BpfDocument; diags: EngineDiagnostic[] }> {
+async function analyse(
+  file: string,
+  text = readFileSync(file, 'utf8'),
+): Promise<{ doc: BpfDocument; diags: EngineDiagnostic[] }> {
   parser ??= new CParser(await loadCLanguage());
   const doc = new BpfDocument(`file://${file}`, 0, text, parser);
   const errors: string[] = [];
@@ -48,7 +51,8 @@ function show(doc: BpfDocument, d: EngineDiagnostic): string {
 
 function applyEdits(text: string, edits: OffsetEdit[]): string {
   let out = text;
-  for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+  for (const e of [...edits].sort((a, b) => b.start - a.start))
+    out = out.slice(0, e.start) + e.newText + out.slice(e.end);
   return out;
 }
 
@@ -59,13 +63,21 @@ test('every rule has good and bad fixtures, and every fixture folder is a rule',
   for (const dir of ruleDirs) assert.ok(ruleIds.includes(dir), `fixture folder ${dir} is not a rule id`);
   for (const id of ruleIds) {
     const files = existsSync(join(RULES_DIR, id)) ? readdirSync(join(RULES_DIR, id)) : [];
-    assert.ok(files.some((f) => f.startsWith('good-')), `rule ${id} has no good fixture`);
-    assert.ok(files.some((f) => f.startsWith('bad-')), `rule ${id} has no bad fixture`);
+    assert.ok(
+      files.some((f) => f.startsWith('good-')),
+      `rule ${id} has no good fixture`,
+    );
+    assert.ok(
+      files.some((f) => f.startsWith('bad-')),
+      `rule ${id} has no bad fixture`,
+    );
   }
 });
 
 for (const dir of ruleDirs) {
-  for (const name of readdirSync(join(RULES_DIR, dir)).filter((f) => f.endsWith('.bpf.c')).sort()) {
+  for (const name of readdirSync(join(RULES_DIR, dir))
+    .filter((f) => f.endsWith('.bpf.c'))
+    .sort()) {
     const file = join(RULES_DIR, dir, name);
     test(`${dir}/${name}`, async () => {
       const text = readFileSync(file, 'utf8');
@@ -73,8 +85,16 @@ for (const dir of ruleDirs) {
       const expected = expectations(text);
       if (name.startsWith('good-')) {
         const errors = diags.filter((d) => d.severity === 'error');
-        assert.deepEqual(errors.map((d) => show(doc, d)), [], 'a good fixture gets no error');
-        assert.deepEqual(diags.filter((d) => d.code === dir).map((d) => show(doc, d)), [], `a good fixture gets nothing from ${dir}`);
+        assert.deepEqual(
+          errors.map((d) => show(doc, d)),
+          [],
+          'a good fixture gets no error',
+        );
+        assert.deepEqual(
+          diags.filter((d) => d.code === dir).map((d) => show(doc, d)),
+          [],
+          `a good fixture gets nothing from ${dir}`,
+        );
         return;
       }
       assert.ok(expected.length > 0, 'a bad fixture marks what it expects');
@@ -82,11 +102,18 @@ for (const dir of ruleDirs) {
       const unmatched = [...found];
       for (const e of expected) {
         const i = unmatched.findIndex((d) => d.code === e.rule && doc.positionAt(d.start).line === e.line);
-        assert.ok(i >= 0, `expected ${e.rule} on line ${e.line + 1}; found:\n${found.map((d) => show(doc, d)).join('\n')}`);
+        assert.ok(
+          i >= 0,
+          `expected ${e.rule} on line ${e.line + 1}; found:\n${found.map((d) => show(doc, d)).join('\n')}`,
+        );
         assert.equal(unmatched[i].severity, e.severity, `severity on line ${e.line + 1}: ${show(doc, unmatched[i])}`);
         unmatched.splice(i, 1);
       }
-      assert.deepEqual(unmatched.map((d) => show(doc, d)), [], 'unexpected findings');
+      assert.deepEqual(
+        unmatched.map((d) => show(doc, d)),
+        [],
+        'unexpected findings',
+      );
     });
   }
 }
@@ -103,10 +130,15 @@ test('quick fixes remove the finding they fix', async () => {
         const after = await analyse(file, fixed);
         const line = doc.positionAt(d.start).line;
         const same = after.diags.filter((x) => x.code === dir && x.message === d.message);
-        assert.ok(same.length < diags.filter((x) => x.code === dir && x.message === d.message).length,
-          `${dir}/${name}:${line + 1}: "${fix.title}" did not remove the finding; after:\n${after.diags.map((x) => show(after.doc, x)).join('\n')}`);
+        assert.ok(
+          same.length < diags.filter((x) => x.code === dir && x.message === d.message).length,
+          `${dir}/${name}:${line + 1}: "${fix.title}" did not remove the finding; after:\n${after.diags.map((x) => show(after.doc, x)).join('\n')}`,
+        );
         const newErrors = after.diags.filter((x) => x.severity === 'error' && x.code !== dir).length;
-        assert.ok(newErrors <= diags.filter((x) => x.severity === 'error' && x.code !== dir).length, `${dir}/${name}: the fix added errors of other rules`);
+        assert.ok(
+          newErrors <= diags.filter((x) => x.severity === 'error' && x.code !== dir).length,
+          `${dir}/${name}: the fix added errors of other rules`,
+        );
         tried++;
       }
     }
@@ -114,12 +146,20 @@ test('quick fixes remove the finding they fix', async () => {
   assert.ok(tried > 0, 'no quick fix was tried');
 });
 
-const realistic = existsSync(REALISTIC_DIR) ? readdirSync(REALISTIC_DIR).filter((f) => f.endsWith('.bpf.c')).sort() : [];
-test('there are at least 8 realistic programs', () => assert.ok(realistic.length >= 8, `${realistic.length} realistic programs`));
+const realistic = existsSync(REALISTIC_DIR)
+  ? readdirSync(REALISTIC_DIR)
+      .filter((f) => f.endsWith('.bpf.c'))
+      .sort()
+  : [];
+test('there are at least 8 realistic programs', () =>
+  assert.ok(realistic.length >= 8, `${realistic.length} realistic programs`));
 for (const name of realistic) {
   test(`realistic/${name} gets no error`, async () => {
     const { doc, diags } = await analyse(join(REALISTIC_DIR, name));
-    assert.deepEqual(diags.filter((d) => d.severity === 'error').map((d) => show(doc, d)), []);
+    assert.deepEqual(
+      diags.filter((d) => d.severity === 'error').map((d) => show(doc, d)),
+      [],
+    );
   });
 }
 
@@ -129,7 +169,10 @@ test('cached findings follow edits: a new bug is found, and findings move with t
   const before = (await analyse(file, text)).diags.filter((d) => d.code === 'null-check');
   // Lines added above every function: the same findings, shifted by the inserted text.
   const shifted = (await analyse(file, `// one\n// two\n${text}`)).diags.filter((d) => d.code === 'null-check');
-  assert.deepEqual(shifted.map((d) => d.start - 14), before.map((d) => d.start));
+  assert.deepEqual(
+    shifted.map((d) => d.start - 14),
+    before.map((d) => d.start),
+  );
   // A new unchecked dereference in a clean function is found; fixing it makes it go away.
   const goodFile = join(RULES_DIR, 'null-check', 'good-patterns.bpf.c');
   const good = readFileSync(goodFile, 'utf8');

@@ -96,6 +96,6 @@ export function opOf(n: Node): string {
     o = n.childForFieldName('operator')?.type ?? '';
   }
   // A comment between the operands: fall back to the tree.
-  if (o.includes('/')  && o !== '/' && o !== '/=') o = n.childForFieldName('operator')?.type ?? o;
+  if (o.includes('/') && o !== '/' && o !== '/=') o = n.childForFieldName('operator')?.type ?? o;
   return (c.__o = o);
 }

@@ -76,7 +76,15 @@ export class FlowWalker<S> {
 
   private stmtInner(n: Node, s: S | null): S | null {
     const type = ty(n);
-    if (s && this.d.relevant && type !== 'compound_statement' && type !== 'labeled_statement' && type !== 'return_statement' && type !== 'break_statement' && type !== 'continue_statement') {
+    if (
+      s &&
+      this.d.relevant &&
+      type !== 'compound_statement' &&
+      type !== 'labeled_statement' &&
+      type !== 'return_statement' &&
+      type !== 'break_statement' &&
+      type !== 'continue_statement'
+    ) {
       const text = n.text;
       if (!text.includes('goto') && !this.d.relevant(text, s)) return s;
     }

@@ -87,7 +87,11 @@ function topNodes(doc: BpfDocument): { functions: Node[]; others: Node[] } {
       if (!c) continue;
       const t = c.type;
       if (t === 'function_definition') functions.push(c);
-      else if (depth < 8 && (t === 'preproc_ifdef' || t === 'preproc_if' || t === 'preproc_else' || t === 'preproc_elif')) visit(c, depth + 1);
+      else if (
+        depth < 8 &&
+        (t === 'preproc_ifdef' || t === 'preproc_if' || t === 'preproc_else' || t === 'preproc_elif')
+      )
+        visit(c, depth + 1);
       else if (t !== 'comment') others.push(c);
     }
   };
@@ -138,13 +142,25 @@ export function topLevelKey(doc: BpfDocument): string {
 }
 
 /** Cached findings of one rule in one function: offsets stored relative to the function. */
-export function functionFindings(rule: string, doc: BpfDocument, fn: Node, extraKey: string, compute: () => RuleDiagnostic[]): RuleDiagnostic[] {
+export function functionFindings(
+  rule: string,
+  doc: BpfDocument,
+  fn: Node,
+  extraKey: string,
+  compute: () => RuleDiagnostic[],
+): RuleDiagnostic[] {
   const base = fn.startIndex;
   const key = `${rule}\u0000${topLevelKey(doc)}\u0000${extraKey}\u0000${functionKey(doc, fn)}`;
   const rel = memo(key, () => {
     const found = compute();
     const inside = (o: number) => o >= base && o <= fn.endIndex;
-    const ok = found.every((d) => inside(d.start) && inside(d.end) && (d.related ?? []).every((r) => inside(r.start) && inside(r.end)) && (d.fixes ?? []).every((f) => f.edits.every((e) => inside(e.start) && inside(e.end))));
+    const ok = found.every(
+      (d) =>
+        inside(d.start) &&
+        inside(d.end) &&
+        (d.related ?? []).every((r) => inside(r.start) && inside(r.end)) &&
+        (d.fixes ?? []).every((f) => f.edits.every((e) => inside(e.start) && inside(e.end))),
+    );
     // Something points outside the function: not cacheable, keep it absolute for this document only.
     return ok ? shift(found, -base) : { absolute: found, doc };
   });
@@ -176,7 +192,6 @@ export interface CallFact {
   end: number;
 }
 
-
 /**
  * Calls in a function, found in its text and confirmed once with the tree (comments, strings,
  * declarations and control keywords are not calls).
@@ -193,7 +208,8 @@ export function callFacts(doc: BpfDocument, fn: Node): CallFact[] {
       const m = /^([A-Za-z_]\w*)\s*\(/.exec(c.text);
       if (m) found.set(c.startIndex - fn.startIndex, m[1]);
     }
-    for (const [start, name] of [...found].sort((a, b) => a[0] - b[0])) calls.push({ name, start, end: start + name.length });
+    for (const [start, name] of [...found].sort((a, b) => a[0] - b[0]))
+      calls.push({ name, start, end: start + name.length });
     return calls;
   });
   d.calls.set(fn.startIndex, facts);

@@ -68,7 +68,7 @@ export class SyntaxIndex {
   /** Nodes of a type that start in [start, end). Inside a function, only that function is queried. */
   range(type: IndexedType, start: number, end: number): Node[] {
     const fn = this.functionAt(start);
-    const list = fn && end <= fn.endIndex ? this.bucket(fn).get(type) ?? [] : this.all(type);
+    const list = fn && end <= fn.endIndex ? (this.bucket(fn).get(type) ?? []) : this.all(type);
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {

@@ -113,7 +113,8 @@ export function safeReturn(doc: BpfDocument, fn: Node): string {
   const key = prog?.def?.returnCodes;
   let code = '0';
   if (t === 'xdp') code = 'XDP_PASS';
-  else if (t === 'sched_cls' || t === 'sched_act') code = /\bTC_ACT_OK\b/.test(doc.text) ? 'TC_ACT_OK' : '0 /* TC_ACT_OK */';
+  else if (t === 'sched_cls' || t === 'sched_act')
+    code = /\bTC_ACT_OK\b/.test(doc.text) ? 'TC_ACT_OK' : '0 /* TC_ACT_OK */';
   else if (t === 'sk_skb' || t === 'sk_msg' || t === 'sk_reuseport' || t === 'sk_lookup') code = 'SK_PASS';
   else if (key?.startsWith('cgroup') || t === 'sock_ops') code = '1';
   else if (t === 'lwt_in' || t === 'lwt_out' || t === 'lwt_xmit' || t === 'lwt_seg6local') code = 'BPF_OK';

@@ -14,11 +14,68 @@ export interface Layout {
 }
 
 const BASIC: Record<string, number> = {
-  char: 1, 'signed char': 1, 'unsigned char': 1, u8: 1, __u8: 1, s8: 1, __s8: 1, int8_t: 1, uint8_t: 1, bool: 1, _Bool: 1,
-  short: 2, 'short int': 2, 'unsigned short': 2, 'unsigned short int': 2, u16: 2, __u16: 2, s16: 2, __s16: 2, __be16: 2, __le16: 2, __sum16: 2, int16_t: 2, uint16_t: 2,
-  int: 4, 'signed int': 4, signed: 4, unsigned: 4, 'unsigned int': 4, u32: 4, __u32: 4, s32: 4, __s32: 4, __be32: 4, __le32: 4, __wsum: 4, int32_t: 4, uint32_t: 4, float: 4, pid_t: 4, uid_t: 4, gid_t: 4,
-  long: 8, 'long int': 8, 'unsigned long': 8, 'unsigned long int': 8, 'long long': 8, 'long long int': 8, 'unsigned long long': 8, 'unsigned long long int': 8,
-  u64: 8, __u64: 8, s64: 8, __s64: 8, __be64: 8, __le64: 8, size_t: 8, ssize_t: 8, double: 8, int64_t: 8, uint64_t: 8, uintptr_t: 8,
+  char: 1,
+  'signed char': 1,
+  'unsigned char': 1,
+  u8: 1,
+  __u8: 1,
+  s8: 1,
+  __s8: 1,
+  int8_t: 1,
+  uint8_t: 1,
+  bool: 1,
+  _Bool: 1,
+  short: 2,
+  'short int': 2,
+  'unsigned short': 2,
+  'unsigned short int': 2,
+  u16: 2,
+  __u16: 2,
+  s16: 2,
+  __s16: 2,
+  __be16: 2,
+  __le16: 2,
+  __sum16: 2,
+  int16_t: 2,
+  uint16_t: 2,
+  int: 4,
+  'signed int': 4,
+  signed: 4,
+  unsigned: 4,
+  'unsigned int': 4,
+  u32: 4,
+  __u32: 4,
+  s32: 4,
+  __s32: 4,
+  __be32: 4,
+  __le32: 4,
+  __wsum: 4,
+  int32_t: 4,
+  uint32_t: 4,
+  float: 4,
+  pid_t: 4,
+  uid_t: 4,
+  gid_t: 4,
+  long: 8,
+  'long int': 8,
+  'unsigned long': 8,
+  'unsigned long int': 8,
+  'long long': 8,
+  'long long int': 8,
+  'unsigned long long': 8,
+  'unsigned long long int': 8,
+  u64: 8,
+  __u64: 8,
+  s64: 8,
+  __s64: 8,
+  __be64: 8,
+  __le64: 8,
+  size_t: 8,
+  ssize_t: 8,
+  double: 8,
+  int64_t: 8,
+  uint64_t: 8,
+  uintptr_t: 8,
 };
 
 /** uapi network headers whose layout never changes (the ones packet parsers read). */
@@ -188,7 +245,10 @@ export class TypeSizes {
       return { size: n * elem.size, align: elem.align };
     }
     if (t.includes('*')) return { size: 8, align: 8 };
-    const clean = t.replace(/\b(const|volatile|static|register|__attribute__\s*\(\(.*\)\))\b/g, '').replace(/\s+/g, ' ').trim();
+    const clean = t
+      .replace(/\b(const|volatile|static|register|__attribute__\s*\(\(.*\)\))\b/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (clean in BASIC) return { size: BASIC[clean], align: BASIC[clean] };
     if (clean.startsWith('enum ')) return { size: 4, align: 4 };
     const m = /^(struct|union) (\w+)$/.exec(clean);
@@ -210,19 +270,23 @@ export class TypeSizes {
   structLayout(spec: Node, depth = 0): Layout | undefined {
     const body = spec.childForFieldName('body');
     if (!body) return undefined;
-    const packed = /__attribute__\s*\(\(\s*(__)?packed/.test(spec.parent?.text.slice(0, 0) ?? '') || /\b__packed\b|packed\)\)/.test(this.doc.text.slice(body.endIndex, body.endIndex + 40));
+    const packed =
+      /__attribute__\s*\(\(\s*(__)?packed/.test(spec.parent?.text.slice(0, 0) ?? '') ||
+      /\b__packed\b|packed\)\)/.test(this.doc.text.slice(body.endIndex, body.endIndex + 40));
     let off = 0;
     let align = 1;
     for (const f of body.namedChildren) {
       if (!f || f.type !== 'field_declaration') continue;
       const typeNode = f.childForFieldName('type');
       if (!typeNode) return undefined;
-      const base = typeNode.type === 'struct_specifier' && typeNode.childForFieldName('body') ? undefined : typeText(typeNode);
+      const base =
+        typeNode.type === 'struct_specifier' && typeNode.childForFieldName('body') ? undefined : typeText(typeNode);
       const decls = f.childrenForFieldName('declarator').filter((d): d is Node => !!d);
       if (f.descendantsOfType('bitfield_clause').length) return undefined;
       const items = decls.length ? decls : [null];
       for (const d of items) {
-        const l = base === undefined ? this.structLayout(typeNode, depth + 1) : this.layoutOf(declaredType(base, d), depth + 1);
+        const l =
+          base === undefined ? this.structLayout(typeNode, depth + 1) : this.layoutOf(declaredType(base, d), depth + 1);
         if (!l) return undefined;
         const a = packed ? 1 : l.align;
         off = Math.ceil(off / a) * a + l.size;
@@ -263,7 +327,8 @@ export function declaredType(base: string, d: Node | null): string {
     if (cur.type === 'pointer_declarator') stars += '*';
     else if (cur.type === 'array_declarator') dims.push(`[${cur.childForFieldName('size')?.text ?? ''}]`);
     else if (cur.type === 'identifier' || cur.type === 'field_identifier') break;
-    cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
+    cur =
+      cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
   }
   return `${base}${stars ? ' ' + stars : ''}${dims.join('')}`;
 }

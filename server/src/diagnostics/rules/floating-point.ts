@@ -9,12 +9,45 @@ import type { Rule } from '../rule';
 import { ancestorOfType } from '../syntax';
 
 const MATH = new Set([
-  'sqrt', 'sqrtf', 'pow', 'powf', 'exp', 'expf', 'exp2', 'log', 'logf', 'log2', 'log10', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'atan2',
-  'floor', 'floorf', 'ceil', 'ceilf', 'fabs', 'fabsf', 'round', 'roundf', 'trunc', 'fmod', 'fmin', 'fmax', 'hypot', 'cbrt', 'lround', 'llround',
+  'sqrt',
+  'sqrtf',
+  'pow',
+  'powf',
+  'exp',
+  'expf',
+  'exp2',
+  'log',
+  'logf',
+  'log2',
+  'log10',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'atan2',
+  'floor',
+  'floorf',
+  'ceil',
+  'ceilf',
+  'fabs',
+  'fabsf',
+  'round',
+  'roundf',
+  'trunc',
+  'fmod',
+  'fmin',
+  'fmax',
+  'hypot',
+  'cbrt',
+  'lround',
+  'llround',
 ]);
 const MATH_CALL = new RegExp(`(?<![\\w.>])(${[...MATH].join('|')})\\s*\\(`, 'g');
 const FLOAT_TYPE = /^(float|double|long double|_Float\d+|__float128)$/;
-const INT_TYPE = /^(unsigned |signed )?(char|short|int|long|long long|u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s8|__s16|__s32|__s64|size_t|uint\d+_t|int\d+_t)( int)?$/;
+const INT_TYPE =
+  /^(unsigned |signed )?(char|short|int|long|long long|u8|u16|u32|u64|s8|s16|s32|s64|__u8|__u16|__u32|__u64|__s8|__s16|__s32|__s64|size_t|uint\d+_t|int\d+_t)( int)?$/;
 
 /** A decimal literal with a fraction or exponent, or a hex float (`0x1p3`). */
 function isFloatLiteral(text: string): boolean {
@@ -31,13 +64,16 @@ export const floatingPointRule: Rule = {
     // Float types and literals are rare: find candidates in the text, confirm each with the tree.
     const typeNodes: Node[] = [];
     const literals: Node[] = [];
-    for (const m of doc.text.matchAll(/\b(float|double|_Float\d+|__float128)\b|(?<![\w.])(\d+\.\d*|\.\d+|\d+[eE][-+]?\d+|0[xX][0-9a-fA-F.]+[pP][-+]?\d+)[fFlL]?/g)) {
+    for (const m of doc.text.matchAll(
+      /\b(float|double|_Float\d+|__float128)\b|(?<![\w.])(\d+\.\d*|\.\d+|\d+[eE][-+]?\d+|0[xX][0-9a-fA-F.]+[pP][-+]?\d+)[fFlL]?/g,
+    )) {
       const n = root.descendantForIndex(m.index!, m.index! + m[0].length);
       if (!n) continue;
       if (m[1] && n.type === 'primitive_type') typeNodes.push(n);
       else if (!m[1] && n.type === 'number_literal' && isFloatLiteral(n.text)) literals.push(n);
     }
-    const msg = 'BPF has no floating-point instructions: clang rejects float arithmetic and conversions for the BPF target ("A call to built-in function \'__divdf3\' is not supported").';
+    const msg =
+      'BPF has no floating-point instructions: clang rejects float arithmetic and conversions for the BPF target ("A call to built-in function \'__divdf3\' is not supported").';
     for (const t of typeNodes) {
       if (!FLOAT_TYPE.test(t.text)) continue;
       if (ancestorOfType(t, 'preproc_def', 'preproc_function_def')) continue;
@@ -67,7 +103,12 @@ export const floatingPointRule: Rule = {
       if (doc.functions.has(m[1])) continue;
       const fn = root.descendantForIndex(m.index!, m.index! + m[1].length);
       if (fn?.type !== 'identifier' || fn.parent?.type !== 'call_expression') continue;
-      report({ start: fn.startIndex, end: fn.endIndex, severity: 'error', message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.` });
+      report({
+        start: fn.startIndex,
+        end: fn.endIndex,
+        severity: 'error',
+        message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.`,
+      });
     }
   },
 };
@@ -81,7 +122,11 @@ function foldedToInteger(lit: Node): boolean {
   if (p.type === 'init_declarator') {
     const decl = p.parent;
     const inner = p.childForFieldName('declarator');
-    return decl?.type === 'declaration' && inner?.type === 'identifier' && INT_TYPE.test(decl.childForFieldName('type')?.text.replace(/\b(const|volatile|static)\s+/g, '') ?? '');
+    return (
+      decl?.type === 'declaration' &&
+      inner?.type === 'identifier' &&
+      INT_TYPE.test(decl.childForFieldName('type')?.text.replace(/\b(const|volatile|static)\s+/g, '') ?? '')
+    );
   }
   return false;
 }

@@ -78,8 +78,13 @@ export const helperNotAllowedRule: Rule = {
             message:
               `${c.name === name ? name : `${c.name} (${name})`} is not available to ${p.def!.programType} programs${via}: the verifier rejects the program ` +
               `("program of this type cannot use helper ${name}#${h.id}").` +
-              (alt ? ` Use ${alt}() instead.` : ' Move this work to a program type that may call it, or pass the data through a map.'),
-            fixes: alt && c.name === name ? [{ title: `Use ${alt}()`, edits: [{ start: c.start, end: c.end, newText: alt }] }] : undefined,
+              (alt
+                ? ` Use ${alt}() instead.`
+                : ' Move this work to a program type that may call it, or pass the data through a map.'),
+            fixes:
+              alt && c.name === name
+                ? [{ title: `Use ${alt}()`, edits: [{ start: c.start, end: c.end, newText: alt }] }]
+                : undefined,
           });
           break;
         }

@@ -68,7 +68,13 @@ export const licenseRule: Rule = {
           `Use a GPL-compatible license such as "Dual BSD/GPL", or avoid this helper.`,
         related: [{ start, end, message: `license "${license.value}"` }],
         fixes: lit
-          ? [{ title: 'Change the license to "Dual BSD/GPL"', edits: [{ start, end, newText: '"Dual BSD/GPL"' }], preferred: true }]
+          ? [
+              {
+                title: 'Change the license to "Dual BSD/GPL"',
+                edits: [{ start, end, newText: '"Dual BSD/GPL"' }],
+                preferred: true,
+              },
+            ]
           : undefined,
       });
     }

@@ -12,7 +12,17 @@ import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
 import { callFacts, functionFindings, functionKey, functionText, memo } from '../function-cache';
-import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, isNullLiteral, safeReturn } from '../syntax';
+import {
+  blockStatement,
+  callArgs,
+  calleeName,
+  functionDefinitions,
+  identOf,
+  indentAt,
+  indentUnit,
+  isNullLiteral,
+  safeReturn,
+} from '../syntax';
 
 interface Origin {
   call: Node;
@@ -26,7 +36,18 @@ type State = Map<string, Origin>;
 const ANY_VALUE_ARG = /unsafe_ptr/;
 
 /** Functions whose pointer arguments are only printed or copied, never dereferenced by the verifier. */
-const PASS_THROUGH = new Set(['bpf_printk', 'bpf_trace_printk', 'bpf_trace_vprintk', 'bpf_kptr_xchg', 'BPF_CORE_READ', 'BPF_CORE_READ_INTO', 'BPF_PROBE_READ', 'bpf_core_read', 'BPF_SEQ_PRINTF', 'BPF_SNPRINTF']);
+const PASS_THROUGH = new Set([
+  'bpf_printk',
+  'bpf_trace_printk',
+  'bpf_trace_vprintk',
+  'bpf_kptr_xchg',
+  'BPF_CORE_READ',
+  'BPF_CORE_READ_INTO',
+  'BPF_PROBE_READ',
+  'bpf_core_read',
+  'BPF_SEQ_PRINTF',
+  'BPF_SNPRINTF',
+]);
 
 function nullableCallee(name: string, fileNullable: Set<string>): boolean {
   return !!(helperByName(name)?.mayReturnNull || kfuncByName(name)?.mayReturnNull || fileNullable.has(name));
@@ -69,7 +90,13 @@ export const nullCheckRule: Rule = {
     const extra = `${[...fileNullable].sort().join(',')}|${/\bTC_ACT_OK\b/.test(doc.text)}`;
     for (const fn of fns) {
       // Only functions that call something that may return NULL have anything to check.
-      const sources = [...new Set(callFacts(doc, fn).filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
+      const sources = [
+        ...new Set(
+          callFacts(doc, fn)
+            .filter((c) => nullableCallee(c.name, fileNullable))
+            .map((c) => c.name),
+        ),
+      ];
       if (!sources.length) continue;
       const found = functionFindings('null-check', doc, fn, extra, () => {
         const out: RuleDiagnostic[] = [];
@@ -96,7 +123,13 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
       fixes.push({
         title: `Check ${name} for NULL after ${o.callee}()`,
         preferred: true,
-        edits: [{ start: stmt.endIndex, end: stmt.endIndex, newText: `\n${indent}if (!${name})\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}` }],
+        edits: [
+          {
+            start: stmt.endIndex,
+            end: stmt.endIndex,
+            newText: `\n${indent}if (!${name})\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}`,
+          },
+        ],
       });
     }
     const verdict = o.constKeyArray
@@ -107,7 +140,13 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
       end: use.endIndex,
       severity: o.constKeyArray ? 'warning' : 'error',
       message: `'${name}' may be NULL here (${how} before a NULL check). ${verdict} Check it first: if (!${name}) return ...;`,
-      related: [{ start: o.call.startIndex, end: o.call.endIndex, message: `${o.callee}() may return NULL; its result is not checked before the use` }],
+      related: [
+        {
+          start: o.call.startIndex,
+          end: o.call.endIndex,
+          message: `${o.callee}() may return NULL; its result is not checked before the use`,
+        },
+      ],
       fixes,
     });
   };
@@ -116,7 +155,8 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
     const v = stripCasts(value);
     if (ty(v) === 'call_expression') {
       const callee = calleeName(v);
-      if (callee && nullableCallee(callee, fileNullable)) return { call: v, callee, constKeyArray: isConstKeyArrayLookup(doc, body, v, callee) };
+      if (callee && nullableCallee(callee, fileNullable))
+        return { call: v, callee, constKeyArray: isConstKeyArrayLookup(doc, body, v, callee) };
       return undefined;
     }
     if (ty(v) === 'identifier') return s.get(v.text);
@@ -249,7 +289,10 @@ function assignedOrIdent(n: Node | null): string | undefined {
 function isConstKeyArrayLookup(doc: BpfDocument, body: Node, call: Node, callee: string): boolean {
   if (callee !== 'bpf_map_lookup_elem') return false;
   const [mapArg, keyArg] = callArgs(call);
-  const mapName = mapArg && stripCasts(mapArg).type === 'pointer_expression' ? identOf(stripCasts(mapArg).childForFieldName('argument')) : undefined;
+  const mapName =
+    mapArg && stripCasts(mapArg).type === 'pointer_expression'
+      ? identOf(stripCasts(mapArg).childForFieldName('argument'))
+      : undefined;
   const map = doc.maps.find((m) => m.name === mapName);
   if (!map || !/^BPF_MAP_TYPE_(PERCPU_)?ARRAY$/.test(map.type ?? '')) return false;
   const key = keyArg ? stripCasts(keyArg) : undefined;

@@ -14,7 +14,16 @@ import { field, opOf, ty } from '../fast-node';
 import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
 import { functionFindings, functionText } from '../function-cache';
-import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
+import {
+  blockStatement,
+  callArgs,
+  calleeName,
+  functionDefinitions,
+  identOf,
+  indentAt,
+  indentUnit,
+  safeReturn,
+} from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
 
 interface Off {
@@ -39,11 +48,17 @@ interface State {
 
 const CTX_TYPES = /^struct\s+(xdp_md|__sk_buff)\s*\*$/;
 /** Helpers after which every packet pointer must be re-derived from ctx->data. */
-const INVALIDATES = /^bpf_(xdp_adjust_(head|tail|meta)|skb_(pull_data|store_bytes|change_(head|tail|proto|type)|adjust_room|vlan_(push|pop))|l[34]_csum_replace|clone_redirect|lwt_push_encap|msg_(pull|push|pop)_data)$/;
+const INVALIDATES =
+  /^bpf_(xdp_adjust_(head|tail|meta)|skb_(pull_data|store_bytes|change_(head|tail|proto|type)|adjust_room|vlan_(push|pop))|l[34]_csum_replace|clone_redirect|lwt_push_encap|msg_(pull|push|pop)_data)$/;
 
-const INVALIDATES_IN_TEXT = /bpf_(xdp_adjust|skb_(pull|store|change|adjust|vlan)|l[34]_csum|clone_redirect|lwt_push|msg_(pull|push|pop))/;
+const INVALIDATES_IN_TEXT =
+  /bpf_(xdp_adjust|skb_(pull|store|change|adjust|vlan)|l[34]_csum|clone_redirect|lwt_push|msg_(pull|push|pop))/;
 
-const add = (a: Off, b: Off): Off => ({ c: a.c + b.c, vars: [...a.vars, ...b.vars].sort(), sizes: [...a.sizes, ...b.sizes].sort() });
+const add = (a: Off, b: Off): Off => ({
+  c: a.c + b.c,
+  vars: [...a.vars, ...b.vars].sort(),
+  sizes: [...a.sizes, ...b.sizes].sort(),
+});
 const constOff = (c: number): Off => ({ c, vars: [], sizes: [] });
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const offKey = (o: Off | null) => (o ? `${o.c}|${o.vars.join(',')}|${o.sizes.join(',')}` : '?');
@@ -60,7 +75,10 @@ function containsAll(big: string[], small: string[]): boolean {
 
 /** `struct ethhdr` for `struct ethhdr *`, `void` for `void *`; undefined for a non-pointer. */
 function pointee(type: string): string | undefined {
-  const t = type.replace(/\s+/g, ' ').replace(/\b(const|volatile)\b/g, '').trim();
+  const t = type
+    .replace(/\s+/g, ' ')
+    .replace(/\b(const|volatile)\b/g, '')
+    .trim();
   if (!t.endsWith('*')) return undefined;
   return t.slice(0, -1).trim();
 }
@@ -99,7 +117,8 @@ function analyseFunction(ctx: RuleContext, fn: Node): void {
     if (p?.type !== 'parameter_declaration') continue;
     const decl = field(p, 'declarator');
     const name = identOf(decl?.childForFieldName('declarator') ?? decl);
-    if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${field(p, 'type')?.text} *`)) ctxNames.add(name);
+    if (name && decl?.type === 'pointer_declarator' && CTX_TYPES.test(`${field(p, 'type')?.text} *`))
+      ctxNames.add(name);
   }
   if (ctxNames.size) checkFunction(ctx, fn, body, ctxNames, sizes);
 }
@@ -110,7 +129,8 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
   const reported = new Set<number>();
 
   const sizeTerm = (type: string): Off => {
-    if (type === 'void' || type === 'char' || type === 'unsigned char' || type === 'u8' || type === '__u8') return constOff(1);
+    if (type === 'void' || type === 'char' || type === 'unsigned char' || type === 'u8' || type === '__u8')
+      return constOff(1);
     const l = sizes.layoutOf(type);
     return l ? constOff(l.size) : { c: 0, vars: [], sizes: [type.replace(/\s+/g, ' ')] };
   };
@@ -147,7 +167,11 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     let v = stripParens(n);
     while (ty(v) === 'cast_expression' && field(v, 'value')) v = stripParens(field(v, 'value')!);
     if (ty(v) === 'identifier') return s.ends.has(v.text);
-    return ty(v) === 'field_expression' && field(v, 'field')?.text === 'data_end' && ctxNames.has(identOf(field(v, 'argument')) ?? '');
+    return (
+      ty(v) === 'field_expression' &&
+      field(v, 'field')?.text === 'data_end' &&
+      ctxNames.has(identOf(field(v, 'argument')) ?? '')
+    );
   };
 
   /** The packet pointer an expression evaluates to, if it is one. */
@@ -205,7 +229,9 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     const best = sameVars.reduce<Off | undefined>((a, c) => (!a || c.c > a.c ? c : a), undefined);
     const bytes = need.sizes.length ? `${need.c} bytes + sizeof(${need.sizes.join(') + sizeof(')})` : `${need.c} bytes`;
     const what = need.vars.length ? `data + ${need.vars.join(' + ')} + ${bytes}` : `data + ${bytes}`;
-    const proven = best ? `the checks before it only prove ${best.vars.length ? `data + ${best.vars.join(' + ')} + ` : 'data + '}${best.c} bytes` : 'no check against data_end comes before it on this path';
+    const proven = best
+      ? `the checks before it only prove ${best.vars.length ? `data + ${best.vars.join(' + ')} + ` : 'data + '}${best.c} bytes`
+      : 'no check against data_end comes before it on this path';
     const fixes = [];
     const id = identOf(ptrExpr);
     const stmt = blockStatement(use);
@@ -222,7 +248,13 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
       fixes.push({
         title: `Check ${id ?? 'the packet pointer'} against ${endName.includes('->') ? 'data_end' : endName} before the access`,
         preferred: true,
-        edits: [{ start: stmt.startIndex, end: stmt.startIndex, newText: `if (${cond})\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}\n${indent}` }],
+        edits: [
+          {
+            start: stmt.startIndex,
+            end: stmt.startIndex,
+            newText: `if (${cond})\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}\n${indent}`,
+          },
+        ],
       });
     }
     ctx.report({
@@ -252,7 +284,12 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
   const domain: FlowDomain<State> = {
     relevant(text, s) {
       if (s.unknown) return false;
-      return mentions(text, statics) || mentions(text, s.ptrs.keys()) || mentions(text, s.ends) || INVALIDATES_IN_TEXT.test(text);
+      return (
+        mentions(text, statics) ||
+        mentions(text, s.ptrs.keys()) ||
+        mentions(text, s.ends) ||
+        INVALIDATES_IN_TEXT.test(text)
+      );
     },
     copy: (s) => ({ ptrs: new Map(s.ptrs), ends: new Set(s.ends), covered: [...s.covered], unknown: s.unknown }),
     join: (a, b) => {
@@ -261,7 +298,9 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
         const w = b.ptrs.get(k);
         if (w && offKey(w.off) === offKey(v.off)) ptrs.set(k, v);
       }
-      const covered = a.covered.filter((c) => b.covered.some((d) => sameList(c.vars, d.vars) && sameList(c.sizes, d.sizes) && d.c >= c.c));
+      const covered = a.covered.filter((c) =>
+        b.covered.some((d) => sameList(c.vars, d.vars) && sameList(c.sizes, d.sizes) && d.c >= c.c),
+      );
       return { ptrs, ends: new Set([...a.ends, ...b.ends]), covered, unknown: a.unknown || b.unknown };
     },
     declare(name, _n, value, type, s) {
@@ -275,7 +314,8 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
           const right = field(n, 'right');
           if (right) flow.expr(right, s);
           if (left?.type === 'identifier' && opOf(n) === '=') assign(left.text, right, s);
-          else if (left?.type === 'identifier' && s.ptrs.has(left.text)) s.ptrs.set(left.text, { off: null, elem: s.ptrs.get(left.text)!.elem });
+          else if (left?.type === 'identifier' && s.ptrs.has(left.text))
+            s.ptrs.set(left.text, { off: null, elem: s.ptrs.get(left.text)!.elem });
           else if (left) flow.expr(left, s);
           return true;
         }

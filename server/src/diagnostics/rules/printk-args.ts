@@ -25,11 +25,20 @@ export function scanFormat(fmt: string): { specs: string[]; bad: { spec: string;
     let ok = false;
     if (fmt[i] === 'p') {
       const n1 = fmt[i + 1] ?? '';
-      if (n1 === '' || /[\s!-/:-@[-`{-~]/.test(n1)) ok = true;
-      else if ((n1 === 'k' || n1 === 'u') && fmt[i + 2] === 's') (ok = true), (i += 2);
-      else if (n1 === 'K' || n1 === 'x' || n1 === 'B') (ok = true), i++;
-      else if ((n1 === 'i' || n1 === 'I') && (fmt[i + 2] === '4' || fmt[i + 2] === '6')) (ok = true), (i += 2);
-      else i++;
+      let skip = 1;
+      if (n1 === '' || /[\s!-/:-@[-`{-~]/.test(n1)) {
+        ok = true;
+        skip = 0;
+      } else if ((n1 === 'k' || n1 === 'u') && fmt[i + 2] === 's') {
+        ok = true;
+        skip = 2;
+      } else if (n1 === 'K' || n1 === 'x' || n1 === 'B') {
+        ok = true;
+      } else if ((n1 === 'i' || n1 === 'I') && (fmt[i + 2] === '4' || fmt[i + 2] === '6')) {
+        ok = true;
+        skip = 2;
+      }
+      i += skip;
     } else if (fmt[i] === 's' || fmt[i] === 'c') ok = true;
     else {
       if (fmt[i] === 'l') i++;
@@ -54,7 +63,13 @@ function formatText(n: Node): { text: string; start: number } | undefined {
   let text = '';
   for (const p of parts) {
     if (p?.type !== 'string_literal') return undefined;
-    text += p.namedChildren.map((c) => (c?.type === 'escape_sequence' ? JSON.parse(`"${c.text.replace(/"/g, '\\"')}"`.replace(/\\x[0-9a-fA-F]{2}/g, ' ')) : c?.text ?? '')).join('');
+    text += p.namedChildren
+      .map((c) =>
+        c?.type === 'escape_sequence'
+          ? JSON.parse(`"${c.text.replace(/"/g, '\\"')}"`.replace(/\\x[0-9a-fA-F]{2}/g, ' '))
+          : (c?.text ?? ''),
+      )
+      .join('');
   }
   return { text, start: n.startIndex + 1 };
 }
@@ -74,11 +89,26 @@ export const printkArgsRule: Rule = {
       const values = name === 'bpf_printk' ? args.length - 1 : args.length - 2;
       const fn = call.childForFieldName('function')!;
       if (name === 'bpf_trace_printk' && values > 3) {
-        report({ start: fn.startIndex, end: call.endIndex, severity: 'error', message: `bpf_trace_printk() takes at most 3 values after the format and its size (${values} given): a BPF call passes at most 5 arguments, and clang rejects more. Use bpf_printk(), which switches to bpf_trace_vprintk (kernel 5.16+), or split the message.` });
+        report({
+          start: fn.startIndex,
+          end: call.endIndex,
+          severity: 'error',
+          message: `bpf_trace_printk() takes at most 3 values after the format and its size (${values} given): a BPF call passes at most 5 arguments, and clang rejects more. Use bpf_printk(), which switches to bpf_trace_vprintk (kernel 5.16+), or split the message.`,
+        });
       } else if (name === 'bpf_printk' && values > 12) {
-        report({ start: fn.startIndex, end: call.endIndex, severity: 'error', message: `bpf_printk() with ${values} values: libbpf's macro and bpf_trace_vprintk handle at most 12 (MAX_BPRINTF_VARARGS). Split the message.` });
+        report({
+          start: fn.startIndex,
+          end: call.endIndex,
+          severity: 'error',
+          message: `bpf_printk() with ${values} values: libbpf's macro and bpf_trace_vprintk handle at most 12 (MAX_BPRINTF_VARARGS). Split the message.`,
+        });
       } else if (name === 'bpf_printk' && values > 3) {
-        report({ start: fn.startIndex, end: call.endIndex, severity: 'warning', message: `bpf_printk() with ${values} values (more than 3) becomes bpf_trace_vprintk, which needs kernel 5.16 or newer; older kernels reject the program ("invalid func unknown#177"). Keep to 3 values to support them.` });
+        report({
+          start: fn.startIndex,
+          end: call.endIndex,
+          severity: 'warning',
+          message: `bpf_printk() with ${values} values (more than 3) becomes bpf_trace_vprintk, which needs kernel 5.16 or newer; older kernels reject the program ("invalid func unknown#177"). Keep to 3 values to support them.`,
+        });
       }
       const f = args[0] ? formatText(args[0]) : undefined;
       if (!f) continue;

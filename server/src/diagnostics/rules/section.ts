@@ -18,7 +18,8 @@ export function editDistance(a: string, b: string, max = 8): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -33,7 +34,8 @@ export function suggestSections(name: string): string[] {
   for (const s of sections()) {
     // Compare the whole name with exact entries, and the part before '/' with '+' entries.
     const options = [{ full: s.prefix, cmp: bare }];
-    if (s.acceptsSuffix && slash > 0) options.push({ full: `${s.prefix}${bare.slice(slash)}`, cmp: bare.slice(0, slash) });
+    if (s.acceptsSuffix && slash > 0)
+      options.push({ full: `${s.prefix}${bare.slice(slash)}`, cmp: bare.slice(0, slash) });
     for (const o of options) {
       let d = editDistance(o.cmp, s.prefix, 4);
       // "socket_filter" -> "socket": a known name followed by junk.
@@ -45,11 +47,24 @@ export function suggestSections(name: string): string[] {
       }
     }
   }
-  return candidates.sort((a, b) => a.d - b.d || a.name.length - b.name.length).slice(0, 3).map((c) => c.name);
+  return candidates
+    .sort((a, b) => a.d - b.d || a.name.length - b.name.length)
+    .slice(0, 3)
+    .map((c) => c.name);
 }
 
-const KNOWN_CONTEXTS = () => new Set(sections().filter((s) => !s.contextFlexible && s.contextType.startsWith('struct ') && !s.contextType.includes('<')).map((s) => norm(s.contextType)));
-const norm = (t: string) => t.replace(/\b(const|volatile)\b/g, '').replace(/\s+/g, ' ').replace(/\s*\*/g, ' *').trim();
+const KNOWN_CONTEXTS = () =>
+  new Set(
+    sections()
+      .filter((s) => !s.contextFlexible && s.contextType.startsWith('struct ') && !s.contextType.includes('<'))
+      .map((s) => norm(s.contextType)),
+  );
+const norm = (t: string) =>
+  t
+    .replace(/\b(const|volatile)\b/g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\*/g, ' *')
+    .trim();
 
 export const sectionRule: Rule = {
   id: 'section',
@@ -66,7 +81,13 @@ export const sectionRule: Rule = {
     // A comment between SEC() and its function (`SEC("xdp") // parser`) takes the SEC in the
     // document model; the name is still checked.
     for (const o of ctx.doc.strayDeclarationsWithSec) {
-      if (o.node.type !== 'comment' || o.sec.name.startsWith('.') || o.sec.name === 'license' || o.sec.name === 'version') continue;
+      if (
+        o.node.type !== 'comment' ||
+        o.sec.name.startsWith('.') ||
+        o.sec.name === 'license' ||
+        o.sec.name === 'version'
+      )
+        continue;
       const def = sectionFor(o.sec.name);
       const pseudo = { section: o.sec.name, sec: o.sec } as BpfProgram;
       if (!def) unknownSection(ctx, pseudo);
@@ -84,7 +105,9 @@ function unknownSection(ctx: RuleContext, p: BpfProgram): void {
     severity: 'error',
     message:
       `SEC("${p.section}") is not a section name libbpf knows: opening the object fails ("missing BPF prog type, check ELF section name '${p.section}'").` +
-      (sugg.length ? ` Did you mean ${sugg.map((s) => `"${q}${s}"`).join(', ')}?` : ' See libbpf\'s program types table for valid names.'),
+      (sugg.length
+        ? ` Did you mean ${sugg.map((s) => `"${q}${s}"`).join(', ')}?`
+        : " See libbpf's program types table for valid names."),
     fixes: sugg.map((s, i) => ({
       title: `Change to SEC("${q}${s}")`,
       preferred: i === 0 && sugg.length === 1,
@@ -121,8 +144,22 @@ function contextType(ctx: RuleContext, p: BpfProgram, def: SectionDef, known: Se
     severity: usesFields ? 'error' : 'warning',
     message:
       `A SEC("${p.section}") program (${def.programType}) gets a ${def.contextType} context, not ${p.ctxParam.type}.` +
-      (usesFields ? ` Its fields sit at other offsets: the verifier rejects the accesses ("invalid bpf_context access"), or they read other fields.` : ' The program loads only as long as it never reads the context.') +
+      (usesFields
+        ? ` Its fields sit at other offsets: the verifier rejects the accesses ("invalid bpf_context access"), or they read other fields.`
+        : ' The program loads only as long as it never reads the context.') +
       ` Declare the parameter as ${def.contextType}${p.ctxParam.name}.`,
-    fixes: [{ title: `Change the parameter to ${def.contextType}${p.ctxParam.name}`, preferred: true, edits: [{ start: p.ctxParam.node.startIndex, end: p.ctxParam.node.endIndex, newText: `${def.contextType}${p.ctxParam.name}` }] }],
+    fixes: [
+      {
+        title: `Change the parameter to ${def.contextType}${p.ctxParam.name}`,
+        preferred: true,
+        edits: [
+          {
+            start: p.ctxParam.node.startIndex,
+            end: p.ctxParam.node.endIndex,
+            newText: `${def.contextType}${p.ctxParam.name}`,
+          },
+        ],
+      },
+    ],
   });
 }

@@ -15,7 +15,8 @@ import { callFacts, functionKey, memo as cached, topLevelKey } from '../function
 
 const LIMIT = 512;
 /** Declarations that start with a scalar type hold no arrays or structs (unless they have a `[`). */
-const SCALAR_START = /^(const\s+|volatile\s+|register\s+)*(unsigned|signed|int|long|short|char|bool|_Bool|void|__?[us](8|16|32|64)|__be(16|32|64)|__le(16|32|64)|size_t|pid_t|uid_t|gid_t|dev_t)\b/;
+const SCALAR_START =
+  /^(const\s+|volatile\s+|register\s+)*(unsigned|signed|int|long|short|char|bool|_Bool|void|__?[us](8|16|32|64)|__be(16|32|64)|__le(16|32|64)|size_t|pid_t|uid_t|gid_t|dev_t)\b/;
 
 interface Local {
   name: string;
@@ -42,7 +43,10 @@ function localsOf(fn: Node, ix: SyntaxIndex, sizes: TypeSizes): Local[] {
       if (!d) continue;
       const inner = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
       const type = declaredType(base, inner);
-      const isAggregate = type.includes('[') || (!type.includes('*') && /^(struct|union)\b/.test(base)) || (!type.includes('*') && typeNode.type === 'type_identifier');
+      const isAggregate =
+        type.includes('[') ||
+        (!type.includes('*') && /^(struct|union)\b/.test(base)) ||
+        (!type.includes('*') && typeNode.type === 'type_identifier');
       if (!isAggregate || type.includes('*')) continue;
       const l = sizes.layoutOf(type);
       if (!l || (!type.includes('[') && l.size <= 8)) continue;
@@ -68,7 +72,9 @@ export const stackSizeRule: Rule = {
     const own = new Map<string, { fn: Node; locals: Local[]; total: number; calls: string[] }>();
     for (const fn of fns) {
       const base = fn.startIndex;
-      const rel = cached(`stack-size\u0000${topLevelKey(doc)}\u0000${functionKey(doc, fn)}`, () => localsOf(fn, ix, sizes).map((l) => ({ ...l, start: l.start - base, end: l.end - base })));
+      const rel = cached(`stack-size\u0000${topLevelKey(doc)}\u0000${functionKey(doc, fn)}`, () =>
+        localsOf(fn, ix, sizes).map((l) => ({ ...l, start: l.start - base, end: l.end - base })),
+      );
       const locals = rel.map((l) => ({ ...l, start: l.start + base, end: l.end + base }));
       const name = ix.functionName(fn) ?? '';
       const calls = callFacts(doc, fn).map((c) => c.name);

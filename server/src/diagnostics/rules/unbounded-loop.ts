@@ -28,7 +28,11 @@ function hasExit(body: Node, depth = 0): boolean {
       if (c.descendantsOfType(['return_statement', 'goto_statement']).length) return true;
       continue;
     }
-    if (c.type === 'call_expression' && /^(bpf_tail_call|__builtin_trap|bpf_throw)$/.test(c.childForFieldName('function')?.text ?? '')) return true;
+    if (
+      c.type === 'call_expression' &&
+      /^(bpf_tail_call|__builtin_trap|bpf_throw)$/.test(c.childForFieldName('function')?.text ?? '')
+    )
+      return true;
     if (hasExit(c, depth + 1)) return true;
   }
   return false;
@@ -105,7 +109,10 @@ function checkLoops(ctx: RuleContext, ix: SyntaxIndex, loops: Node[], macroLoops
 /** `#pragma unroll` or `#pragma clang loop unroll(...)` on the lines just before the loop. */
 function pragmaUnroll(text: string, at: number): boolean {
   const before = text.slice(Math.max(0, at - 200), at);
-  const lines = before.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = before
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const prev = lines[lines.length - 1] ?? '';
   const prev2 = lines[lines.length - 2] ?? '';
   return /#\s*pragma\s+(clang\s+loop\s+)?unroll/.test(prev) || /#\s*pragma\s+(clang\s+loop\s+)?unroll/.test(prev2);
@@ -130,7 +137,11 @@ function variableBound(ctx: RuleContext, ix: SyntaxIndex, loop: Node, cond: Node
     const b = stripCasts(bound);
     let source: Node | undefined;
     let name: string | undefined;
-    if (b.type === 'field_expression' || (b.type === 'pointer_expression' && b.childForFieldName('operator')?.type === '*')) source = b;
+    if (
+      b.type === 'field_expression' ||
+      (b.type === 'pointer_expression' && b.childForFieldName('operator')?.type === '*')
+    )
+      source = b;
     else if (b.type === 'identifier') {
       name = b.text;
       source = runtimeSource(ix, fn, name, loop.startIndex);
@@ -164,7 +175,8 @@ function runtimeSource(ix: SyntaxIndex, fn: Node, name: string, before: number):
     .sort((a, b) => a.startIndex - b.startIndex);
   for (const d of nodes) {
     if (d.type === 'declaration' || d.type === 'parameter_declaration') {
-      const decls = d.type === 'declaration' ? d.childrenForFieldName('declarator') : [d.childForFieldName('declarator')];
+      const decls =
+        d.type === 'declaration' ? d.childrenForFieldName('declarator') : [d.childForFieldName('declarator')];
       if (decls.some((x) => x && x.type !== 'init_declarator' && identOf(x) === name)) local = true;
       continue;
     }
@@ -178,7 +190,8 @@ function runtimeSource(ix: SyntaxIndex, fn: Node, name: string, before: number):
       v.type === 'field_expression' ||
       (v.type === 'pointer_expression' && v.childForFieldName('operator')?.type === '*') ||
       v.type === 'subscript_expression' ||
-      (v.type === 'call_expression' && /^(BPF_CORE_READ\w*|bpf_core_read\w*|BPF_PROBE_READ\w*)$/.test(v.childForFieldName('function')?.text ?? ''));
+      (v.type === 'call_expression' &&
+        /^(BPF_CORE_READ\w*|bpf_core_read\w*|BPF_PROBE_READ\w*)$/.test(v.childForFieldName('function')?.text ?? ''));
     found = runtime ? value : undefined;
   }
   if (!local) return undefined;
@@ -187,21 +200,34 @@ function runtimeSource(ix: SyntaxIndex, fn: Node, name: string, before: number):
     for (const c of ix.range('call_expression', fn.startIndex, before)) {
       const f = c.childForFieldName('function')?.text ?? '';
       const first = c.childForFieldName('arguments')?.namedChildren[0];
-      if (/^bpf_probe_read\w*$|^bpf_core_read\w*$/.test(f) && first && stripParens(first).text.replace(/\s/g, '') === `&${name}`) found = c;
+      if (
+        /^bpf_probe_read\w*$|^bpf_core_read\w*$/.test(f) &&
+        first &&
+        stripParens(first).text.replace(/\s/g, '') === `&${name}`
+      )
+        found = c;
     }
   }
   return found;
 }
 
 /** A clamp of `name` between its source and the loop: a comparison with a constant, a mask, min(). */
-function clamped(ix: SyntaxIndex, fn: Node, name: string, from: number, to: number, isConst: (n: Node) => boolean): boolean {
+function clamped(
+  ix: SyntaxIndex,
+  fn: Node,
+  name: string,
+  from: number,
+  to: number,
+  isConst: (n: Node) => boolean,
+): boolean {
   const text = fn.text.slice(from - fn.startIndex, to - fn.startIndex);
   const id = `\\b${name}\\b`;
   if (new RegExp(`${id}\\s*&=|${id}\\s*=\\s*[^;]*(&|\\?|\\bmin\\w*\\(|%)`).test(text)) return true;
   for (const c of [...ix.range('if_statement', from, to), ...ix.range('while_statement', from, to)]) {
     const cond = c.childForFieldName('condition');
     for (const b of cond ? [...bounds(cond), ...reversed(cond)] : []) {
-      if ((identOf(b.counter) === name && isConst(b.bound)) || (identOf(b.bound) === name && isConst(b.counter))) return true;
+      if ((identOf(b.counter) === name && isConst(b.bound)) || (identOf(b.bound) === name && isConst(b.counter)))
+        return true;
     }
   }
   return false;

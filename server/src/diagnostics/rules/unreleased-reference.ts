@@ -27,11 +27,13 @@ interface State {
 }
 
 /** Calls allowed while a spin lock is held (the lock/unlock pair, graph kfuncs, atomics). */
-const ALLOWED_UNDER_LOCK = /^(bpf_spin_unlock|bpf_spin_lock|bpf_(list|rbtree)_\w+|bpf_obj_drop\w*|bpf_refcount_acquire\w*|__sync_\w+|__atomic_\w+|__builtin_\w+|bpf_res_spin_unlock\w*)$/;
+const ALLOWED_UNDER_LOCK =
+  /^(bpf_spin_unlock|bpf_spin_lock|bpf_(list|rbtree)_\w+|bpf_obj_drop\w*|bpf_refcount_acquire\w*|__sync_\w+|__atomic_\w+|__builtin_\w+|bpf_res_spin_unlock\w*)$/;
 
 /** Acquires whose reference lives in an argument (`&ptr`, `&it`), not in the returned value. */
 function argAcquire(name: string): { index: number; releasers: string[] } | undefined {
-  if (name === 'bpf_ringbuf_reserve_dynptr') return { index: 3, releasers: ['bpf_ringbuf_submit_dynptr', 'bpf_ringbuf_discard_dynptr'] };
+  if (name === 'bpf_ringbuf_reserve_dynptr')
+    return { index: 3, releasers: ['bpf_ringbuf_submit_dynptr', 'bpf_ringbuf_discard_dynptr'] };
   const m = /^bpf_iter_(\w+)_new$/.exec(name);
   if (m && kfuncByName(name)) return { index: 0, releasers: [`bpf_iter_${m[1]}_destroy`] };
   return undefined;
@@ -53,7 +55,13 @@ export const unreleasedReferenceRule: Rule = {
     let globalFns: Set<string> | undefined;
     for (const fn of functionDefinitions(doc)) {
       // Only functions that acquire something or take a lock have anything to release.
-      const sources = [...new Set(callFacts(doc, fn).filter((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name)).map((c) => c.name))];
+      const sources = [
+        ...new Set(
+          callFacts(doc, fn)
+            .filter((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name))
+            .map((c) => c.name),
+        ),
+      ];
       if (!sources.length) continue;
       const found = functionFindings('unreleased-reference', doc, fn, '', () => {
         const out: RuleDiagnostic[] = [];
@@ -118,7 +126,9 @@ function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sou
         `Unreleased reference: what ${ref.callee}() acquires here is not released by ${ref.releasers.join(' or ')} on every path` +
         `${line ? ` (the path leaving at line ${line} still holds it)` : ''}. The verifier rejects the program ("Unreleased reference id=N"). ` +
         `Release it before every return, including the early ones after the NULL check.`,
-      related: where ? [{ start: where.startIndex, end: where.endIndex, message: 'the function exits here holding the reference' }] : undefined,
+      related: where
+        ? [{ start: where.startIndex, end: where.endIndex, message: 'the function exits here holding the reference' }]
+        : undefined,
     });
   };
 
@@ -158,7 +168,12 @@ function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sou
       const callee = calleeName(n) ?? '';
       const args = callArgs(n);
       for (const a of args) flow.expr(a, s);
-      if (s.locks.size && callee && !ALLOWED_UNDER_LOCK.test(callee) && (helperByName(callee) || kfuncByName(callee) || globalFns.has(callee) || callee === 'bpf_printk')) {
+      if (
+        s.locks.size &&
+        callee &&
+        !ALLOWED_UNDER_LOCK.test(callee) &&
+        (helperByName(callee) || kfuncByName(callee) || globalFns.has(callee) || callee === 'bpf_printk')
+      ) {
         const lock = [...s.locks.values()][0];
         if (!reported.has(n.startIndex)) {
           reported.add(n.startIndex);
@@ -184,7 +199,8 @@ function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sou
         const key = identOf(a) ?? norm(a.text);
         const ref = s.refs.get(key);
         if (!ref) continue;
-        if (ref.releasers.includes(callee) || releases || (!helperByName(callee) && !kfuncByName(callee))) release(s, ref);
+        if (ref.releasers.includes(callee) || releases || (!helperByName(callee) && !kfuncByName(callee)))
+          release(s, ref);
       }
       // An acquire whose result is thrown away can never be released.
       if (acquireOf(callee) && n.parent?.type === 'expression_statement') {
@@ -224,7 +240,10 @@ function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sou
           end: lock.endIndex,
           severity: 'error',
           message: `bpf_spin_lock() without bpf_spin_unlock() on every path: the verifier rejects the program ("BPF_EXIT instruction ... cannot be used inside bpf_spin_lock-ed region"). Unlock before each return.`,
-          related: ty(node) === 'return_statement' ? [{ start: node.startIndex, end: node.endIndex, message: 'the function exits here holding the lock' }] : undefined,
+          related:
+            ty(node) === 'return_statement'
+              ? [{ start: node.startIndex, end: node.endIndex, message: 'the function exits here holding the lock' }]
+              : undefined,
         });
       }
     },

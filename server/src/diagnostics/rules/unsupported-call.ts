@@ -15,24 +15,40 @@ import { stripParens } from '../flow';
 
 /** Function-like macros of libbpf's headers (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, bpf_endian.h, usdt.bpf.h). */
 const LIBBPF_MACROS = new Set(
-  ('BPF_CORE_READ BPF_CORE_READ_BITFIELD BPF_CORE_READ_BITFIELD_PROBED BPF_CORE_READ_INTO BPF_CORE_READ_STR_INTO BPF_CORE_READ_USER ' +
+  (
+    'BPF_CORE_READ BPF_CORE_READ_BITFIELD BPF_CORE_READ_BITFIELD_PROBED BPF_CORE_READ_INTO BPF_CORE_READ_STR_INTO BPF_CORE_READ_USER ' +
     'BPF_CORE_READ_USER_INTO BPF_CORE_READ_USER_STR_INTO BPF_PROBE_READ BPF_PROBE_READ_INTO BPF_PROBE_READ_STR_INTO BPF_PROBE_READ_USER ' +
     'BPF_PROBE_READ_USER_INTO BPF_PROBE_READ_USER_STR_INTO BPF_SEQ_PRINTF BPF_SNPRINTF KERNEL_VERSION barrier barrier_var ' +
     'bpf_be64_to_cpu bpf_cpu_to_be64 bpf_htonl bpf_htons bpf_ntohl bpf_ntohs bpf_core_enum_value bpf_core_enum_value_exists ' +
     'bpf_core_field_exists bpf_core_field_offset bpf_core_field_size bpf_core_read bpf_core_read_str bpf_core_read_user ' +
     'bpf_core_read_user_str bpf_core_type_exists bpf_core_type_id_kernel bpf_core_type_id_local bpf_core_type_matches bpf_core_type_size ' +
     'bpf_core_cast bpf_printk bpf_ksym_exists bpf_tail_call_static bpf_usdt_arg bpf_usdt_arg_cnt bpf_usdt_cookie container_of offsetof ' +
-    'likely unlikely __sink can_loop cond_break bpf_for bpf_repeat bpf_for_each bpf_stream_printk READ_ONCE WRITE_ONCE').split(' '),
+    'likely unlikely __sink can_loop cond_break bpf_for bpf_repeat bpf_for_each bpf_stream_printk READ_ONCE WRITE_ONCE'
+  ).split(' '),
 );
 
 /** libc and libm functions people reach for. */
 const LIBC = new Set(
-  ('printf fprintf sprintf snprintf vprintf puts putchar perror malloc calloc realloc free strlen strnlen strcpy strncpy strcat strncat ' +
+  (
+    'printf fprintf sprintf snprintf vprintf puts putchar perror malloc calloc realloc free strlen strnlen strcpy strncpy strcat strncat ' +
     'strcmp strncmp strchr strrchr strstr strdup strtok strtol strtoul atoi atol exit abort assert sleep usleep nanosleep time clock_gettime ' +
-    'gettimeofday rand srand random open close read write fopen fclose fread fwrite getpid gettid getenv qsort bsearch abs labs').split(' '),
+    'gettimeofday rand srand random open close read write fopen fclose fread fwrite getpid gettid getenv qsort bsearch abs labs'
+  ).split(' '),
 );
-const MEM = new Set(['memcpy', 'memset', 'memmove', 'memcmp', '__builtin_memcpy', '__builtin_memset', '__builtin_memmove', '__builtin_memcmp', 'bcmp', '__builtin_bcmp']);
-const MATH = /^(sqrtf?|powf?|expf?|exp2|logf?|log2|log10|sin|cos|tan|a?sin|a?cos|a?tan2?|floorf?|ceilf?|fabsf?|roundf?|trunc|fmod|fmin|fmax|hypot|cbrt|l?lround)$/;
+const MEM = new Set([
+  'memcpy',
+  'memset',
+  'memmove',
+  'memcmp',
+  '__builtin_memcpy',
+  '__builtin_memset',
+  '__builtin_memmove',
+  '__builtin_memcmp',
+  'bcmp',
+  '__builtin_bcmp',
+]);
+const MATH =
+  /^(sqrtf?|powf?|expf?|exp2|logf?|log2|log10|sin|cos|tan|a?sin|a?cos|a?tan2?|floorf?|ceilf?|fabsf?|roundf?|trunc|fmod|fmin|fmax|hypot|cbrt|l?lround)$/;
 
 export const unsupportedCallRule: Rule = {
   id: 'unsupported-call',
@@ -76,7 +92,9 @@ export const unsupportedCallRule: Rule = {
       }
       return globalsCache;
     };
-    const hasLocalHeaders = doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) || doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
+    const hasLocalHeaders =
+      doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) ||
+      doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
 
     const graph = new Map<string, { calls: { name: string; start: number; end: number }[] }>();
     for (const fn of functionDefinitions(doc)) {
@@ -99,11 +117,23 @@ export const unsupportedCallRule: Rule = {
 };
 
 /** The calls of one function: unknown and libc functions, non-constant mem*, function pointers. */
-function checkFunction(ctx: RuleContext, ix: SyntaxIndex, fn: Node, declared: () => Set<string>, globals: () => Set<string>, hasLocalHeaders: boolean): void {
+function checkFunction(
+  ctx: RuleContext,
+  ix: SyntaxIndex,
+  fn: Node,
+  declared: () => Set<string>,
+  globals: () => Set<string>,
+  hasLocalHeaders: boolean,
+): void {
   const { doc } = ctx;
   const sizes = typeSizes(doc);
   const isKnown = (name: string) =>
-    !!helperByName(name) || !!kfuncByName(name) || !!macroByName(name) || LIBBPF_MACROS.has(name) || /^__(builtin|sync|atomic)_/.test(name) || declared().has(name);
+    !!helperByName(name) ||
+    !!kfuncByName(name) ||
+    !!macroByName(name) ||
+    LIBBPF_MACROS.has(name) ||
+    /^__(builtin|sync|atomic)_/.test(name) ||
+    declared().has(name);
   for (const c of ix.callsIn(fn)) {
     if (MEM.has(c.name)) {
       checkCallee(ctx, c.node, c.node.childForFieldName('function')!, c.name, declared(), hasLocalHeaders, sizes);
@@ -138,7 +168,9 @@ function isLocal(ix: SyntaxIndex, fn: Node, name: string): boolean {
           cur = null;
           break;
         }
-        cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
+        cur =
+          cur.childForFieldName('declarator') ??
+          (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
       }
       if (cur?.text === name) return true;
       // int (*fp)(int): a function declarator whose inner declarator is a parenthesized pointer.
@@ -157,7 +189,15 @@ function reportPointer(ctx: RuleContext, call: Node, f: Node): void {
   });
 }
 
-function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, declared: Set<string>, hasLocalHeaders: boolean, sizes: ReturnType<typeof typeSizes>): void {
+function checkCallee(
+  ctx: RuleContext,
+  call: Node,
+  f: Node,
+  callee: string,
+  declared: Set<string>,
+  hasLocalHeaders: boolean,
+  sizes: ReturnType<typeof typeSizes>,
+): void {
   if (MEM.has(callee)) {
     const sizeArg = callArgs(call)[2];
     if (!sizeArg) return;
@@ -172,7 +212,15 @@ function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, decl
     });
     return;
   }
-  if (MEM.has(callee) || declared.has(callee) || helperByName(callee) || kfuncByName(callee) || macroByName(callee) || LIBBPF_MACROS.has(callee)) return;
+  if (
+    MEM.has(callee) ||
+    declared.has(callee) ||
+    helperByName(callee) ||
+    kfuncByName(callee) ||
+    macroByName(callee) ||
+    LIBBPF_MACROS.has(callee)
+  )
+    return;
   if (/^__(builtin|sync|atomic)_/.test(callee) || /^[A-Z][A-Z0-9_]*$/.test(callee) || MATH.test(callee)) return;
   if (LIBC.has(callee)) {
     ctx.report({
@@ -194,15 +242,21 @@ function checkCallee(ctx: RuleContext, call: Node, f: Node, callee: string, decl
 /** sizeof, offsetof, numbers and UPPER_CASE macros combined with arithmetic: a compile-time constant. */
 export function looksConstant(text: string): boolean {
   let t = text;
-  for (let i = 0; i < 4; i++) t = t.replace(/\b(sizeof|offsetof|__builtin_offsetof|bpf_core_type_size|bpf_core_field_size)\s*\((?:[^()]|\([^()]*\))*\)/g, '0');
+  for (let i = 0; i < 4; i++)
+    t = t.replace(
+      /\b(sizeof|offsetof|__builtin_offsetof|bpf_core_type_size|bpf_core_field_size)\s*\((?:[^()]|\([^()]*\))*\)/g,
+      '0',
+    );
   t = t.replace(/\b[A-Z][A-Z0-9_]*\b/g, '0').replace(/\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b/g, '0');
   return /^[\s0()+\-*/<>&|~]*$/.test(t);
 }
 
 function libcHint(name: string): string {
-  if (/printf|puts|putchar|perror/.test(name)) return ' Use bpf_printk() for debugging, or send events through a ring buffer.';
+  if (/printf|puts|putchar|perror/.test(name))
+    return ' Use bpf_printk() for debugging, or send events through a ring buffer.';
   if (/alloc|free/.test(name)) return ' Use a map (a per-CPU array as scratch space) or bpf_obj_new() for memory.';
-  if (/^str/.test(name)) return ' Use bpf_probe_read_kernel_str()/bpf_probe_read_user_str() to copy strings, and a bounded loop to scan them.';
+  if (/^str/.test(name))
+    return ' Use bpf_probe_read_kernel_str()/bpf_probe_read_user_str() to copy strings, and a bounded loop to scan them.';
   if (/time|clock/.test(name)) return ' Use bpf_ktime_get_ns().';
   if (/rand/.test(name)) return ' Use bpf_get_prandom_u32().';
   if (/getpid|gettid/.test(name)) return ' Use bpf_get_current_pid_tgid().';
@@ -210,7 +264,10 @@ function libcHint(name: string): string {
 }
 
 /** Calls that close a cycle among the file's functions (direct or mutual recursion). */
-function recursion(ctx: RuleContext, graph: Map<string, { calls: { name: string; start: number; end: number }[] }>): void {
+function recursion(
+  ctx: RuleContext,
+  graph: Map<string, { calls: { name: string; start: number; end: number }[] }>,
+): void {
   // Tarjan's strongly connected components.
   let index = 0;
   const idx = new Map<string, number>();
