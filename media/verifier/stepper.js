@@ -3,8 +3,8 @@
 // by postMessage and is rendered with textContent: verifier logs are untrusted text.
 (function () {
   'use strict';
-  // @ts-ignore acquireVsCodeApi is provided by VS Code
-  const vscode = acquireVsCodeApi();
+  // acquireVsCodeApi is provided by VS Code to webviews
+  const vscode = /** @type {any} */ (globalThis).acquireVsCodeApi();
   const ROW_H = 20;
   const WINDOW = 200; // rows fetched per request
   const CACHE_MAX = 20000;

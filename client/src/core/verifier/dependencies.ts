@@ -105,13 +105,23 @@ function decodedAt(log: VerifierLog, line: number): Decoded {
  * The chain of instructions that produced `value` (e.g. 'R0', 'fp-8') as seen at log line `fromLine`
  * (exclusive: the line itself is where the value is used). Bounded by maxSteps and maxLines.
  */
-export function followBack(log: VerifierLog, fromLine: number, value: string, maxSteps = 32, maxLines = 200000): DepStep[] {
+export function followBack(
+  log: VerifierLog,
+  fromLine: number,
+  value: string,
+  maxSteps = 32,
+  maxLines = 200000,
+): DepStep[] {
   let target = parseTarget(value);
   const steps: DepStep[] = [];
   if (!target) return steps;
   let frame = fromLine >= 0 && fromLine < log.lineCount ? log.frame[fromLine]! : 0;
   let seen = 0;
-  for (let i = Math.min(fromLine, log.lineCount) - 1; i >= 0 && steps.length < maxSteps && seen < maxLines; i--, seen++) {
+  for (
+    let i = Math.min(fromLine, log.lineCount) - 1;
+    i >= 0 && steps.length < maxSteps && seen < maxLines;
+    i--, seen++
+  ) {
     const k = log.kind[i];
     if (k === LineKind.Branch) {
       // this path started at the jump `from` (insn[i]); continue from its last walk before here

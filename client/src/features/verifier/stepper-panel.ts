@@ -6,11 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { followBack } from '../../core/verifier/dependencies';
-import { LINE_KIND_NAMES, LineKind } from '../../core/verifier/log-parser';
-import { stateAtLine } from '../../core/verifier/reg-state';
+import type { RowFilter } from '../../core/verifier/stepper-model';
 import { contentSecurityPolicy } from '../panels/webview-html';
-import type { RowFilter, VerifierDocument } from './verifier-document';
+import type { VerifierDocument } from './verifier-document';
 
 /** Messages from the webview (media/verifier/stepper.js). */
 type FromWebview =
@@ -21,9 +19,6 @@ type FromWebview =
   | { type: 'search'; query: string; regex?: boolean }
   | { type: 'filter'; filter: RowFilter }
   | { type: 'openSource'; row: number };
-
-const MAX_ROWS_PER_REQUEST = 500;
-const MAX_SEARCH_HITS = 5000;
 
 export class StepperPanel implements vscode.Disposable {
   static readonly viewType = 'bpfIde.verifierStepper';
@@ -77,18 +72,11 @@ export class StepperPanel implements vscode.Disposable {
 
   /** Selects the first instruction of a source line (from the editor: "show in verifier log"). */
   revealSource(file: string, line: number): boolean {
-    const log = this.doc.log;
-    for (let k = 0; k < log.insnLines.length; k++) {
-      const li = log.insnLines[k]!;
-      const s = log.sourceAt(li);
-      if (s && s.line === line && (file.endsWith('/' + s.file) || file === s.file)) {
-        const row = this.doc.rowOfLine(li);
-        void this.post({ type: 'reveal', row });
-        this.panel.reveal(undefined, true);
-        return true;
-      }
-    }
-    return false;
+    const row = this.doc.model.rowOfSource(file, line);
+    if (row < 0) return false;
+    void this.post({ type: 'reveal', row });
+    this.panel.reveal(undefined, true);
+    return true;
   }
 
   private html(media: vscode.Uri): string {
@@ -116,91 +104,32 @@ export class StepperPanel implements vscode.Disposable {
   }
 
   private sendInit(): void {
-    const d = this.doc;
-    const r = d.report;
-    const e = r.error;
-    const branchRows: number[] = [];
-    for (let row = 0; row < d.rows.length; row++)
-      if (d.log.kind[d.rows[row]!] === LineKind.Branch) branchRows.push(row);
-    void this.post({
-      type: 'init',
-      title: d.title,
-      filter: d.filter,
-      rowCount: d.rows.length,
-      verdict: r.verdict,
-      truncated: r.truncated,
-      instructions: r.instructions,
-      lines: r.lines,
-      stats: r.stats,
-      error: e
-        ? {
-            message: e.message,
-            row: e.insnLine >= 0 ? d.rowOfLine(e.insnLine) : d.rowOfLine(e.logLine),
-            title: e.catalog?.title ?? null,
-            explanation: e.catalog?.explanation ?? null,
-            fix: e.catalog?.fix ?? null,
-            where: e.source ? `${e.source.file}:${e.source.line}` : (e.noSource ?? null),
-          }
-        : null,
-      branchRows,
-    });
+    void this.post(this.doc.model.init());
   }
 
   private async onMessage(m: FromWebview): Promise<void> {
-    const d = this.doc;
+    const model = this.doc.model;
     switch (m.type) {
       case 'ready':
         this.sendInit();
         return;
-      case 'rows': {
-        const start = Math.max(0, Math.min(m.start | 0, d.rows.length));
-        const end = Math.min(d.rows.length, start + Math.min(MAX_ROWS_PER_REQUEST, Math.max(0, m.count | 0)));
-        const rows = [];
-        for (let row = start; row < end; row++) {
-          const li = d.rows[row]!;
-          rows.push({
-            row,
-            line: li,
-            kind: LINE_KIND_NAMES[d.log.kind[li]!],
-            insn: d.log.insn[li],
-            frame: d.log.frame[li],
-            text: d.log.line(li),
-          });
-        }
-        void this.post({ type: 'rows', start, rows });
+      case 'rows':
+        void this.post(model.rowWindow(m.start, m.count));
         return;
-      }
       case 'select':
         await this.select(m.row | 0, !!m.reveal);
         return;
-      case 'follow': {
-        const li = d.rows[m.row | 0];
-        if (li === undefined) return;
-        const steps = followBack(d.log, li, String(m.value));
-        void this.post({
-          type: 'chain',
-          value: String(m.value),
-          steps: steps.map((s) => ({
-            row: d.rowOfLine(s.line),
-            insn: s.insn,
-            text: s.text,
-            role: s.role,
-            value: s.value,
-            where: fmt(d.sourceOf(s.line)),
-          })),
-        });
+      case 'follow':
+        void this.post(model.follow(m.row | 0, String(m.value)));
         return;
-      }
-      case 'search': {
-        const hits = this.search(String(m.query ?? ''), !!m.regex);
-        void this.post({ type: 'search', query: m.query, ...hits });
+      case 'search':
+        void this.post(model.search(String(m.query ?? ''), !!m.regex));
         return;
-      }
       case 'filter': {
-        const current = this.selectedRow >= 0 ? d.rows[this.selectedRow] : undefined;
-        d.setFilter(m.filter === 'insns' || m.filter === 'no-debug' ? m.filter : 'all');
+        const current = this.selectedRow >= 0 ? model.rows[this.selectedRow] : undefined;
+        model.setFilter(m.filter);
         this.sendInit();
-        if (current !== undefined) void this.post({ type: 'reveal', row: Math.max(0, d.rowOfLine(current)) });
+        if (current !== undefined) void this.post({ type: 'reveal', row: Math.max(0, model.rowOfLine(current)) });
         return;
       }
       case 'openSource':
@@ -211,34 +140,12 @@ export class StepperPanel implements vscode.Disposable {
 
   private async select(row: number, reveal: boolean, focus = false): Promise<void> {
     const d = this.doc;
-    const li = d.rows[row];
-    if (li === undefined) return;
+    const state = d.model.state(row);
+    if (!state) return;
     this.selectedRow = row;
-    const st = stateAtLine(d.log, li);
-    const regs = [...st.entries.entries()]
-      .map(([key, e]) => ({
-        key,
-        name: e.name,
-        frame: e.frame,
-        value: e.value,
-        type: e.type,
-        changed: st.changed.has(key),
-        precise: e.precise,
-      }))
-      .sort((a, b) => b.frame - a.frame || order(a.name) - order(b.name));
-    const src = d.sourceOf(li);
-    void this.post({
-      type: 'state',
-      row,
-      line: li,
-      insn: d.log.insn[li],
-      frame: st.frame,
-      regs,
-      source: fmt(src),
-      sourceText: src?.text ?? null,
-    });
+    void this.post(state);
     if (!reveal) return;
-    const at = await d.locate(src);
+    const at = await d.locate(d.sourceOf(state.line));
     if (!at) return;
     const ed = await vscode.window.showTextDocument(at.uri, {
       viewColumn: vscode.ViewColumn.One,
@@ -248,32 +155,6 @@ export class StepperPanel implements vscode.Disposable {
     });
     ed.setDecorations(this.highlight, [new vscode.Range(at.line, 0, at.line, 0)]);
     ed.revealRange(new vscode.Range(at.line, 0, at.line, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  }
-
-  private search(query: string, regex: boolean): { rows: number[]; truncated: boolean; error?: string } {
-    const d = this.doc;
-    if (!query) return { rows: [], truncated: false };
-    let test: (s: string) => boolean;
-    if (regex) {
-      let re: RegExp;
-      try {
-        re = new RegExp(query, 'i');
-      } catch (e) {
-        return { rows: [], truncated: false, error: (e as Error).message };
-      }
-      test = (s) => re.test(s);
-    } else {
-      const q = query.toLowerCase();
-      test = (s) => s.toLowerCase().includes(q);
-    }
-    const rows: number[] = [];
-    for (let row = 0; row < d.rows.length; row++) {
-      if (test(d.log.line(d.rows[row]!))) {
-        rows.push(row);
-        if (rows.length >= MAX_SEARCH_HITS) return { rows, truncated: true };
-      }
-    }
-    return { rows, truncated: false };
   }
 
   reveal(): void {
@@ -287,16 +168,4 @@ export class StepperPanel implements vscode.Disposable {
     this.disposed.fire();
     this.disposed.dispose();
   }
-}
-
-function order(name: string): number {
-  if (name.startsWith('R')) return Number(name.slice(1));
-  const off = Number(name.replace(/^fp/, ''));
-  return 100 - off; // fp-8 before fp-16
-}
-
-function fmt(s: { file: string; line: number; compilerGenerated: boolean } | undefined): string | null {
-  if (!s) return null;
-  if (s.line <= 0) return s.file ? `${s.file} (no line)` : null;
-  return `${s.file}:${s.line}${s.compilerGenerated ? ' (compiler-generated)' : ''}`;
 }

@@ -1,14 +1,13 @@
 /**
- * One opened verifier log in the editor: the parsed log, its report, the rows the stepper shows
- * (all lines, or a filter), and the mapping from the log's basenames to workspace files.
+ * One opened verifier log in the editor: the parsed log, its report, the stepper's model, and the
+ * mapping from the log's basenames to workspace files.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeLog, sourceForLine, type SourceLocation, type VerifierReport } from '../../core/verifier/analyze';
-import { LineKind, parseVerifierLog, type VerifierLog } from '../../core/verifier/log-parser';
+import { parseVerifierLog, type VerifierLog } from '../../core/verifier/log-parser';
 import { findLineByText, resolveSourceFile } from '../../core/verifier/source-map';
-
-export type RowFilter = 'all' | 'insns' | 'no-debug';
+import { StepperModel } from '../../core/verifier/stepper-model';
 
 export interface OpenLogOptions {
   /** a title for the panel (file name, program name) */
@@ -19,15 +18,11 @@ export interface OpenLogOptions {
   sourceFile?: vscode.Uri;
 }
 
-/** Kinds hidden by the 'no-debug' filter: precision backtracking, liveness, the Live regs table. */
-const DEBUG_KINDS = new Set<number>([LineKind.Debug, LineKind.LiveRegs, LineKind.Blank]);
-
 export class VerifierDocument {
   readonly log: VerifierLog;
   readonly report: VerifierReport;
-  /** visible row -> log line */
-  rows: Int32Array;
-  filter: RowFilter = 'all';
+  /** rows, windows, state, follow-back and search for the stepper */
+  readonly model: StepperModel;
   private readonly uris = new Map<string, vscode.Uri | null>();
 
   constructor(
@@ -36,41 +31,11 @@ export class VerifierDocument {
   ) {
     this.log = parseVerifierLog(text);
     this.report = analyzeLog(this.log);
-    this.rows = this.computeRows('all');
+    this.model = new StepperModel(this.log, this.report, this.title);
   }
 
   get title(): string {
     return this.options.title ?? (this.options.logUri ? path.basename(this.options.logUri.fsPath) : 'verifier log');
-  }
-
-  setFilter(f: RowFilter): void {
-    this.filter = f;
-    this.rows = this.computeRows(f);
-  }
-
-  private computeRows(f: RowFilter): Int32Array {
-    const log = this.log;
-    if (f === 'all') return Int32Array.from({ length: log.lineCount }, (_, i) => i);
-    if (f === 'insns') return Int32Array.from(log.insnLines);
-    const out: number[] = [];
-    for (let i = 0; i < log.lineCount; i++) if (!DEBUG_KINDS.has(log.kind[i]!)) out.push(i);
-    return Int32Array.from(out);
-  }
-
-  /** The visible row showing log line li, or the nearest row before it (-1: none). */
-  rowOfLine(li: number): number {
-    const r = this.rows;
-    let lo = 0;
-    let hi = r.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (r[mid]! <= li) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best;
   }
 
   /** The workspace file a log basename names (null: not found). Cached. */
