@@ -49,7 +49,11 @@ const PASS_THROUGH = new Set([
   'BPF_SNPRINTF',
 ]);
 
+/** Helpers of common headers (libbpf-tools' maps.bpf.h) that return a map value or NULL. */
+const HEADER_NULLABLE = new Set(['bpf_map_lookup_or_try_init']);
+
 function nullableCallee(name: string, fileNullable: Set<string>): boolean {
+  if (HEADER_NULLABLE.has(name)) return true;
   return !!(helperByName(name)?.mayReturnNull || kfuncByName(name)?.mayReturnNull || fileNullable.has(name));
 }
 

@@ -47,6 +47,13 @@ export function suggestSections(name: string): string[] {
       }
     }
   }
+  // "xdp/foo": a name that takes no suffix, given one.
+  for (const s of sections()) {
+    if (!s.acceptsSuffix && slash > 0 && bare.slice(0, slash) === s.prefix && !seen.has(s.prefix)) {
+      seen.add(s.prefix);
+      candidates.push({ name: s.prefix, d: 0 });
+    }
+  }
   return candidates
     .sort((a, b) => a.d - b.d || a.name.length - b.name.length)
     .slice(0, 3)

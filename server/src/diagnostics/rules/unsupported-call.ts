@@ -234,7 +234,7 @@ function checkCallee(
   ctx.report({
     start: f.startIndex,
     end: f.endIndex,
-    severity: 'warning',
+    severity: hasLocalHeaders ? 'information' : 'warning',
     message: `${callee}() is not a BPF helper, a kfunc, a libbpf macro, nor a function of this file${hasLocalHeaders ? ' (if it is a static inline function from an included header, all is well)' : ''}. BPF can only call those: an external function fails to load ("failed to find BTF for extern").`,
   });
 }
