@@ -338,6 +338,22 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
     await target.dispose();
   });
 
+  test('disconnect() while connecting: connect() rejects and no ssh session is left behind', async (t) => {
+    if (!canRun(t)) return;
+    for (const when of ['connecting', 'deploying'] as const) {
+      const target = targetFor(sshd);
+      const reached = nextState(target, when);
+      const connecting = target.connect();
+      connecting.catch(() => undefined);
+      await reached;
+      await target.disconnect();
+      await assert.rejects(connecting, /disconnected while connecting/);
+      assert.equal(target.state, 'disconnected');
+      await waitFor(() => sshd.sessionPids().length === 0, `the sshd sessions to end (disconnect while ${when})`);
+      await target.dispose();
+    }
+  });
+
   test('ssh-agent: a key held by a real ssh-agent logs in (no identity file given)', async (t) => {
     if (!canRun(t)) return;
     const sock = join(tempDir(), `agent-${process.pid}.sock`);
@@ -455,7 +471,10 @@ describe('ssh target reconnects and jumps', { concurrency: false }, () => {
       await box.restart();
       const r = await reconnecting;
       assert.ok(r.attempt === 1 && r.delayMs === 50);
+      // connect() while the loop runs shares its outcome (no second, parallel connection)
+      const viaConnect = target.connect();
       const second = await fresh;
+      assert.equal(await viaConnect, second);
       assert.notEqual(second, first);
       assert.equal(target.state, 'connected');
       assert.equal(target.agent, second);

@@ -67,10 +67,7 @@ export class SshTarget extends BaseTarget {
   lastConnect: SshConnectStats | undefined;
   private readonly knownHosts: KnownHosts;
   private readonly keyCache = new Map<string, ParsedKey>();
-  private clients: Client[] = [];
-  private channel: ClientChannel | undefined;
-  /** Why the connection ended, when it ended without being asked to. */
-  private dropReason: string | undefined;
+  private session: SshSession | undefined;
   private readonly keepaliveIntervalMs: number;
   private readonly keepaliveCountMax: number;
   private readonly readyTimeoutMs: number;
@@ -137,7 +134,6 @@ export class SshTarget extends BaseTarget {
   protected async open(generation: number): Promise<AgentClient> {
     const t0 = Date.now();
     const ep = this.endpoint;
-    this.dropReason = undefined;
     const connectOpts: SshConnectOptions = {
       knownHosts: this.knownHosts,
       hashKnownHosts: this.hashKnownHosts,
@@ -151,20 +147,30 @@ export class SshTarget extends BaseTarget {
       log: (l) => this.log(l),
     };
     const clients = await connectChain(this.hops, connectOpts);
-    this.clients = clients;
-    const conn = clients[clients.length - 1];
+    const session: SshSession = { clients, closed: false };
+    const endSession = () => {
+      session.closed = true;
+      session.channel?.close();
+      for (const c of [...clients].reverse()) c.end();
+    };
+    if (this.stale(generation)) {
+      endSession();
+      throw new Error(`${this.describe()}: disconnected while connecting`);
+    }
+    // from here on disconnect() can reach this connection (close() ends this.session)
+    this.session = session;
     for (const c of clients) {
       c.on('error', (err: Error) => {
-        this.dropReason ??= err.message;
+        session.dropReason ??= err.message;
         this.log(`ssh: ${err.message}`);
       });
       c.on('close', () => {
-        this.dropReason ??= 'the connection closed';
+        session.dropReason ??= session.closed ? 'closed by bpf-ide' : 'the connection closed';
         // a jump host going away takes the box's connection with it
-        for (const other of this.clients) if (other !== c) other.end();
+        for (const other of clients) if (other !== c) other.end();
       });
     }
-    if (this.stale(generation)) throw new Error('disconnected while connecting');
+    const conn = clients[clients.length - 1];
     const tSsh = Date.now();
 
     this.setState('deploying', `deploying the agent to ${this.describe()}`);
@@ -176,11 +182,15 @@ export class SshTarget extends BaseTarget {
       cacheDir: this.options.remoteCacheDir,
     };
     const { channel, output, deploy } = await deployAndStartAgent(conn, this.options.agent, ctx);
+    session.channel = channel;
+    if (this.stale(generation) || session.closed) {
+      endSession();
+      throw new Error(`${this.describe()}: disconnected while connecting`);
+    }
     const tDeploy = Date.now();
-    this.channel = channel;
     channel.on('error', (err: Error) => this.log(`agent channel: ${err.message}`));
     const agent = new AgentClient({ input: channel, output, stderr: channel.stderr }, this.options);
-    reportConnectionLoss(agent, () => this.connectionLost());
+    reportConnectionLoss(agent, () => this.connectionLost(session));
     agent.on('stderr', (t) => this.log(`agent: ${t.trimEnd()}`));
     try {
       const hello = await agent.hello;
@@ -188,7 +198,7 @@ export class SshTarget extends BaseTarget {
         this.log(`the agent on ${ep.host} runs without BPF privileges (uid ${hello.privileges.uid}): loads will fail`);
       }
     } catch (err) {
-      channel.close();
+      endSession();
       throw err;
     }
     const now = Date.now();
@@ -206,48 +216,44 @@ export class SshTarget extends BaseTarget {
   }
 
   protected async close(): Promise<void> {
-    const ch = this.channel;
-    this.channel = undefined;
-    if (ch) {
-      // EOF, then close: the agent sees its stdin end and releases everything
-      try {
-        ch.end();
-        ch.close();
-      } catch {
-        // already gone
-      }
+    const session = this.session;
+    this.session = undefined;
+    if (!session || session.closed) return;
+    session.closed = true;
+    // EOF, then close: the agent sees its stdin end and releases everything
+    try {
+      session.channel?.end();
+      session.channel?.close();
+    } catch {
+      // already gone
     }
-    const clients = this.clients;
-    this.clients = [];
-    for (const c of clients.reverse()) {
-      this.dropReason ??= 'closed by bpf-ide';
-      c.end();
-    }
+    for (const c of [...session.clients].reverse()) c.end();
   }
 
   /** When the connection (not just the agent) went away: the error that says so; else undefined. */
-  private async connectionLost(): Promise<Error | undefined> {
+  private async connectionLost(session: SshSession): Promise<Error | undefined> {
     // the channel's close races with the connection's error/close: give those a moment to land
-    if (!this.dropReason) {
-      const conn = this.clients[this.clients.length - 1];
-      if (conn) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, 100);
-          function done() {
-            clearTimeout(t);
-            conn.off('close', done);
-            resolve();
-          }
-          conn.once('close', done);
-        });
-      }
+    if (!session.dropReason) {
+      const conn = session.clients[session.clients.length - 1];
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 100);
+        function done() {
+          clearTimeout(t);
+          conn.off('close', done);
+          resolve();
+        }
+        conn.once('close', done);
+      });
     }
     const ep = this.endpoint;
-    return this.dropReason ? new SshConnectionLostError(ep.host, ep.port, this.dropReason) : undefined;
+    return session.dropReason && !session.closed
+      ? new SshConnectionLostError(ep.host, ep.port, session.dropReason)
+      : undefined;
   }
 
   protected async lostError(agent: AgentClient): Promise<Error> {
-    const lost = await this.connectionLost();
+    const session = this.session;
+    const lost = session ? await this.connectionLost(session) : undefined;
     if (lost) return lost;
     try {
       await AgentClient.prototype.request.call(agent, 'ping', {} as never);
@@ -256,6 +262,16 @@ export class SshTarget extends BaseTarget {
     }
     return new AgentExitedError(null, null, '');
   }
+}
+
+/** One SSH connection (all hops) and the agent's channel on it. */
+interface SshSession {
+  clients: Client[];
+  channel?: ClientChannel;
+  /** Why the connection ended, when it ended without being asked to. */
+  dropReason?: string;
+  /** Closed by us (disconnect, or a failed connect). */
+  closed: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { AgentClient } from '../agent/agent-client';
 import type { HelloEvent } from '../agent/agent-protocol';
 import { parseHostSpec } from './ssh-config';
-import { TargetSpecError } from './target-errors';
+import { TargetError, TargetSpecError } from './target-errors';
 
 /** Where a target is in its life. */
 export type TargetState = 'disconnected' | 'connecting' | 'deploying' | 'connected' | 'reconnecting' | 'failed';
@@ -137,6 +137,7 @@ export abstract class BaseTarget extends EventEmitter<TargetEvents> implements T
   private connecting: Promise<AgentClient> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryWake: (() => void) | undefined;
+  private reconnectActive = false;
   /** Bumped by disconnect(): a connect or reconnect loop of an older generation stops. */
   private generation = 0;
   protected disposed = false;
@@ -192,8 +193,8 @@ export abstract class BaseTarget extends EventEmitter<TargetEvents> implements T
     if (this.disposed) return Promise.reject(new Error(`${this.describe()}: the target was disposed`));
     if (this._state === 'connected' && this._agent && !this._agent.isClosed) return Promise.resolve(this._agent);
     if (this.connecting) return this.connecting;
-    // a reconnect loop waiting for its next attempt: try now
-    if (this._state === 'reconnecting' && this.retryWake) {
+    // a reconnect loop is running: wake it if it is waiting, and share its outcome
+    if (this.reconnectActive) {
       const p = new Promise<AgentClient>((resolve, reject) => {
         const onAgent = (a: AgentClient) => {
           this.off('state', onState);
@@ -209,7 +210,7 @@ export abstract class BaseTarget extends EventEmitter<TargetEvents> implements T
         this.once('agent', onAgent);
         this.on('state', onState);
       });
-      this.retryWake();
+      this.retryWake?.();
       return p;
     }
     const gen = this.generation;
@@ -218,19 +219,21 @@ export abstract class BaseTarget extends EventEmitter<TargetEvents> implements T
       .then((agent) => {
         this.connecting = undefined;
         if (this.stale(gen)) {
+          // disconnect() came while open() was finishing: this agent is nobody's
           agent.endInput();
-          if (this.generation === gen + 1 || this.disposed) void this.close().catch(() => undefined);
-          throw new Error(`${this.describe()}: disconnected while connecting`);
+          throw new TargetError(`${this.describe()}: disconnected while connecting`, this.describe());
         }
         this.adopt(agent, gen);
         return agent;
       })
       .catch((err: Error) => {
         this.connecting = undefined;
-        if (!this.stale(gen)) {
-          this.setState('failed', err.message, { error: err });
-          void this.close().catch(() => undefined);
+        if (this.stale(gen)) {
+          // whatever broke, it broke because disconnect() pulled the connection away
+          throw new TargetError(`${this.describe()}: disconnected while connecting`, this.describe(), { cause: err });
         }
+        this.setState('failed', err.message, { error: err });
+        void this.close().catch(() => undefined);
         throw err;
       });
     return this.connecting;
@@ -260,6 +263,15 @@ export abstract class BaseTarget extends EventEmitter<TargetEvents> implements T
   }
 
   private async reconnectLoop(cause: Error, gen: number): Promise<void> {
+    this.reconnectActive = true;
+    try {
+      await this.reconnectAttempts(cause, gen);
+    } finally {
+      this.reconnectActive = false;
+    }
+  }
+
+  private async reconnectAttempts(cause: Error, gen: number): Promise<void> {
     const p = this.policy!;
     let last: Error = cause;
     for (let attempt = 1; attempt <= p.maxAttempts; attempt++) {
