@@ -27,6 +27,7 @@
         if (!c) canvases.set(r.id, (c = el('canvas', { class: 'spark' })));
         body.appendChild(el('tr', {}, [r.name, r.type, String(r.id), r.runs, r.runsPerSec, r.avgNsRecent, r.avgNs, r.cpuPercent, r.runTime, r.misses].map((t) => el('td', { text: t })), el('td', {}, c)));
         sparkline(c, r.series);
+        c.dataset.points = String(r.series.length);
       }
     } else if (m.type === 'status') {
       note.textContent = m.text;
