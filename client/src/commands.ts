@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { BpfIdeContext } from './ctx';
+import { newBpfProgram } from './features/new-program';
 import type { ProgramsNode } from './features/programs-view';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
@@ -33,6 +34,7 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       void vscode.window.showInformationMessage('BPF language server restarted.');
     },
     'bpfIde.showOutput': () => ctx.output.show(true),
+    'bpfIde.newProgram': () => newBpfProgram(ctx),
     'bpfIde.build': async (uri?: unknown) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
       if (!target) return void vscode.window.showWarningMessage('bpf-ide: open a BPF C file to build.');
