@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../client/src/core/agent/agent-client';
 import {
+  AgentDeployError,
   HostKeyChangedError,
   HostKeyUnknownError,
   SshAuthError,
@@ -441,6 +442,15 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
     }
   });
 
+  test('a cache folder that cannot be created is an AgentDeployError', async (t) => {
+    if (!canRun(t)) return;
+    const target = targetFor(sshd, { remoteCacheDir: '/proc/bpf-ide-cannot-be-here' });
+    const err = await rejects(target.connect(), AgentDeployError);
+    assert.equal(err.step, 'mkdir');
+    assert.match(err.message, /deploying the agent to 127\.0\.0\.1:\/proc\/bpf-ide-cannot-be-here\/.* failed at mkdir/);
+    await target.dispose();
+  });
+
   test('connection refused and DNS failure have their own errors', async (t) => {
     if (!canRun(t)) return;
     const port = await freePort();
@@ -565,6 +575,54 @@ describe('ssh target reconnects and jumps', { concurrency: false }, () => {
       await target.dispose();
       await box.dispose();
       await jump.dispose();
+    }
+  });
+
+  test('ProxyJump with two hops (an alias, then user@host:port inline), keys tried in turn', async (t) => {
+    if (!canRun(t)) return;
+    const hop1 = await Sshd.start();
+    const hop2 = await Sshd.start();
+    const box = await Sshd.start();
+    const home = tempHome('jump2');
+    writeFileSync(
+      join(home, '.ssh', 'config'),
+      [
+        'Host first-hop',
+        '  HostName 127.0.0.1',
+        `  Port ${hop1.port}`,
+        '  User root',
+        '',
+        'Host far-box',
+        '  HostName 127.0.0.1',
+        `  Port ${box.port}`,
+        '  User root',
+        `  ProxyJump first-hop,root@127.0.0.1:${hop2.port}`,
+        '',
+      ].join('\n'),
+    );
+    const asked: number[] = [];
+    const target = targetFor(box, {
+      spec: 'far-box',
+      homeDir: home,
+      sshConfig: join(home, '.ssh', 'config'),
+      // as `--identity` given three times: every hop tries them in order
+      identityFiles: [hop1.clientKey, hop2.clientKey, box.clientKey],
+      confirmUnknownHost: async (info) => {
+        asked.push(info.port);
+        return true;
+      },
+    });
+    try {
+      assert.equal(target.describe(), `root@127.0.0.1:${box.port} via first-hop, 127.0.0.1`);
+      const agent = await target.connect();
+      assert.deepEqual(asked, [hop1.port, hop2.port, box.port]);
+      assert.deepEqual(await agent.request('ping', {}), { pong: true });
+      for (const s of [hop1, hop2, box]) assert.match(s.log, /Accepted publickey for root/);
+    } finally {
+      await target.dispose();
+      await box.dispose();
+      await hop2.dispose();
+      await hop1.dispose();
     }
   });
 });

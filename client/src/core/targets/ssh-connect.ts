@@ -291,7 +291,11 @@ function authAttempts(
     out.push({
       label: 'ssh-agent',
       method: 'agent',
-      make: async () => (existsSync(agent) ? { type: 'agent', username, agent } : undefined),
+      // Windows' OpenSSH agent is a named pipe (and pageant is a name): no file to check there
+      make: async () =>
+        process.platform === 'win32' || agent === 'pageant' || existsSync(agent)
+          ? { type: 'agent', username, agent }
+          : undefined,
     });
   }
   for (const keyPath of ep.identityFiles) {

@@ -31,7 +31,7 @@ export interface SshTargetOptions extends SshPrompts, AgentClientOptions {
   knownHostsFile?: string;
   /** Write new known_hosts entries hashed. */
   hashKnownHosts?: boolean;
-  /** The ssh-agent socket (default SSH_AUTH_SOCK); null: don't use an agent. */
+  /** The ssh-agent socket (default SSH_AUTH_SOCK, on Windows the OpenSSH agent's pipe); null: don't use an agent. */
   agentSocket?: string | null;
   /** Keepalive interval (ms; default ServerAliveInterval or 15000) and misses before the connection counts as dead (default 3). */
   keepaliveIntervalMs?: number;
@@ -82,7 +82,11 @@ export class SshTarget extends BaseTarget {
       options.sshConfig instanceof SshConfig ? options.sshConfig : SshConfig.load(options.sshConfig, { homeDir: home });
     const resolved = config.resolve(spec.host);
     const agentSocket =
-      options.agentSocket === null ? undefined : (options.agentSocket ?? process.env.SSH_AUTH_SOCK ?? undefined);
+      options.agentSocket === null
+        ? undefined
+        : (options.agentSocket ??
+          process.env.SSH_AUTH_SOCK ??
+          (process.platform === 'win32' ? '\\\\.\\pipe\\openssh-ssh-agent' : undefined));
     const defaultIds = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(home, '.ssh', n));
     const localUser = safeUser();
     const endpoint = (alias: string, over: JumpHost | undefined, isTarget: boolean): SshEndpoint => {
