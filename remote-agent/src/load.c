@@ -491,7 +491,8 @@ void do_load(json_t *id, json_t *params)
 	if (path) {
 		int e = read_file(path, &h->elf, &h->elf_size);
 		if (e) {
-			reply_error(id, e == -ENOENT ? E_NOT_FOUND : E_IO_ERROR, json_pack("{s:s}", "path", path),
+			reply_error(id, e == -ENOENT ? E_NOT_FOUND : (e == -EACCES || e == -EPERM) ? E_PERMISSION_DENIED : E_IO_ERROR,
+				    json_pack("{s:s}", "path", path),
 				    e == -EINVAL ? "the path must name a regular file" : NULL, "cannot read %s: %s", path,
 				    strerror(-e));
 			goto cleanup;

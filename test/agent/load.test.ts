@@ -4,10 +4,11 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { AgentClient, AgentRequestError } from '../../client/src/core/agent/agent-client';
 import { agentUnavailableReason, precondition } from './preconditions';
-import { bpftoolHas, fixture, startAgent, waitFor } from './agent-harness';
+import { bpftoolHas, ensureAgent, fixture, startAgent, waitFor } from './agent-harness';
 
 const reason = agentUnavailableReason();
 
@@ -163,6 +164,28 @@ describe('agent load', { concurrency: false }, () => {
     assert.ok(Date.now() - t0 < 5000, 'the bound holds');
     // the agent keeps serving
     assert.deepEqual(await agent.request('ping', {}), { pong: true });
+  });
+
+  test('without privileges: hello says so up front, load fails with permission_denied and a hint', async (t) => {
+    const setpriv = spawnSync('setpriv', ['--version']).status === 0;
+    if (!precondition(t, reason ?? (setpriv ? null : 'setpriv (util-linux) is not installed'))) return;
+    const args = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', ensureAgent()];
+    const nobody = AgentClient.spawn('setpriv', { args });
+    try {
+      const hello = await nobody.hello;
+      assert.equal(hello.privileges.privileged, false);
+      assert.equal(hello.privileges.uid, 65534);
+      assert.match(hello.warnings.join('\n'), /not privileged/);
+      // the test's temp dir is private to root: reading the file is refused ...
+      assert.equal((await rejection(nobody.request('load', { path: fixture('maps') }))).code, 'permission_denied');
+      // ... and with the bytes sent inline, the kernel refuses
+      const object = readFileSync(fixture('maps')).toString('base64');
+      const err = await rejection(nobody.request('load', { object }));
+      assert.equal(err.code, 'permission_denied');
+      assert.match(err.hint ?? '', /root|CAP_BPF/);
+    } finally {
+      await nobody.shutdown();
+    }
   });
 
   test('bad load params get coded errors', async (t) => {
