@@ -177,6 +177,20 @@ export class EventStream<T> {
     return { rows, reset, stats: { ...this.stats } };
   }
 
+  /**
+   * Everything a new view should show (a webview created again after being hidden): the matching history,
+   * oldest first. What was pending is part of it.
+   */
+  replay(): Batch<T> {
+    this.updateRate();
+    this.stats.held = this.ring.length;
+    const all = this.ring.toArray();
+    const rows = this.filter ? all.filter(this.filter) : all;
+    this.pending = [];
+    this.resetPending = false;
+    return { rows, reset: true, stats: { ...this.stats } };
+  }
+
   /** After a filter change or resume: the view starts over from the newest matching history. */
   private refill(): void {
     const src = this.filter ? this.ring.toArray().filter(this.filter) : this.ring.last(this.perTick);

@@ -81,6 +81,18 @@ abstract class StreamController<T> {
     });
   }
 
+  /** Sends a new view the whole matching history at once. */
+  private replay(): void {
+    if (this.disposed) return;
+    const b = this.stream.replay();
+    void this.base.post({
+      type: 'stream-batch',
+      rows: b.rows.map((r) => this.cells(r)),
+      reset: true,
+      stats: { ...b.stats },
+    });
+  }
+
   protected setFilter(text: string): void {
     this.state.filter = text;
     if (!text.trim()) this.stream.setFilter(undefined);
@@ -100,6 +112,7 @@ abstract class StreamController<T> {
         }
         this.sendInit();
         this.setFilter(this.state.filter);
+        this.replay();
         break;
       case 'pause':
         this.state.paused = msg.paused;

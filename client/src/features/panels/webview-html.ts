@@ -5,6 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { contentSecurityPolicy } from '../../core/panels/csp';
+
+export { contentSecurityPolicy };
 
 export type PanelKind = 'map' | 'events' | 'trace' | 'stats';
 
@@ -16,21 +19,6 @@ export function mediaRoot(extensionUri: vscode.Uri): vscode.Uri {
 /** Webview options of every panel: scripts on, local files only from media/panels. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [mediaRoot(extensionUri)], enableFindWidget: true };
-}
-
-/** The Content-Security-Policy of a panel: nothing but our files, scripts only with the nonce. */
-export function contentSecurityPolicy(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `style-src ${cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    `img-src ${cspSource} data:`,
-    `font-src ${cspSource}`,
-    "connect-src 'none'",
-    "frame-src 'none'",
-    "form-action 'none'",
-    "base-uri 'none'",
-  ].join('; ');
 }
 
 /** The panel's HTML: fixed markup only (a title placeholder and a root element). */
