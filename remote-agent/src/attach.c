@@ -272,8 +272,15 @@ static struct link_rec *attach_one(json_t *id, struct handle *h, struct prog_rec
 		hint = evs[k].type == PERF_TYPE_HARDWARE ? "hardware events may be missing in a VM: try cpu-clock" : NULL;
 	} else if (type == BPF_PROG_TYPE_KPROBE && (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9)) &&
 		   (target || pid >= 0)) {
-		/* uprobe: binary:function from the target */
+		/* uprobe: binary:function from the target, else from SEC("uprobe/binary:function");
+		 * a numeric target is a pid */
 		char bin[256] = "", fn[128] = "";
+		if (target && target[0] && strspn(target, "0123456789") == strlen(target)) {
+			pid = strtol(target, NULL, 10);
+			target = NULL;
+		}
+		if (!target && strchr(sec, '/'))
+			target = strchr(sec, '/') + 1;
 		const char *colon = target ? strrchr(target, ':') : NULL;
 		if (!colon || colon == target || !colon[1]) {
 			reply_error(id, E_INVALID_PARAMS, NULL, "example: {\"target\": \"/lib/x86_64-linux-gnu/libc.so.6:close\", \"pid\": 1234}",

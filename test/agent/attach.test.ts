@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { AgentClient } from '../../client/src/core/agent/agent-client';
+import { AgentRequestError, type AgentClient } from '../../client/src/core/agent/agent-client';
 import type { LoadedMap } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, netUnavailableReason, precondition } from './preconditions';
 import { bpftoolHas, fixture, runAs, startAgent, waitFor, UNIQUE } from './agent-harness';
@@ -66,6 +66,7 @@ describe('agent attach', { concurrency: false }, () => {
     if (!precondition(t, reason ?? (lib ? null : 'no libc.so.6 found'))) return;
     const { links } = await agent.request('attach', { handle, program: 'on_uprobe', target: `${lib}:close` });
     assert.equal(links[0].function, 'close');
+    assert.equal(links[0].pid, -1);
     // cat calls close() on its input through libc's exported close (ls's exit path does not)
     const pid = await runAs(`bpfide_up_${UNIQUE}`, '/bin/cat', ['/dev/null']);
     assert.ok(((await waitFor(() => valueFor('uprobe_hits', pid), 'uprobe hit')) ?? 0) >= 1);
@@ -106,6 +107,24 @@ describe('agent attach', { concurrency: false }, () => {
     }, 'run_cnt > 0');
     assert.ok(stats.run_time_ns > 0);
     await agent.request('detach', { link: links[0].link });
+  });
+
+  test('kprobe: loads, and where the kernel cannot attach kprobes the error says why', async (t) => {
+    if (!precondition(t, reason)) return;
+    const r = await agent.request('load', { path: fixture('kprobe') });
+    try {
+      const { links } = await agent.request('attach', { handle: r.handle });
+      // a kernel with CONFIG_KPROBES: the attach works
+      assert.equal(links[0].kind, 'bpf_link');
+    } catch (err) {
+      assert.ok(err instanceof AgentRequestError);
+      assert.equal(err.code, 'attach_failed');
+      assert.equal(err.body.program, 'probe_nanosleep');
+      assert.match(err.message, /No such file or directory/);
+      assert.match(err.hint ?? '', /kprobes/);
+    } finally {
+      await agent.request('unload', { handle: r.handle });
+    }
   });
 
   test('attach errors: unknown handle/program/link, missing interface', async (t) => {
