@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The stepper's webview (media/verifier/stepper.js + stepper.css) in a real Chromium, under the same
  * strict CSP the panel uses, talking to the real StepperModel through a stand-in for VS Code's
