@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RowFilter } from '../../core/verifier/stepper-model';
-import { contentSecurityPolicy } from '../panels/webview-html';
 import type { VerifierDocument } from './verifier-document';
 
 /** Messages from the webview (media/verifier/stepper.js). */
@@ -168,4 +167,19 @@ export class StepperPanel implements vscode.Disposable {
     this.disposed.fire();
     this.disposed.dispose();
   }
+}
+
+/** The stepper's Content-Security-Policy: our stylesheet and our nonce'd script, nothing else. */
+function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `style-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+    `font-src ${cspSource}`,
+    "img-src 'none'",
+    "connect-src 'none'",
+    "frame-src 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+  ].join('; ');
 }
