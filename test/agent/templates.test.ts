@@ -401,6 +401,79 @@ describe('templates on the real kernel, through the agent', { concurrency: false
     assert.ok(fromTarget === local, 'the same header as bpftool btf dump file /sys/kernel/btf/vmlinux');
   });
 
+  describe('through the product: bpf-ide run --attach --json', { concurrency: false }, () => {
+    interface RunProgram {
+      name: string;
+      id?: number;
+      loaded: boolean;
+      attached?: boolean;
+      attachError?: string;
+      verifier?: { error?: { message: string } };
+    }
+    /** `bpf-ide run` (from source) on a copy of the template next to a vmlinux.h; its JSON and exit code. */
+    function bpfIdeRun(id: string): { status: number | null; programs: RunProgram[] } {
+      const dir = join(tempDir(), `run-${id}`);
+      mkdirSync(dir, { recursive: true });
+      for (const f of tpl(id).files) writeFileSync(join(dir, f), readFileSync(join(tpl(id).dir, f)));
+      writeFileSync(join(dir, 'vmlinux.h'), readFileSync(join(includeDir, 'vmlinux.h')));
+      const cli = join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts');
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', cli, 'run', join(dir, `${id}.bpf.c`), '--attach', '--duration', '1', '--json'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      let out: { programs?: RunProgram[] };
+      try {
+        out = JSON.parse(r.stdout) as { programs?: RunProgram[] };
+      } catch {
+        assert.fail(`bpf-ide run ${id}: no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
+      }
+      const programs = out.programs ?? [];
+      for (const p of programs) if (p.id) assert.ok(!bpftoolHas('prog', p.id), `${id}/${p.name} was left loaded`);
+      return { status: r.status, programs };
+    }
+
+    test('tracepoint: loaded and attached, exit 0', (t) => {
+      if (!precondition(t, reason)) return;
+      const r = bpfIdeRun('tracepoint');
+      assert.equal(r.status, 0);
+      assert.ok(r.programs.length === 1 && r.programs[0].loaded && r.programs[0].attached);
+    });
+
+    test('kprobe: loaded; where kprobes cannot attach, the reason and an alternative are given', (t) => {
+      if (!precondition(t, reason)) return;
+      const r = bpfIdeRun('kprobe');
+      assert.equal(r.programs.length, 2);
+      for (const p of r.programs) {
+        assert.equal(p.loaded, true);
+        if (p.attached) continue;
+        assert.notEqual(r.status, 0, 'a failed attach is not a success');
+        assert.ok((p.attachError ?? '').includes(`'${p.name}'`), `the error names the program: ${p.attachError}`);
+        assert.match(p.attachError ?? '', /kprobes/);
+        assert.match(p.attachError ?? '', /tracepoint|raw_tp/);
+      }
+    });
+
+    for (const id of ['fentry', 'lsm']) {
+      test(`${id}: where trampolines are refused, each program says so and names an alternative`, (t) => {
+        if (!precondition(t, reason)) return;
+        const r = bpfIdeRun(id);
+        assert.equal(r.programs.length, tpl(id).sections.length);
+        if (r.programs.every((p) => p.loaded)) return;
+        assert.notEqual(r.status, 0, 'a refused load is not a success');
+        for (const p of r.programs.filter((x) => !x.loaded)) {
+          assert.match(p.verifier?.error?.message ?? '', /Operation not permitted/);
+          assert.match(p.verifier?.error?.message ?? '', /trampolines/);
+          assert.match(p.verifier?.error?.message ?? '', /tp_btf|tracepoint/);
+        }
+      });
+    }
+  });
+
   test('every template was loaded (or refused clearly) above', (t) => {
     if (!precondition(t, reason)) return;
     assert.deepEqual(
