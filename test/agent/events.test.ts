@@ -5,6 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { AgentClient } from '../../client/src/core/agent/agent-client';
 import type { LoadedMap, RingbufEvent } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, precondition } from './preconditions';
@@ -71,6 +72,49 @@ describe('agent events', { concurrency: false }, () => {
     const pid = await runAs(comm);
     assert.equal(((await next).data as { pid: number }).pid, pid);
     await agent.request('unsubscribe', { subscription: typed.subscription });
+  });
+
+  test('a client that stops reading: stream events are dropped and counted, replies are not', async (t) => {
+    if (!precondition(t, reason)) return;
+    const slow = await startAgent();
+    try {
+      const r = await slow.request('load', { path: fixture('events'), map_sizes: { rb: 1 << 26 } });
+      const id = (n: string) => r.maps.find((m) => m.name === n)!.id;
+      await slow.request('attach', { handle: r.handle });
+      const N = 400_000; // ~120 MB of JSON lines: more than the agent queues (64 MiB)
+      const name = `bpfide_s${UNIQUE}`.slice(0, 15);
+      await slow.request('map_update', {
+        map_id: id('config'),
+        key: 0,
+        value: { ring_burst: N, perf_burst: 0, comm: name },
+      });
+      const s = await slow.request('ringbuf_subscribe', { map_id: id('rb'), type: 'struct event' });
+      let delivered = 0;
+      slow.on('ringbuf_event', () => delivered++);
+      const dropped = nextEvent(slow, 'events_dropped', (e) => e.dropped > 0, 30_000);
+      const pid = (await slow.hello).pid;
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+      slow.child!.stdout!.pause();
+      await runAs(name);
+      // the agent reads the whole ring into its queue (64 MiB) and drops the rest: wait for that
+      let last = 0;
+      await waitFor(() => {
+        const now = rss();
+        const steady = now > 60_000 && now === last;
+        last = now;
+        return steady;
+      }, 'the agent to fill its output queue');
+      slow.child!.stdout!.resume();
+      const report = await dropped;
+      assert.ok(report.dropped > 0);
+      const u = await slow.request('unsubscribe', { subscription: s.subscription }, { timeoutMs: 60_000 });
+      assert.equal(u.delivered! + u.dropped!, N, 'every record is either delivered or counted as dropped');
+      assert.ok(u.dropped! > 0);
+      assert.equal(delivered, u.delivered, 'the client got exactly the delivered ones');
+      assert.deepEqual(await slow.request('ping', {}), { pong: true });
+    } finally {
+      await slow.shutdown();
+    }
   });
 
   test('subscribe errors: wrong map type, unknown type name, unknown map', async (t) => {
