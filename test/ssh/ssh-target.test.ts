@@ -224,12 +224,28 @@ describe('ssh target against a real sshd', { concurrency: false }, () => {
     assert.throws(() => readFileSync(kh), /ENOENT/, 'nothing written');
   });
 
+  test('StrictHostKeyChecking accept-new in ~/.ssh/config: an unknown host is recorded without asking', async (t) => {
+    if (!canRun(t)) return;
+    const home = tempHome('acceptnew');
+    const kh = join(home, '.ssh', 'known_hosts');
+    writeFileSync(join(home, '.ssh', 'config'), 'Host 127.0.0.1\n  StrictHostKeyChecking accept-new\n');
+    const target = targetFor(sshd, { homeDir: home, knownHostsFile: kh, confirmUnknownHost: undefined });
+    try {
+      await target.connect();
+    } finally {
+      await target.dispose();
+    }
+    assert.equal(readFileSync(kh, 'utf8'), sshd.knownHostsLine());
+  });
+
   test('a changed host key is refused with HostKeyChangedError, never asked about', async (t) => {
     if (!canRun(t)) return;
     const home = tempHome('changed');
     const kh = join(home, '.ssh', 'known_hosts');
     const [type, b64] = readFileSync(`${sshd.strangerKey}.pub`, 'utf8').split(/\s+/);
     writeFileSync(kh, `# old key of the box\n[127.0.0.1]:${sshd.port} ${type} ${b64}\n`);
+    // accept-new applies to unknown hosts only: a changed key is refused all the same
+    writeFileSync(join(home, '.ssh', 'config'), 'Host *\n  StrictHostKeyChecking accept-new\n');
     const target = targetFor(sshd, {
       homeDir: home,
       knownHostsFile: kh,

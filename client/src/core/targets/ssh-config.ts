@@ -33,6 +33,8 @@ export interface SshHostConfig {
   identityAgent?: string;
   /** HashKnownHosts: write new known_hosts entries hashed. */
   hashKnownHosts?: boolean;
+  /** StrictHostKeyChecking as written (yes, no, ask, accept-new, off). */
+  strictHostKeyChecking?: string;
 }
 
 /** One ProxyJump hop as written: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
@@ -224,6 +226,7 @@ export class SshConfig {
       serverAliveCountMax: num('serveralivecountmax'),
       identityAgent: one('identityagent') === undefined ? undefined : tokens(one('identityagent')!),
       hashKnownHosts: yes('hashknownhosts'),
+      strictHostKeyChecking: one('stricthostkeychecking')?.toLowerCase(),
     };
   }
 

@@ -59,6 +59,12 @@ export interface SshEndpoint {
   identitiesOnly?: boolean;
   /** ssh-agent socket; undefined: none. */
   agentSocket?: string;
+  /**
+   * StrictHostKeyChecking accept-new: trust an unknown host without asking (and record it).
+   * A changed key is refused all the same; `no`/`off` are treated as `ask` (bpf-ide never
+   * connects to a host whose key changed).
+   */
+  acceptNewHostKey?: boolean;
 }
 
 export interface SshConnectOptions extends SshPrompts {
@@ -260,6 +266,13 @@ async function verifyHostKey(
   }
   if (verdict.status === 'revoked') {
     return new HostKeyChangedError(ep.host, ep.port, keyType, fp, verdict.entry.file, [verdict.entry.line]);
+  }
+  if (ep.acceptNewHostKey) {
+    kh.add(ep.host, ep.port, key, { hash: opts.hashKnownHosts });
+    opts.log?.(
+      `ssh: StrictHostKeyChecking accept-new: added ${keyType} ${fp} for ${ep.host}:${ep.port} to ${kh.writeFile}`,
+    );
+    return undefined;
   }
   if (!opts.confirmUnknownHost) return new HostKeyUnknownError(ep.host, ep.port, keyType, fp, kh.writeFile);
   const ok = await prompt(() =>

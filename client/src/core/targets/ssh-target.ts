@@ -105,6 +105,7 @@ export class SshTarget extends BaseTarget {
         identityFiles: [...new Set(ids)],
         identitiesOnly: c.identitiesOnly,
         agentSocket: ia === 'none' ? undefined : ia && ia !== 'SSH_AUTH_SOCK' ? ia : agentSocket,
+        acceptNewHostKey: c.strictHostKeyChecking === 'accept-new',
       };
     };
     const jumps = resolved.proxyJump.map((j) => endpoint(j.host, j, false));
