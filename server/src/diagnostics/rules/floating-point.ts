@@ -18,7 +18,6 @@ const MATH = new Set([
   'exp2',
   'log',
   'logf',
-  'log2',
   'log10',
   'sin',
   'cos',
@@ -99,6 +98,9 @@ export const floatingPointRule: Rule = {
           : `Float literal ${lit.text}: ${msg} Use an integer constant.`,
       });
     }
+    // A local header may define an integer helper of the same name (libbpf-tools' bits.bpf.h has
+    // log2()): then it is only a warning.
+    const localHeaders = doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path));
     for (const m of doc.text.matchAll(MATH_CALL)) {
       if (doc.functions.has(m[1])) continue;
       const fn = root.descendantForIndex(m.index!, m.index! + m[1].length);
@@ -106,8 +108,8 @@ export const floatingPointRule: Rule = {
       report({
         start: fn.startIndex,
         end: fn.endIndex,
-        severity: 'error',
-        message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.`,
+        severity: localHeaders ? 'warning' : 'error',
+        message: `${fn.text}() is a floating-point math function: ${msg} There is no libm for BPF; use integer arithmetic.${localHeaders ? ' (If an included header defines an integer version of it, all is well.)' : ''}`,
       });
     }
   },

@@ -27,6 +27,18 @@ const LIBBPF_MACROS = new Set(
   ).split(' '),
 );
 
+/** Static inline helpers of widespread BPF headers (libbpf-tools' maps.bpf.h, bits.bpf.h, compat.bpf.h, core_fixes.bpf.h). */
+const COMMON_HEADER_FUNCTIONS = new Set([
+  'bpf_map_lookup_or_try_init',
+  'log2',
+  'log2l',
+  'reserve_buf',
+  'submit_buf',
+  'get_task_state',
+  'set_task_state',
+  'bpf_core_type_exists',
+]);
+
 /** libc and libm functions people reach for. */
 const LIBC = new Set(
   (
@@ -132,6 +144,7 @@ function checkFunction(
     !!kfuncByName(name) ||
     !!macroByName(name) ||
     LIBBPF_MACROS.has(name) ||
+    COMMON_HEADER_FUNCTIONS.has(name) ||
     /^__(builtin|sync|atomic)_/.test(name) ||
     declared().has(name);
   for (const c of ix.callsIn(fn)) {
