@@ -34,7 +34,7 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       void vscode.window.showInformationMessage('BPF language server restarted.');
     },
     'bpfIde.showOutput': () => ctx.output.show(true),
-    'bpfIde.newProgram': () => newBpfProgram(ctx),
+    'bpfIde.newProgram': (args?: unknown) => newBpfProgram(ctx, args as Parameters<typeof newBpfProgram>[1]),
     'bpfIde.build': async (uri?: unknown) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
       if (!target) return void vscode.window.showWarningMessage('bpf-ide: open a BPF C file to build.');
