@@ -255,7 +255,9 @@
         vscode.postMessage({ type: 'follow', row: selected, value: r.name });
       });
       name.appendChild(a);
-      tr.append(name, el('td', `type t-${r.type}`, r.type), el('td', 'value', r.value));
+      const value = el('td', 'value');
+      value.append(el('div', 'raw', r.value), el('div', 'readable', r.readable));
+      tr.append(name, el('td', `type t-${r.type}`, r.type), value);
       regs.appendChild(tr);
     }
   }

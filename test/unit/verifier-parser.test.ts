@@ -8,6 +8,7 @@ import { followBack } from '../../client/src/core/verifier/dependencies';
 import { LineKind, parseVerifierLog } from '../../client/src/core/verifier/log-parser';
 import { parseStateText, stateAtLine, typeOf } from '../../client/src/core/verifier/reg-state';
 import { findLineByText, resolveSourceFile } from '../../client/src/core/verifier/source-map';
+import { readableValue } from '../../client/src/core/verifier/value-format';
 
 const DIR = join(__dirname, '..', 'fixtures', 'verifier');
 const read = (name: string) => readFileSync(join(DIR, `${name}.log`), 'utf8');
@@ -207,5 +208,30 @@ describe('verifier log parser', () => {
     const r = analyzeLog(log);
     assert.equal(r.error?.catalog?.id, 'ctx-access');
     assert.ok(r.error?.lines.some((l) => l.startsWith('Reason:')));
+  });
+
+  test('values in words: ranges, map values that may be NULL, stack slots, 5.x names', () => {
+    assert.equal(
+      readableValue('scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))'),
+      'number in [0, 4294967295]',
+    );
+    assert.equal(readableValue('scalar(smin=smin32=-128,smax=smax32=127)'), 'number in [-128, 127]');
+    assert.equal(readableValue('scalar()'), 'any number');
+    assert.equal(readableValue('P0'), 'the number 0 (precise: the verifier tracks its exact value)');
+    assert.equal(readableValue('inv(id=0,umax_value=255,var_off=(0x0; 0xff))'), 'number in [0, 255]');
+    assert.equal(
+      readableValue('map_value_or_null(id=1,map=counts,ks=4,vs=8)'),
+      'pointer to a value of map counts (8 bytes), or NULL (check it before use)',
+    );
+    assert.equal(
+      readableValue('pkt(id=0,off=14,r=14,imm=0)'),
+      'packet pointer + 14, 14 bytes checked against data_end',
+    );
+    assert.equal(readableValue('mmmm????'), 'stack slot: some bytes written, bytes never written');
+    assert.match(
+      readableValue('ptr_or_null_task_struct(id=2,ref_obj_id=2)'),
+      /^pointer to task_struct .*must release.*or NULL/,
+    );
+    for (const junk of ['', '(', ')', 'scalar(smin=', 'P', '=', 'x(y(z', 'scalar(smin=zz)']) readableValue(junk);
   });
 });

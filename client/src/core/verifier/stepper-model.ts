@@ -7,6 +7,7 @@ import { sourceForLine, type SourceLocation, type VerifierReport } from './analy
 import { followBack } from './dependencies';
 import { LINE_KIND_NAMES, LineKind, type VerifierLog } from './log-parser';
 import { stateAtLine } from './reg-state';
+import { readableValue } from './value-format';
 
 export type RowFilter = 'all' | 'insns' | 'no-debug';
 
@@ -145,6 +146,7 @@ export class StepperModel {
         name: e.name,
         frame: e.frame,
         value: e.value,
+        readable: readableValue(e.value),
         type: e.type,
         changed: st.changed.has(key),
         precise: e.precise,
