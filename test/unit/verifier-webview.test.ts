@@ -154,6 +154,7 @@ describe('verifier stepper webview (Chromium)', () => {
       assert.equal(await selectedRow(page), model.init().error!.row);
       assert.match((await page.textContent('.where')) ?? '', /null_map_value\.bpf\.c:18/);
       assert.match((await page.textContent('.regs')) ?? '', /map_value_or_null/);
+      assert.match((await page.textContent('.regs')) ?? '', /or NULL \(check it before use\)/);
       await page.click('.regs td.name a >> text=R0');
       await page.waitForFunction(() => document.querySelector('.chain li'), 0, { timeout: 5000 });
       assert.match((await page.textContent('.chain')) ?? '', /call bpf_map_lookup_elem#1/);
