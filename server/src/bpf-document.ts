@@ -284,7 +284,7 @@ function topLevelNodes(root: Node): Node[] {
       if (!c) continue;
       if (depth < 8 && (c.type === 'preproc_ifdef' || c.type === 'preproc_if' || c.type === 'preproc_else' || c.type === 'preproc_elif')) {
         visit(c, depth + 1);
-      } else out.push(c);
+      } else if (c.type !== 'comment') out.push(c); // `SEC("xdp") // parser` must reach the function
     }
   };
   visit(root, 0);
@@ -292,6 +292,8 @@ function topLevelNodes(root: Node): Node[] {
 }
 
 function collectStructs(node: Node, into: Map<string, StructInfo>): void {
+  // Most declarations define no struct: skip the tree walk unless the text has a body.
+  if (node.type !== 'struct_specifier' && !/\b(struct|union)\b[^;]*\{/.test(node.text)) return;
   for (const spec of node.type === 'struct_specifier' ? [node] : node.descendantsOfType('struct_specifier')) {
     if (!spec) continue;
     const nameNode = spec.childForFieldName('name');

@@ -55,6 +55,12 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+// `bpf-ide check ... | head`: a closed pipe ends the output quietly, as other CLI tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 async function run(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   const handler = cmd ? COMMANDS[cmd] : undefined;
