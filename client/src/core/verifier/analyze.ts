@@ -73,6 +73,8 @@ export function errorBlock(log: VerifierLog): number[] {
   const out: number[] = [];
   for (let i = last + 1; i < log.lineCount; i++) {
     const k = log.kind[i];
+    // libbpf/bpftool wrap the kernel's log in BEGIN/END markers; what follows END is the tool talking
+    if (k === LineKind.Meta && log.line(i).includes('-- END')) break;
     if (k === LineKind.Other || k === LineKind.Advice) out.push(i);
   }
   // `arg#0 reference type(...)` and similar BTF notes precede the walk; they are not the verdict
