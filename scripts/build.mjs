@@ -49,12 +49,15 @@ console.log(`bundles built in ${Date.now() - t0} ms`);
 if (!skipAgent && existsSync(join(root, 'remote-agent', 'Makefile'))) {
   const r = spawnSync('make', ['-C', join(root, 'remote-agent'), '--no-print-directory'], { stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error('the agent did not build: see the make output above (needs gcc, libbpf-dev, libelf-dev, zlib1g-dev, libjansson-dev)');
+    console.error(
+      'the agent did not build: see the make output above (needs gcc, libbpf-dev, libelf-dev, zlib1g-dev, libjansson-dev)',
+    );
     process.exit(r.status ?? 1);
   }
 }
 // The agent and the templates travel with the bundles (the CLI and the .vsix find them in dist/).
 const agentBin = join(root, 'remote-agent', 'build', 'bpf-agent');
 if (existsSync(agentBin)) copyFileSync(agentBin, join(dist, 'bpf-agent'));
-if (existsSync(join(root, 'bpf-templates'))) cpSync(join(root, 'bpf-templates'), join(dist, 'bpf-templates'), { recursive: true });
+if (existsSync(join(root, 'bpf-templates')))
+  cpSync(join(root, 'bpf-templates'), join(dist, 'bpf-templates'), { recursive: true });
 if (watch) console.log('watch mode is not supported yet; rerun npm run build');

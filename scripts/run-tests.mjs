@@ -30,9 +30,9 @@ if (files.length === 0) {
   process.exit(2);
 }
 // One node --test run over every file gives one summary (tests/pass/fail) for CI to read.
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env } },
-);
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env },
+});
 process.exit(r.status ?? 1);

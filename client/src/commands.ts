@@ -22,12 +22,15 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     const a = programArgs(args);
     const session = ctx.targets.session;
     if (!a || !session) {
-      void vscode.window.showWarningMessage('bpf-ide: nothing is loaded on a connected target (use Load on a SEC() program first).');
+      void vscode.window.showWarningMessage(
+        'bpf-ide: nothing is loaded on a connected target (use Load on a SEC() program first).',
+      );
       return undefined;
     }
     return { ...a, session };
   };
-  const report = (what: string) => (e: unknown) => void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${(e as Error).message}`);
+  const report = (what: string) => (e: unknown) =>
+    void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${(e as Error).message}`);
   return {
     'bpfIde.restartServer': async () => {
       await ctx.restartLanguageServer();
@@ -40,10 +43,14 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       if (!target) return void vscode.window.showWarningMessage('bpf-ide: open a BPF C file to build.');
       await vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.toString())?.save();
       const r = await ctx.builder.build(target);
-      if (r?.ok) void vscode.window.showInformationMessage(`bpf-ide: built ${vscode.workspace.asRelativePath(r.object)} in ${r.durationMs.toFixed(0)} ms.`);
+      if (r?.ok)
+        void vscode.window.showInformationMessage(
+          `bpf-ide: built ${vscode.workspace.asRelativePath(r.object)} in ${r.durationMs.toFixed(0)} ms.`,
+        );
     },
     'bpfIde.load': (uri?: unknown) => ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined),
-    'bpfIde.loadAndAttach': (uri?: unknown) => ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined, { attach: true }),
+    'bpfIde.loadAndAttach': (uri?: unknown) =>
+      ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined, { attach: true }),
     'bpfIde.attach': async (...args: unknown[]) => {
       const a = needLoaded(args);
       if (a?.name) await a.session.attach(a.handle, a.name).catch(report(`attaching ${a.name}`));
@@ -73,7 +80,8 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     'bpfIde.openMap': async (...args: unknown[]) => {
       const node = args[0] as ProgramsNode | undefined;
       const session = ctx.targets.session;
-      if (!session || !node || node.kind !== 'map') return void vscode.window.showWarningMessage('bpf-ide: pick a map in the Programs view.');
+      if (!session || !node || node.kind !== 'map')
+        return void vscode.window.showWarningMessage('bpf-ide: pick a map in the Programs view.');
       try {
         const d = await session.target.client.request('map_dump', { map_id: node.id, limit: 10000 });
         const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(d, null, 2) });
@@ -85,9 +93,13 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     'bpfIde.showProgramLog': async (...args: unknown[]) => {
       const a = needLoaded(args);
       const obj = a && a.session.loaded.find((o) => o.handle === a.handle);
-      const log = obj?.programs.find((p) => p.name === a?.name)?.verifier.log ?? obj?.failed.find((p) => p.name === a?.name)?.log;
+      const log =
+        obj?.programs.find((p) => p.name === a?.name)?.verifier.log ?? obj?.failed.find((p) => p.name === a?.name)?.log;
       if (log === undefined) return void vscode.window.showWarningMessage('bpf-ide: no verifier log for that program.');
-      const doc = await vscode.workspace.openTextDocument({ language: 'log', content: log || '(the verifier printed nothing at this log level; set bpfIde.load.logLevel to 2)' });
+      const doc = await vscode.workspace.openTextDocument({
+        language: 'log',
+        content: log || '(the verifier printed nothing at this log level; set bpfIde.load.logLevel to 2)',
+      });
       await vscode.window.showTextDocument(doc, { preview: true });
     },
   };

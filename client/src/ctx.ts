@@ -3,7 +3,12 @@
  * disposables: the extension's (live until deactivation) and the language client's (dropped on restart).
  */
 import * as vscode from 'vscode';
-import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
 import { type ParamsOf, serverStatusNotification } from '../../server/src/protocol';
 import { createCommands } from './commands';
 import { BuildFeature } from './features/build-feature';
@@ -51,7 +56,11 @@ export class BpfIdeContext {
     const serverModule = this.extension.asAbsolutePath('dist/server.js');
     const serverOptions: ServerOptions = {
       run: { module: serverModule, transport: TransportKind.ipc },
-      debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+      debug: {
+        module: serverModule,
+        transport: TransportKind.ipc,
+        options: { execArgv: ['--nolazy', '--inspect=6019'] },
+      },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: BPF_DOCUMENTS,
@@ -82,7 +91,8 @@ export class BpfIdeContext {
     this.clientDisposables = [];
     const c = this.client;
     this.client = undefined;
-    if (c) await c.stop().catch((err: unknown) => this.output.appendLine(`stopping the language server: ${String(err)}`));
+    if (c)
+      await c.stop().catch((err: unknown) => this.output.appendLine(`stopping the language server: ${String(err)}`));
     void vscode.commands.executeCommand('setContext', 'bpfIde.serverRunning', false);
   }
 

@@ -282,7 +282,13 @@ function topLevelNodes(root: Node): Node[] {
   const visit = (n: Node, depth: number) => {
     for (const c of n.namedChildren) {
       if (!c) continue;
-      if (depth < 8 && (c.type === 'preproc_ifdef' || c.type === 'preproc_if' || c.type === 'preproc_else' || c.type === 'preproc_elif')) {
+      if (
+        depth < 8 &&
+        (c.type === 'preproc_ifdef' ||
+          c.type === 'preproc_if' ||
+          c.type === 'preproc_else' ||
+          c.type === 'preproc_elif')
+      ) {
         visit(c, depth + 1);
       } else if (c.type !== 'comment') out.push(c); // `SEC("xdp") // parser` must reach the function
     }

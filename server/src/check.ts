@@ -65,8 +65,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions {
     else if (a === '--') {
       o.files.push(...argv.slice(i + 1));
       break;
-    }
-    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else o.files.push(a);
   }
   if (o.files.length === 0) throw new UsageError('no FILE given');
@@ -74,7 +73,9 @@ export function parseCheckArgs(argv: string[]): CheckOptions {
 }
 
 /** Runs the check; returns findings per file, or throws UsageError / reports unreadable files. */
-export async function check(o: CheckOptions): Promise<{ findings: CheckFinding[]; unreadable: { file: string; error: string }[] }> {
+export async function check(
+  o: CheckOptions,
+): Promise<{ findings: CheckFinding[]; unreadable: { file: string; error: string }[] }> {
   const store = new DocumentStore(await loadCLanguage());
   const findings: CheckFinding[] = [];
   const unreadable: { file: string; error: string }[] = [];
@@ -84,7 +85,10 @@ export async function check(o: CheckOptions): Promise<{ findings: CheckFinding[]
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      unreadable.push({ file, error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message) });
+      unreadable.push({
+        file,
+        error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message),
+      });
       continue;
     }
     const abs = resolve(file);
@@ -92,12 +96,29 @@ export async function check(o: CheckOptions): Promise<{ findings: CheckFinding[]
     for (const d of runRules(doc, { disabledRules: o.disabledRules, log: (m) => process.stderr.write(m + '\n') })) {
       const s = doc.positionAt(d.start);
       const e = doc.positionAt(Math.max(d.start, d.end));
-      findings.push({ file, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1, severity: d.severity, code: d.code, message: d.message, source: 'bpf-ide' });
+      findings.push({
+        file,
+        line: s.line + 1,
+        column: s.character + 1,
+        endLine: e.line + 1,
+        endColumn: e.character + 1,
+        severity: d.severity,
+        code: d.code,
+        message: d.message,
+        source: 'bpf-ide',
+      });
     }
     doc.dispose();
     if (clang) {
       const db = compileFlagsFor(abs);
-      const diags = await runClang({ clang, file: abs, text, includeDirs: [...o.includeDirs, ...(db?.includeDirs ?? [])], defines: [...o.defines, ...(db?.defines ?? [])], extra: db?.extra });
+      const diags = await runClang({
+        clang,
+        file: abs,
+        text,
+        includeDirs: [...o.includeDirs, ...(db?.includeDirs ?? [])],
+        defines: [...o.defines, ...(db?.defines ?? [])],
+        extra: db?.extra,
+      });
       for (const d of diags) {
         findings.push({
           file,
@@ -118,7 +139,11 @@ export async function check(o: CheckOptions): Promise<{ findings: CheckFinding[]
 }
 
 /** The CLI subcommand: prints findings and returns the exit code. */
-export async function runCheckCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function runCheckCommand(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   let o: CheckOptions;
   try {
     o = parseCheckArgs(argv);
@@ -133,7 +158,10 @@ export async function runCheckCommand(argv: string[], out: NodeJS.WritableStream
   for (const u of unreadable) err.write(`bpf-ide check: cannot read ${u.file}: ${u.error}\n`);
   if (o.json) out.write(JSON.stringify(findings, null, 2) + '\n');
   else {
-    for (const f of findings) out.write(`${relative(process.cwd(), resolve(f.file)) || f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.code}]\n`);
+    for (const f of findings)
+      out.write(
+        `${relative(process.cwd(), resolve(f.file)) || f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.code}]\n`,
+      );
     const errors = findings.filter((f) => f.severity === 'error').length;
     const warnings = findings.filter((f) => f.severity === 'warning').length;
     err.write(`${o.files.length - unreadable.length} file(s) checked: ${errors} error(s), ${warnings} warning(s)\n`);

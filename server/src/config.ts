@@ -74,7 +74,8 @@ export const SETTINGS = {
   'bpfIde.reloadOnSave': {
     type: 'boolean',
     default: false,
-    description: 'When a file with loaded programs is saved: build, load the new object, re-attach, and release the old one.',
+    description:
+      'When a file with loaded programs is saved: build, load the new object, re-attach, and release the old one.',
     scope: 'resource',
   },
   'bpfIde.load.logLevel': {

@@ -40,7 +40,12 @@ export class HeaderIndex {
   private readonly headers = new Map<string, IndexedHeader>();
 
   /** Resolves an `#include` as the preprocessor would, or undefined. */
-  resolveInclude(fromFile: string, include: string, system: boolean, includeDirs: readonly string[]): string | undefined {
+  resolveInclude(
+    fromFile: string,
+    include: string,
+    system: boolean,
+    includeDirs: readonly string[],
+  ): string | undefined {
     if (isAbsolute(include)) return existsSync(include) ? include : undefined;
     const dirs = [...(system ? [] : [dirname(fromFile)]), ...includeDirs, ...SYSTEM_INCLUDE_DIRS];
     for (const d of dirs) {
@@ -54,7 +59,12 @@ export class HeaderIndex {
    * Finds a struct or union by name in the given headers and what they include (breadth first,
    * at most `maxFiles` headers), then in the uapi linux/bpf.h for the program context types.
    */
-  findStruct(name: string, headers: readonly string[], includeDirs: readonly string[] = [], maxFiles = 64): StructDef | undefined {
+  findStruct(
+    name: string,
+    headers: readonly string[],
+    includeDirs: readonly string[] = [],
+    maxFiles = 64,
+  ): StructDef | undefined {
     const seen = new Set<string>();
     const queue = [...headers];
     while (queue.length && seen.size < maxFiles) {
@@ -113,7 +123,13 @@ export class HeaderIndex {
     } catch {
       return undefined;
     }
-    const h: IndexedHeader = { mtimeMs: st.mtimeMs, text, defs: indexDefinitions(text), includes: [], members: new Map() };
+    const h: IndexedHeader = {
+      mtimeMs: st.mtimeMs,
+      text,
+      defs: indexDefinitions(text),
+      includes: [],
+      members: new Map(),
+    };
     for (const m of text.matchAll(/^[ \t]*#[ \t]*include[ \t]*([<"][^>"\n]+[>"])/gm)) h.includes.push(m[1]);
     this.headers.set(file, h);
     return h;
@@ -159,7 +175,10 @@ function matchBrace(text: string, open: number): number {
 /** Members of a struct body; anonymous nested structs and unions are flattened, as C lets you access them. */
 export function parseMembers(body: string): MemberInfo[] {
   const out: MemberInfo[] = [];
-  const clean = body.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/^\s*#.*$/gm, ' ');
+  const clean = body
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\/\/[^\n]*/g, ' ')
+    .replace(/^\s*#.*$/gm, ' ');
   let depth = 0;
   let start = 0;
   for (let k = 0; k < clean.length; k++) {
@@ -175,7 +194,10 @@ export function parseMembers(body: string): MemberInfo[] {
 }
 
 function addDecl(declRaw: string, out: MemberInfo[]): void {
-  const decl = declRaw.replace(/__attribute__\s*\(\(.*?\)\)/g, ' ').replace(/\s+/g, ' ').trim();
+  const decl = declRaw
+    .replace(/__attribute__\s*\(\(.*?\)\)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!decl) return;
   const brace = decl.indexOf('{');
   if (brace >= 0) {
@@ -229,4 +251,3 @@ export function documentHeaderPaths(
   }
   return out;
 }
-

@@ -7,4 +7,3 @@ export function main(): void {
   const connection = createConnection(ProposedFeatures.all);
   startServer(connection);
 }
-

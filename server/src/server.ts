@@ -70,7 +70,10 @@ export function startServer(connection: Connection): void {
     clang = new ClangScheduler({
       settings: () => ctx!.settings,
       publish: (uri, diags) => publish(uri, diags),
-      status: (kind, message) => connection.sendNotification(serverStatusNotification.method, { kind, message } satisfies ParamsOf<typeof serverStatusNotification>),
+      status: (kind, message) =>
+        connection.sendNotification(serverStatusNotification.method, { kind, message } satisfies ParamsOf<
+          typeof serverStatusNotification
+        >),
       log,
     });
     return {
@@ -120,9 +123,7 @@ export function startServer(connection: Connection): void {
     if (!ctx) return;
     const started = performance.now();
     const doc = ctx.store.update(td.uri, td.version, td.getText());
-    const diags = runRules(doc, { disabledRules: ctx.settings.disabledRules, log }).map((d) =>
-      toLspDiagnostic(doc, d),
-    );
+    const diags = runRules(doc, { disabledRules: ctx.settings.disabledRules, log }).map((d) => toLspDiagnostic(doc, d));
     ruleDiagnostics.set(td.uri, diags);
     publish(td.uri);
     const ms = performance.now() - started;
@@ -140,7 +141,11 @@ export function startServer(connection: Connection): void {
   });
 
   /** Runs a feature on the current analysis of a document; a feature that throws returns null. */
-  function withDoc<T>(uri: string, what: string, f: (c: ServerContext, doc: NonNullable<ReturnType<DocumentStore['get']>>) => T): T | null {
+  function withDoc<T>(
+    uri: string,
+    what: string,
+    f: (c: ServerContext, doc: NonNullable<ReturnType<DocumentStore['get']>>) => T,
+  ): T | null {
     const td = documents.get(uri);
     if (!ctx || !td) return null;
     try {
@@ -168,15 +173,17 @@ export function startServer(connection: Connection): void {
   connection.onDocumentSymbol((p) => withDoc(p.textDocument.uri, 'symbols', (_c, doc) => documentSymbols(doc)));
   connection.onDefinition((p) => withDoc(p.textDocument.uri, 'definition', (c, doc) => definition(c, doc, p.position)));
   connection.onCodeAction((p) => withDoc(p.textDocument.uri, 'code actions', (_c, doc) => codeActions(doc, p)));
-  connection.onRequest(documentProgramsRequest.method, (p: ParamsOf<typeof documentProgramsRequest>): ResultOf<typeof documentProgramsRequest> =>
-    withDoc(p.uri, 'programs', (_c, doc) =>
-      doc.programs.map((prog) => ({
-        name: prog.name,
-        section: prog.section,
-        programType: prog.def?.programType ?? null,
-        line: doc.positionAt(prog.sec.start).line,
-      })),
-    ) ?? [],
+  connection.onRequest(
+    documentProgramsRequest.method,
+    (p: ParamsOf<typeof documentProgramsRequest>): ResultOf<typeof documentProgramsRequest> =>
+      withDoc(p.uri, 'programs', (_c, doc) =>
+        doc.programs.map((prog) => ({
+          name: prog.name,
+          section: prog.section,
+          programType: prog.def?.programType ?? null,
+          line: doc.positionAt(prog.sec.start).line,
+        })),
+      ) ?? [],
   );
   connection.onNotification(targetFeaturesNotification.method, (p: TargetFeaturesParams) => {
     if (!ctx) return;
@@ -207,7 +214,8 @@ function nest(section: unknown): unknown {
     let cur = out;
     for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
     const last = parts[parts.length - 1];
-    cur[last] = v && typeof v === 'object' && !Array.isArray(v) ? { ...(cur[last] as object), ...(nest(v) as object) } : v;
+    cur[last] =
+      v && typeof v === 'object' && !Array.isArray(v) ? { ...(cur[last] as object), ...(nest(v) as object) } : v;
   }
   return out;
 }

@@ -11,7 +11,8 @@ import { CLI, ROOT } from '../support/lsp-session';
 import { haveBtf, haveCommand, isRoot, need } from '../support/preconditions';
 
 let dir: string;
-const cli = (args: string[], timeout = 120000) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout });
+const cli = (args: string[], timeout = 120000) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout });
 
 const REJECTED = `// SPDX-License-Identifier: GPL-2.0
 #include "vmlinux.h"
@@ -48,7 +49,9 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     for (const f of readdirSync(t)) if (/\.(c|h)$/.test(f)) copyFileSync(join(t, f), join(dir, f));
     writeFileSync(join(dir, 'reject.bpf.c'), REJECTED);
     if (haveCommand('bpftool', ['version']) && haveBtf()) {
-      const h = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 64 << 20 });
+      const h = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+        maxBuffer: 64 << 20,
+      });
       writeFileSync(join(dir, 'vmlinux.h'), h.stdout);
     }
   });
@@ -86,7 +89,11 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     const opens = report.maps.find((m: { name: string }) => m.name === 'opens');
     assert.equal(opens.type, 'hash');
     assert.ok(opens.entries > 0, 'openat calls were counted while attached');
-    assert.deepEqual(progIdsByName('handle_openat').filter((id) => id === p.id), [], 'the program is gone after run');
+    assert.deepEqual(
+      progIdsByName('handle_openat').filter((id) => id === p.id),
+      [],
+      'the program is gone after run',
+    );
   });
 
   test('run: a verifier rejection exits 3 with the message and the source line', (t) => {
@@ -113,7 +120,10 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
     const r = cli(['demo', '--seconds', '2'], 180000);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /✓ handle_openat \(SEC\("tracepoint\/syscalls\/sys_enter_openat"\), tracepoint\): accepted, \d+ insns processed/);
+    assert.match(
+      r.stdout,
+      /✓ handle_openat \(SEC\("tracepoint\/syscalls\/sys_enter_openat"\), tracepoint\): accepted, \d+ insns processed/,
+    );
     assert.match(r.stdout, /\[2s\] opens \(hash, \d+ entries\)/);
     assert.match(r.stdout, /this demo \(pid \d+\) => \{"opens":\d+/);
     assert.match(r.stdout, /released: 1 program\(s\), 1 link\(s\)/);

@@ -29,7 +29,8 @@ function rssMb(pid: number | undefined): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 function findClangd(): string | undefined {
-  for (const c of ['clangd-19', 'clangd-16', 'clangd']) if (spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0) return c;
+  for (const c of ['clangd-19', 'clangd-16', 'clangd'])
+    if (spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0) return c;
   return undefined;
 }
 
@@ -100,19 +101,29 @@ async function measure(session: LspSession, uri: string, text: string, label: st
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-bench-'));
   try {
-    const btf = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 64 << 20 });
+    const btf = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+      maxBuffer: 64 << 20,
+    });
     if (btf.status !== 0) throw new Error('bpftool btf dump failed: is bpftool installed and BTF present?');
     writeFileSync(join(dir, 'vmlinux.h'), btf.stdout);
     const text = bigBpfFile(60);
     const file = join(dir, 'big.bpf.c');
     writeFileSync(file, text);
-    writeFileSync(join(dir, 'compile_flags.txt'), ['-target', 'bpf', '-D__TARGET_ARCH_x86', '-I/usr/include/x86_64-linux-gnu', `-I${dir}`, '-O2', '-g'].join('\n'));
+    writeFileSync(
+      join(dir, 'compile_flags.txt'),
+      ['-target', 'bpf', '-D__TARGET_ARCH_x86', '-I/usr/include/x86_64-linux-gnu', `-I${dir}`, '-O2', '-g'].join('\n'),
+    );
     const uri = pathToFileURL(file).toString();
-    console.log(`# file: ${text.split('\n').length} lines including vmlinux.h (${btf.stdout.length} bytes); ${EDITS * 2} edits, ${COMPLETIONS} completions each`);
+    console.log(
+      `# file: ${text.split('\n').length} lines including vmlinux.h (${btf.stdout.length} bytes); ${EDITS * 2} edits, ${COMPLETIONS} completions each`,
+    );
 
     // Ours: rule diagnostics are what arrives first after an edit; clang's own pass follows after edits
     // settle, so it is off here to time the same thing on every edit.
-    const ours = new LspSession({ rootUri: pathToFileURL(dir).toString(), initializationOptions: { settings: { diagnostics: { clang: false } } } });
+    const ours = new LspSession({
+      rootUri: pathToFileURL(dir).toString(),
+      initializationOptions: { settings: { diagnostics: { clang: false } } },
+    });
     const o = await measure(ours, uri, text, 'bpf-ide');
     await ours.shutdown();
 
@@ -120,7 +131,13 @@ async function main(): Promise<void> {
     let c: Result | undefined;
     if (clangd) {
       const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache'), HOME: dir };
-      const cs = new LspSession({ command: clangd, args: ['--background-index=false', '--log=error'], cwd: dir, env, rootUri: pathToFileURL(dir).toString() });
+      const cs = new LspSession({
+        command: clangd,
+        args: ['--background-index=false', '--log=error'],
+        cwd: dir,
+        env,
+        rootUri: pathToFileURL(dir).toString(),
+      });
       c = await measure(cs, uri, text, clangd);
       await cs.shutdown();
       console.log(`# baseline: ${clangd} with compile_flags.txt (-target bpf)`);

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { LspSession } from '../support/lsp-session';
 
 test('a missing clang: one clear message, rule diagnostics and completion still work', async () => {
-  const s = new LspSession({ initializationOptions: { settings: { clang: { path: '/nonexistent/clang' }, diagnostics: { clangDelayMs: 0 } } } });
+  const s = new LspSession({
+    initializationOptions: { settings: { clang: { path: '/nonexistent/clang' }, diagnostics: { clangDelayMs: 0 } } },
+  });
   try {
     await s.initialize();
     const uri = 'file:///tmp/bpf-ide-no-clang/prog.bpf.c';
@@ -19,9 +21,12 @@ test('a missing clang: one clear message, rule diagnostics and completion still 
       await again;
     }
     const deadline = Date.now() + 10000;
-    while (!s.notifications.some((n) => n.method === 'bpf/serverStatus') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!s.notifications.some((n) => n.method === 'bpf/serverStatus') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
-    const status = s.notifications.filter((n) => n.method === 'bpf/serverStatus').map((n) => n.params as { kind: string; message: string });
+    const status = s.notifications
+      .filter((n) => n.method === 'bpf/serverStatus')
+      .map((n) => n.params as { kind: string; message: string });
     assert.equal(status.length, 1, JSON.stringify(status));
     assert.equal(status[0].kind, 'clang-missing');
     assert.match(status[0].message, /clang was not found at "\/nonexistent\/clang".*bpfIde\.clang\.path/);

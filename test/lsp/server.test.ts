@@ -60,10 +60,9 @@ describe('language server over stdio', () => {
     assert.equal(lic.severity, 2, 'warning: no GPL-only helper is used');
     assert.equal(lic.source, 'bpf-ide');
     assert.match(String(lic.message), /LICENSE/);
-    const actions = await s.request<{ title: string; edit: { changes: Record<string, { range: unknown; newText: string }[]> } }[]>(
-      'textDocument/codeAction',
-      { textDocument: { uri: uri() }, range: lic.range, context: { diagnostics: [lic] } },
-    );
+    const actions = await s.request<
+      { title: string; edit: { changes: Record<string, { range: unknown; newText: string }[]> } }[]
+    >('textDocument/codeAction', { textDocument: { uri: uri() }, range: lic.range, context: { diagnostics: [lic] } });
     const fix = actions.find((a) => /license/i.test(a.title));
     assert.ok(fix, `a license fix among ${actions.map((a) => a.title).join(', ')}`);
     const edit = fix.edit.changes[uri()][0];
@@ -110,7 +109,8 @@ describe('language server over stdio', () => {
       position: positionOf(text, 'SEC("', 5),
     });
     const secLabels = sec.items.map((i) => i.label);
-    for (const l of ['xdp', 'tc', 'tracepoint/', 'kprobe/', 'socket']) assert.ok(secLabels.includes(l), `SEC completion has ${l}`);
+    for (const l of ['xdp', 'tc', 'tracepoint/', 'kprobe/', 'socket'])
+      assert.ok(secLabels.includes(l), `SEC completion has ${l}`);
 
     const withSec = text.replace('SEC("\n', 'SEC("xdp")\n');
     s.change(u, null, withSec);
@@ -153,16 +153,21 @@ describe('language server over stdio', () => {
   });
 
   test('signature help tracks the active argument', async () => {
-    const sig = await s.request<{ signatures: { label: string }[]; activeParameter: number }>('textDocument/signatureHelp', {
-      textDocument: { uri: uri() },
-      position: positionOf(XDP, '&key, &key, BPF_ANY', 7),
-    });
+    const sig = await s.request<{ signatures: { label: string }[]; activeParameter: number }>(
+      'textDocument/signatureHelp',
+      {
+        textDocument: { uri: uri() },
+        position: positionOf(XDP, '&key, &key, BPF_ANY', 7),
+      },
+    );
     assert.match(sig.signatures[0].label, /bpf_map_update_elem/);
     assert.equal(sig.activeParameter, 2);
   });
 
   test('document symbols: the program with its type, the map', async () => {
-    const syms = await s.request<{ name: string; detail: string }[]>('textDocument/documentSymbol', { textDocument: { uri: uri() } });
+    const syms = await s.request<{ name: string; detail: string }[]>('textDocument/documentSymbol', {
+      textDocument: { uri: uri() },
+    });
     const prog = syms.find((x) => x.name === 'xdp_count');
     assert.ok(prog);
     assert.match(prog.detail, /xdp program/);
@@ -197,7 +202,10 @@ describe('language server over stdio', () => {
   test('hostile input: random bytes, invalid UTF-8, 1 MB, deep nesting: bounded answers, server alive', async () => {
     const inputs: [string, string][] = [
       ['random', Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 7919 + 13) % 256)).toString('latin1')],
-      ['invalid-utf8', Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x53, 0x45, 0x43, 0x28, 0x22]).toString('utf8').repeat(500)],
+      [
+        'invalid-utf8',
+        Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x53, 0x45, 0x43, 0x28, 0x22]).toString('utf8').repeat(500),
+      ],
       ['1mb', XDP.repeat(Math.ceil((1 << 20) / XDP.length))],
       ['nested', 'int f(void) {' + '{('.repeat(5000) + ')}'.repeat(5000) + '}\n'],
       ['truncated', XDP.slice(0, XDP.length / 2)],

@@ -48,7 +48,10 @@ export class LspSession {
     this.child.stderr!.on('data', (d: string) => {
       if (this.stderr.length < 1 << 20) this.stderr += d;
     });
-    this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.conn = createProtocolConnection(
+      new StreamMessageReader(this.child.stdout!),
+      new StreamMessageWriter(this.child.stdin!),
+    );
     this.conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: Diagnostic[] }) => {
       const at = performance.now();
       this.diagnostics.set(p.uri, p.diagnostics);
@@ -59,7 +62,9 @@ export class LspSession {
         this.notifications.push({ method, params });
       });
     }
-    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.o.settings ?? null));
+    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) =>
+      p.items.map(() => this.o.settings ?? null),
+    );
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('window/workDoneProgress/create', () => null);
     this.conn.listen();
@@ -90,7 +95,11 @@ export class LspSession {
   }
 
   /** Replaces a range (0-based line/character) with text. */
-  change(uri: string, range: { start: { line: number; character: number }; end: { line: number; character: number } } | null, text: string): void {
+  change(
+    uri: string,
+    range: { start: { line: number; character: number }; end: { line: number; character: number } } | null,
+    text: string,
+  ): void {
     const version = (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, version);
     void this.conn.sendNotification('textDocument/didChange', {
@@ -104,11 +113,19 @@ export class LspSession {
   }
 
   /** Waits for a publishDiagnostics for `uri` that satisfies `pred` (default: any). */
-  waitDiagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 10000): Promise<{ diagnostics: Diagnostic[]; at: number }> {
+  waitDiagnostics(
+    uri: string,
+    pred: (d: Diagnostic[]) => boolean = () => true,
+    timeoutMs = 10000,
+  ): Promise<{ diagnostics: Diagnostic[]; at: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== listener);
-        reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}\nstderr: ${this.stderr.slice(-2000)}`));
+        reject(
+          new Error(
+            `no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}\nstderr: ${this.stderr.slice(-2000)}`,
+          ),
+        );
       }, timeoutMs);
       const listener: DiagListener = (u, d, at) => {
         if (u !== uri || !pred(d)) return;

@@ -41,7 +41,10 @@ test('document structure: programs (through comments, #ifdef, BPF_PROG), maps, l
     [['events', 'BPF_MAP_TYPE_RINGBUF', '1 << 20']],
   );
   assert.equal(doc.license?.value, 'Dual BSD/GPL');
-  assert.deepEqual(doc.structs.get('event')?.fields.map((f) => `${f.type} ${f.name}`), ['u32 pid', 'char[16] comm']);
+  assert.deepEqual(
+    doc.structs.get('event')?.fields.map((f) => `${f.type} ${f.name}`),
+    ['u32 pid', 'char[16] comm'],
+  );
   assert.ok(doc.functions.has('helper'));
   assert.equal(doc.programAt(SRC.indexOf('return 2'))?.name, 'parse');
   const p = doc.positionAt(SRC.indexOf('return 2'));

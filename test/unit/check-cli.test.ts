@@ -9,7 +9,8 @@ import { CLI } from '../support/lsp-session';
 import { haveCommand, need } from '../support/preconditions';
 
 let dir: string;
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 60000 });
 
 const GOOD = `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -52,7 +53,10 @@ describe('bpf-ide check', () => {
     const findings = JSON.parse(r.stdout) as Record<string, unknown>[];
     const f = findings.find((x) => x.code === 'license');
     assert.ok(f, r.stdout);
-    assert.deepEqual(Object.keys(f).sort(), ['code', 'column', 'endColumn', 'endLine', 'file', 'line', 'message', 'severity', 'source'].sort());
+    assert.deepEqual(
+      Object.keys(f).sort(),
+      ['code', 'column', 'endColumn', 'endLine', 'file', 'line', 'message', 'severity', 'source'].sort(),
+    );
     assert.equal(f.file, 'bad.bpf.c');
     assert.equal(f.line, 7);
     assert.equal(f.column, 2);
@@ -81,7 +85,10 @@ describe('bpf-ide check', () => {
 
   test('-I, -D and compile_commands.json reach clang', (t) => {
     if (!need(t, haveCommand('clang'), 'clang is not installed')) return;
-    writeFileSync(join(dir, 'inc.bpf.c'), '#include "my.h"\n#ifndef NEEDED\n#error NEEDED not defined\n#endif\nint x = MY_VALUE;\n');
+    writeFileSync(
+      join(dir, 'inc.bpf.c'),
+      '#include "my.h"\n#ifndef NEEDED\n#error NEEDED not defined\n#endif\nint x = MY_VALUE;\n',
+    );
     const incDir = join(dir, 'include');
     spawnSync('mkdir', ['-p', incDir]);
     writeFileSync(join(incDir, 'my.h'), '#define MY_VALUE 1\n');
@@ -91,7 +98,9 @@ describe('bpf-ide check', () => {
     assert.equal(flags.status, 0, flags.stdout + flags.stderr);
     writeFileSync(
       join(dir, 'compile_commands.json'),
-      JSON.stringify([{ directory: dir, file: 'inc.bpf.c', command: 'clang -target bpf -Iinclude -DNEEDED=1 -c inc.bpf.c' }]),
+      JSON.stringify([
+        { directory: dir, file: 'inc.bpf.c', command: 'clang -target bpf -Iinclude -DNEEDED=1 -c inc.bpf.c' },
+      ]),
     );
     const db = run('check', '--json', 'inc.bpf.c');
     assert.equal(db.status, 0, db.stdout + db.stderr);

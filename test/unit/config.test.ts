@@ -8,7 +8,10 @@ import { parseServerSettings, SETTINGS } from '../../server/src/config';
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 
 test('every setting in package.json comes from the schema, with the same default and type', () => {
-  const contributed = pkg.contributes.configuration.properties as Record<string, { type: string; default: unknown; enum?: string[] }>;
+  const contributed = pkg.contributes.configuration.properties as Record<
+    string,
+    { type: string; default: unknown; enum?: string[] }
+  >;
   assert.deepEqual(Object.keys(contributed).sort(), Object.keys(SETTINGS).sort());
   for (const [key, spec] of Object.entries(SETTINGS)) {
     assert.equal(contributed[key].type, spec.type, key);
@@ -18,7 +21,11 @@ test('every setting in package.json comes from the schema, with the same default
 });
 
 test('parseServerSettings applies defaults and ignores wrong types', () => {
-  const s = parseServerSettings({ clang: { path: 42 }, includePaths: ['a', 3], diagnostics: { disabledRules: ['stack-size'] } });
+  const s = parseServerSettings({
+    clang: { path: 42 },
+    includePaths: ['a', 3],
+    diagnostics: { disabledRules: ['stack-size'] },
+  });
   assert.equal(s.clangPath, '');
   assert.deepEqual(s.includePaths, ['a']);
   assert.deepEqual(s.disabledRules, ['stack-size']);

@@ -45,7 +45,10 @@ test('header index: finds structs through includes, first definition wins', () =
     const inner = idx.findStruct('inner', [join(dir, 'a.h')]);
     assert.equal(inner?.file, join(dir, 'b.h'));
     assert.equal(inner?.line, 0);
-    assert.deepEqual(inner?.members.map((x) => x.name), ['x', 'y']);
+    assert.deepEqual(
+      inner?.members.map((x) => x.name),
+      ['x', 'y'],
+    );
     assert.equal(idx.findStruct('nope', [join(dir, 'a.h')]), undefined);
     assert.ok(indexDefinitions('struct a { struct b { int x; } y; };').has('b'), 'nested definitions are indexed');
   } finally {
@@ -54,7 +57,14 @@ test('header index: finds structs through includes, first definition wins', () =
 });
 
 test('compile_commands.json: commands split like a shell, -I/-D read relative to the directory', () => {
-  assert.deepEqual(splitCommand(`clang -DNAME="a b" -I 'x y' -c f.c`), ['clang', '-DNAME=a b', '-I', 'x y', '-c', 'f.c']);
+  assert.deepEqual(splitCommand(`clang -DNAME="a b" -I 'x y' -c f.c`), [
+    'clang',
+    '-DNAME=a b',
+    '-I',
+    'x y',
+    '-c',
+    'f.c',
+  ]);
   const f = flagsFromArgs(['-Iinc', '-I', '/abs', '-DX=1', '-D', 'Y', '-include', 'pre.h', '-std=gnu11'], '/proj');
   assert.deepEqual(f.includeDirs, ['/proj/inc', '/abs']);
   assert.deepEqual(f.defines, ['X=1', 'Y']);
@@ -65,7 +75,7 @@ test("clang's diagnostics: ranges, warning options, notes dropped, other files i
   const d = parseClangOutput(
     [
       "<stdin>:5:12:{5:12-5:20}: error: use of undeclared identifier 'missing'",
-      '<stdin>:7:3: warning: unused variable \'x\' [-Wunused-variable]',
+      "<stdin>:7:3: warning: unused variable 'x' [-Wunused-variable]",
       '<stdin>:7:3: note: something',
       'vmlinux.h:1:1: error: in a header',
     ].join('\n'),

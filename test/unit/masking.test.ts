@@ -47,8 +47,14 @@ test('masking keeps every offset and line, and records what it masked', () => {
   );
   assert.equal(m.mapFields[0].value, 'BPF_MAP_TYPE_ARRAY_OF_MAPS');
   assert.equal(SRC.slice(m.mapFields[2].valueStart, m.mapFields[2].valueStart + 3), 'u32');
-  assert.deepEqual(m.attributes.map((a) => a.name), ['__always_inline']);
-  assert.deepEqual(m.loopMacros.map((a) => a.name), ['bpf_for']);
+  assert.deepEqual(
+    m.attributes.map((a) => a.name),
+    ['__always_inline'],
+  );
+  assert.deepEqual(
+    m.loopMacros.map((a) => a.name),
+    ['bpf_for'],
+  );
   assert.match(m.masked, /while  \(i, 0, 16\)/);
   assert.match(m.masked, /"SEC\(\\"x\\"\)"/, 'strings are left alone');
   assert.match(m.masked, /SEC\("not-a-section"\) in a comment/, 'comments are left alone');
@@ -67,7 +73,10 @@ test('masked BPF parses without ERROR nodes', async () => {
 test('an unclosed SEC( being typed does not swallow the rest of the file', () => {
   const text = 'SEC("xd\nint f(void) { return 0; }\nSEC("xdp")\nint g(void) { return 0; }\n';
   const m = maskBpfSource(text);
-  assert.deepEqual(m.secs.map((s) => s.name), ['xdp']);
+  assert.deepEqual(
+    m.secs.map((s) => s.name),
+    ['xdp'],
+  );
 });
 
 test('incremental re-parse equals a fresh parse after random edits', async () => {

@@ -37,11 +37,49 @@ function corpus(): string[] {
   return files;
 }
 
-const TOKENS = ['SEC("', 'SEC("xdp")', '__uint(', '__type(key, u32);', '{', '}', '(', ')', ';', '->', '*', '"', "'", '/*', '*/', '//', '\n', '#if 0\n', '#endif\n', 'bpf_for(', 'while (1)', 'return', '\\', '\u0000', '\uFFFD', '\uD800', 'é', 'ctx->', 'bpf_map_lookup_elem(', 'struct {', '} m SEC(".maps");'];
+const TOKENS = [
+  'SEC("',
+  'SEC("xdp")',
+  '__uint(',
+  '__type(key, u32);',
+  '{',
+  '}',
+  '(',
+  ')',
+  ';',
+  '->',
+  '*',
+  '"',
+  "'",
+  '/*',
+  '*/',
+  '//',
+  '\n',
+  '#if 0\n',
+  '#endif\n',
+  'bpf_for(',
+  'while (1)',
+  'return',
+  '\\',
+  '\u0000',
+  '\uFFFD',
+  '\uD800',
+  'é',
+  'ctx->',
+  'bpf_map_lookup_elem(',
+  'struct {',
+  '} m SEC(".maps");',
+];
 
 test(`${ITERATIONS} mutated BPF files: no throw, bounded time`, async () => {
   const parser = new CParser(await loadCLanguage());
-  const ctx: ServerContext = { store: undefined as never, headers: new HeaderIndex(), settings: defaultServerSettings(), target: null, log: () => undefined };
+  const ctx: ServerContext = {
+    store: undefined as never,
+    headers: new HeaderIndex(),
+    settings: defaultServerSettings(),
+    target: null,
+    log: () => undefined,
+  };
   const base = corpus();
   let seed = 1234567;
   const rand = (n: number) => {

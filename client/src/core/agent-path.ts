@@ -5,7 +5,9 @@ import { join } from 'node:path';
 export class AgentBinaryMissingError extends Error {
   override readonly name = 'AgentBinaryMissingError';
   constructor(readonly tried: string[]) {
-    super(`the bpf-agent binary was not found (looked in ${tried.join(', ')}): build it with \`npm run build\` or \`make -C remote-agent\``);
+    super(
+      `the bpf-agent binary was not found (looked in ${tried.join(', ')}): build it with \`npm run build\` or \`make -C remote-agent\``,
+    );
   }
 }
 

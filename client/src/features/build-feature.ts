@@ -48,9 +48,13 @@ export class BuildFeature implements vscode.Disposable {
       return undefined;
     }
     this.publish(uri, result.problems);
-    this.ctx.output.info(`build ${uri.fsPath}: ${result.ok ? 'ok' : 'failed'} in ${result.durationMs.toFixed(0)} ms (${result.command.join(' ')})`);
+    this.ctx.output.info(
+      `build ${uri.fsPath}: ${result.ok ? 'ok' : 'failed'} in ${result.durationMs.toFixed(0)} ms (${result.command.join(' ')})`,
+    );
     if (!result.ok && !o.quiet) {
-      void vscode.window.showErrorMessage(`bpf-ide: ${vscode.workspace.asRelativePath(uri)} did not compile: see the Problems panel.`);
+      void vscode.window.showErrorMessage(
+        `bpf-ide: ${vscode.workspace.asRelativePath(uri)} did not compile: see the Problems panel.`,
+      );
     }
     return result;
   }
@@ -63,8 +67,13 @@ export class BuildFeature implements vscode.Disposable {
       const file = p.file || uri.fsPath;
       const line = Math.max(0, p.line - 1);
       const col = Math.max(0, p.column - 1);
-      const end = p.endLine && p.endColumn ? new vscode.Position(p.endLine - 1, p.endColumn) : new vscode.Position(line, col + 1);
-      const d = new vscode.Diagnostic(new vscode.Range(line, col, end.line, end.character), p.message, p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+      const end =
+        p.endLine && p.endColumn ? new vscode.Position(p.endLine - 1, p.endColumn) : new vscode.Position(line, col + 1);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(line, col, end.line, end.character),
+        p.message,
+        p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error,
+      );
       d.source = 'bpf-build';
       if (p.option) d.code = p.option;
       const list = byFile.get(file) ?? [];
@@ -80,7 +89,10 @@ export class BuildFeature implements vscode.Disposable {
 }
 
 export function isBpfSource(doc: vscode.TextDocument): boolean {
-  return doc.uri.scheme === 'file' && (doc.fileName.endsWith('.bpf.c') || (doc.languageId === 'c' && /\bSEC\s*\(/.test(doc.getText())));
+  return (
+    doc.uri.scheme === 'file' &&
+    (doc.fileName.endsWith('.bpf.c') || (doc.languageId === 'c' && /\bSEC\s*\(/.test(doc.getText())))
+  );
 }
 
 /** A task terminal that runs one build and prints clang's output. */

@@ -28,8 +28,15 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
       vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'c' }], this),
       targets.onDidChange(() => this.lensChanged.fire()),
       vscode.workspace.onDidSaveTextDocument((doc) => {
-        if (doc.uri.scheme === 'file' && vscode.workspace.getConfiguration('bpfIde', doc.uri).get<boolean>('reloadOnSave') && this.loadedFrom(doc.uri.fsPath).length) {
-          void this.load(doc.uri, { attach: this.loadedFrom(doc.uri.fsPath).some((o) => o.programs.some((p) => p.links.length)), replace: true });
+        if (
+          doc.uri.scheme === 'file' &&
+          vscode.workspace.getConfiguration('bpfIde', doc.uri).get<boolean>('reloadOnSave') &&
+          this.loadedFrom(doc.uri.fsPath).length
+        ) {
+          void this.load(doc.uri, {
+            attach: this.loadedFrom(doc.uri.fsPath).some((o) => o.programs.some((p) => p.links.length)),
+            replace: true,
+          });
         }
       }),
     );
@@ -51,22 +58,41 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
       if (!prog) {
         lenses.push(
           new vscode.CodeLens(range, { title: '$(play) Load', command: 'bpfIde.load', arguments: [doc.uri] }),
-          new vscode.CodeLens(range, { title: '$(debug-start) Load + Attach', command: 'bpfIde.loadAndAttach', arguments: [doc.uri] }),
+          new vscode.CodeLens(range, {
+            title: '$(debug-start) Load + Attach',
+            command: 'bpfIde.loadAndAttach',
+            arguments: [doc.uri],
+          }),
         );
         continue;
       }
       const { o, p } = prog;
       const stats = `id ${p.id} · ${p.verified_insns} insns verified${p.runCount !== undefined ? ` · ${p.runCount} runs` : ''}`;
-      lenses.push(new vscode.CodeLens(range, { title: `$(check) loaded: ${stats}`, command: 'bpfIde.showPrograms', arguments: [] }));
-      if (p.links.length) lenses.push(new vscode.CodeLens(range, { title: 'Detach', command: 'bpfIde.detach', arguments: [o.handle, p.name] }));
-      else lenses.push(new vscode.CodeLens(range, { title: 'Attach', command: 'bpfIde.attach', arguments: [o.handle, p.name] }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: `$(check) loaded: ${stats}`,
+          command: 'bpfIde.showPrograms',
+          arguments: [],
+        }),
+      );
+      if (p.links.length)
+        lenses.push(
+          new vscode.CodeLens(range, { title: 'Detach', command: 'bpfIde.detach', arguments: [o.handle, p.name] }),
+        );
+      else
+        lenses.push(
+          new vscode.CodeLens(range, { title: 'Attach', command: 'bpfIde.attach', arguments: [o.handle, p.name] }),
+        );
       lenses.push(new vscode.CodeLens(range, { title: 'Unload', command: 'bpfIde.unload', arguments: [o.handle] }));
     }
     return lenses;
   }
 
   /** Build + load (+ attach) the file of `uri` on the current target, with progress. */
-  async load(uri: vscode.Uri | undefined, o: { attach?: boolean; replace?: boolean } = {}): Promise<LoadOutcome | undefined> {
+  async load(
+    uri: vscode.Uri | undefined,
+    o: { attach?: boolean; replace?: boolean } = {},
+  ): Promise<LoadOutcome | undefined> {
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!target || target.scheme !== 'file') {
       void vscode.window.showErrorMessage('bpf-ide: open a BPF C file (or an object) to load.');
@@ -75,14 +101,20 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.toString());
     if (doc?.isDirty) await doc.save();
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `bpf-ide: ${o.attach ? 'load + attach' : 'load'} ${vscode.workspace.asRelativePath(target)}`, cancellable: false },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `bpf-ide: ${o.attach ? 'load + attach' : 'load'} ${vscode.workspace.asRelativePath(target)}`,
+        cancellable: false,
+      },
       async (progress) => {
         progress.report({ message: `connecting to ${this.targets.spec}` });
         let session;
         try {
           session = await this.targets.ensureConnected();
         } catch (e) {
-          void vscode.window.showErrorMessage(`bpf-ide: could not connect to ${this.targets.spec}: ${(e as Error).message}`);
+          void vscode.window.showErrorMessage(
+            `bpf-ide: could not connect to ${this.targets.spec}: ${(e as Error).message}`,
+          );
           return undefined;
         }
         progress.report({ message: 'building and loading' });
@@ -105,12 +137,16 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
         if (outcome.build && !outcome.build.ok) {
           await this.builder.build(target);
         } else if (outcome.rejected.length) {
-          void vscode.window.showErrorMessage(`bpf-ide: the verifier rejected ${outcome.rejected.map((r) => r.name).join(', ')}: ${outcome.rejected[0].error.message}`);
+          void vscode.window.showErrorMessage(
+            `bpf-ide: the verifier rejected ${outcome.rejected.map((r) => r.name).join(', ')}: ${outcome.rejected[0].error.message}`,
+          );
         } else if (outcome.error) {
           void vscode.window.showErrorMessage(`bpf-ide: ${outcome.error}`);
         } else if (outcome.loaded) {
           const n = outcome.loaded.programs.length;
-          void vscode.window.showInformationMessage(`bpf-ide: loaded ${n} program${n === 1 ? '' : 's'}${o.attach ? ' and attached' : ''} on ${this.targets.spec}.`);
+          void vscode.window.showInformationMessage(
+            `bpf-ide: loaded ${n} program${n === 1 ? '' : 's'}${o.attach ? ' and attached' : ''} on ${this.targets.spec}.`,
+          );
         }
         this.lensChanged.fire();
         return outcome;
@@ -121,8 +157,15 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
   private reportRejections(uri: vscode.Uri, outcome: LoadOutcome): void {
     const diags: vscode.Diagnostic[] = [];
     for (const r of outcome.rejected) {
-      const line = r.error.line && r.error.file && uri.fsPath.endsWith(r.error.file) ? r.error.line - 1 : this.secLine(uri, r.section);
-      const d = new vscode.Diagnostic(new vscode.Range(line, 0, line, 1000), `${r.name}: ${r.error.message}${r.error.explanation ? `\n${r.error.explanation}` : ''}`, vscode.DiagnosticSeverity.Error);
+      const line =
+        r.error.line && r.error.file && uri.fsPath.endsWith(r.error.file)
+          ? r.error.line - 1
+          : this.secLine(uri, r.section);
+      const d = new vscode.Diagnostic(
+        new vscode.Range(line, 0, line, 1000),
+        `${r.name}: ${r.error.message}${r.error.explanation ? `\n${r.error.explanation}` : ''}`,
+        vscode.DiagnosticSeverity.Error,
+      );
       d.source = 'verifier';
       diags.push(d);
     }

@@ -22,7 +22,10 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   constructor(private readonly targets: TargetManager) {
     this.view = vscode.window.createTreeView('bpfIde.programs', { treeDataProvider: this, showCollapseAll: true });
-    this.disposables.push(this.view, targets.onDidChange(() => this.emitter.fire(undefined)));
+    this.disposables.push(
+      this.view,
+      targets.onDidChange(() => this.emitter.fire(undefined)),
+    );
   }
 
   getChildren(node?: Node): Node[] {
@@ -60,7 +63,10 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       case 'program': {
         const p = node.obj.programs.find((x) => x.name === node.name)!;
         const item = new vscode.TreeItem(p.name, vscode.TreeItemCollapsibleState.None);
-        const runs = p.runCount !== undefined ? ` · ${p.runCount} runs${p.runCount ? ` · ${Math.round((p.runTimeNs ?? 0) / p.runCount)} ns/run` : ''}` : '';
+        const runs =
+          p.runCount !== undefined
+            ? ` · ${p.runCount} runs${p.runCount ? ` · ${Math.round((p.runTimeNs ?? 0) / p.runCount)} ns/run` : ''}`
+            : '';
         item.description = `${p.type} · id ${p.id} · ${p.verified_insns} insns${p.links.length ? ' · attached' : ''}${runs}`;
         item.tooltip = `SEC("${p.section}")\nprogram type ${p.type}, id ${p.id}, tag ${p.tag}\nverified ${p.verified_insns} insns, ${p.xlated_insns} xlated, ${p.jited_bytes} bytes JITed`;
         item.iconPath = new vscode.ThemeIcon(p.links.length ? 'debug-start' : 'symbol-function');

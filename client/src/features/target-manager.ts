@@ -115,7 +115,12 @@ export class TargetManager implements vscode.Disposable {
   }
 
   private render(): void {
-    const icon = { disconnected: '$(debug-disconnect)', connecting: '$(sync~spin)', connected: '$(zap)', failed: '$(error)' }[this.stateValue];
+    const icon = {
+      disconnected: '$(debug-disconnect)',
+      connecting: '$(sync~spin)',
+      connected: '$(zap)',
+      failed: '$(error)',
+    }[this.stateValue];
     this.status.text = `${icon} BPF: ${this.spec}`;
     this.status.tooltip = `BPF target ${this.spec}: ${this.stateValue}${this.detail ? `\n${this.detail}` : ''}\nClick to choose the target.`;
   }

@@ -40,7 +40,16 @@ export function findClang(configured: string): string | null {
 
 /** The `__TARGET_ARCH_*` define libbpf's bpf_tracing.h expects for this machine. */
 export function targetArchDefine(arch: string = process.arch): string {
-  const map: Record<string, string> = { x64: 'x86', arm64: 'arm64', arm: 'arm', s390x: 's390', ppc64: 'powerpc', riscv64: 'riscv', loong64: 'loongarch', mips: 'mips' };
+  const map: Record<string, string> = {
+    x64: 'x86',
+    arm64: 'arm64',
+    arm: 'arm',
+    s390x: 's390',
+    ppc64: 'powerpc',
+    riscv64: 'riscv',
+    loong64: 'loongarch',
+    mips: 'mips',
+  };
   return `__TARGET_ARCH_${map[arch] ?? 'x86'}`;
 }
 

@@ -74,7 +74,7 @@ export class ClangScheduler {
           'clang-missing',
           s.clangPath
             ? `clang was not found at "${s.clangPath}" (setting bpfIde.clang.path): clang diagnostics are off; bpf-ide's own checks keep working.`
-            : 'clang was not found on PATH (tried clang, clang-19 ... clang-14): clang diagnostics are off; bpf-ide\'s own checks keep working. Install clang (apt-get install clang) or set bpfIde.clang.path.',
+            : "clang was not found on PATH (tried clang, clang-19 ... clang-14): clang diagnostics are off; bpf-ide's own checks keep working. Install clang (apt-get install clang) or set bpfIde.clang.path.",
         );
       }
       return;
@@ -95,7 +95,8 @@ export class ClangScheduler {
         const lineText = lines[d.line] ?? '';
         const startChar = byteToUtf16(lineText, d.column);
         let endLine = d.endLine ?? d.line;
-        let endChar = d.endColumn !== undefined ? byteToUtf16(lines[endLine] ?? '', d.endColumn + 1) : wordEnd(lineText, startChar);
+        let endChar =
+          d.endColumn !== undefined ? byteToUtf16(lines[endLine] ?? '', d.endColumn + 1) : wordEnd(lineText, startChar);
         if (endLine < d.line || (endLine === d.line && endChar <= startChar)) {
           endLine = d.line;
           endChar = Math.max(startChar + 1, wordEnd(lineText, startChar));

@@ -94,8 +94,10 @@ export function flagsFromArgs(args: string[], directory: string): CompileFlags {
     else if (a.startsWith('-I')) flags.includeDirs.push(abs(a.slice(2)));
     else if (a === '-D') flags.defines.push(next());
     else if (a.startsWith('-D')) flags.defines.push(a.slice(2));
-    else if (a === '-isystem' || a === '-iquote' || a === '-idirafter' || a === '-include') flags.extra.push(a, abs(next()));
-    else if (a.startsWith('-std=') || a.startsWith('-W') || a.startsWith('-f') || a.startsWith('-U')) flags.extra.push(a);
+    else if (a === '-isystem' || a === '-iquote' || a === '-idirafter' || a === '-include')
+      flags.extra.push(a, abs(next()));
+    else if (a.startsWith('-std=') || a.startsWith('-W') || a.startsWith('-f') || a.startsWith('-U'))
+      flags.extra.push(a);
   }
   return flags;
 }

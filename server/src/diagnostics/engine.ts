@@ -27,7 +27,9 @@ export function runRules(doc: BpfDocument, opts: EngineOptions = {}): EngineDiag
       rule.run({ doc, report: (d) => found.push({ ...d, code: rule.id }) });
       out.push(...found);
     } catch (err) {
-      opts.log?.(`rule ${rule.id} failed on ${doc.uri}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      opts.log?.(
+        `rule ${rule.id} failed on ${doc.uri}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
     }
   }
   return out.sort((a, b) => a.start - b.start || a.end - b.end);

@@ -77,7 +77,13 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
   const call = callAt(text, offset);
   if (call && /^bpf_map_update_elem$|^bpf_map_push_elem$/.test(call.name) && call.argIndex >= 2) {
     for (const f of updateFlags()) {
-      items.push({ label: f.name, kind: CompletionItemKind.Constant, detail: String(f.value), documentation: f.description, sortText: `0${f.name}` });
+      items.push({
+        label: f.name,
+        kind: CompletionItemKind.Constant,
+        detail: String(f.value),
+        documentation: f.description,
+        sortText: `0${f.name}`,
+      });
     }
   }
 
@@ -127,7 +133,12 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
   }
   for (const [name] of doc.functions) {
     if (doc.programs.some((p) => p.name === name)) continue;
-    items.push({ label: name, kind: CompletionItemKind.Function, detail: 'function in this file', sortText: `1${name}` });
+    items.push({
+      label: name,
+      kind: CompletionItemKind.Function,
+      detail: 'function in this file',
+      sortText: `1${name}`,
+    });
   }
   return { isIncomplete: false, items };
 }
@@ -155,7 +166,11 @@ export function resolveCompletion(_ctx: ServerContext, item: CompletionItem): Co
 }
 
 /** Helpers a function at `offset` may call: its program type's, or the union over its callers'. */
-function allowedHelpers(doc: BpfDocument, offset: number, programType: string | undefined): ReadonlySet<string> | undefined {
+function allowedHelpers(
+  doc: BpfDocument,
+  offset: number,
+  programType: string | undefined,
+): ReadonlySet<string> | undefined {
   if (programType) return helpersAllowed(programType);
   const node = doc.root?.descendantForIndex(offset);
   let fn = node ?? null;
@@ -177,7 +192,11 @@ function sectionItems(ctx: ServerContext, typed: string): CompletionList {
   if (ctx.target?.tracepoints && (head === 'tracepoint' || head === 'tp')) {
     for (const tp of ctx.target.tracepoints) {
       const label = `${head}/${tp.replace(':', '/')}`;
-      items.push({ label, kind: CompletionItemKind.Event, detail: `tracepoint on ${ctx.target.target ?? 'the target'}` });
+      items.push({
+        label,
+        kind: CompletionItemKind.Event,
+        detail: `tracepoint on ${ctx.target.target ?? 'the target'}`,
+      });
     }
     return { isIncomplete: false, items: items.map((i) => withTypedPrefix(i, typed)) };
   }
@@ -252,14 +271,24 @@ function mapFieldValueItems(field: string): CompletionList {
   if (field === 'map_flags') {
     return {
       isIncomplete: false,
-      items: mapFlags().map((f) => ({ label: f.name, kind: CompletionItemKind.Constant, detail: `0x${f.value.toString(16)}`, documentation: f.description })),
+      items: mapFlags().map((f) => ({
+        label: f.name,
+        kind: CompletionItemKind.Constant,
+        detail: `0x${f.value.toString(16)}`,
+        documentation: f.description,
+      })),
     };
   }
   if (field === 'pinning') {
     return {
       isIncomplete: false,
       items: [
-        { label: 'LIBBPF_PIN_BY_NAME', kind: CompletionItemKind.Constant, documentation: 'Pin the map in /sys/fs/bpf under its name (or the pin_root_path libbpf is given); reuse it if already pinned.' },
+        {
+          label: 'LIBBPF_PIN_BY_NAME',
+          kind: CompletionItemKind.Constant,
+          documentation:
+            'Pin the map in /sys/fs/bpf under its name (or the pin_root_path libbpf is given); reuse it if already pinned.',
+        },
         { label: 'LIBBPF_PIN_NONE', kind: CompletionItemKind.Constant, documentation: 'Do not pin (the default).' },
       ],
     };
@@ -281,4 +310,3 @@ function memberItems(ctx: ServerContext, doc: BpfDocument, end: number): Complet
     })),
   };
 }
-

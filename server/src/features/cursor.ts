@@ -24,7 +24,10 @@ export function wordAt(text: string, offset: number): WordAt | undefined {
 }
 
 /** The call whose argument list contains `offset`: the callee's name and the argument index. */
-export function callAt(text: string, offset: number): { name: string; nameStart: number; argIndex: number } | undefined {
+export function callAt(
+  text: string,
+  offset: number,
+): { name: string; nameStart: number; argIndex: number } | undefined {
   let depth = 0;
   let commas = 0;
   const limit = Math.max(0, offset - 4000);
@@ -124,7 +127,8 @@ export function expressionType(ctx: ServerContext, doc: BpfDocument, end: number
   const steps = m[2].match(/->\s*[A-Za-z_]\w*|\.\s*[A-Za-z_]\w*|\[[^\]]*\]/g) ?? [];
   for (const step of steps) {
     if (step.startsWith('[')) {
-      type = type.replace(/\[[^\]]*\]$/, '') === type ? type.replace(/\*\s*$/, '').trim() : type.replace(/\[[^\]]*\]$/, '');
+      type =
+        type.replace(/\[[^\]]*\]$/, '') === type ? type.replace(/\*\s*$/, '').trim() : type.replace(/\[[^\]]*\]$/, '');
       continue;
     }
     const member = step.replace(/^(->|\.)\s*/, '');

@@ -10,7 +10,10 @@ export function definition(ctx: ServerContext, doc: BpfDocument, pos: Position):
   const offset = doc.offsetAt(pos);
   const w = wordAt(doc.text, offset);
   if (!w) return null;
-  const here = (node: { startIndex: number; endIndex: number }): Location => ({ uri: doc.uri, range: doc.rangeOf(node.startIndex, node.endIndex) });
+  const here = (node: { startIndex: number; endIndex: number }): Location => ({
+    uri: doc.uri,
+    range: doc.rangeOf(node.startIndex, node.endIndex),
+  });
   const map = doc.maps.find((m) => m.name === w.word);
   if (map) return here(map.nameNode ?? map.node);
   const fn = doc.functions.get(w.word);
@@ -26,7 +29,11 @@ export function definition(ctx: ServerContext, doc: BpfDocument, pos: Position):
     const file = fileURLToPath(doc.uri);
     const headers = documentHeaderPaths(ctx.headers, file, doc.includes, ctx.settings.includePaths);
     const def = ctx.headers.findStruct(w.word, headers, ctx.settings.includePaths);
-    if (def) return { uri: pathToFileURL(def.file).toString(), range: { start: { line: def.line, character: 0 }, end: { line: def.line, character: 0 } } };
+    if (def)
+      return {
+        uri: pathToFileURL(def.file).toString(),
+        range: { start: { line: def.line, character: 0 }, end: { line: def.line, character: 0 } },
+      };
     return null;
   }
   // A global declared in this file.

@@ -1,6 +1,15 @@
 /** Markdown for helpers, kfuncs, macros, sections and maps, shared by hover and completion. */
 import type { BpfMap } from '../bpf-document';
-import { type Helper, helpersAllowed, isGplOnly, type Kfunc, type Macro, mapTypeByName, returnCodes, type SectionDef } from '../catalog/catalog';
+import {
+  type Helper,
+  helpersAllowed,
+  isGplOnly,
+  type Kfunc,
+  type Macro,
+  mapTypeByName,
+  returnCodes,
+  type SectionDef,
+} from '../catalog/catalog';
 
 /** The uapi docs use RST-ish markup (`**x**`, `*x*`); keep it, it reads as Markdown. */
 export function helperMarkdown(h: Helper): string {
@@ -16,15 +25,23 @@ export function helperMarkdown(h: Helper): string {
 }
 
 export function kfuncMarkdown(k: Kfunc): string {
-  const notes = ['kfunc (from the kernel\'s BTF)'];
+  const notes = ["kfunc (from the kernel's BTF)"];
   if (k.mayReturnNull) notes.push('may return NULL: check before use');
   if (k.releasedBy?.length) notes.push(`acquires a reference: release with ${k.releasedBy.join(' or ')}`);
   if (k.releases) notes.push('releases a reference');
-  return ['```c\n' + k.prototype + '\n```', notes.join(' · '), 'Declare it with `extern ... __ksym;` (vmlinux.h does not).'].join('\n\n');
+  return [
+    '```c\n' + k.prototype + '\n```',
+    notes.join(' · '),
+    'Declare it with `extern ... __ksym;` (vmlinux.h does not).',
+  ].join('\n\n');
 }
 
 export function macroMarkdown(m: Macro): string {
-  return ['```c\n' + m.signature + '\n```', m.description, `Defined in \`${m.header}\`${m.since ? ` (libbpf ${m.since}+)` : ''}.`].join('\n\n');
+  return [
+    '```c\n' + m.signature + '\n```',
+    m.description,
+    `Defined in \`${m.header}\`${m.since ? ` (libbpf ${m.since}+)` : ''}.`,
+  ].join('\n\n');
 }
 
 export function sectionMarkdown(s: SectionDef): string {

@@ -1,7 +1,14 @@
 /** Hover: helper and kfunc docs, macros, maps (type, key, value, max_entries), what a SEC() means. */
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
 import type { BpfDocument } from '../bpf-document';
-import { helperByName, kfuncByName, macroByName, mapTypeByName, mapFlagByName, returnCodeSets } from '../catalog/catalog';
+import {
+  helperByName,
+  kfuncByName,
+  macroByName,
+  mapTypeByName,
+  mapFlagByName,
+  returnCodeSets,
+} from '../catalog/catalog';
 import type { ServerContext } from '../server';
 import { wordAt } from './cursor';
 import { helperMarkdown, kfuncMarkdown, macroMarkdown, mapMarkdown, sectionMarkdown } from './docs';
@@ -14,8 +21,10 @@ export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hov
     const def = prog?.def;
     let value: string;
     if (def) value = sectionMarkdown(def);
-    else if (sec.name === '.maps') value = '**SEC(".maps")**: BTF-defined maps; libbpf creates each map before loading the programs.';
-    else if (sec.name === 'license') value = '**SEC("license")**: the license the kernel checks before allowing GPL-only helpers.';
+    else if (sec.name === '.maps')
+      value = '**SEC(".maps")**: BTF-defined maps; libbpf creates each map before loading the programs.';
+    else if (sec.name === 'license')
+      value = '**SEC("license")**: the license the kernel checks before allowing GPL-only helpers.';
     else value = `**SEC("${sec.name}")**: libbpf does not know this section name.`;
     return { contents: { kind: MarkupKind.Markdown, value }, range: doc.rangeOf(sec.start, sec.end) };
   }
@@ -32,7 +41,8 @@ export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hov
   const map = doc.maps.find((x) => x.name === w.word);
   if (map) return md(mapMarkdown(map));
   const mt = mapTypeByName(w.word);
-  if (mt) return md(`**${mt.name}** (Linux ${mt.since})\n\n${mt.description}\n\n- key: ${mt.key}\n- value: ${mt.value}`);
+  if (mt)
+    return md(`**${mt.name}** (Linux ${mt.since})\n\n${mt.description}\n\n- key: ${mt.key}\n- value: ${mt.value}`);
   const flag = mapFlagByName(w.word);
   if (flag) return md(`**${flag.name}** = 0x${flag.value.toString(16)}\n\n${flag.description}`);
   for (const set of Object.values(returnCodeSets())) {

@@ -24,7 +24,10 @@ export function signatureHelp(_ctx: ServerContext, doc: BpfDocument, pos: Positi
   } else if (m && m.kind === 'function-like') {
     label = m.signature;
     const inner = /\((.*)\)/.exec(m.signature)?.[1] ?? '';
-    params = inner.split(',').map((s) => s.trim()).filter(Boolean);
+    params = inner
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     documentation = m.description;
   } else return null;
   // Parameters as offsets into the label, so clients highlight the right one even with repeated text.

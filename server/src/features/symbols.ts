@@ -37,7 +37,13 @@ export function documentSymbols(doc: BpfDocument): DocumentSymbol[] {
   }
   for (const [name, fn] of doc.functions) {
     if (programStarts.has(fn.startIndex)) continue;
-    out.push({ name, detail: 'function', kind: SymbolKind.Function, range: doc.nodeRange(fn), selectionRange: doc.nodeRange(fn) });
+    out.push({
+      name,
+      detail: 'function',
+      kind: SymbolKind.Function,
+      range: doc.nodeRange(fn),
+      selectionRange: doc.nodeRange(fn),
+    });
   }
   const root = doc.root;
   if (root) {
@@ -60,8 +66,16 @@ export function documentSymbols(doc: BpfDocument): DocumentSymbol[] {
     }
     for (const [name, s] of doc.structs) {
       if (s.node.startIndex < 0) continue;
-      out.push({ name, detail: 'struct', kind: SymbolKind.Struct, range: doc.nodeRange(s.node), selectionRange: doc.nodeRange(s.node) });
+      out.push({
+        name,
+        detail: 'struct',
+        kind: SymbolKind.Struct,
+        range: doc.nodeRange(s.node),
+        selectionRange: doc.nodeRange(s.node),
+      });
     }
   }
-  return out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return out.sort(
+    (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+  );
 }

@@ -107,7 +107,10 @@ export async function buildBpf(o: BuildOptions): Promise<BuildResult> {
     });
   });
   const problems = parseBuildOutput(stderr);
-  const ok = !problems.some((p) => p.severity === 'error') && existsSync(out) && statSync(out).mtimeMs >= Date.now() - (performance.now() - t0) - 5000;
+  const ok =
+    !problems.some((p) => p.severity === 'error') &&
+    existsSync(out) &&
+    statSync(out).mtimeMs >= Date.now() - (performance.now() - t0) - 5000;
   return { ok, object: out, problems, command: [clang, ...args], durationMs: performance.now() - t0, stderr };
 }
 

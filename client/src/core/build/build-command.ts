@@ -48,9 +48,19 @@ export async function runBuildCommand(argv: string[]): Promise<number> {
   }
   try {
     const r = await buildBpf({ file, out, includeDirs, defines, clang });
-    if (json) process.stdout.write(JSON.stringify({ ok: r.ok, object: r.object, durationMs: Math.round(r.durationMs), problems: r.problems }, null, 2) + '\n');
+    if (json)
+      process.stdout.write(
+        JSON.stringify(
+          { ok: r.ok, object: r.object, durationMs: Math.round(r.durationMs), problems: r.problems },
+          null,
+          2,
+        ) + '\n',
+      );
     else {
-      for (const p of r.problems) process.stderr.write(`${p.file ? `${relative(process.cwd(), p.file) || p.file}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}\n`);
+      for (const p of r.problems)
+        process.stderr.write(
+          `${p.file ? `${relative(process.cwd(), p.file) || p.file}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}\n`,
+        );
       if (r.ok) process.stderr.write(`built ${relative(process.cwd(), r.object)} in ${r.durationMs.toFixed(0)} ms\n`);
     }
     return r.ok ? 0 : 1;

@@ -74,7 +74,12 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
     } catch (e) {
       if (e instanceof AgentRequestError && e.code === 'verifier_rejected') {
         const body = e.body as { program?: string; section?: string; log?: string };
-        outcome.rejected.push({ name: body.program ?? '?', section: body.section ?? '', error: verdictFromLog(body.log ?? '', e.body.message), log: body.log ?? '' });
+        outcome.rejected.push({
+          name: body.program ?? '?',
+          section: body.section ?? '',
+          error: verdictFromLog(body.log ?? '', e.body.message),
+          log: body.log ?? '',
+        });
         outcome.error = `the verifier rejected ${body.program ?? 'a program'}`;
         return outcome;
       }
@@ -94,7 +99,10 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
         name: f.name,
         section: f.section,
         type: f.type,
-        error: f.error.code === 'verifier_rejected' ? verdictFromLog(f.verifier.log, f.error.message) : { message: f.error.message + (f.error.hint ? ` (${f.error.hint})` : '') },
+        error:
+          f.error.code === 'verifier_rejected'
+            ? verdictFromLog(f.verifier.log, f.error.message)
+            : { message: f.error.message + (f.error.hint ? ` (${f.error.hint})` : '') },
         log: f.verifier.log,
       })),
       maps: r.maps,

@@ -36,7 +36,13 @@ export interface RunProgramReport {
   attached?: boolean;
   attachError?: string;
   verifier: {
-    stats?: { processed_insns: number | null; total_states: number | null; peak_states: number | null; time_usec: number | null; stack_depth: number | null };
+    stats?: {
+      processed_insns: number | null;
+      total_states: number | null;
+      peak_states: number | null;
+      time_usec: number | null;
+      stack_depth: number | null;
+    };
     error?: { message: string; file?: string; line?: number; explanation?: string };
   };
 }
@@ -54,7 +60,16 @@ export const RUN_USAGE = `usage: bpf-ide run FILE [--target local|ssh://user@hos
   Exit: 0 everything loaded, 3 the verifier rejected a program, 1 other errors, 2 bad usage.`;
 
 export function parseRunArgs(argv: string[]): RunOptions {
-  const o: RunOptions = { file: '', target: 'local', attach: false, durationS: 0, logLevel: 1, json: false, includeDirs: [], defines: [] };
+  const o: RunOptions = {
+    file: '',
+    target: 'local',
+    attach: false,
+    durationS: 0,
+    logLevel: 1,
+    json: false,
+    includeDirs: [],
+    defines: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -70,10 +85,12 @@ export function parseRunArgs(argv: string[]): RunOptions {
     else if (a === '--json') o.json = true;
     else if (a === '--duration') {
       o.durationS = Number(v());
-      if (!Number.isFinite(o.durationS) || o.durationS < 0 || o.durationS > 86400) throw new UsageError('--duration takes seconds (0..86400)');
+      if (!Number.isFinite(o.durationS) || o.durationS < 0 || o.durationS > 86400)
+        throw new UsageError('--duration takes seconds (0..86400)');
     } else if (a === '--log-level') {
       o.logLevel = Number(v());
-      if (![0, 1, 2, 4, 5, 6].includes(o.logLevel)) throw new UsageError('--log-level is 0, 1 or 2, plus 4 for statistics');
+      if (![0, 1, 2, 4, 5, 6].includes(o.logLevel))
+        throw new UsageError('--log-level is 0, 1 or 2, plus 4 for statistics');
     } else if (a === '-I') o.includeDirs.push(v());
     else if (a.startsWith('-I')) o.includeDirs.push(a.slice(2));
     else if (a === '-D') o.defines.push(v());
@@ -104,7 +121,8 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
       if (e instanceof ClangNotFoundError) return { report: { ...report, error: e.message }, code: 1 };
       throw e;
     }
-    for (const p of b.problems) log(`${p.file ? `${relative(process.cwd(), p.file)}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}`);
+    for (const p of b.problems)
+      log(`${p.file ? `${relative(process.cwd(), p.file)}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}`);
     if (!b.ok) return { report: { ...report, error: `build failed: ${basename(o.file)} did not compile` }, code: 1 };
     object = b.object;
     log(`built ${relative(process.cwd(), object)} in ${b.durationMs.toFixed(0)} ms`);
@@ -124,23 +142,51 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
       loaded = await target.client.request('load', { ...params, log_level: o.logLevel, partial: true });
     } catch (e) {
       if (e instanceof AgentRequestError) {
-        const body = e.body as { code?: string; message?: string; program?: string; section?: string; type?: string; log?: string };
+        const body = e.body as {
+          code?: string;
+          message?: string;
+          program?: string;
+          section?: string;
+          type?: string;
+          log?: string;
+        };
         if (body.code === 'verifier_rejected') {
-          report.programs.push({ name: body.program ?? '?', section: body.section ?? '', type: body.type ?? '', loaded: false, verifier: { error: verdictFromLog(body.log ?? '', body.message ?? e.message) } });
+          report.programs.push({
+            name: body.program ?? '?',
+            section: body.section ?? '',
+            type: body.type ?? '',
+            loaded: false,
+            verifier: { error: verdictFromLog(body.log ?? '', body.message ?? e.message) },
+          });
           return { report, code: 3 };
         }
       }
       return { report: { ...report, error: (e as Error).message }, code: 1 };
     }
     for (const p of loaded.programs) {
-      report.programs.push({ name: p.name, section: p.section, type: p.type, loaded: true, id: p.id, verifier: { stats: p.verifier.stats } });
+      report.programs.push({
+        name: p.name,
+        section: p.section,
+        type: p.type,
+        loaded: true,
+        id: p.id,
+        verifier: { stats: p.verifier.stats },
+      });
     }
     for (const f of loaded.failed ?? []) {
       const rejected = f.error.code === 'verifier_rejected';
       if (rejected) code = 3;
       else if (code === 0) code = 1;
-      const error = rejected ? verdictFromLog(f.verifier.log, f.error.message) : { message: `${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}` };
-      report.programs.push({ name: f.name, section: f.section, type: f.type, loaded: false, verifier: { stats: f.verifier.stats, error } });
+      const error = rejected
+        ? verdictFromLog(f.verifier.log, f.error.message)
+        : { message: `${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}` };
+      report.programs.push({
+        name: f.name,
+        section: f.section,
+        type: f.type,
+        loaded: false,
+        verifier: { stats: f.verifier.stats, error },
+      });
     }
     for (const m of loaded.maps) report.maps.push({ name: m.name, type: m.type, id: m.id });
     printVerdicts(report, log);
@@ -179,23 +225,31 @@ function printVerdicts(r: RunReport, log: Log): void {
   for (const p of r.programs) {
     if (p.loaded) {
       const s = p.verifier.stats;
-      log(`✓ ${p.name} (${p.section}, ${p.type}) loaded: id ${p.id}${s?.processed_insns != null ? `, verifier processed ${s.processed_insns} insns` : ''}${s?.time_usec != null ? ` in ${s.time_usec} µs` : ''}`);
+      log(
+        `✓ ${p.name} (${p.section}, ${p.type}) loaded: id ${p.id}${s?.processed_insns != null ? `, verifier processed ${s.processed_insns} insns` : ''}${s?.time_usec != null ? ` in ${s.time_usec} µs` : ''}`,
+      );
     } else {
       const e = p.verifier.error;
-      log(`✗ ${p.name} (${p.section}) rejected: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}`);
+      log(
+        `✗ ${p.name} (${p.section}) rejected: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}`,
+      );
     }
   }
 }
 
 async function watchMaps(target: ConnectedTarget, maps: LoadedMap[], seconds: number, log: Log): Promise<void> {
-  const dumpable = maps.filter((m) => !/ringbuf|perf_event_array|prog_array|\.rodata|\.bss|\.data/i.test(`${m.type} ${m.name}`));
+  const dumpable = maps.filter(
+    (m) => !/ringbuf|perf_event_array|prog_array|\.rodata|\.bss|\.data/i.test(`${m.type} ${m.name}`),
+  );
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
     for (const m of dumpable) {
       try {
         const d = await target.client.request('map_dump', { map_id: m.id, limit: 5 });
-        log(`  ${m.name}: ${d.count} entr${d.count === 1 ? 'y' : 'ies'}${d.entries.length ? `, e.g. ${JSON.stringify(d.entries[0].key)} => ${JSON.stringify(d.entries[0].value)}` : ''}`);
+        log(
+          `  ${m.name}: ${d.count} entr${d.count === 1 ? 'y' : 'ies'}${d.entries.length ? `, e.g. ${JSON.stringify(d.entries[0].key)} => ${JSON.stringify(d.entries[0].value)}` : ''}`,
+        );
       } catch (e) {
         log(`  ${m.name}: ${(e as Error).message}`);
       }

@@ -10,7 +10,8 @@ export interface VerdictError {
   explanation?: string;
 }
 
-const NOISE = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|-- END PROG LOAD LOG --|libbpf:|\s*$)/;
+const NOISE =
+  /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|-- END PROG LOAD LOG --|libbpf:|\s*$)/;
 
 export function verdictFromLog(log: string, fallback: string): VerdictError {
   const lines = log.split('\n');
