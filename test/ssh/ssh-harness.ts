@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 import { need } from '../support/preconditions';
 import { SshTarget, type SshTargetOptions } from '../../client/src/core/targets/ssh-target';
 import type { Target, TargetState, TargetStateChange } from '../../client/src/core/targets/target';
@@ -165,4 +166,20 @@ export function recordStates(target: Target): TargetStateChange[] {
   const out: TargetStateChange[] = [];
   target.on('state', (s) => out.push(s));
   return out;
+}
+
+/** sftp sessions sshd logged (LogLevel VERBOSE): no session, no sftp write. */
+export function sftpSessions(log: string): string[] {
+  return log.split('\n').filter((l) => /Starting session: subsystem 'sftp'/.test(l));
+}
+
+/** Awaits p, expecting it to reject with an instance of cls; returns the error. */
+export async function rejects<T extends Error>(p: Promise<unknown>, cls: new (...a: never[]) => T): Promise<T> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof cls, `expected ${cls.name}, got ${(err as Error).name}: ${(err as Error).message}`);
+    return err as T;
+  }
+  assert.fail(`expected ${cls.name}, but it resolved`);
 }
