@@ -235,7 +235,7 @@ describe('verifier log parser', () => {
     for (const junk of ['', '(', ')', 'scalar(smin=', 'P', '=', 'x(y(z', 'scalar(smin=zz)']) readableValue(junk);
   });
 
-  test('bpftool -d output (real, ringbuf_null.bpf.c): the log inside BEGIN/END, not bpftool\'s own messages', () => {
+  test("bpftool -d output (real, ringbuf_null.bpf.c): the log inside BEGIN/END, not bpftool's own messages", () => {
     const r = analyzeLog(parseVerifierLog(read('ringbuf_null.bpftool-d')));
     assert.equal(r.verdict, 'rejected');
     assert.equal(r.error?.catalog?.id, 'null-pointer');
