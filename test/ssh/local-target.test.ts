@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LocalTarget } from '../../client/src/core/targets/local-target';
+import { SshTarget, createTarget } from '../../client/src/core/targets/index';
 import { LocalPrivilegeError, TargetError } from '../../client/src/core/targets/target-errors';
 import {
   agentBinary,
@@ -109,5 +110,18 @@ describe('local target', { concurrency: false }, () => {
       return true;
     });
     await target.dispose();
+  });
+
+  test('createTarget: local, ssh:// and aliases become the right Target', (t) => {
+    if (!canRun(t)) return;
+    const agent = agentBinary();
+    const local = createTarget('local', { agent });
+    assert.ok(local instanceof LocalTarget);
+    const home = tempDir();
+    const ssh = createTarget('ssh://alice@10.9.8.7:2200', { agent, homeDir: home, sshConfig: join(home, 'none') });
+    assert.ok(ssh instanceof SshTarget);
+    assert.equal(ssh.describe(), 'alice@10.9.8.7:2200');
+    assert.equal(ssh.state, 'disconnected');
+    assert.throws(() => createTarget('ftp://x', { agent }), /unknown scheme/);
   });
 });
