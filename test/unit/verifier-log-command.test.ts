@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runLogCommand } from '../../client/src/core/verifier/log-command';
+import { verdictErrorFromLog } from '../../client/src/core/verifier/report-format';
+import { readFileSync } from 'node:fs';
 
 const DIR = join(__dirname, '..', 'fixtures', 'verifier');
 
@@ -87,5 +89,14 @@ describe('bpf-ide log', () => {
     const help = await run(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.out, /usage: bpf-ide log FILE/);
+  });
+
+  test('verdictErrorFromLog: the shape bpf-ide run reports, from the same parser', () => {
+    const v = verdictErrorFromLog(readFileSync(join(DIR, 'ref_leak.log'), 'utf8'), 'fallback');
+    assert.equal(v.message, 'Unreleased reference id=2 alloc_insn=4');
+    assert.equal(v.file, 'ref_leak.bpf.c');
+    assert.equal(v.line, 21);
+    assert.match(v.explanation!, /Fix: Release it on every path/);
+    assert.deepEqual(verdictErrorFromLog('', 'no log'), { message: 'no log' });
   });
 });

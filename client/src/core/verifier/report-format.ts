@@ -2,7 +2,8 @@
  * A verifier report as text for a terminal and as JSON for tools: shared by `bpf-ide log` and by
  * `bpf-ide run` (which reports rejections through the same code).
  */
-import type { SourceLocation, VerifierReport } from './analyze';
+import { analyzeLog, type SourceLocation, type VerifierReport } from './analyze';
+import { parseVerifierLog } from './log-parser';
 
 /** Maps a log basename to a path the user can open (undefined: keep the basename). */
 export type PathResolver = (basename: string) => string | undefined;
@@ -118,4 +119,24 @@ export function formatReport(r: VerifierReport, resolve?: PathResolver): string 
   out.push(`statistics: ${statsLine(r)}`);
   out.push(`instructions: ${r.instructions} (instruction lines parsed, of ${r.lines} log lines)`);
   return out.join('\n');
+}
+
+/**
+ * The shape `bpf-ide run` and the load feature use for a rejection (core/run/verdict.ts's VerdictError),
+ * from the full parser: the kernel's message, the source line (nearest real line for compiler-generated
+ * code), and the catalog's explanation and fix. A drop-in for verdictFromLog.
+ */
+export function verdictErrorFromLog(
+  log: string,
+  fallback: string,
+): { message: string; file?: string; line?: number; source?: string; explanation?: string } {
+  const r = analyzeLog(parseVerifierLog(log));
+  const e = r.error;
+  if (!e) return { message: fallback };
+  const s = e.source;
+  return {
+    message: e.message,
+    ...(s && s.file && s.line > 0 ? { file: s.file, line: s.line, source: s.text } : {}),
+    ...(e.catalog ? { explanation: `${e.catalog.explanation} Fix: ${e.catalog.fix}` } : {}),
+  };
 }
