@@ -89,6 +89,7 @@ struct handle {
 };
 
 struct handle *handle_find(int id);
+struct handle *handle_next(struct handle *h); /* NULL: the first; iterates every loaded handle */
 struct handle *handle_by_map_id(uint32_t map_id);
 struct prog_rec *prog_find(struct handle *h, const char *name);
 void handles_release_all(void);

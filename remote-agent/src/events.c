@@ -361,7 +361,11 @@ void do_trace_subscribe(json_t *id, json_t *params)
 	t->w.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (t->w.fd < 0) {
 		int e = errno;
-		reply_error(id, e == EACCES || e == EPERM ? E_PERMISSION_DENIED : E_IO_ERROR, NULL, NULL, "cannot open %s: %s", path, strerror(e));
+		reply_error(id, e == EBUSY ? E_BUSY : (e == EACCES || e == EPERM) ? E_PERMISSION_DENIED : E_IO_ERROR, NULL,
+			    e == EBUSY ? "another process reads trace_pipe (the kernel allows one reader): stop it "
+					 "(cat trace_pipe, bpftool prog tracelog, another agent) or try again"
+				       : NULL,
+			    "cannot open %s: %s", path, strerror(e));
 		trace_release(&t->sub);
 		return;
 	}

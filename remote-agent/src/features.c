@@ -87,10 +87,7 @@ void do_prog_stats(json_t *id, json_t *params)
 			reply_error(id, E_NOT_FOUND, NULL, NULL, "no loaded object with handle %lld", (long long)hid);
 			return;
 		}
-		for (int k = 1; k < 1 << 20; k++) {
-			struct handle *x = h ? h : handle_find(k);
-			if (!h && !x)
-				continue;
+		for (struct handle *x = h ? h : handle_next(NULL); x; x = h ? NULL : handle_next(x)) {
 			for (int i = 0; i < x->nprogs; i++) {
 				json_t *s = prog_stat_json(x->progs[i].id);
 				if (s) {
@@ -98,10 +95,6 @@ void do_prog_stats(json_t *id, json_t *params)
 					json_array_append_new(out, s);
 				}
 			}
-			if (h)
-				break;
-			if (k > 4096)
-				break;
 		}
 	}
 	struct timespec now;
@@ -181,8 +174,12 @@ static json_t *helpers_json(void)
 			unknown_run = r < 0 ? unknown_run + 1 : 0;
 			if (r == 1) {
 				char name[32];
+				/* names past this build's uapi header (6.1) */
+				static const char *const later[] = {"bpf_cgrp_storage_get", "bpf_cgrp_storage_delete"};
 				if ((size_t)h < ARRAY_SIZE(helper_names))
 					json_array_append_new(list, json_string(helper_names[h]));
+				else if (h >= 210 && h < 210 + (int)ARRAY_SIZE(later))
+					json_array_append_new(list, json_string(later[h - 210]));
 				else
 					snprintf(name, sizeof(name), "helper#%d", h), json_array_append_new(list, json_string(name));
 			}

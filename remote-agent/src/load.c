@@ -34,6 +34,8 @@ struct handle *handle_find(int id)
 	return NULL;
 }
 
+struct handle *handle_next(struct handle *h) { return h ? h->next : handles; }
+
 struct handle *handle_by_map_id(uint32_t map_id)
 {
 	for (struct handle *h = handles; h; h = h->next) {

@@ -83,8 +83,10 @@ const char *tracefs_path(bool mount_if_missing)
 		return "/sys/kernel/tracing";
 	if (is_mounted("/sys/kernel/debug/tracing", TRACEFS_MAGIC))
 		return "/sys/kernel/debug/tracing";
-	if (mount_if_missing && mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+	if (mount_if_missing && mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
+		emit_log("info", "mounted tracefs on /sys/kernel/tracing (it was not mounted)");
 		return "/sys/kernel/tracing";
+	}
 	return NULL;
 }
 

@@ -118,6 +118,8 @@ int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, 
 			return -EINVAL;
 	}
 	size_t got = 0;
+	/* size the buffers once for what this call can return (no regrowth, fewer page faults) */
+	rows_reserve(r, (limit < r->info.max_entries ? limit : r->info.max_entries) + 64);
 	/* batch lookups first */
 	while (r->batch_ok && got < limit) {
 		size_t per = BATCH_BYTES / (r->ksz + r->vsz + 1);

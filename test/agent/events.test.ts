@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { AgentClient } from '../../client/src/core/agent/agent-client';
+import type { AgentClient, AgentRequestError } from '../../client/src/core/agent/agent-client';
 import type { LoadedMap, RingbufEvent } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, precondition } from './preconditions';
 import { fixture, nextEvent, runAs, startAgent, waitFor, UNIQUE } from './agent-harness';
@@ -132,7 +132,16 @@ describe('agent events', { concurrency: false }, () => {
   test('trace_subscribe: bpf_printk lines from trace_pipe, parsed; one reader at a time', async (t) => {
     if (!precondition(t, reason)) return;
     await config(0, 0);
-    const s = await agent.request('trace_subscribe', { filter: comm });
+    // the kernel allows one trace_pipe reader machine-wide: wait out another process's turn
+    const s = await waitFor(
+      () =>
+        agent.request('trace_subscribe', { filter: comm }).catch((e: AgentRequestError) => {
+          if (e.code !== 'busy') throw e;
+          return undefined;
+        }),
+      'trace_pipe to be free',
+      60_000,
+    );
     await assert.rejects(agent.request('trace_subscribe', {}), { code: 'busy' });
     // trace_pipe is system-wide and consuming: trigger until a line of one of our children arrives
     const ours = new Set<number>();

@@ -48,13 +48,15 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   });
   await hello;
   let nextId = 1;
-  const call = (method: string, params: Record<string, unknown> = {}, file = method) =>
+  let lastLine = '';
+  const call = (method: string, params: Record<string, unknown> = {}, file: string | null = method) =>
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw replies of every method, read loosely
     new Promise<Record<string, any>>((resolve) => {
       const id = nextId++;
       waiting.set(id, (line, d) => {
         waiting.delete(id);
-        add(`${file}.jsonl`, line);
+        lastLine = line;
+        if (file) add(`${file}.jsonl`, line);
         resolve(d);
       });
       agent.stdin!.write(JSON.stringify({ id, method, params }) + '\n');
@@ -119,7 +121,14 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   const rs = (await call('ringbuf_subscribe', { map_id: mapId('rb', ev), type: 'struct event' })).result;
   const ps = (await call('perfbuf_subscribe', { map_id: mapId('pb', ev) }, 'perfbuf_subscribe')).result;
   await call('ringbuf_subscribe', { map_id: mapId('rb', ev), type: 'struct nope' });
-  const ts = (await call('trace_subscribe', { filter: comm })).result;
+  // the kernel allows one trace_pipe reader machine-wide: wait out another process's turn
+  let ts = (await call('trace_subscribe', { filter: comm }, null)).result;
+  for (let i = 0; !ts && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    ts = (await call('trace_subscribe', { filter: comm }, null)).result;
+  }
+  if (!ts) throw new Error('trace_pipe stayed busy (another reader) for 60 s');
+  add('trace_subscribe.jsonl', lastLine); // the successful reply, as the agent wrote it
   await call('trace_subscribe', {});
   for (let i = 0; i < 20 && (eventCount.get('trace_line') ?? 0) < 1; i++) {
     await runAs(comm);

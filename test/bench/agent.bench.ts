@@ -10,6 +10,7 @@
  * ratio > 1 means we are better.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { AgentClient } from '../../client/src/core/agent/agent-client';
 import type { RingbufEvent } from '../../client/src/core/agent/agent-protocol';
@@ -201,6 +202,13 @@ async function main(): Promise<void> {
     return;
   }
   const only = process.argv[2];
+  // other work on the machine moves these figures: say how busy it was
+  console.log(
+    `# load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${os.cpus().length} CPUs`,
+  );
   const agent = AgentClient.spawn(ensureAgent(), { requestTimeoutMs: 120_000 });
   await agent.hello;
   try {
