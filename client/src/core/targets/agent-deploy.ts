@@ -69,39 +69,6 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs a command on the box and collects its output (for short commands only). */
-export function execCollect(
-  conn: Client,
-  command: string,
-  timeoutMs = 30_000,
-): Promise<{ code: number | null; signal?: string; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    conn.exec(command, (err, ch) => {
-      if (err) return reject(err);
-      let stdout = '';
-      let stderr = '';
-      let code: number | null = null;
-      let signal: string | undefined;
-      const timer = setTimeout(() => {
-        ch.close();
-        reject(new Error(`no answer within ${timeoutMs} ms to: ${command.slice(0, 80)}`));
-      }, timeoutMs);
-      ch.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-      ch.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-      ch.on('exit', (c: number | null, s?: string) => {
-        code = c;
-        signal = s;
-      });
-      ch.on('error', () => undefined);
-      ch.on('close', () => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-      ch.end();
-    });
-  });
-}
-
 function openSftp(conn: Client): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => conn.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
 }

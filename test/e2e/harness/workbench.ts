@@ -1,0 +1,213 @@
+/**
+ * The VS Code workbench in headless Chromium, driven the way a user drives it: keyboard, command palette, views.
+ * Every wait is on an event or a DOM state, bounded by a timeout; every failed step leaves a screenshot.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkbenchStepError } from './errors';
+import { type BrowserContext, type Locator, loadChromium, type Page } from './playwright';
+import { CHROMIUM_BIN } from './paths';
+
+/** Chromium flags for a machine with no route to Google's or Microsoft's servers (see shared/E2E.md). */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface WorkbenchLaunchOptions {
+  /** Chromium's profile dir (new and empty). */
+  profileDir: string;
+  /** HOME/XDG_* for Chromium, inside the test's temp dir. */
+  env: Record<string, string>;
+  /** test-artifacts/e2e/<test>: screenshots and the browser console log go here. */
+  artifactsDir: string;
+  /** Default timeout of each wait, in ms. */
+  timeoutMs?: number;
+}
+
+/** One workbench window. Create with `Workbench.launch`, then `open`. */
+export class Workbench {
+  private shots = 0;
+
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly artifactsDir: string,
+    readonly timeoutMs: number,
+  ) {}
+
+  static async launch(opts: WorkbenchLaunchOptions): Promise<Workbench> {
+    mkdirSync(opts.artifactsDir, { recursive: true });
+    const context = await loadChromium().launchPersistentContext(opts.profileDir, {
+      executablePath: CHROMIUM_BIN,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1440, height: 900 },
+      env: { ...process.env, ...opts.env },
+      timeout: 60_000,
+      // The harness cleans up itself (see cleanup.ts); Playwright's own handlers would race with it.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    page.setDefaultTimeout(timeoutMs);
+    const consoleLog = join(opts.artifactsDir, 'browser-console.log');
+    page.on('console', (m) => appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => appendFileSync(consoleLog, `[pageerror] ${e.stack ?? e.message}\n`));
+    return new Workbench(context, page, opts.artifactsDir, timeoutMs);
+  }
+
+  /**
+   * Opens `folder` in the workbench served at `origin`, with the given payload entries (extensionDevelopmentPath,
+   * extensionTestsPath: vscode-remote URIs), and waits until the workbench has restored (the smoke-test driver's
+   * own signal).
+   */
+  async open(origin: string, folder: string, payload: [string, string][]): Promise<void> {
+    const url = `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    await this.step('open-workbench', async () => {
+      await this.page.goto(url, { waitUntil: 'domcontentloaded' });
+      await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await this.page.waitForFunction('typeof window.driver?.whenWorkbenchRestored === "function"', undefined, {
+        timeout: 60_000,
+      });
+      await this.page.evaluate('window.driver.whenWorkbenchRestored()');
+    });
+  }
+
+  /** Saves a screenshot as <artifactsDir>/<NN>-<name>.png and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    const file = join(this.artifactsDir, `${String(++this.shots).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Runs one named step; if it throws, saves `<name>-failed.png` and throws a WorkbenchStepError naming both. */
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const shot = await this.screenshot(`${name}-failed`).catch(() => undefined);
+      throw new WorkbenchStepError(name, shot, { cause: err });
+    }
+  }
+
+  /** The quick input widget (command palette, quick open, go to line). */
+  get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Runs a command from the palette (F1) by its label as shown there, e.g. 'View: Focus Problems'. */
+  async runCommand(label: string): Promise<void> {
+    await this.step(`command ${label}`, async () => {
+      await this.focusWorkbench();
+      await this.page.keyboard.press('F1');
+      const input = this.quickInput.locator('input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${label}`);
+      // The first row whose label is exactly the command: pressing Enter on a partial match runs the wrong one.
+      const row = this.quickInput.locator('.monaco-list-row').filter({ hasText: label }).first();
+      await row.waitFor({ state: 'visible' });
+      await row.click();
+      await this.quickInput.waitFor({ state: 'hidden' });
+    });
+  }
+
+  /** Opens a workspace file with Quick Open (Ctrl+P) and waits until its editor tab is active. */
+  async openFile(relativePath: string): Promise<void> {
+    const name = relativePath.split('/').pop()!;
+    await this.step(`open ${relativePath}`, async () => {
+      await this.focusWorkbench();
+      await this.page.keyboard.press('Control+P');
+      const input = this.quickInput.locator('input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(relativePath);
+      const row = this.quickInput.locator('.monaco-list-row').filter({ hasText: name }).first();
+      await row.waitFor({ state: 'visible' });
+      await this.page.keyboard.press('Enter');
+      await this.quickInput.waitFor({ state: 'hidden' });
+      await this.page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).waitFor({ state: 'visible' });
+      await this.activeEditor.waitFor({ state: 'visible' });
+    });
+  }
+
+  /** The active text editor's Monaco element. */
+  get activeEditor(): Locator {
+    return this.page.locator('.editor-group-container.active .monaco-editor').first();
+  }
+
+  /** Moves the cursor to the start of a 1-based line with Go to Line (Ctrl+G), then to the given column. */
+  async goToLine(line: number, column?: number): Promise<void> {
+    await this.step(`go to line ${line}`, async () => {
+      await this.activeEditor.click();
+      await this.page.keyboard.press('Control+G');
+      const input = this.quickInput.locator('input');
+      await input.waitFor({ state: 'visible' });
+      // Ctrl+G opens Quick Open with the ':' (go to line) prefix: keep it.
+      await input.fill(column ? `:${line}:${column}` : `:${line}`);
+      await this.page.keyboard.press('Enter');
+      await this.quickInput.waitFor({ state: 'hidden' });
+      await this.page
+        .locator('.statusbar-item[id="status.editor.selection"]')
+        .filter({ hasText: `Ln ${line}, Col ${column ?? 1}` })
+        .waitFor({ state: 'visible' });
+    });
+  }
+
+  /** Types text into the focused editor the way a user does (key events, so editor features like suggest react). */
+  async type(text: string): Promise<void> {
+    await this.page.keyboard.type(text, { delay: 20 });
+  }
+
+  /** The Problems panel, opened and focused. */
+  async openProblems(): Promise<Locator> {
+    await this.runCommand('View: Focus Problems');
+    const panel = this.page.locator('.markers-panel');
+    await panel.waitFor({ state: 'visible' });
+    return panel;
+  }
+
+  /** Waits until the Problems panel lists a row containing `text` (the panel must be open) and returns it. */
+  async waitForProblem(text: string | RegExp, timeoutMs = this.timeoutMs): Promise<Locator> {
+    const row = this.page.locator('.markers-panel .monaco-list-row').filter({ hasText: text }).first();
+    await this.step(`problem ${String(text)}`, () => row.waitFor({ state: 'visible', timeout: timeoutMs }));
+    return row;
+  }
+
+  /** Every row of the Problems panel, as shown (file rows and marker rows). */
+  async problemRows(): Promise<string[]> {
+    return this.page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+  }
+
+  /** Opens the suggest widget (Ctrl+Space) in the active editor and waits until it lists `label`. */
+  async triggerSuggest(label: string, timeoutMs = this.timeoutMs): Promise<Locator> {
+    const widget = this.page.locator('.editor-widget.suggest-widget');
+    return this.step(`suggest ${label}`, async () => {
+      await this.page.keyboard.press('Control+Space');
+      await widget.waitFor({ state: 'visible', timeout: timeoutMs });
+      const row = widget.locator('.monaco-list-row').filter({ hasText: label }).first();
+      await row.waitFor({ state: 'visible', timeout: timeoutMs });
+      return row;
+    });
+  }
+
+  /** The labels the suggest widget currently shows. */
+  async suggestionLabels(): Promise<string[]> {
+    return this.page.locator('.editor-widget.suggest-widget .monaco-list-row .label-name').allInnerTexts();
+  }
+
+  /** Waits until the workbench is shown; keys then go to whatever has focus in it (an editor, a view). */
+  private async focusWorkbench(): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible' });
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}
