@@ -120,6 +120,8 @@ void do_unsubscribe(json_t *id, json_t *params);
 void do_prog_stats(json_t *id, json_t *params);
 void do_features(json_t *id, json_t *params);
 void do_btf_dump(json_t *id, json_t *params);
+void do_pin(json_t *id, json_t *params);
+void do_unpin(json_t *id, json_t *params);
 
 /* ---- BTF <-> JSON ---- */
 struct btf *btf_for_map(uint32_t map_id, uint32_t btf_id, bool *owned);

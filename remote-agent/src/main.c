@@ -51,6 +51,8 @@ static const struct cmd {
 	{M_PROG_STATS, do_prog_stats},
 	{M_FEATURES, do_features},
 	{M_BTF_DUMP, do_btf_dump},
+	{M_PIN, do_pin},
+	{M_UNPIN, do_unpin},
 	{M_PING, do_ping},
 	{M_SHUTDOWN, do_shutdown},
 };

@@ -26,6 +26,8 @@
 #define M_PROG_STATS "prog_stats"
 #define M_FEATURES "features"
 #define M_BTF_DUMP "btf_dump"
+#define M_PIN "pin"
+#define M_UNPIN "unpin"
 #define M_PING "ping"
 #define M_SHUTDOWN "shutdown"
 

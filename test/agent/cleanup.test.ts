@@ -49,6 +49,31 @@ describe('agent cleanup', { concurrency: false }, () => {
     );
   });
 
+  test('only what the client pins outlives the agent; unpin releases it', async (t) => {
+    if (!precondition(t, reason)) return;
+    const agent = await startAgent();
+    const r = await agent.request('load', { path: fixture('maps') });
+    const counts = r.maps.find((m) => m.name === 'counts')!;
+    const other = r.maps.find((m) => m.name === 'arr')!;
+    const path = `/sys/fs/bpf/bpfide_test_${process.pid}`;
+    assert.deepEqual(await agent.request('pin', { map_id: counts.id, path }), { path, pinned: true });
+    await assert.rejects(agent.request('pin', { map_id: counts.id, path }), { code: 'invalid_params' });
+    await assert.rejects(agent.request('pin', { map_id: counts.id, path: '/tmp/not-bpffs' }), {
+      code: 'invalid_params',
+    });
+    await agent.shutdown();
+    await waitFor(() => !bpftoolHas('prog', r.programs[0].id) && !bpftoolHas('map', other.id), 'the rest to go');
+    assert.ok(bpftoolHas('map', counts.id), 'the pinned map stays');
+    const again = await startAgent();
+    try {
+      assert.deepEqual(await again.request('unpin', { path }), { path, unpinned: true });
+      await assert.rejects(again.request('unpin', { path }), { code: 'not_found' });
+    } finally {
+      await again.shutdown();
+    }
+    await waitFor(() => !bpftoolHas('map', counts.id), 'the unpinned map to be released');
+  });
+
   for (const how of ['stdin EOF', 'SIGTERM', 'SIGHUP', 'shutdown'] as const) {
     test(`${how} releases everything`, async (t) => {
       if (!precondition(t, reason)) return;

@@ -144,6 +144,12 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('prog_stats', { enable: false });
   await call('features', { include: ['program_types', 'map_types', 'helpers'] });
   await call('btf_dump', { offset: 0, length: 400 });
+  // pin, unpin
+  const pinPath = `/sys/fs/bpf/bpfide_golden_${process.pid}`;
+  await call('pin', { map_id: mapId('counts', m), path: pinPath });
+  await call('pin', { map_id: mapId('counts', m), path: '/tmp/x' });
+  await call('unpin', { path: pinPath });
+  await call('unpin', { path: pinPath });
   // detach, unload, errors
   await call('detach', { link: up.links[0].link });
   await call('detach', { link: 99999 });

@@ -246,6 +246,8 @@ export const BtfDumpResult = z.object({
   fnv1a64: z.string(),
   data: z.string(),
 });
+export const PinResult = z.object({ path: z.string(), pinned: z.literal(true) });
+export const UnpinResult = z.object({ path: z.string(), unpinned: z.literal(true) });
 export const PingResult = z.object({ pong: z.literal(true) });
 export const ShutdownResult = z.object({ ok: z.literal(true) });
 
@@ -295,6 +297,9 @@ export interface MethodParams {
   prog_stats: { handle?: number; ids?: number[]; enable?: boolean };
   features: { include?: string[] };
   btf_dump: { offset?: number; length?: number };
+  /** exactly one of map_id, prog_id, link_id; path on bpffs */
+  pin: { map_id?: number; prog_id?: number; link_id?: number; path: string };
+  unpin: { path: string };
   ping: Record<string, never>;
   shutdown: Record<string, never>;
 }
@@ -315,6 +320,8 @@ export const MethodResults = {
   prog_stats: ProgStatsResult,
   features: FeaturesResult,
   btf_dump: BtfDumpResult,
+  pin: PinResult,
+  unpin: UnpinResult,
   ping: PingResult,
   shutdown: ShutdownResult,
 } as const;
