@@ -1,4 +1,5 @@
 /** Activation and deactivation only: everything else hangs off the context object. */
+import './core/zod-setup'; // first: configures zod before any schema is built
 import type * as vscode from 'vscode';
 import { BpfIdeContext } from './ctx';
 

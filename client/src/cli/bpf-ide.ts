@@ -3,6 +3,7 @@
  *   bpf-ide lsp --stdio          the language server
  *   bpf-ide check [...] FILE...  the language server's diagnostics, headless
  */
+import '../core/zod-setup'; // first: configures zod before any schema is built
 import { runCheckCommand } from '../../../server/src/check';
 import { main as lspMain } from '../../../server/src/main';
 import { runBuildCommand } from '../core/build/build-command';
