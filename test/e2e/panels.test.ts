@@ -43,140 +43,155 @@ function webview(wb: Workbench) {
   return wb.page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
 }
 
-test(
-  'UI: map, events, bpf_printk and stats panels on loaded programs, with screenshots',
-  { skip, timeout: 330_000 },
-  async (t) => {
-    assertPrerequisites();
-    if (agentReason) assert.fail(`precondition not met under CI: ${agentReason}`);
-    const bundleDir = mkdtempSync(join(tmpdir(), 'bpf-ide-e2e-panels-'));
-    const suite = join(bundleDir, 'panels.cjs');
-    await build({
-      entryPoints: [join(HOST_SUITES_DIR, 'panels.ts')],
-      outfile: suite,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      external: ['vscode'],
-      logLevel: 'warning',
-    });
-    const log: string[] = [];
-    let exited: (code: number) => void = () => {};
-    const exit = new Promise<number>((resolve) => (exited = resolve));
-    try {
-      await withVsCode(
-        {
-          name: 'panels',
-          fixture: 'xdp-workspace',
-          extensionTestsPath: suite,
-          deadlineMs: 320_000,
-          signal: t.signal,
-          beforeOpen: async (wb) => {
-            await wb.page.exposeFunction('codeAutomationLog', (level: string, message: string) =>
-              log.push(`[${level}] ${message}`),
-            );
-            await wb.page.exposeFunction('codeAutomationExit', (code: number) => exited(code));
+/**
+ * The themes the panels are photographed in: VS Code's default (light) always; dark too with
+ * BPF_IDE_E2E_PANEL_THEMES=all (the same checks, screenshots for the README; about 40 s more).
+ * (A high-contrast run was tried: this VS Code server build ignored the setting, see the report.)
+ */
+const THEMES: { name: string; theme?: string }[] = [
+  { name: 'panels' },
+  ...(process.env.BPF_IDE_E2E_PANEL_THEMES === 'all' ? [{ name: 'panels-dark', theme: 'Default Dark Modern' }] : []),
+];
+
+for (const { name: sessionName, theme } of THEMES)
+  test(
+    `UI: map, events, bpf_printk and stats panels on loaded programs, with screenshots${theme ? ` (${theme})` : ''}`,
+    { skip, timeout: 330_000 },
+    async (t) => {
+      assertPrerequisites();
+      if (agentReason) assert.fail(`precondition not met under CI: ${agentReason}`);
+      const bundleDir = mkdtempSync(join(tmpdir(), 'bpf-ide-e2e-panels-'));
+      const suite = join(bundleDir, 'panels.cjs');
+      await build({
+        entryPoints: [join(HOST_SUITES_DIR, 'panels.ts')],
+        outfile: suite,
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        external: ['vscode'],
+        logLevel: 'warning',
+      });
+      const log: string[] = [];
+      let exited: (code: number) => void = () => {};
+      const exit = new Promise<number>((resolve) => (exited = resolve));
+      try {
+        await withVsCode(
+          {
+            name: sessionName,
+            fixture: 'xdp-workspace',
+            userSettings: theme ? { 'workbench.colorTheme': theme } : undefined,
+            extensionTestsPath: suite,
+            deadlineMs: 320_000,
+            signal: t.signal,
+            beforeOpen: async (wb) => {
+              await wb.page.exposeFunction('codeAutomationLog', (level: string, message: string) =>
+                log.push(`[${level}] ${message}`),
+              );
+              await wb.page.exposeFunction('codeAutomationExit', (code: number) => exited(code));
+            },
           },
-        },
-        async (s) => {
-          const wb = s.workbench;
-          const steps = join(s.workspace, '.panels-e2e');
-          const step = async (name: string, check: (info: Record<string, unknown>) => Promise<void>) => {
-            await fileAppears(steps, `${name}.ready`, 120_000, exit);
-            const info = JSON.parse(readFileSync(join(steps, `${name}.ready`), 'utf8') || '{}') as Record<
-              string,
-              unknown
-            >;
-            await wb.step(`${name} panel`, () => check(info));
-            await wb.screenshot(name === 'stats' ? 'map-panel-shown-again' : `${name}-panel`);
-            writeFileSync(join(steps, `${name}.done`), '');
-          };
+          async (s) => {
+            const wb = s.workbench;
+            const steps = join(s.workspace, '.panels-e2e');
+            const step = async (name: string, check: (info: Record<string, unknown>) => Promise<void>) => {
+              await fileAppears(steps, `${name}.ready`, 120_000, exit);
+              const info = JSON.parse(readFileSync(join(steps, `${name}.ready`), 'utf8') || '{}') as Record<
+                string,
+                unknown
+              >;
+              await wb.step(`${name} panel`, () => check(info));
+              await wb.screenshot(name === 'stats' ? 'map-panel-shown-again' : `${name}-panel`);
+              writeFileSync(join(steps, `${name}.done`), '');
+            };
 
-          await step('map', async ({ pid }) => {
-            const v = webview(wb);
-            await v.locator('body[data-panel="map"] .vt-row').first().waitFor({ timeout: 60_000 });
-            const headers = await v.locator('.vt-head').allInnerTexts();
+            await step('map', async ({ pid }) => {
+              const v = webview(wb);
+              await v.locator('body[data-panel="map"] .vt-row').first().waitFor({ timeout: 60_000 });
+              const headers = await v.locator('.vt-head').allInnerTexts();
+              assert.deepEqual(
+                headers.map((h) => h.trim()),
+                ['key', 'opens', 'creates', 'comm'],
+              );
+              // the filter box narrows the live table to our own process (key: its tgid)
+              await v.locator('input.filter').fill(`key=${String(pid)} opens>0`);
+              await v
+                .locator('.status')
+                .filter({ hasText: /^1 of \d+ entries/ })
+                .waitFor({ timeout: 30_000 });
+              const rows = await v.locator('.vt-row').allInnerTexts();
+              assert.equal(rows.length, 1, `filtered rows: ${rows.join(' | ')}`);
+              assert.match(rows[0], new RegExp(`^${String(pid)}\\s`));
+              // the selected entry's decoded key and value, as text
+              await v.locator('.vt-row').first().click();
+              await v
+                .locator('pre.json')
+                .first()
+                .filter({ hasText: String(pid) })
+                .waitFor();
+              await v.locator('pre.json').nth(1).filter({ hasText: '"opens"' }).waitFor();
+            });
+
+            await step('events', async () => {
+              const v = webview(wb);
+              await v.locator('body[data-panel="events"] .vt-row').first().waitFor({ timeout: 60_000 });
+              await v
+                .locator('.counters')
+                .filter({ hasText: /[1-9]\d* received/ })
+                .waitFor();
+              const headers = (await v.locator('.vt-head').allInnerTexts()).map((h) => h.trim());
+              for (const h of ['pid', 'ppid', 'comm', 'filename'])
+                assert.ok(headers.includes(h), `events columns: ${headers.join(', ')}`);
+              assert.equal(await v.locator('select').inputValue(), 'struct exec_exit_event');
+            });
+
+            await step('trace', async () => {
+              const v = webview(wb);
+              const row = v
+                .locator('body[data-panel="trace"] .vt-row')
+                .filter({ hasText: 'bpf-ide trace pid=' })
+                .first();
+              await row.waitFor({ timeout: 60_000 });
+              assert.match(await row.innerText(), /bpfide_printk/);
+            });
+
+            await step('stats', async () => {
+              const v = webview(wb);
+              const row = v
+                .locator('body[data-panel="stats"] table.stats tbody tr')
+                .filter({ hasText: 'handle_openat' })
+                .first();
+              await row.waitFor({ timeout: 60_000 });
+              // three readings: runs/s over two intervals, drawn as a line
+              await row
+                .locator('canvas.spark[data-points]:not([data-points="0"]):not([data-points="1"])')
+                .waitFor({ timeout: 30_000 });
+              const cells = await row.locator('td').allInnerTexts();
+              assert.ok(Number(cells[3].replace(/,/g, '')) > 0, `runs of handle_openat: ${cells.join(' | ')}`);
+              assert.ok(Number(cells[4]) > 0, `runs/s of handle_openat: ${cells.join(' | ')}`);
+              await wb.screenshot('stats-panel');
+              // a panel hidden and shown again keeps its state: the map panel's filter, its one row
+              await wb.page.locator('.tabs-container .tab').filter({ hasText: 'Map opens' }).click();
+              const m = webview(wb);
+              await m
+                .locator('body[data-panel="map"] .status')
+                .filter({ hasText: /^1 of \d+ entries/ })
+                .waitFor({ timeout: 30_000 });
+              assert.match(await m.locator('input.filter').inputValue(), /^key=\d+ opens>0$/);
+            });
+
+            const code = await exit;
+            writeFileSync(join(s.artifactsDir, 'host-suite.log'), log.join('\n'));
+            assert.equal(code, 0, `the host suite failed:\n${log.join('\n')}`);
             assert.deepEqual(
-              headers.map((h) => h.trim()),
-              ['key', 'opens', 'creates', 'comm'],
+              activationErrors(s.extensionHostLog()),
+              [],
+              'the extension host log reports activation errors',
             );
-            // the filter box narrows the live table to our own process (key: its tgid)
-            await v.locator('input.filter').fill(`key=${String(pid)} opens>0`);
-            await v
-              .locator('.status')
-              .filter({ hasText: /^1 of \d+ entries/ })
-              .waitFor({ timeout: 30_000 });
-            const rows = await v.locator('.vt-row').allInnerTexts();
-            assert.equal(rows.length, 1, `filtered rows: ${rows.join(' | ')}`);
-            assert.match(rows[0], new RegExp(`^${String(pid)}\\s`));
-            // the selected entry's decoded key and value, as text
-            await v.locator('.vt-row').first().click();
-            await v
-              .locator('pre.json')
-              .first()
-              .filter({ hasText: String(pid) })
-              .waitFor();
-            await v.locator('pre.json').nth(1).filter({ hasText: '"opens"' }).waitFor();
-          });
-
-          await step('events', async () => {
-            const v = webview(wb);
-            await v.locator('body[data-panel="events"] .vt-row').first().waitFor({ timeout: 60_000 });
-            await v
-              .locator('.counters')
-              .filter({ hasText: /[1-9]\d* received/ })
-              .waitFor();
-            const headers = (await v.locator('.vt-head').allInnerTexts()).map((h) => h.trim());
-            for (const h of ['pid', 'ppid', 'comm', 'filename'])
-              assert.ok(headers.includes(h), `events columns: ${headers.join(', ')}`);
-            assert.equal(await v.locator('select').inputValue(), 'struct exec_exit_event');
-          });
-
-          await step('trace', async () => {
-            const v = webview(wb);
-            const row = v.locator('body[data-panel="trace"] .vt-row').filter({ hasText: 'bpf-ide trace pid=' }).first();
-            await row.waitFor({ timeout: 60_000 });
-            assert.match(await row.innerText(), /bpfide_printk/);
-          });
-
-          await step('stats', async () => {
-            const v = webview(wb);
-            const row = v
-              .locator('body[data-panel="stats"] table.stats tbody tr')
-              .filter({ hasText: 'handle_openat' })
-              .first();
-            await row.waitFor({ timeout: 60_000 });
-            // three readings: runs/s over two intervals, drawn as a line
-            await row
-              .locator('canvas.spark[data-points]:not([data-points="0"]):not([data-points="1"])')
-              .waitFor({ timeout: 30_000 });
-            const cells = await row.locator('td').allInnerTexts();
-            assert.ok(Number(cells[3].replace(/,/g, '')) > 0, `runs of handle_openat: ${cells.join(' | ')}`);
-            assert.ok(Number(cells[4]) > 0, `runs/s of handle_openat: ${cells.join(' | ')}`);
-            await wb.screenshot('stats-panel');
-            // a panel hidden and shown again keeps its state: the map panel's filter, its one row
-            await wb.page.locator('.tabs-container .tab').filter({ hasText: 'Map opens' }).click();
-            const m = webview(wb);
-            await m
-              .locator('body[data-panel="map"] .status')
-              .filter({ hasText: /^1 of \d+ entries/ })
-              .waitFor({ timeout: 30_000 });
-            assert.match(await m.locator('input.filter').inputValue(), /^key=\d+ opens>0$/);
-          });
-
-          const code = await exit;
-          writeFileSync(join(s.artifactsDir, 'host-suite.log'), log.join('\n'));
-          assert.equal(code, 0, `the host suite failed:\n${log.join('\n')}`);
-          assert.deepEqual(
-            activationErrors(s.extensionHostLog()),
-            [],
-            'the extension host log reports activation errors',
-          );
-        },
-      );
-    } finally {
-      rmSync(bundleDir, { recursive: true, force: true });
-    }
-  },
-);
+          },
+        );
+      } finally {
+        rmSync(bundleDir, { recursive: true, force: true });
+      }
+    },
+  );

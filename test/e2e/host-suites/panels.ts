@@ -7,7 +7,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BpfIdeContext } from '../../../client/src/ctx';
@@ -46,7 +46,9 @@ function stepDone(dir: string, step: string, timeoutMs = 90_000): Promise<void> 
 
 /** Tells the outer test a step's panel is open (with what it should look for). */
 function stepReady(dir: string, step: string, info: Record<string, unknown> = {}): void {
-  writeFileSync(join(dir, `${step}.ready`), JSON.stringify(info));
+  // written whole, then renamed: the outer test's watcher never sees a half-written file
+  writeFileSync(join(dir, `${step}.ready.tmp`), JSON.stringify(info));
+  renameSync(join(dir, `${step}.ready.tmp`), join(dir, `${step}.ready`));
 }
 
 /** Runs a command under a chosen name (its comm), to trigger exec tracepoints; resolves with its pid. */
