@@ -114,21 +114,21 @@ export function followBack(
 ): DepStep[] {
   let target = parseTarget(value);
   const steps: DepStep[] = [];
-  if (!target) return steps;
+  // R10 is the frame pointer: nothing writes it
+  if (!target || (target.kind === 'reg' && target.n === 10)) return steps;
+  const kind = log.kind;
+  const insnOf = log.insn;
   let frame = fromLine >= 0 && fromLine < log.lineCount ? log.frame[fromLine]! : 0;
   let seen = 0;
-  for (
-    let i = Math.min(fromLine, log.lineCount) - 1;
-    i >= 0 && steps.length < maxSteps && seen < maxLines;
-    i--, seen++
-  ) {
-    const k = log.kind[i];
+  for (let i = Math.min(fromLine, log.lineCount) - 1; i >= 0 && steps.length < maxSteps && seen < maxLines; i--, seen++) {
+    const k = kind[i];
     if (k === LineKind.Branch) {
       // this path started at the jump `from` (insn[i]); continue from its last walk before here
-      const from = log.insn[i]!;
+      const from = insnOf[i]!;
       let j = i - 1;
-      while (j >= 0 && !(log.kind[j] === LineKind.Insn && log.insn[j] === from)) j--;
+      while (j >= 0 && !(kind[j] === LineKind.Insn && insnOf[j] === from)) j--;
       if (j < 0) break;
+      seen += i - j;
       i = j + 1; // the loop's i-- lands on the jump (or the callee's exit that returned here)
       continue;
     }

@@ -168,7 +168,8 @@ export class StepperModel {
   /** The instructions that produced `value` (R0..R10, fp-N) as seen at a row. */
   follow(row: number, value: string) {
     const li = this.rows[row];
-    const steps = li === undefined ? [] : followBack(this.log, li, value);
+    // bounded so a step stays interactive: a value not produced within 60,000 lines back is reported as such
+    const steps = li === undefined ? [] : followBack(this.log, li, value, 32, 60000);
     return {
       type: 'chain' as const,
       value,
