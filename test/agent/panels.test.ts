@@ -183,7 +183,29 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
       'a changed row in a refresh',
     );
     assert.ok(w.rows.some((r) => r.changed));
+    // a counter plotted over time: the first row's value, sampled on every refresh
+    const row = w.rows[0];
+    await c.handle({ type: 'plot', id: row.id, column: 'value' });
+    const series = rec.last('map-series')!;
+    assert.equal(series.values[series.values.length - 1], Number(row.cells[1]));
     await c.handle({ type: 'pause', paused: true });
+  });
+
+  test('a live map that outgrows the panel goes on paged, saying so', async (t) => {
+    if (!precondition(t, reason)) return;
+    const { c, rec, m } = await open('pcpu_hash', { fullLimit: 5 });
+    await c.handle({ type: 'interval', ms: 100 });
+    assert.equal(rec.last('map-window')!.complete, true);
+    await agent.request('map_update', {
+      map_id: m.id,
+      entries: Array.from({ length: 10 }, (_, i) => ({ key: i, value: i })),
+    });
+    await waitFor(() => rec.all('status').find((x) => /page by page/.test(x.text)), 'the switch to paged reads');
+    const w = await waitFor(() => rec.all('map-window').find((x) => !x.complete), 'a paged window');
+    assert.equal(w.rows.length, 10);
+    // per-CPU values written as one value for every CPU: the cell is the sum
+    assert.equal(w.rows.find((r) => r.cells[0] === '3')!.cells[1], String(3 * ncpus));
+    await c.dispose();
   });
 
   test('a 200,000-entry map: first page at once, rows deep in the map fetched by cursor', async (t) => {

@@ -46,7 +46,8 @@ const PERCPU = /percpu/;
 const DEFAULT_STATE: MapUiState = { intervalMs: 1000, paused: false, hex: false, filter: '' };
 
 export class MapController {
-  readonly table: MapTable;
+  /** the rows (replaced by a paged table when a live map outgrows fullLimit) */
+  table: MapTable;
   private state: MapUiState;
   private viewport = { start: 0, count: 100 };
   private watchSub: number | undefined;
@@ -63,19 +64,49 @@ export class MapController {
   }) => {
     if (ev.subscription !== this.watchSub) return;
     this.table.applySnapshot(ev);
-    this.scheduleRender();
+    // a live map that grew past what the panel holds goes on paged (cursor reads of the visible rows)
+    if (this.table.loaded > this.table.fullLimit * 1.2) void this.demote();
+    else this.scheduleRender();
   };
   /** refreshes seen (snapshots applied or pages re-read), for tests and the benchmark */
   renders = 0;
 
   constructor(private readonly o: MapControllerOptions) {
     this.state = { ...DEFAULT_STATE, ...o.state };
-    this.table = new MapTable((cursor, limit) => this.dump(cursor, limit), {
-      percpu: PERCPU.test(o.map.type),
-      pageSize: o.pageSize,
-      fullLimit: o.fullLimit,
-    });
+    this.table = this.newTable();
     o.agent.on('map_snapshot', this.onSnapshot as never);
+  }
+
+  private newTable(): MapTable {
+    return new MapTable((cursor, limit) => this.dump(cursor, limit), {
+      percpu: PERCPU.test(this.o.map.type),
+      pageSize: this.o.pageSize,
+      fullLimit: this.o.fullLimit,
+    });
+  }
+
+  private demoting = false;
+  /** Drops the in-memory rows of a map that grew too big and reads it paged from the start. */
+  private async demote(): Promise<void> {
+    if (this.demoting) return;
+    this.demoting = true;
+    try {
+      await this.stopRefresh();
+      this.table = this.newTable();
+      this.table.setSort(this.state.sort);
+      this.table.setFilter(this.state.filter);
+      await this.table.open();
+      await this.table.loadAll();
+      void this.o.post({
+        type: 'status',
+        text: `the map grew past ${this.table.fullLimit} entries: rows now read page by page`,
+      });
+      this.postColumns();
+      await this.render();
+      await this.startRefresh();
+    } finally {
+      this.demoting = false;
+    }
   }
 
   private async dump(cursor: string | undefined, limit: number): Promise<PageReply> {

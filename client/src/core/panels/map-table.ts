@@ -142,7 +142,7 @@ export class MapTable {
     ];
     this.doneReading = first.done || first.cursor === null;
     this.updateColumns();
-    if (this.doneReading) this.becomeComplete();
+    if (this.doneReading && this.loaded <= this.fullLimit) this.becomeComplete();
   }
 
   /**
