@@ -170,6 +170,32 @@ describe('ssh target: host keys and login (real sshd)', { concurrency: false }, 
     await target.dispose();
   });
 
+  test('keyboard-interactive (PAM) password prompts go to the password callback', async (t) => {
+    if (!canRun(t)) return;
+    const pam = await Sshd.start({ keyboardInteractive: true });
+    const asked: Array<{ attempt: number; prompt?: string }> = [];
+    const target = targetFor(pam, {
+      identityFiles: [],
+      password: async (req) => {
+        asked.push({ attempt: req.attempt, prompt: req.prompt });
+        return req.attempt === 1 ? 'not-the-root-password' : undefined;
+      },
+    });
+    try {
+      const err = await rejects(target.connect(), SshAuthError);
+      assert.ok(err.methodsTried.includes('keyboard-interactive'), err.message);
+      // `none` went first, so the callback was not asked for a password the server would refuse
+      assert.ok(!err.methodsTried.includes('password'), 'the server does not take plain password auth');
+      assert.equal(asked.length, 1);
+      assert.ok(err.methodsAllowed.includes('keyboard-interactive'));
+      assert.match(asked[0]?.prompt ?? '', /password/i);
+      assert.doesNotMatch(err.message, /not-the-root-password/);
+    } finally {
+      await target.dispose();
+      await pam.dispose();
+    }
+  });
+
   test('an encrypted key is opened with the passphrase callback (asked again only when wrong)', async (t) => {
     if (!canRun(t)) return;
     const asks: Array<{ keyPath: string; attempt: number; previousWrong: boolean }> = [];

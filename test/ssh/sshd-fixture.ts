@@ -64,6 +64,8 @@ export interface SshdOptions {
    * password is locked, as service accounts' are) and a key dir that user can read.
    */
   nonRootLogins?: boolean;
+  /** KbdInteractiveAuthentication yes and PasswordAuthentication no (through PAM: implies UsePAM yes). */
+  keyboardInteractive?: boolean;
 }
 
 /** One running sshd with its own keys. */
@@ -155,11 +157,12 @@ export class Sshd {
         `PidFile ${join(this.dir, `sshd.${this.port}.pid`)}`,
         `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
         'StrictModes no',
-        `UsePAM ${this.options.nonRootLogins ? 'yes' : 'no'}`,
+        `UsePAM ${this.options.nonRootLogins || this.options.keyboardInteractive ? 'yes' : 'no'}`,
         'PermitRootLogin yes',
         'PubkeyAuthentication yes',
-        'PasswordAuthentication yes',
-        'KbdInteractiveAuthentication no',
+        // keyboard-interactive boxes usually take passwords only that way
+        `PasswordAuthentication ${this.options.keyboardInteractive ? 'no' : 'yes'}`,
+        `KbdInteractiveAuthentication ${this.options.keyboardInteractive ? 'yes' : 'no'}`,
         'AllowTcpForwarding yes',
         'PrintMotd no',
         'LogLevel VERBOSE',

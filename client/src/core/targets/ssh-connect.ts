@@ -39,8 +39,17 @@ export interface SshPrompts {
    * from 1; `previousWrong` says the last answer did not decrypt it (drop a stored one).
    */
   passphrase?: (req: { keyPath: string; attempt: number; previousWrong: boolean }) => Promise<string | undefined>;
-  /** A password, the last resort; undefined skips password authentication. */
-  password?: (req: { host: string; port: number; user: string; attempt: number }) => Promise<string | undefined>;
+  /**
+   * A password, the last resort (for `password` and for the password prompts of
+   * `keyboard-interactive`); undefined skips it. `prompt` is the server's own prompt text, if any.
+   */
+  password?: (req: {
+    host: string;
+    port: number;
+    user: string;
+    attempt: number;
+    prompt?: string;
+  }) => Promise<string | undefined>;
   /** Trust an unknown host? true appends it to known_hosts. Without this callback unknown hosts are refused. */
   confirmUnknownHost?: (info: UnknownHostInfo) => Promise<boolean>;
 }
@@ -100,7 +109,11 @@ function hostKeyAlgorithms(knownTypes: string[]): string[] {
   return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGOS])];
 }
 
-type AuthAttempt = { label: string; method: 'publickey' | 'agent' | 'password'; make: () => Promise<unknown> };
+type AuthAttempt = {
+  label: string;
+  method: 'none' | 'publickey' | 'agent' | 'password' | 'keyboard-interactive';
+  make: () => Promise<unknown>;
+};
 
 /**
  * Logs in to one host, over `sock` when given (a forwardOut stream through a jump host), else TCP.
@@ -221,7 +234,7 @@ export function connectHop(ep: SshEndpoint, opts: SshConnectOptions, sock?: Dupl
             const a = attempts.shift()!;
             // skip what the server said it won't take (agent keys are publickey to the server)
             const wire = a.method === 'agent' ? 'publickey' : a.method;
-            if (methodsLeft && !methodsLeft.includes(wire as AuthenticationType)) continue;
+            if (a.method !== 'none' && methodsLeft && !methodsLeft.includes(wire as AuthenticationType)) continue;
             let auth: unknown;
             try {
               auth = await a.make();
@@ -230,7 +243,7 @@ export function connectHop(ep: SshEndpoint, opts: SshConnectOptions, sock?: Dupl
               continue;
             }
             if (!auth) continue;
-            tried.push(a.label);
+            if (a.method !== 'none') tried.push(a.label);
             log(`ssh: trying ${a.label} for ${ep.user}@${where}`);
             next(auth);
             return;
@@ -297,8 +310,10 @@ function authAttempts(
   prompt: <T>(fn: () => Promise<T>) => Promise<T>,
   log: (s: string) => void,
 ): AuthAttempt[] {
-  const out: AuthAttempt[] = [];
   const username = ep.user;
+  // `none` first, as OpenSSH does: the server answers with the methods it takes, so no one is
+  // asked for a password (or a passphrase) the server would not accept anyway
+  const out: AuthAttempt[] = [{ label: 'none', method: 'none', make: async () => ({ type: 'none', username }) }];
   if (ep.agentSocket && !ep.identitiesOnly) {
     const agent = ep.agentSocket;
     out.push({
@@ -332,6 +347,43 @@ function authAttempts(
         );
         return password === undefined ? undefined : { type: 'password', username, password };
       },
+    });
+    // boxes with PasswordAuthentication no often ask for the password through PAM this way
+    out.push({
+      label: 'keyboard-interactive',
+      method: 'keyboard-interactive',
+      make: async () => ({
+        type: 'keyboard-interactive',
+        username,
+        prompt: (
+          _name: string,
+          _instructions: string,
+          _lang: string,
+          prompts: Array<{ prompt: string; echo?: boolean }>,
+          finish: (answers: string[]) => void,
+        ) => {
+          void (async () => {
+            const answers: string[] = [];
+            for (const p of prompts) {
+              // only hidden (password-like) prompts are answered; anything else gets an empty answer
+              const answer =
+                p.echo === false
+                  ? await prompt(() =>
+                      opts.password!({
+                        host: ep.host,
+                        port: ep.port,
+                        user: ep.user,
+                        attempt: ++attempt,
+                        prompt: p.prompt,
+                      }),
+                    ).catch(() => undefined)
+                  : undefined;
+              answers.push(answer ?? '');
+            }
+            finish(answers);
+          })();
+        },
+      }),
     });
   }
   return out;
