@@ -89,6 +89,9 @@ struct handle {
 };
 
 struct handle *handle_find(int id);
+int handle_register(struct handle *h);   /* assigns the id */
+struct handle *handle_take(int id);      /* unlinks it; the caller frees it */
+void handle_free(struct handle *h);
 struct handle *handle_next(struct handle *h); /* NULL: the first; iterates every loaded handle */
 struct handle *handle_by_map_id(uint32_t map_id);
 struct prog_rec *prog_find(struct handle *h, const char *name);
@@ -130,6 +133,8 @@ void btf_value_json(struct sbuf *s, const struct btf *btf, uint32_t type_id, con
 int btf_value_from_json(const struct btf *btf, uint32_t type_id, json_t *j, void *out, size_t size,
 			char *err, size_t errlen);
 char *btf_type_str(const struct btf *btf, uint32_t type_id); /* malloc'd "struct event", "__u32" */
+uint32_t btf_skip_mods(const struct btf *btf, uint32_t id); /* through typedefs, const, volatile */
+bool btf_is_char(const struct btf *btf, uint32_t id);
 uint32_t btf_find_type(const struct btf *btf, const char *name);
 
 /* ---- misc ---- */
@@ -169,6 +174,9 @@ int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, 
 void map_rows_free(struct map_rows *r);
 void rows_entry_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, size_t i, bool raw);
 void rows_key_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, const void *key);
+void rows_value_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, const char *value);
+/* A coded error for a failed map operation (-errno e). */
+void map_reply_error(json_t *id, int e, const char *msg, uint32_t map_id);
 /* Batching: lines are queued and written once at the end (ring buffer bursts). */
 void out_batch_begin(void);
 void out_batch_end(void);
