@@ -199,8 +199,10 @@ describe('ssh target: host keys and login (real sshd)', { concurrency: false }, 
   test('an encrypted key is opened with the passphrase callback (asked again only when wrong)', async (t) => {
     if (!canRun(t)) return;
     const asks: Array<{ keyPath: string; attempt: number; previousWrong: boolean }> = [];
+    const accepted: unknown[] = [];
     const target = targetFor(sshd, {
       identityFiles: [sshd.encryptedClientKey],
+      secretAccepted: (what) => accepted.push(what),
       passphrase: async (req) => {
         asks.push(req);
         return req.attempt === 1 ? 'wrong passphrase' : Sshd.PASSPHRASE;
@@ -212,6 +214,7 @@ describe('ssh target: host keys and login (real sshd)', { concurrency: false }, 
         { keyPath: sshd.encryptedClientKey, attempt: 1, previousWrong: false },
         { keyPath: sshd.encryptedClientKey, attempt: 2, previousWrong: true },
       ]);
+      assert.deepEqual(accepted, [{ kind: 'passphrase', keyPath: sshd.encryptedClientKey }]);
       // a reconnect of the same target does not ask again (decrypted key kept in memory)
       await target.disconnect();
       await target.connect();

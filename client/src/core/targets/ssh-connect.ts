@@ -52,6 +52,13 @@ export interface SshPrompts {
   }) => Promise<string | undefined>;
   /** Trust an unknown host? true appends it to known_hosts. Without this callback unknown hosts are refused. */
   confirmUnknownHost?: (info: UnknownHostInfo) => Promise<boolean>;
+  /**
+   * A secret the caller gave turned out right: a passphrase decrypted its key, or a password
+   * logged in. The extension stores it (SecretStorage) only then.
+   */
+  secretAccepted?: (
+    what: { kind: 'passphrase'; keyPath: string } | { kind: 'password'; host: string; port: number; user: string },
+  ) => void;
 }
 
 /** One host to log in to. */
@@ -169,7 +176,11 @@ export function connectHop(ep: SshEndpoint, opts: SshConnectOptions, sock?: Dupl
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      log(`ssh: logged in to ${ep.user}@${where} (${tried[tried.length - 1] ?? 'none'})`);
+      const method = tried[tried.length - 1] ?? 'none';
+      log(`ssh: logged in to ${ep.user}@${where} (${method})`);
+      if (method === 'password' || method === 'keyboard-interactive') {
+        opts.secretAccepted?.({ kind: 'password', host: ep.host, port: ep.port, user: ep.user });
+      }
       resolve(client);
     });
     client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -418,6 +429,7 @@ async function loadIdentity(
     if (!(key instanceof Error)) {
       const k = first(key);
       opts.keyCache?.set(keyPath, k);
+      opts.secretAccepted?.({ kind: 'passphrase', keyPath });
       return k;
     }
     previousWrong = true;

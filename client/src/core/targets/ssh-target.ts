@@ -149,6 +149,7 @@ export class SshTarget extends BaseTarget {
       passphrase: this.options.passphrase,
       password: this.options.password,
       confirmUnknownHost: this.options.confirmUnknownHost,
+      secretAccepted: this.options.secretAccepted,
       log: (l) => this.log(l),
     };
     const clients = await connectChain(this.hops, connectOpts);
