@@ -155,6 +155,20 @@ for (const { name: sessionName, theme } of THEMES)
               assert.match(await row.innerText(), /bpfide_printk/);
             });
 
+            await step('histogram', async () => {
+              const v = webview(wb);
+              await v.locator('body[data-panel="map"] .hist-row').first().waitFor({ timeout: 60_000 });
+              const labels = await v.locator('.hist-label').allInnerTexts();
+              assert.equal(labels[0].trim(), '0 -> 1');
+              // our execs' pids fall in one bucket; the title has the total
+              const counts = (await v.locator('.hist-count').allInnerTexts()).map(Number);
+              assert.ok(
+                counts.some((n) => n >= 5),
+                `bucket counts: ${counts.join(', ')}`,
+              );
+              assert.match(await v.locator('.hist-title').first().innerText(), /total \d+/);
+            });
+
             await step('stats', async () => {
               const v = webview(wb);
               const row = v
