@@ -377,6 +377,33 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     assert.match(rows[0][2], /^\d+$/, 'the cpu column');
   });
 
+  test('record type: switching to raw bytes resubscribes and shows hex', async (t) => {
+    if (!precondition(t, reason)) return;
+    await config(3, 0);
+    const rec = new Recorder();
+    const c = new EventsController({
+      agent,
+      map: maps.get('rb')!,
+      typeChoices: ['struct event'],
+      post: rec.post,
+      tickMs: 50,
+    });
+    await c.start();
+    await c.handle({ type: 'record-type', name: null });
+    assert.equal(rec.last('stream-init')!.choices!.current, null);
+    await runAs(comm);
+    await waitFor(() => c.received >= 3, '3 raw records');
+    c.flush();
+    await c.dispose();
+    const cols = rec.last('stream-init')!.columns.map((x) => x.label);
+    assert.deepEqual(cols, ['#', 'time (s)', 'data']);
+    const row = rec
+      .all('stream-batch')
+      .flatMap((b) => b.rows)
+      .pop()!;
+    assert.match(row[2], /^[0-9a-f]{192}$/, '96 bytes as hex');
+  });
+
   test('bpf_printk: the line the program printed, with the task and pid that printed it', async (t) => {
     if (!precondition(t, reason)) return;
     await config(0, 0);
