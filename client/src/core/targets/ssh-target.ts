@@ -42,7 +42,7 @@ export interface SshTargetOptions extends SshPrompts, AgentClientOptions {
   reconnect?: ReconnectPolicy | false;
   /** Home directory for `~` in the config and the default files (default os.homedir()). */
   homeDir?: string;
-  /** Remote cache folder relative to the remote home (default `.cache/bpf-ide/agent`). */
+  /** Remote cache folder: relative to the remote home, or absolute (default `.cache/bpf-ide/agent`). */
   remoteCacheDir?: string;
 }
 
