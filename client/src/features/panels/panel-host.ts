@@ -3,6 +3,7 @@
  * webview's messages to the controller, tells it when the panel is hidden or shown, saves exports
  * through a save dialog, and disposes the controller (unsubscribing on the target) with the panel.
  */
+import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import type { FromWebview, ToWebview } from '../../core/panels/panel-messages';
 import type { BpfIdeContext } from '../../ctx';
@@ -69,7 +70,7 @@ export class PanelHost implements vscode.Disposable {
 
   /** Saves exported text where the user says. */
   save = async (format: 'csv' | 'json', text: string, name: string): Promise<void> => {
-    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(require('node:os').homedir());
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
     const uri = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.joinPath(base, name),
       filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
