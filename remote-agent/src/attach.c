@@ -198,6 +198,8 @@ static struct link_rec *attach_one(json_t *id, struct handle *h, struct prog_rec
 				int e = bpf_tc_hook_create(&l->hook);
 				l->hook_created = e == 0;
 				err = (e && e != -EEXIST) ? e : bpf_tc_attach(&l->hook, &l->tc);
+				if (err && l->hook_created)
+					bpf_tc_hook_destroy(&l->hook); /* leave the qdisc as we found it */
 			}
 			json_object_set_new(*desc, "mechanism", json_string(l->kind == LK_TCX ? "tcx" : "tc-netlink"));
 			snprintf(what, sizeof(what), "tc %s on %s", egress ? "egress" : "ingress", ifn);
