@@ -19,6 +19,8 @@
   const interval = el('select', { title: 'Refresh interval', onchange: () => send({ type: 'interval', ms: Number(interval.value) }, { intervalMs: Number(interval.value) }) });
   for (const ms of [250, 500, 1000, 2000, 5000, 10000]) interval.appendChild(el('option', { value: String(ms), text: ms < 1000 ? ms + ' ms' : ms / 1000 + ' s' }));
   const hex = el('input', { type: 'checkbox', title: 'Integers in hex', onchange: () => send({ type: 'hex', on: hex.checked }, { hex: hex.checked }) });
+  const perCpuBox = el('input', { type: 'checkbox', title: 'A column for every CPU besides the sums', onchange: () => send({ type: 'percpu', on: perCpuBox.checked }, { perCpu: perCpuBox.checked }) });
+  const perCpuLabel = el('label', { hidden: true, title: 'A column for every CPU besides the sums' }, perCpuBox, ' per CPU');
   const filter = el('input', { type: 'search', class: 'filter', placeholder: 'Filter: text, or count>10 comm~bash', title: 'Terms separated by spaces; column op value with = != > < >= <= ~ (contains)' });
   let filterTimer = 0;
   filter.addEventListener('input', () => {
@@ -38,6 +40,7 @@
     el('label', {}, 'every ', interval),
     button('Refresh', 'Read the map now', () => vscode.postMessage({ type: 'refresh' })),
     el('label', { title: 'Integers in hex' }, hex, ' hex'),
+    perCpuLabel,
     filter,
     search,
     button('CSV', 'Export the current view as CSV', () => vscode.postMessage({ type: 'export', format: 'csv' })),
@@ -83,6 +86,7 @@
   function applyUi() {
     interval.value = String(ui.intervalMs);
     hex.checked = !!ui.hex;
+    perCpuBox.checked = !!ui.perCpu;
     filter.value = ui.filter || '';
     pauseBtn.textContent = ui.paused ? 'Resume' : 'Pause';
   }
@@ -132,6 +136,7 @@
         keyIn.placeholder = 'key, e.g. ' + m.keyHint;
         valIn.placeholder = 'value, e.g. ' + m.valueHint;
         editable.hidden = !m.editable;
+        perCpuLabel.hidden = !m.meta.percpu;
         if (!saved.intervalMs) ui = { ...ui, ...m.state };
         applyUi();
         break;

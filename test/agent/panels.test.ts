@@ -127,6 +127,15 @@ describe('panels on the real kernel: maps', { concurrency: false }, () => {
     assert.equal(d.perCpu!.length, ncpus);
     const sum = d.perCpu!.map((l) => Number(l.split(': ')[1])).reduce((a, b) => a + b, 0);
     assert.equal(String(sum), w.rows[0].cells[1]);
+    // and as columns: the sum, then one per CPU
+    await c.handle({ type: 'percpu', on: true });
+    const cols = rec.last('map-columns')!.columns.map((x) => x.label);
+    assert.deepEqual(cols, ['key', 'value (sum)', ...Array.from({ length: ncpus }, (_, i) => `value@cpu${i}`)]);
+    const cells = rec.last('map-window')!.rows[0].cells;
+    assert.equal(
+      cells.slice(2).reduce((a, b) => a + Number(b), 0),
+      Number(cells[1]),
+    );
   });
 
   test('typed edits: checked against BTF before sending, written, read back with bpftool; delete', async (t) => {

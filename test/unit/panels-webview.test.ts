@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { contentSecurityPolicy } from '../../client/src/core/panels/csp';
 
 const MEDIA = join(__dirname, '..', '..', 'media', 'panels');
@@ -30,6 +31,11 @@ describe('panel webviews', () => {
     const files = readdirSync(MEDIA).filter((f) => f.endsWith('.js'));
     assert.deepEqual(files.sort(), ['common.js', 'events.js', 'map.js', 'stats.js', 'trace.js']);
     for (const f of files) {
+      // each file parses as a browser script (a syntax error would leave the panel blank)
+      assert.doesNotThrow(
+        () => new Script(readFileSync(join(MEDIA, f), 'utf8'), { filename: f }),
+        `${f} does not parse`,
+      );
       const src = readFileSync(join(MEDIA, f), 'utf8').replace(/^\s*\/\/.*$/gm, '');
       for (const sink of [
         /\.innerHTML\b/,

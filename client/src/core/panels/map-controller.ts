@@ -96,6 +96,7 @@ export class MapController {
       this.table.setSort(this.state.sort);
       this.table.setFilter(this.state.filter);
       await this.table.open();
+      this.table.setPerCpuColumns(!!this.state.perCpu);
       await this.table.loadAll();
       void this.o.post({
         type: 'status',
@@ -142,6 +143,7 @@ export class MapController {
     this.table.setSort(this.state.sort);
     this.table.setFilter(this.state.filter);
     await this.table.open();
+    this.table.setPerCpuColumns(!!this.state.perCpu);
     this.postColumns();
     await this.render();
     if (this.disposed) return;
@@ -198,6 +200,13 @@ export class MapController {
         this.saveState();
         await this.render();
         break;
+      case 'percpu':
+        this.state.perCpu = msg.on;
+        this.table.setPerCpuColumns(msg.on);
+        this.saveState();
+        this.postColumns();
+        await this.render();
+        break;
       case 'refresh':
         if (this.table.complete) await this.table.reloadAll();
         else await this.table.refreshWindow(this.viewport.start, this.viewport.count);
@@ -222,11 +231,15 @@ export class MapController {
   }
 
   private applyUiState(s: Partial<MapUiState>): void {
-    const before = JSON.stringify(this.state);
-    this.state = { ...this.state, ...pick(s, ['intervalMs', 'paused', 'hex', 'sort', 'filter', 'scrollTop']) };
+    const before = `${this.state.intervalMs}/${this.state.paused}`;
+    this.state = {
+      ...this.state,
+      ...pick(s, ['intervalMs', 'paused', 'hex', 'perCpu', 'sort', 'filter', 'scrollTop']),
+    };
     this.table.setSort(this.state.sort);
     this.table.setFilter(this.state.filter);
-    if (before !== JSON.stringify(this.state)) void this.restartRefresh();
+    this.table.setPerCpuColumns(!!this.state.perCpu);
+    if (before !== `${this.state.intervalMs}/${this.state.paused}`) void this.restartRefresh();
   }
 
   private saveState(): void {

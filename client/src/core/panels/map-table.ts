@@ -7,7 +7,7 @@
  * No `vscode` import.
  */
 import { parseFilter } from './row-filter';
-import { cellValue, columnsOf, compareValues, keyId, sumPerCpu, type Column } from './value-format';
+import { cellValue, columnsOf, compareValues, keyId, perCpuColumns, sumPerCpu, type Column } from './value-format';
 
 /** One entry as the agent sends it (map_dump / map_snapshot). */
 export interface RawEntry {
@@ -411,10 +411,24 @@ export class MapTable {
     return { id: keyId(e.key), key: e.key, value: e.value, changed: gen };
   }
 
+  /** Shows each CPU's values as columns too (per-CPU maps). */
+  setPerCpuColumns(on: boolean): void {
+    this.perCpuColumns = on;
+    this.updateColumns();
+    this.view = undefined;
+  }
+  private perCpuColumns = false;
+
   private updateColumns(): void {
     const first = this.pages[0]?.rows?.[0] ?? this.all?.values().next().value;
     if (!first) return;
-    this.columnsValue = [...columnsOf('key', first.key), ...columnsOf('value', first.value)];
+    const value = columnsOf('value', first.value);
+    const cpus = this.perCpuColumns && first.perCpu ? perCpuColumns(value, first.perCpu.length) : [];
+    this.columnsValue = [
+      ...columnsOf('key', first.key),
+      ...value.map((c) => (cpus.length ? { ...c, label: `${c.label} (sum)` } : c)),
+      ...cpus,
+    ];
   }
 }
 

@@ -92,6 +92,8 @@ export interface MapUiState {
   intervalMs: number;
   paused: boolean;
   hex: boolean;
+  /** per-CPU maps: a column per CPU besides the sums */
+  perCpu?: boolean;
   sort?: { column: string; descending: boolean };
   filter: string;
   scrollTop?: number;
@@ -113,6 +115,7 @@ export type FromWebview =
   | { type: 'interval'; ms: number }
   | { type: 'pause'; paused: boolean }
   | { type: 'hex'; on: boolean }
+  | { type: 'percpu'; on: boolean }
   | { type: 'select'; id: string }
   | { type: 'edit'; op: 'update' | 'insert' | 'delete'; key: string; value?: string }
   | { type: 'export'; format: 'csv' | 'json' }

@@ -21,7 +21,7 @@ export interface ParsedFilter {
   errors: string[];
 }
 
-const TERM = /^([A-Za-z_][\w.[\]]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*)$/;
+const TERM = /^([A-Za-z_][\w.[\]@]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*)$/;
 
 /** Splits on spaces outside double quotes. */
 function terms(text: string): string[] {

@@ -13,6 +13,8 @@ export interface Column {
   label: string;
   part: 'key' | 'value';
   path: string[];
+  /** per-CPU maps: this CPU's value instead of the sum */
+  cpu?: number;
 }
 
 export interface FormatOptions {
@@ -39,9 +41,23 @@ export function columnsOf(part: 'key' | 'value', sample: unknown, maxDepth = 4):
   return out;
 }
 
+/**
+ * Per-CPU columns: each value column once more for every CPU ("count@cpu0"), after the summed ones, as many
+ * as `max` allows.
+ */
+export function perCpuColumns(valueColumns: Column[], ncpus: number, max = 64): Column[] {
+  const out: Column[] = [];
+  for (let cpu = 0; cpu < ncpus; cpu++)
+    for (const c of valueColumns) {
+      if (out.length >= max) return out;
+      out.push({ ...c, id: `${c.id}@cpu${cpu}`, label: `${c.label}@cpu${cpu}`, cpu });
+    }
+  return out;
+}
+
 /** The value at a column's path. */
-export function cellValue(row: { key: unknown; value: unknown }, col: Column): unknown {
-  let v: unknown = col.part === 'key' ? row.key : row.value;
+export function cellValue(row: { key: unknown; value: unknown; perCpu?: unknown[] }, col: Column): unknown {
+  let v: unknown = col.part === 'key' ? row.key : col.cpu !== undefined ? row.perCpu?.[col.cpu] : row.value;
   for (const p of col.path) {
     if (!isPlainObject(v)) return undefined;
     v = v[p];
