@@ -128,6 +128,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       () => this.helloReject(new AgentTimeoutError('hello', options.helloTimeoutMs ?? 15_000)),
       options.helloTimeoutMs ?? 15_000,
     );
+    this.helloTimer.unref?.(); // the streams keep a live agent's process going, not this timer
     streams.output.on('data', (chunk: Buffer) => this.onData(chunk));
     streams.output.on('end', () => this.onClose());
     streams.output.on('close', () => this.onClose());
