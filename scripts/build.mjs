@@ -2,7 +2,7 @@
 // Builds everything: the extension, the language server and the CLI (esbuild bundles into dist/),
 // the tree-sitter wasm files next to them, and the static agent (make -C remote-agent) when present.
 import { build } from 'esbuild';
-import { copyFileSync, cpSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, chmodSync, renameSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,11 @@ if (!skipAgent && existsSync(join(root, 'remote-agent', 'Makefile'))) {
 }
 // The agent and the templates travel with the bundles (the CLI and the .vsix find them in dist/).
 const agentBin = join(root, 'remote-agent', 'build', 'bpf-agent');
-if (existsSync(agentBin)) copyFileSync(agentBin, join(dist, 'bpf-agent'));
+if (existsSync(agentBin)) {
+  // Copy then rename: a running dist/bpf-agent (ETXTBSY) keeps its old inode.
+  copyFileSync(agentBin, join(dist, 'bpf-agent.tmp'));
+  renameSync(join(dist, 'bpf-agent.tmp'), join(dist, 'bpf-agent'));
+}
 if (existsSync(join(root, 'bpf-templates')))
   cpSync(join(root, 'bpf-templates'), join(dist, 'bpf-templates'), { recursive: true });
 if (watch) console.log('watch mode is not supported yet; rerun npm run build');

@@ -31,13 +31,19 @@ test(
       async (s) => {
         const wb = s.workbench;
         await wb.openFile('xdp_count.bpf.c');
-        const lens = wb.activeEditor.locator('.codelens-decoration a', { hasText: /^\s*Load\s*$/ }).first();
+        const lens = wb.activeEditor
+          .locator('.codelens-decoration a')
+          .filter({ hasText: /^\s*Load\s*$/ })
+          .first();
         await wb.step('codelens visible', () => lens.waitFor({ state: 'visible', timeout: 60_000 }));
         await wb.screenshot('codelens');
         await wb.step('click Load', () => lens.click());
 
         // The CodeLens turns into "loaded: id N · M insns verified" once the agent has loaded it.
-        const loaded = wb.activeEditor.locator('.codelens-decoration a', { hasText: /loaded: id \d+/ }).first();
+        const loaded = wb.activeEditor
+          .locator('.codelens-decoration a')
+          .filter({ hasText: /loaded: id \d+/ })
+          .first();
         await wb.step('loaded lens', () => loaded.waitFor({ state: 'visible', timeout: 90_000 }));
         const lensText = await loaded.innerText();
         const id = Number(/id (\d+)/.exec(lensText)?.[1]);
@@ -45,10 +51,16 @@ test(
         assert.match(lensText, /\d+ insns verified/);
 
         await wb.runCommand('bpf-ide: Show Loaded Programs');
-        const row = wb.page.locator('.monaco-list-row', { hasText: /xdp_count\s*xdp · id/ }).first();
+        const row = wb.page
+          .locator('.monaco-list-row')
+          .filter({ hasText: /xdp_count\s*xdp · id/ })
+          .first();
         await wb.step('program in the Programs view', () => row.waitFor({ state: 'visible', timeout: 30_000 }));
         assert.match(await row.innerText(), new RegExp(`xdp · id ${id} · \\d+ insns`));
-        const mapRow = wb.page.locator('.monaco-list-row', { hasText: /packets\s*array · id/ }).first();
+        const mapRow = wb.page
+          .locator('.monaco-list-row')
+          .filter({ hasText: /packets\s*array · id/ })
+          .first();
         await mapRow.waitFor({ state: 'visible', timeout: 10_000 });
         assert.match(await mapRow.innerText(), /array · id \d+/);
         await wb.screenshot('programs-view');

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { targetFeaturesNotification, type TargetFeaturesParams } from '../../../server/src/protocol';
 import { connectTarget, type ConnectedTarget } from '../core/run/connect';
+import type { SshPrompts } from '../core/targets';
 import { LoadSession } from '../core/run/load-session';
 import type { BpfIdeContext } from '../ctx';
 
@@ -51,18 +52,38 @@ export class TargetManager implements vscode.Disposable {
     const spec = this.spec;
     this.setState('connecting', spec);
     try {
-      const target = await connectTarget(spec);
+      const target = await connectTarget(spec, {
+        ...this.prompts(),
+        reconnect: true,
+        log: (l) => this.ctx.output.info(l),
+      });
       this.target = target;
       const hello = await target.client.hello;
-      this.sessionValue = new LoadSession(target);
-      this.sessionValue.on('changed', () => this.changed.fire());
-      target.client.on('close', () => {
-        if (this.target === target) {
-          this.target = undefined;
-          this.sessionValue = undefined;
-          this.setState('disconnected', `${spec}: the connection closed`);
-          this.sendFeatures(null);
-        }
+      this.sessionValue = this.newSession(target);
+      target.target.on('state', (e) => {
+        if (this.target !== target) return;
+        if (e.state === 'connected')
+          this.setState('connected', `${spec} · Linux ${target.target.hello?.kernel.release ?? hello.kernel.release}`);
+        else if (e.state === 'reconnecting' || e.state === 'connecting' || e.state === 'deploying')
+          this.setState('connecting', e.message);
+        else if (e.state === 'failed') this.setState('failed', e.message);
+        else if (e.state === 'disconnected') this.setState('disconnected', e.message);
+      });
+      target.target.on('lost', (err) => {
+        if (this.target !== target) return;
+        const had = this.sessionValue?.loaded.length ?? 0;
+        this.sessionValue?.forget();
+        this.sendFeatures(null);
+        void vscode.window.showWarningMessage(
+          `bpf-ide: the connection to ${spec} dropped (${err.message}).${had ? ' The agent released everything it had loaded.' : ''} Reconnecting...`,
+        );
+      });
+      target.target.on('agent', (client) => {
+        if (this.target !== target || client === target.client) return;
+        target.client = client;
+        this.sessionValue = this.newSession(target);
+        void this.fetchFeatures(spec);
+        this.changed.fire();
       });
       this.setState('connected', `${spec} · Linux ${hello.kernel.release}`);
       void this.fetchFeatures(spec);
@@ -72,6 +93,66 @@ export class TargetManager implements vscode.Disposable {
       this.setState('failed', `${spec}: ${(e as Error).message}`);
       throw e;
     }
+  }
+
+  private newSession(target: ConnectedTarget): LoadSession {
+    const session = new LoadSession(target);
+    session.on('changed', () => this.changed.fire());
+    return session;
+  }
+
+  /**
+   * SSH prompts: host keys are confirmed by the user with the fingerprint shown; passphrases and
+   * passwords are asked once and kept in SecretStorage only after they worked (never in settings or logs).
+   */
+  private prompts(): Partial<SshPrompts> {
+    const secrets = this.ctx.extension.secrets;
+    const pending = new Map<string, string>();
+    const ask = async (key: string, prompt: string, previousWrong: boolean): Promise<string | undefined> => {
+      if (previousWrong) await secrets.delete(key);
+      else {
+        const stored = await secrets.get(key);
+        if (stored) return stored;
+      }
+      const value = await vscode.window.showInputBox({
+        title: 'bpf-ide: SSH',
+        prompt,
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (value !== undefined) pending.set(key, value);
+      return value;
+    };
+    return {
+      confirmUnknownHost: async (info) => {
+        const choice = await vscode.window.showWarningMessage(
+          `The authenticity of host ${info.host}:${info.port} can't be established.`,
+          {
+            modal: true,
+            detail: `${info.keyType} key fingerprint is ${info.fingerprintSha256}.\n\nCompare it with the box's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Trusting adds it to ${info.knownHostsFile}.`,
+          },
+          'Trust and Connect',
+        );
+        return choice === 'Trust and Connect';
+      },
+      passphrase: ({ keyPath, previousWrong }) =>
+        ask(
+          `bpfIde.passphrase:${keyPath}`,
+          `${previousWrong ? 'Wrong passphrase. ' : ''}Passphrase for ${keyPath}`,
+          previousWrong,
+        ),
+      password: ({ host, port, user, attempt, prompt }) =>
+        ask(`bpfIde.password:${user}@${host}:${port}`, prompt || `Password for ${user}@${host}:${port}`, attempt > 1),
+      secretAccepted: (what) => {
+        const key =
+          what.kind === 'passphrase'
+            ? `bpfIde.passphrase:${what.keyPath}`
+            : `bpfIde.password:${what.user}@${what.host}:${what.port}`;
+        const value = pending.get(key);
+        pending.delete(key);
+        if (value !== undefined) void secrets.store(key, value);
+      },
+    };
   }
 
   private async fetchFeatures(spec: string): Promise<void> {

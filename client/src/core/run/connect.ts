@@ -1,41 +1,69 @@
 /**
- * Connects to a target by its spec (`local`, `ssh://user@host[:port]`, an ssh config alias) and
- * returns a ready agent: hello received.
+ * Connects to a target by its spec (`local`, `ssh://user@host[:port]`, an ssh config alias) through the
+ * targets layer and returns a ready agent (hello received). Used by the CLI and the editor alike.
  */
-import { AgentClient } from '../agent/agent-client';
+import type { AgentClient } from '../agent/agent-client';
 import { agentBinaryPath } from '../agent-path';
+import { createTarget, type SshPrompts, type Target } from '../targets';
 
-export interface ConnectOptions {
+/** The agent's version names its cache folder on SSH boxes; the sha256 makes each build distinct anyway. */
+export const AGENT_VERSION = '0.1.0';
+
+export interface ConnectOptions extends Partial<SshPrompts> {
   identity?: string;
   knownHosts?: string;
-  /** Trust an unknown host key (the CLI's --accept-new-host-key). Changed keys are always refused. */
+  /** Trust an unknown host key without asking (the CLI's --accept-new-host-key). Changed keys are always refused. */
   acceptNewHostKey?: boolean;
+  /** Progress and diagnostics lines (never secrets). */
+  log?: (line: string) => void;
+  /** Reconnect after a drop (the editor does; the CLI doesn't). */
+  reconnect?: boolean;
 }
 
 export interface ConnectedTarget {
   client: AgentClient;
   description: string;
   remote: boolean;
+  target: Target;
   dispose(): Promise<void>;
 }
 
-export class UnsupportedTargetError extends Error {
-  override readonly name = 'UnsupportedTargetError';
-}
-
-export async function connectTarget(spec: string, _o: ConnectOptions = {}): Promise<ConnectedTarget> {
-  if (spec === 'local') {
-    const sudo = process.getuid?.() !== 0;
-    const client = AgentClient.spawn(agentBinaryPath(), { sudo });
-    await client.hello;
+export async function connectTarget(spec: string, o: ConnectOptions = {}): Promise<ConnectedTarget> {
+  const target = createTarget(spec, {
+    agent: { path: agentBinaryPath(), version: AGENT_VERSION },
+    identityFiles: o.identity ? [o.identity] : undefined,
+    knownHostsFile: o.knownHosts,
+    // Where the agent is cached on SSH boxes (default ~/.cache/bpf-ide/agent); tests point it at a temp dir.
+    remoteCacheDir: process.env.BPF_IDE_REMOTE_CACHE_DIR || undefined,
+    reconnect: o.reconnect ? undefined : false,
+    passphrase: o.passphrase,
+    password: o.password,
+    secretAccepted: o.secretAccepted,
+    confirmUnknownHost:
+      o.confirmUnknownHost ??
+      (o.acceptNewHostKey
+        ? async (info) => {
+            o.log?.(
+              `trusting ${info.host}:${info.port} (${info.keyType} ${info.fingerprintSha256}) and adding it to ${info.knownHostsFile}`,
+            );
+            return true;
+          }
+        : undefined),
+  });
+  if (o.log) target.on('log', (line: string) => o.log!(line));
+  try {
+    const client = await target.connect();
     return {
       client,
-      description: 'local',
-      remote: false,
+      description: target.describe(),
+      remote: target.kind !== 'local',
+      target,
       dispose: async () => {
-        await client.shutdown().catch(() => undefined);
+        await target.dispose();
       },
     };
+  } catch (e) {
+    await Promise.resolve(target.dispose()).catch(() => undefined);
+    throw e;
   }
-  throw new UnsupportedTargetError(`target "${spec}": only "local" is supported by this build (SSH targets come next)`);
 }

@@ -168,6 +168,12 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
     this.emit('changed');
   }
 
+  /** Forgets what was loaded without asking the agent (it is gone, and released everything itself). */
+  forget(): void {
+    this.objects.clear();
+    this.emit('changed');
+  }
+
   /** Releases everything loaded (then the connection can go). */
   async dispose(): Promise<void> {
     for (const h of [...this.objects.keys()]) await this.unload(h, false).catch(() => undefined);
