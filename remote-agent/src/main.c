@@ -235,6 +235,10 @@ static void stdin_ready(struct watcher *w, uint32_t events)
 				sb_putn(&inbuf, chunk + start, i - start);
 				handle_line(inbuf.buf, inbuf.len);
 				inbuf.len = 0;
+				if (inbuf.cap > (4u << 20)) { /* a big request is done: give its memory back */
+					sb_free(&inbuf);
+					sb_init(&inbuf, 1 << 16);
+				}
 			} else {
 				handle_line(chunk + start, i - start);
 			}
