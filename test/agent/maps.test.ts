@@ -138,6 +138,28 @@ describe('agent maps', { concurrency: false }, () => {
     });
   });
 
+  test('a map type without batch lookups (LPM trie) is read key by key, with cursors', async (t) => {
+    if (!precondition(t, reason)) return;
+    const entries = Array.from({ length: 10 }, (_, i) => ({ key: { prefixlen: 24, addr: [10, 200, i, 0] }, value: i }));
+    await agent.request('map_update', { map_id: id('routes'), entries });
+    const all: unknown[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const d = await agent.request('map_dump', { map_id: id('routes'), limit: 3, cursor });
+      assert.equal(d.type, 'lpm_trie');
+      assert.equal(d.key_type, 'struct lpm_key');
+      all.push(...d.entries);
+      if (d.done) break;
+      assert.match(d.cursor!, /^k:/);
+      cursor = d.cursor!;
+    }
+    assert.equal(all.length, 10);
+    assert.deepEqual(
+      all.find((e) => (e as { value: number }).value === 7),
+      { key: { prefixlen: 24, addr: [10, 200, 7, 0] }, value: 7 },
+    );
+  });
+
   test('map_watch: a full first snapshot, then only what changed', async (t) => {
     if (!precondition(t, reason)) return;
     const first = nextEvent(agent, 'map_snapshot', (e) => e.map_id === id('big'));
