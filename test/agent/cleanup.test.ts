@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { agentUnavailableReason, precondition } from './preconditions';
@@ -56,6 +57,7 @@ describe('agent cleanup', { concurrency: false }, () => {
     const counts = r.maps.find((m) => m.name === 'counts')!;
     const other = r.maps.find((m) => m.name === 'arr')!;
     const path = `/sys/fs/bpf/bpfide_test_${process.pid}`;
+    t.after(() => rmSync(path, { force: true })); // only if an assertion failed half way
     assert.deepEqual(await agent.request('pin', { map_id: counts.id, path }), { path, pinned: true });
     await assert.rejects(agent.request('pin', { map_id: counts.id, path }), { code: 'invalid_params' });
     await assert.rejects(agent.request('pin', { map_id: counts.id, path: '/tmp/not-bpffs' }), {

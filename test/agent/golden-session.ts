@@ -7,7 +7,7 @@
  * Regenerate (as root): node --import tsx test/agent/golden-session.ts
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureAgent, fixture, runAs, FIXTURES, UNIQUE } from './agent-harness';
@@ -150,6 +150,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('pin', { map_id: mapId('counts', m), path: '/tmp/x' });
   await call('unpin', { path: pinPath });
   await call('unpin', { path: pinPath });
+  rmSync(pinPath, { force: true }); // in case the unpin above failed
   // detach, unload, errors
   await call('detach', { link: up.links[0].link });
   await call('detach', { link: 99999 });
