@@ -418,23 +418,31 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     await config(0, 0);
     const rec = new Recorder();
     const c = new TraceController({ agent, post: rec.post, tickMs: 50, filter: comm });
-    try {
-      await c.start();
-    } catch (e) {
-      if (/busy|already reads/.test((e as Error).message) && process.env.CI !== 'true')
-        return t.skip('another reader holds trace_pipe on this machine');
-      throw e;
+    // trace_pipe has one reader: while another process holds it, the panel says so and keeps trying
+    await c.start(200);
+    const busy = () => rec.all('status').some((m) => m.error && /busy/i.test(m.text));
+    const subscribed = await waitFor(() => rec.all('status').some((m) => m.text === ''), 'trace_pipe', 30_000).catch(
+      () => false,
+    );
+    if (!subscribed) {
+      await c.dispose();
+      if (busy() && process.env.CI !== 'true') return t.skip('another reader held trace_pipe on this machine for 30 s');
+      assert.fail(`no trace_pipe subscription: ${rec.last('status')?.text}`);
     }
-    const pid = await runAs(comm);
+    let pid = 0;
     const row = await waitFor(
-      () =>
-        rec
+      async () => {
+        // an exec per try: another test's program may have consumed a line, never ours twice
+        pid = await runAs(comm);
+        return rec
           .all('stream-batch')
           .flatMap((b) => b.rows)
-          .find((r) => r[5].includes(`pid=${pid}`)),
+          .find((r) => r[5].includes(`pid=${pid}`) || r[5].includes(`comm=${comm}`));
+      },
       'the bpf_printk line',
       15_000,
     );
+    pid = Number(/pid=(\d+)/.exec(row[5])![1]);
     await c.dispose();
     assert.equal(row[1], comm);
     assert.equal(row[2], String(pid));

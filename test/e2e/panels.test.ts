@@ -132,6 +132,23 @@ for (const { name: sessionName, theme } of THEMES)
               await v.locator('pre.json').nth(1).filter({ hasText: '"opens"' }).waitFor();
             });
 
+            await step('percpu', async () => {
+              const v = webview(wb);
+              await v.locator('body[data-panel="map"] .vt-row').first().waitFor({ timeout: 60_000 });
+              // one column per CPU besides the sums, with a click on "per CPU"
+              await v.locator('label').filter({ hasText: 'per CPU' }).locator('input').check();
+              await v.locator('.vt-head').filter({ hasText: 'switches@cpu0' }).waitFor();
+              const headers = (await v.locator('.vt-head').allInnerTexts()).map((h) => h.trim());
+              assert.deepEqual(headers.slice(0, 4), ['key', 'switches (sum)', 'preemptions (sum)', 'to_idle (sum)']);
+              const cells = (await v.locator('.vt-row').first().locator('.vt-cell').allInnerTexts()).map(Number);
+              const cpus = headers.filter((h) => h.startsWith('switches@cpu')).length;
+              const perCpu = headers
+                .map((h, i) => (h.startsWith('switches@cpu') ? cells[i] : 0))
+                .reduce((a, b) => a + b, 0);
+              assert.ok(cpus >= 1 && cells[1] > 0, `cells: ${cells.join(' ')}`);
+              assert.equal(perCpu, cells[1], 'the sum column is the sum of the per-CPU columns');
+            });
+
             await step('events', async () => {
               const v = webview(wb);
               await v.locator('body[data-panel="events"] .vt-row').first().waitFor({ timeout: 60_000 });

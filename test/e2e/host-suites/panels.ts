@@ -102,6 +102,20 @@ export async function run(): Promise<void> {
         },
       },
       {
+        name: 'map panel: a per-CPU array (the raw_tp template counting context switches per CPU)',
+        timeoutMs: 120_000,
+        fn: async () => {
+          const out = await session.load(template('raw_tp'), { attach: true });
+          assert.ok(out.loaded, `the raw_tp template did not load: ${out.error}`);
+          handles.push(out.loaded.handle);
+          const sw = out.loaded.maps.find((m) => m.name === 'switches');
+          assert.ok(sw);
+          await openMapPanel(ctx, state, sw.id);
+          stepReady(steps, 'percpu');
+          await stepDone(steps, 'percpu');
+        },
+      },
+      {
         name: 'events panel: the ringbuf template streaming exec and exit events',
         timeoutMs: 120_000,
         fn: async () => {

@@ -394,15 +394,39 @@ export class TraceController extends StreamController<TraceRow> {
     return 'trace';
   }
 
-  async start(): Promise<void> {
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Subscribes to trace_pipe. trace_pipe has one reader at a time: while another one holds it (busy), the panel
+   * says so and tries again every `retryMs` until it gets it; other errors are thrown.
+   */
+  async start(retryMs = 2000): Promise<void> {
     this.sendInit();
-    const r = (await this.o.agent.request('trace_subscribe', this.o.filter ? { filter: this.o.filter } : {})) as {
-      subscription: number;
-    };
-    this.sub = r.subscription;
+    try {
+      const r = (await this.o.agent.request('trace_subscribe', this.o.filter ? { filter: this.o.filter } : {})) as {
+        subscription: number;
+      };
+      if (this.disposed) {
+        await this.o.agent.request('unsubscribe', { subscription: r.subscription }).catch(() => undefined);
+        return;
+      }
+      this.sub = r.subscription;
+      void this.base.post({ type: 'status', text: '' });
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code !== 'busy' && !/busy/i.test(err.message)) throw e;
+      void this.base.post({
+        type: 'status',
+        text: `${err.message} (trying again every ${retryMs / 1000} s)`,
+        error: true,
+      });
+      if (!this.disposed) this.retryTimer = setTimeout(() => void this.start(retryMs).catch(() => undefined), retryMs);
+    }
   }
 
   override async dispose(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.disposed = true;
     const sub = this.sub;
     this.sub = undefined;
     if (sub !== undefined && !this.o.agent.isClosed)
