@@ -136,7 +136,7 @@ for (const { name: sessionName, theme } of THEMES)
               const v = webview(wb);
               await v.locator('body[data-panel="map"] .vt-row').first().waitFor({ timeout: 60_000 });
               // one column per CPU besides the sums, with a click on "per CPU"
-              await v.locator('label').filter({ hasText: 'per CPU' }).locator('input').check();
+              await v.locator('label').filter({ hasText: 'per CPU' }).locator('input').click();
               await v.locator('.vt-head').filter({ hasText: 'switches@cpu0' }).waitFor();
               const headers = (await v.locator('.vt-head').allInnerTexts()).map((h) => h.trim());
               assert.deepEqual(headers.slice(0, 4), ['key', 'switches (sum)', 'preemptions (sum)', 'to_idle (sum)']);
