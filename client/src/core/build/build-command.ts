@@ -47,7 +47,7 @@ export async function runBuildCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const r = await buildBpf({ file, out, includeDirs, defines, clang });
+    const r = await buildBpf({ file, out, includeDirs, defines, clang, pch: 'reuse' });
     if (json)
       process.stdout.write(
         JSON.stringify(

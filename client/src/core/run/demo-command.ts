@@ -95,7 +95,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     const bytes = await fetchVmlinuxH(client, join(work, 'vmlinux.h'), hello.kernel.release);
     say(`vmlinux.h from the kernel's BTF: ${(bytes / 1e6).toFixed(1)} MB`);
     const file = join(work, `${template}.bpf.c`);
-    const b = await buildBpf({ file });
+    const b = await buildBpf({ file, pch: false });
     for (const p of b.problems) say(`${p.severity}: ${p.message} (${p.file}:${p.line})`);
     if (!b.ok) {
       process.stderr.write('bpf-ide demo: the template did not build\n');

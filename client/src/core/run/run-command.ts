@@ -116,7 +116,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
   if (/\.c$/.test(o.file)) {
     let b;
     try {
-      b = await buildBpf({ file: o.file, includeDirs: o.includeDirs, defines: o.defines });
+      b = await buildBpf({ file: o.file, includeDirs: o.includeDirs, defines: o.defines, pch: 'reuse' });
     } catch (e) {
       if (e instanceof ClangNotFoundError) return { report: { ...report, error: e.message }, code: 1 };
       throw e;
