@@ -342,7 +342,12 @@ static int make_vmlinux_h(char *err, size_t errlen)
 				sb_puts(&o, "\n};");
 				i += sizeof(mb) - 2;
 			} else {
-				sb_putc(&o, p[0]);
+				/* copy up to the next character that may start a pattern */
+				size_t j = i + 1;
+				while (j < vmlinux_h.len && vmlinux_h.buf[j] != '(' && vmlinux_h.buf[j] != '\n')
+					j++;
+				sb_putn(&o, p, j - i);
+				i = j - 1;
 			}
 		}
 		sb_free(&vmlinux_h);

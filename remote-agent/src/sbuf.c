@@ -125,8 +125,12 @@ void sb_json_strn(struct sbuf *s, const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = u[i];
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			sb_grow(s, 1);
-			s->buf[s->len++] = c;
+			/* copy the whole run of plain characters at once */
+			size_t j = i + 1;
+			while (j < n && u[j] >= 0x20 && u[j] < 0x7f && u[j] != '"' && u[j] != '\\')
+				j++;
+			sb_putn(s, p + i, j - i);
+			i = j - 1;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
