@@ -15,7 +15,9 @@ import type { LoadedMap } from '../../client/src/core/agent/agent-protocol';
 import { BtfTypes } from '../../client/src/core/panels/btf-types';
 import { MapController } from '../../client/src/core/panels/map-controller';
 import type { ToWebview } from '../../client/src/core/panels/panel-messages';
-import { EventsController, StatsController, TraceController } from '../../client/src/core/panels/stream-controllers';
+import { EventsController } from '../../client/src/core/panels/events-controller';
+import { StatsController } from '../../client/src/core/panels/stats-controller';
+import { TraceController } from '../../client/src/core/panels/trace-controller';
 import { agentUnavailableReason, precondition } from './preconditions';
 import { fixture, runAs, startAgent, tempDir, waitFor, UNIQUE } from './agent-harness';
 

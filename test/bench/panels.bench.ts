@@ -24,7 +24,7 @@ import { AgentClient } from '../../client/src/core/agent/agent-client';
 import type { LoadedMap, RingbufEvent } from '../../client/src/core/agent/agent-protocol';
 import { MapController } from '../../client/src/core/panels/map-controller';
 import type { PanelAgent, ToWebview } from '../../client/src/core/panels/panel-messages';
-import { EventsController } from '../../client/src/core/panels/stream-controllers';
+import { EventsController } from '../../client/src/core/panels/events-controller';
 import { agentUnavailableReason } from '../agent/preconditions';
 import { ensureAgent, fixture, runAs, UNIQUE } from '../agent/agent-harness';
 

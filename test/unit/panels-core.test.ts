@@ -34,15 +34,8 @@ describe('BTF types from a real object', () => {
   const btf = BtfTypes.fromObjectFile(compile(join(ROOT, 'test', 'fixtures', 'agent', 'maps.bpf.c')));
   test('map key and value types by name, nested struct, enum, char array, bit-fields', () => {
     const maps = btf.maps();
-    assert.deepEqual([...maps.keys()].filter((k) => !k.startsWith('.')).sort(), [
-      'arr',
-      'big',
-      'counts',
-      'lru',
-      'pcpu',
-      'pcpu_hash',
-      'structs',
-    ]);
+    // the fixture's maps (others may be added to it: only these are pinned)
+    for (const name of ['arr', 'big', 'counts', 'lru', 'pcpu', 'pcpu_hash', 'structs']) assert.ok(maps.has(name), `map ${name}`);
     const v = maps.get('structs')!.value!;
     assert.equal(v.kind, 'struct');
     assert.equal(v.name, 'struct value');

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { BtfTypes } from '../../core/panels/btf-types';
 import type { StreamUiState } from '../../core/panels/panel-messages';
-import { EventsController } from '../../core/panels/stream-controllers';
+import { EventsController } from '../../core/panels/events-controller';
 import type { BpfIdeContext } from '../../ctx';
 import { PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';

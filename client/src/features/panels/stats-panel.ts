@@ -2,7 +2,7 @@
  * bpfIde.openStats: run count, run time, average ns per run and runs per second of every program
  * loaded from this window, with a small chart per program (what bpftop shows).
  */
-import { StatsController } from '../../core/panels/stream-controllers';
+import { StatsController } from '../../core/panels/stats-controller';
 import type { BpfIdeContext } from '../../ctx';
 import { PanelHost } from './panel-host';
 

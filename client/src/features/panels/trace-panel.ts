@@ -4,7 +4,7 @@
  * another reader holds it.
  */
 import type { StreamUiState } from '../../core/panels/panel-messages';
-import { TraceController } from '../../core/panels/stream-controllers';
+import { TraceController } from '../../core/panels/trace-controller';
 import type { BpfIdeContext } from '../../ctx';
 import { PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';

@@ -1,0 +1,181 @@
+/**
+ * The events panel's controller: ring buffer and perf buffer records (ringbuf_subscribe, perfbuf_subscribe),
+ * decoded with the struct type the user picked, counted with every kind of drop.
+ *
+ * No `vscode` import.
+ */
+import type { ColumnMsg, FromWebview } from './panel-messages';
+import { StreamController, type StreamControllerBase } from './stream-controller';
+import { cellValue, columnsOf, formatValue, type Column } from './value-format';
+
+/** A record of a ring buffer or perf buffer, as kept in history. */
+export interface RecordRow {
+  seq: number;
+  /** ms since the panel opened */
+  t: number;
+  cpu?: number;
+  size: number;
+  data: unknown;
+}
+
+export interface EventsControllerOptions extends StreamControllerBase {
+  map: { id: number; name: string; type: string };
+  /** record types suggested from the object's BTF, best first */
+  typeChoices: string[];
+  /** a map of the same object that counts failed reservations (read once a second), if any */
+  dropsMap?: { id: number; name: string };
+}
+
+/** Ring buffer and perf buffer records, decoded with the struct type the user picked. */
+export class EventsController extends StreamController<RecordRow> {
+  private sub: number | undefined;
+  private seq = 0;
+  private readonly opened = Date.now();
+  private type: string | null;
+  private dropsTimer: ReturnType<typeof setInterval> | undefined;
+  /** the subscription's total from unsubscribe / the latest events_dropped */
+  delivered = 0;
+  private readonly onEvent = (ev: { subscription: number; cpu?: number; size: number; data: unknown }) => {
+    if (ev.subscription !== this.sub) return;
+    const row: RecordRow = { seq: ++this.seq, t: Date.now() - this.opened, cpu: ev.cpu, size: ev.size, data: ev.data };
+    if (this.columns.length <= 3) this.learnColumns(ev.data);
+    this.stream.push(row);
+    this.coalescer.poke();
+  };
+  private readonly onDropped = (ev: { subscription: number; dropped: number; lost: number; delivered: number }) => {
+    if (ev.subscription !== this.sub) return;
+    this.stream.drops(ev);
+    this.delivered = ev.delivered;
+    this.coalescer.poke();
+  };
+
+  constructor(private readonly o: EventsControllerOptions) {
+    super(o);
+    this.type = o.state?.type !== undefined ? o.state.type : (o.typeChoices[0] ?? null);
+    o.agent.on('ringbuf_event', this.onEvent as never);
+    o.agent.on('events_dropped', this.onDropped as never);
+    this.learnColumns(undefined);
+  }
+
+  get subscription(): number | undefined {
+    return this.sub;
+  }
+
+  get received(): number {
+    return this.stream.stats.received;
+  }
+
+  /** The stream's counts (received, rate, drops of every kind). */
+  get stats(): Readonly<import('./event-stream').StreamStats> {
+    return this.stream.stats;
+  }
+
+  private learnColumns(sample: unknown): void {
+    const fixed: Column[] = [
+      { id: 'key.seq', label: '#', part: 'key', path: ['seq'] },
+      { id: 'key.t', label: 'time (s)', part: 'key', path: ['t'] },
+      ...(this.o.map.type.includes('perf')
+        ? [{ id: 'key.cpu', label: 'cpu', part: 'key' as const, path: ['cpu'] }]
+        : []),
+    ];
+    const data =
+      sample === undefined
+        ? []
+        : columnsOf('value', sample).map((c) => ({ ...c, label: c.path.length ? c.path.join('.') : 'data' }));
+    this.columns = [...fixed, ...data];
+    if (sample !== undefined) this.sendInit();
+  }
+
+  protected columnMsgs(): ColumnMsg[] {
+    return this.columns.map((c) => ({ id: c.id, label: c.label }));
+  }
+
+  protected filterRow(r: RecordRow): { key: unknown; value: unknown } {
+    return { key: { seq: r.seq, t: r.t / 1000, cpu: r.cpu }, value: r.data };
+  }
+
+  protected cells(r: RecordRow): string[] {
+    const fr = this.filterRow(r);
+    return this.columns.map((c) => (c.id === 'key.t' ? (r.t / 1000).toFixed(3) : formatValue(cellValue(fr, c))));
+  }
+
+  protected sendInit(): void {
+    void this.base.post({
+      type: 'stream-init',
+      title: `${this.o.map.name} (${this.o.map.type}, map ${this.o.map.id})`,
+      columns: this.columnMsgs(),
+      state: { ...this.state, type: this.type },
+      choices: { types: this.o.typeChoices, current: this.type },
+    });
+  }
+
+  protected exportName(): string {
+    return `${this.o.map.name}-events`;
+  }
+
+  /** Subscribes with the chosen record type (null: raw bytes as hex). */
+  async start(): Promise<void> {
+    this.sendInit();
+    const method = this.o.map.type.includes('perf') ? 'perfbuf_subscribe' : 'ringbuf_subscribe';
+    const r = (await this.o.agent.request(method, {
+      map_id: this.o.map.id,
+      ...(this.type ? { type: this.type } : {}),
+    })) as { subscription: number };
+    this.sub = r.subscription;
+    if (this.o.dropsMap && !this.dropsTimer) {
+      const dm = this.o.dropsMap;
+      this.dropsTimer = setInterval(() => {
+        void this.o.agent
+          .request('map_dump', { map_id: dm.id, limit: 16 })
+          .then((d) => {
+            const entries = (d as { entries: { value: unknown }[] }).entries;
+            const n = entries.reduce(
+              (a, e) =>
+                a +
+                (typeof e.value === 'number'
+                  ? e.value
+                  : Array.isArray(e.value)
+                    ? e.value.reduce((x: number, y) => x + (Number(y) || 0), 0)
+                    : 0),
+              0,
+            );
+            this.stream.stats.programDropped = n;
+          })
+          .catch(() => undefined);
+      }, 1000);
+    }
+  }
+
+  private async stop(): Promise<void> {
+    const sub = this.sub;
+    this.sub = undefined;
+    if (sub !== undefined && !this.o.agent.isClosed) {
+      const r = (await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined)) as
+        { delivered?: number; dropped?: number; lost?: number } | undefined;
+      if (r?.delivered !== undefined) this.delivered = r.delivered;
+      if (r?.dropped !== undefined) this.stream.drops({ dropped: r.dropped, lost: r.lost ?? 0 });
+    }
+  }
+
+  protected override async handleOther(msg: FromWebview): Promise<void> {
+    if (msg.type === 'record-type') {
+      this.type = msg.name;
+      this.state.type = msg.name;
+      await this.stop();
+      this.stream.clear();
+      this.learnColumns(undefined);
+      this.sendInit();
+      await this.start().catch((e: Error) => void this.base.post({ type: 'status', text: e.message, error: true }));
+    }
+  }
+
+  /** Unsubscribes; resolves after the agent has delivered what was in the ring. */
+  override async dispose(): Promise<void> {
+    if (this.dropsTimer) clearInterval(this.dropsTimer);
+    await this.stop();
+    // the unsubscribe reply follows the last records: they are counted
+    this.o.agent.off('ringbuf_event', this.onEvent as never);
+    this.o.agent.off('events_dropped', this.onDropped as never);
+    await super.dispose();
+  }
+}
