@@ -230,8 +230,11 @@ function readStructure(doc: BpfDocument): Structure {
         const name = nameNode?.text ?? '';
         if (sec.name === '.maps') {
           const fields = new Map<string, MapFieldMark>();
-          for (const f of doc.mask.mapFields) {
-            if (f.start >= node.startIndex && f.end <= node.endIndex && !fields.has(f.field)) fields.set(f.field, f);
+          // Map fields are in document order: find the first inside this declaration, then walk.
+          const marks = doc.mask.mapFields;
+          for (let k = firstAtOrAfter(marks, node.startIndex); k < marks.length && marks[k].start < node.endIndex; k++) {
+            const f = marks[k];
+            if (f.end <= node.endIndex && !fields.has(f.field)) fields.set(f.field, f);
           }
           s.maps.push({
             name,
@@ -274,6 +277,18 @@ function readStructure(doc: BpfDocument): Structure {
     }
   }
   return s;
+}
+
+/** Index of the first mark starting at or after `offset` (marks sorted by start). */
+function firstAtOrAfter(marks: readonly { start: number }[], offset: number): number {
+  let lo = 0;
+  let hi = marks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (marks[mid].start < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Top-level nodes, looking through preprocessor conditionals (`#ifdef ... #endif`). */

@@ -16,12 +16,26 @@ export interface CallSite {
 
 /** Calls to named functions under `node` (not through pointers), in document order. */
 export function calledFunctions(doc: BpfDocument, node: Node): CallSite[] {
-  const fn = functionsOf(doc).find((f) => f.startIndex <= node.startIndex && node.endIndex <= f.endIndex);
+  const fn = functionContaining(functionsOf(doc), node);
   if (!fn) return syntaxIndex(doc).callsIn(node);
   const base = fn.startIndex;
   return callFacts(doc, fn)
     .filter((c) => c.start + base >= node.startIndex && c.end + base <= node.endIndex)
     .map((c) => ({ name: c.name, start: c.start + base, end: c.end + base }));
+}
+
+/** The function (of `fns`, in document order) containing `node`: a binary search, not a scan per call. */
+function functionContaining(fns: readonly Node[], node: Node): Node | undefined {
+  let lo = 0;
+  let hi = fns.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const f = fns[mid];
+    if (f.endIndex < node.startIndex) lo = mid + 1;
+    else if (f.startIndex > node.startIndex) hi = mid - 1;
+    else return node.endIndex <= f.endIndex ? f : undefined;
+  }
+  return undefined;
 }
 
 /** The nearest ancestor (or the node itself) of one of the given types. */

@@ -156,9 +156,15 @@ export async function withVsCode<T>(opts: SessionOptions, body: (s: Session) => 
 
 /** True when the extension host log says bpf-ide failed to activate; returns the lines that say so. */
 export function activationErrors(extensionHostLog: string): string[] {
-  return extensionHostLog
-    .split('\n')
-    .filter((l) => l.includes(EXTENSION_ID) && /\b(error|failed|cannot|exception)\b/i.test(l));
+  const lines = extensionHostLog.split('\n');
+  return lines.filter(
+    (l, i) =>
+      l.includes(EXTENSION_ID) &&
+      /\b(error|failed|cannot|exception)\b/i.test(l) &&
+      // VS Code's own race, not the extension's: a completion item resolved after the workbench disposed its
+      // list ("provider FAILED" + "DisposableStore is missing" from _convertCompletionItem), seen under load.
+      !(/provider FAILED/.test(l) && /DisposableStore is missing/.test(lines[i + 1] ?? '')),
+  );
 }
 
 function readLogs(dir: string, match: (path: string) => boolean): string {
