@@ -159,36 +159,27 @@ export async function run(): Promise<void> {
         },
       },
       {
-        name: 'map panel: a log2 histogram as bars',
+        name: 'map panel: the log2 latency histogram of the uprobe template on libc close(), as bars',
         timeoutMs: 120_000,
         fn: async () => {
-          // slot = log2(pid) of every exec, the libbpf-tools pattern of a slot-indexed array
-          const src = join(ws, 'hist.bpf.c');
-          writeFileSync(
-            src,
-            `#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 32); __type(key, __u32); __type(value, __u64); } pid_hist SEC(".maps");
-SEC("tracepoint/sched/sched_process_exec")
-int on_exec_hist(void *ctx)
-{
-	__u32 v = bpf_get_current_pid_tgid() >> 32, slot = 0;
-	for (int i = 0; i < 31; i++)
-		if (v >> (i + 1))
-			slot = i + 1;
-	__u64 *n = bpf_map_lookup_elem(&pid_hist, &slot);
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	return 0;
-}
-char LICENSE[] SEC("license") = "GPL";
-`,
-          );
-          const out = await session.load(src, { attach: true });
-          assert.ok(out.loaded, `the histogram program did not load: ${out.error}`);
+          const out = await session.load(template('uprobe'));
+          assert.ok(out.loaded, `the uprobe template did not load: ${out.error}`);
           handles.push(out.loaded.handle);
-          for (let i = 0; i < 5; i++) await execAs(steps, 'bpfide_hist');
-          const hist = out.loaded.maps.find((m) => m.name === 'pid_hist')!;
+          const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+          const libc = [`/lib/${arch}-linux-gnu/libc.so.6`, '/lib64/libc.so.6', '/usr/lib/libc.so.6'].find((p) =>
+            existsSync(p),
+          );
+          assert.ok(libc, 'no libc.so.6 found');
+          for (const program of ['func_entry', 'func_exit'])
+            await session.target.client.request('attach', {
+              handle: out.loaded.handle,
+              program,
+              target: `${libc}:close`,
+            });
+          // cat closes its input through libc's close()
+          for (let i = 0; i < 20; i++)
+            await new Promise((r) => spawn('cat', ['/etc/hostname'], { stdio: 'ignore' }).on('exit', r));
+          const hist = out.loaded.maps.find((m) => m.name === 'hist')!;
           await openMapPanel(ctx, state, hist.id);
           stepReady(steps, 'histogram');
           await stepDone(steps, 'histogram');
