@@ -96,6 +96,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('map_dump', { map_id: mapId('counts', m), limit: 2 });
   await call('map_dump', { map_id: mapId('structs', m), limit: 2, raw: true });
   await call('map_dump', { map_id: mapId('pcpu', m) });
+  await call('map_dump', { map_id: mapId('counts', m), layout: 'columns', raw: true }, 'map_dump-columns');
   await call('map_dump', { map_id: 0x7ffffff0 });
   await call('map_update', { map_id: mapId('counts', m), key: 1, value: '18446744073709551615' });
   await call('map_update', {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentLine, MethodResults, type Method } from '../../client/src/core/agent/agent-protocol';
+import { AgentLine, resultSchema, type Method } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, precondition } from './preconditions';
 import { GOLDEN_DIR, recordSession } from './golden-session';
 
@@ -31,14 +31,14 @@ describe('agent output vs golden corpus', () => {
     if (!precondition(t, reason)) return;
     const live = await recordSession();
     for (const [file, lines] of live) {
-      const method = file.replace(/\.jsonl$/, '') as Method;
+      const [method, variant] = file.replace(/\.jsonl$/, '').split('-') as [Method, string | undefined];
+      const schema = resultSchema(method, variant === 'columns' ? { layout: 'columns' } : {});
       const liveShape = new Set<string>();
       for (const text of lines) {
         const line = JSON.parse(text) as Record<string, unknown>;
         const r = AgentLine.safeParse(line);
         assert.ok(r.success, `${file}: ${text.slice(0, 200)}`);
-        if ('result' in line)
-          assert.ok(MethodResults[method].safeParse(line.result).success, `${file}: ${text.slice(0, 200)}`);
+        if ('result' in line) assert.ok(schema.safeParse(line.result).success, `${file}: ${text.slice(0, 200)}`);
         shape(line, '', liveShape);
       }
       const golden = join(GOLDEN_DIR, file);
