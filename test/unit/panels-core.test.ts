@@ -35,7 +35,8 @@ describe('BTF types from a real object', () => {
   test('map key and value types by name, nested struct, enum, char array, bit-fields', () => {
     const maps = btf.maps();
     // the fixture's maps (others may be added to it: only these are pinned)
-    for (const name of ['arr', 'big', 'counts', 'lru', 'pcpu', 'pcpu_hash', 'structs']) assert.ok(maps.has(name), `map ${name}`);
+    for (const name of ['arr', 'big', 'counts', 'lru', 'pcpu', 'pcpu_hash', 'structs'])
+      assert.ok(maps.has(name), `map ${name}`);
     const v = maps.get('structs')!.value!;
     assert.equal(v.kind, 'struct');
     assert.equal(v.name, 'struct value');
@@ -323,5 +324,47 @@ describe('program stats', () => {
     assert.equal(r.avgNs, 50_000 / 300);
     assert.deepEqual(r.series, [100]);
     assert.ok(Math.abs(r.cpuPercent - 0.002) < 1e-9);
+  });
+});
+
+describe('map edits', () => {
+  test('typed, raw (no BTF), per-CPU; flags by operation and map type', async () => {
+    const { editRequest } = await import('../../client/src/core/panels/map-edit');
+    const u64: TypeInfo = { kind: 'int', name: 'u64', size: 8, bits: 64, signed: false, bool: false, char: false };
+    const u32: TypeInfo = { ...u64, name: 'u32', size: 4, bits: 32 };
+    const hash = { id: 9, type: 'hash', key_size: 4, value_size: 8 };
+    assert.deepEqual(editRequest({ map: hash, types: { key: u32, value: u64 } }, 'update', '7', '0x10'), {
+      ok: true,
+      method: 'map_update',
+      params: { map_id: 9, key: 7, value: 16, flags: 'exist' },
+    });
+    const arr = editRequest({ map: { ...hash, type: 'array' }, types: { key: u32, value: u64 } }, 'update', '1', '2');
+    assert.equal(arr.ok && arr.params.flags, 'any', 'every index of an array exists: update is "any"');
+    assert.deepEqual(editRequest({ map: hash }, 'insert', '258', '01 00 00 00 00 00 00 00'), {
+      ok: true,
+      method: 'map_update',
+      params: { map_id: 9, key_hex: '02010000', value_hex: '0100000000000000', flags: 'noexist' },
+    });
+    assert.deepEqual(editRequest({ map: hash }, 'delete', '0x00000001'), {
+      ok: true,
+      method: 'map_delete',
+      params: { map_id: 9, key_hex: '00000001' },
+    });
+    assert.deepEqual(
+      editRequest(
+        { map: { ...hash, type: 'percpu_hash' }, types: { key: u32, value: u64 }, percpu: 2 },
+        'update',
+        '1',
+        '[1, 2]',
+      ),
+      {
+        ok: true,
+        method: 'map_update',
+        params: { map_id: 9, key: 1, value: [1, 2], flags: 'exist' },
+      },
+    );
+    const bad = editRequest({ map: hash, types: { key: u32, value: u64 } }, 'update', '1', '-1');
+    assert.equal(bad.ok, false);
+    assert.match(bad.ok ? '' : bad.error, /^value: "?-1"? does not fit u64/);
   });
 });

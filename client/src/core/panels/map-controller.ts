@@ -13,7 +13,8 @@ import { bucketLabel, detectHistograms } from './histogram';
 import { MapTable, type PageReply, type Row } from './map-table';
 import type { FromWebview, MapUiState, PanelAgent, Post, RowMsg } from './panel-messages';
 import { CounterSeries } from './prog-stats';
-import { example, parseTypedInput } from './typed-input';
+import { editRequest, type EditOp } from './map-edit';
+import { example } from './typed-input';
 import { cellValue, formatValue } from './value-format';
 
 export interface MapMeta {
@@ -379,31 +380,17 @@ export class MapController {
     await this.startRefresh();
   }
 
-  private async edit(op: 'update' | 'insert' | 'delete', keyText: string, valueText?: string): Promise<void> {
-    const m = this.o.map;
+  private async edit(op: EditOp, keyText: string, valueText?: string): Promise<void> {
     const fail = (message: string) => void this.o.post({ type: 'edit-result', ok: false, message });
-    const key = parseTypedInput(keyText, this.o.types?.key ?? { size: m.key_size });
-    if (!key.ok) return fail(`key: ${key.error}`);
-    const raw = !this.o.types?.key;
+    const req = editRequest(
+      { map: this.o.map, types: this.o.types, percpu: this.table.percpu ? this.o.ncpus : undefined },
+      op,
+      keyText,
+      valueText,
+    );
+    if (!req.ok) return fail(req.error);
     try {
-      if (op === 'delete') {
-        await this.o.agent.request(
-          'map_delete',
-          raw ? { map_id: m.id, key_hex: key.value } : { map_id: m.id, key: key.value },
-        );
-      } else {
-        const value = parseTypedInput(valueText ?? '', this.o.types?.value ?? { size: m.value_size }, {
-          percpu: this.table.percpu ? this.o.ncpus : undefined,
-        });
-        if (!value.ok) return fail(`value: ${value.error}`);
-        const rawV = !this.o.types?.value;
-        await this.o.agent.request('map_update', {
-          map_id: m.id,
-          ...(raw ? { key_hex: key.value } : { key: key.value }),
-          ...(rawV ? { value_hex: value.value } : { value: value.value }),
-          flags: op === 'insert' ? 'noexist' : /array/.test(m.type) ? 'any' : 'exist',
-        });
-      }
+      await this.o.agent.request(req.method, req.params);
     } catch (e) {
       return fail((e as Error).message);
     }
