@@ -185,7 +185,10 @@ export class StepperModel {
   }
 
   /** Rows whose text contains the query (case-insensitive) or matches it as a regular expression. */
-  search(query: string, regex: boolean) {
+  search(
+    query: string,
+    regex: boolean,
+  ): { type: 'search'; query: string; rows: number[]; truncated: boolean; error?: string } {
     const base = { type: 'search' as const, query };
     if (!query) return { ...base, rows: [] as number[], truncated: false };
     let test: (s: string) => boolean;
