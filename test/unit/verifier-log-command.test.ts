@@ -1,6 +1,6 @@
 /** `bpf-ide log FILE [--json]` (runLogCommand), on real fixture logs; exit codes 0 / 3 / 2. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -98,5 +98,18 @@ describe('bpf-ide log', () => {
     assert.equal(v.line, 21);
     assert.match(v.explanation!, /Fix: Release it on every path/);
     assert.deepEqual(verdictErrorFromLog('', 'no log'), { message: 'no log' });
+  });
+
+  test('5.x logs (text, no file or line): the line is found in the sources next to the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-log5-'));
+    try {
+      copyFileSync(join(DIR, 'old_5x_null.log'), join(dir, 'old.log'));
+      copyFileSync(join(DIR, 'null_map_value.bpf.c'), join(dir, 'prog.bpf.c'));
+      const j = JSON.parse((await run([join(dir, 'old.log'), '--json'])).out);
+      assert.match(j.error.file, /prog\.bpf\.c$/);
+      assert.equal(j.error.line, 18);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

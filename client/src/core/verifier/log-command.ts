@@ -4,11 +4,12 @@
  * Exit codes: 0 accepted, 3 rejected (as `bpf-ide run`), 2 usage error or unreadable / not a log.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { analyzeLog } from './analyze';
 import { parseVerifierLog } from './log-parser';
 import { formatReport, reportToJson } from './report-format';
-import { resolveSourceFile } from './source-map';
+import type { SourceLocation } from './analyze';
+import { findLineByText, resolveSourceFile } from './source-map';
 
 export const LOG_USAGE = `usage: bpf-ide log FILE [--json] [--source-dir DIR]...
 Reads a BPF verifier log (any level, kernels 5.x to 6.x) and prints the verdict, the error with its
@@ -95,6 +96,28 @@ export async function runLogCommand(argv: string[]): Promise<number> {
     const rel = relative(process.cwd(), hit);
     return rel.startsWith('..') || isAbsolute(rel) ? hit : rel;
   };
+  // 5.x logs quote the source text without file or line: find it in the sources around the log
+  const byText = (loc: SourceLocation | undefined) => {
+    if (!loc || loc.file || loc.line > 0 || !loc.text) return;
+    candidates ??= searchDirs.flatMap((d) => listSources(resolvePath(d)));
+    const hits: { file: string; line: number }[] = [];
+    for (const c of candidates.slice(0, 500)) {
+      let body: string;
+      try {
+        body = readFileSync(c, 'utf8');
+      } catch {
+        continue;
+      }
+      const line = findLineByText(body, loc.text);
+      if (line > 0) hits.push({ file: c, line });
+    }
+    if (hits.length === 1) {
+      loc.file = basename(hits[0]!.file);
+      loc.line = hits[0]!.line;
+    }
+  };
+  byText(report.error?.source);
+  for (const r of report.error?.related ?? []) byText(r.source);
   if (json) process.stdout.write(JSON.stringify(reportToJson(report, file, resolveName), null, 2) + '\n');
   else {
     if (report.verdict === 'unknown') process.stderr.write(`bpf-ide log: ${file} does not look like a verifier log\n`);
