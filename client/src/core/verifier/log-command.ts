@@ -97,23 +97,30 @@ export async function runLogCommand(argv: string[]): Promise<number> {
     return rel.startsWith('..') || isAbsolute(rel) ? hit : rel;
   };
   // 5.x logs quote the source text without file or line: find it in the sources around the log
+  // (the log's own folder first: a unique match there wins over matches further away)
+  const textCache = new Map<string, string>();
   const byText = (loc: SourceLocation | undefined) => {
     if (!loc || loc.file || loc.line > 0 || !loc.text) return;
-    candidates ??= searchDirs.flatMap((d) => listSources(resolvePath(d)));
-    const hits: { file: string; line: number }[] = [];
-    for (const c of candidates.slice(0, 500)) {
-      let body: string;
-      try {
-        body = readFileSync(c, 'utf8');
-      } catch {
-        continue;
+    for (const d of searchDirs) {
+      const hits: { file: string; line: number }[] = [];
+      for (const c of listSources(resolvePath(d), 500)) {
+        let body = textCache.get(c);
+        if (body === undefined) {
+          try {
+            body = readFileSync(c, 'utf8');
+          } catch {
+            body = '';
+          }
+          textCache.set(c, body);
+        }
+        const line = findLineByText(body, loc.text);
+        if (line > 0) hits.push({ file: c, line });
       }
-      const line = findLineByText(body, loc.text);
-      if (line > 0) hits.push({ file: c, line });
-    }
-    if (hits.length === 1) {
-      loc.file = basename(hits[0]!.file);
-      loc.line = hits[0]!.line;
+      if (hits.length === 1) {
+        loc.file = basename(hits[0]!.file);
+        loc.line = hits[0]!.line;
+        return;
+      }
     }
   };
   byText(report.error?.source);
