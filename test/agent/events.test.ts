@@ -156,7 +156,8 @@ describe('agent events', { concurrency: false }, () => {
     trigger();
     const ev = await line.finally(() => clearInterval(timer));
     assert.equal(ev.function, 'bpf_trace_printk');
-    assert.equal(ev.task, comm);
+    // the kernel prints "<...>" when it did not record the task's name in time (short-lived tasks)
+    assert.ok(ev.task === comm || ev.task === '<...>', `task ${ev.task}`);
     assert.match(ev.message!, new RegExp(`bpf-ide trace pid=\\d+ comm=${comm}`));
     assert.equal(typeof ev.timestamp, 'number');
     await agent.request('unsubscribe', { subscription: s.subscription });
