@@ -64,7 +64,7 @@ export class VerifierDocument {
   async locate(src: SourceLocation | undefined): Promise<{ uri: vscode.Uri; line: number } | undefined> {
     if (!src) return undefined;
     const uri = await this.resolve(src.file);
-    if (!uri) return undefined;
+    if (!uri) return src.file ? undefined : this.locateByText(src.text);
     if (src.line > 0) return { uri, line: src.line - 1 };
     try {
       const doc = await vscode.workspace.openTextDocument(uri);
@@ -73,6 +73,19 @@ export class VerifierDocument {
     } catch {
       return undefined;
     }
+  }
+
+  /** 5.x logs without a source file hint: the one workspace C file that holds the quoted line. */
+  private async locateByText(text: string): Promise<{ uri: vscode.Uri; line: number } | undefined> {
+    if (!text) return undefined;
+    const hits: { uri: vscode.Uri; line: number }[] = [];
+    for (const uri of await vscode.workspace.findFiles('**/*.{c,h}', '**/{node_modules,.git}/**', 300)) {
+      const body = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+      const l = findLineByText(body, text);
+      if (l > 0) hits.push({ uri, line: l - 1 });
+      if (hits.length > 1) return undefined;
+    }
+    return hits[0];
   }
 
   /** The source location of a log line (line 0 resolved to the nearest real line). */
