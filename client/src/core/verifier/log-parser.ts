@@ -81,6 +81,13 @@ export function parseVerifierLog(text: string): VerifierLog {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     lineStart[i] = start;
+    // the most frequent lines of big level-2 logs (precision backtracking) are classified without a slice
+    if (text.charCodeAt(start) === 109 /* m */ && text.startsWith('mark_precise:', start)) {
+      kind[i] = LineKind.Debug;
+      inLiveTable = false;
+      start = end + 1;
+      continue;
+    }
     const s = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
     start = end + 1;
     const len = s.length;
