@@ -431,22 +431,24 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
       if (busy() && process.env.CI !== 'true') return t.skip('another reader held trace_pipe on this machine for 30 s');
       assert.fail(`no trace_pipe subscription: ${rec.last('status')?.text}`);
     }
-    let pid = 0;
+    const pids = new Set<number>();
     const row = await waitFor(
       async () => {
-        // an exec per try: another test's program may have consumed a line, never ours twice
-        pid = await runAs(comm);
+        // an exec per try: trace_pipe is system-wide, another program may print too; only our lines count
+        pids.add(await runAs(comm));
         return rec
           .all('stream-batch')
           .flatMap((b) => b.rows)
-          .find((r) => r[5].includes(`pid=${pid}`) || r[5].includes(`comm=${comm}`));
+          .find((r) => [...pids].some((p) => r[5] === `bpf-ide trace pid=${p} comm=${comm}`));
       },
       'the bpf_printk line',
       15_000,
     );
-    pid = Number(/pid=(\d+)/.exec(row[5])![1]);
+    const pid = Number(/pid=(\d+)/.exec(row[5])![1]);
     await c.dispose();
-    assert.equal(row[1], comm);
+    // the task column is the kernel's pid -> comm cache (saved_cmdlines): for a process this short-lived it may
+    // be "<...>" or the pid's previous owner; the message carries the real comm
+    assert.ok(row[1].length > 0, 'the task column is filled');
     assert.equal(row[2], String(pid));
     assert.match(row[0], /^\d+\.\d{6}$/);
     assert.equal(row[5], `bpf-ide trace pid=${pid} comm=${comm}`);
