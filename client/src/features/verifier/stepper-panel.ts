@@ -28,6 +28,8 @@ export class StepperPanel implements vscode.Disposable {
     isWholeLine: true,
   });
   private selectedRow = -1;
+  private revealSeq = 0;
+  private lastReveal = '';
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
 
@@ -144,8 +146,13 @@ export class StepperPanel implements vscode.Disposable {
     this.selectedRow = row;
     void this.post(state);
     if (!reveal) return;
+    // holding a key steps many rows a second: only the latest selection moves the editor
+    const seq = ++this.revealSeq;
     const at = await d.locate(d.sourceOf(state.line));
-    if (!at) return;
+    if (!at || seq !== this.revealSeq) return;
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === at.uri.toString());
+    if (shown && !focus && this.lastReveal === `${at.uri}:${at.line}`) return;
+    this.lastReveal = `${at.uri}:${at.line}`;
     const ed = await vscode.window.showTextDocument(at.uri, {
       viewColumn: vscode.ViewColumn.One,
       preserveFocus: !focus,
