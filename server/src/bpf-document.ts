@@ -232,7 +232,11 @@ function readStructure(doc: BpfDocument): Structure {
           const fields = new Map<string, MapFieldMark>();
           // Map fields are in document order: find the first inside this declaration, then walk.
           const marks = doc.mask.mapFields;
-          for (let k = firstAtOrAfter(marks, node.startIndex); k < marks.length && marks[k].start < node.endIndex; k++) {
+          for (
+            let k = firstAtOrAfter(marks, node.startIndex);
+            k < marks.length && marks[k].start < node.endIndex;
+            k++
+          ) {
             const f = marks[k];
             if (f.end <= node.endIndex && !fields.has(f.field)) fields.set(f.field, f);
           }

@@ -60,7 +60,7 @@ export interface Page {
     url: string,
     options?: { timeout?: number; waitUntil?: 'load' | 'domcontentloaded' | 'networkidle' | 'commit' },
   ): Promise<unknown>;
-  exposeFunction(name: string, callback: (...args: any[]) => unknown): Promise<void>;
+  exposeFunction(name: string, callback: (...args: never[]) => unknown): Promise<void>;
   locator(selector: string): Locator;
   frameLocator(selector: string): FrameLocator;
   getByText(text: string | RegExp, options?: { exact?: boolean }): Locator;
