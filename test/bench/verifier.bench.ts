@@ -144,10 +144,11 @@ async function main(): Promise<void> {
     };
     const step = timed((row) => model.state(row));
     const follow = timed((row) => model.follow(row, `R${rnd(10)}`));
+    // the panel's first steps warm the JIT too; measure after
     for (let k = 0; k < 300; k++) {
       step();
       follow();
-    } // the panel's first steps warm the JIT too; measure after
+    }
     const N = 2000;
     const stats = (f: () => number) => {
       const t = Array.from({ length: N }, f).sort((a, b) => a - b);
