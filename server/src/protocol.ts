@@ -27,6 +27,8 @@ export interface TargetFeaturesParams {
   helpersByProgramType?: Record<string, string[]>;
   kfuncs?: string[];
   tracepoints?: string[];
+  /** Kernel functions with BTF: what kprobe/fentry/fexit programs can attach to. */
+  functions?: string[];
 }
 export const targetFeaturesNotification = { method: 'bpf/targetFeatures' } as NotificationDecl<TargetFeaturesParams>;
 

@@ -164,6 +164,7 @@ export class TargetManager implements vscode.Disposable {
         helpersByProgramType: f.helpers,
         kfuncs: f.kfuncs,
         tracepoints: f.tracepoints ?? undefined,
+        functions: f.btf_functions,
       });
     } catch (e) {
       this.ctx.output.warn(`could not read the target's features: ${(e as Error).message}`);

@@ -200,6 +200,27 @@ function sectionItems(ctx: ServerContext, typed: string): CompletionList {
     }
     return { isIncomplete: false, items: items.map((i) => withTypedPrefix(i, typed)) };
   }
+  // SEC("kprobe/<function>"), fentry/fexit/fmod_ret: the connected target's BTF functions, by prefix
+  // (tens of thousands: only those matching what was typed, and the list is marked incomplete).
+  if (ctx.target?.functions && /^(kprobe|kretprobe|fentry|fexit|fmod_ret|fentry\.s|fexit\.s)$/.test(head)) {
+    const typedFn = typed.slice(slash + 1);
+    const max = 500;
+    for (const fn of ctx.target.functions) {
+      if (!fn.startsWith(typedFn)) continue;
+      items.push(
+        withTypedPrefix(
+          {
+            label: `${head}/${fn}`,
+            kind: CompletionItemKind.Function,
+            detail: `kernel function on ${ctx.target.target ?? 'the target'}`,
+          },
+          typed,
+        ),
+      );
+      if (items.length >= max) break;
+    }
+    return { isIncomplete: items.length >= max, items };
+  }
   for (const s of sections()) {
     const label = s.acceptsSuffix && s.argForm ? `${s.prefix}/` : s.prefix;
     items.push(
