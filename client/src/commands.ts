@@ -129,11 +129,17 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       const log =
         obj?.programs.find((p) => p.name === a?.name)?.verifier.log ?? obj?.failed.find((p) => p.name === a?.name)?.log;
       if (log === undefined) return void vscode.window.showWarningMessage('bpf-ide: no verifier log for that program.');
-      const doc = await vscode.workspace.openTextDocument({
-        language: 'log',
-        content: log || '(the verifier printed nothing at this log level; set bpfIde.load.logLevel to 2)',
+      if (!log.trim()) {
+        return void vscode.window.showInformationMessage(
+          'bpf-ide: the verifier printed nothing at this log level: set bpfIde.load.logLevel to 2 and load again to step through it.',
+        );
+      }
+      // The stepper: the log instruction by instruction, with register and stack state, on the source.
+      await vscode.commands.executeCommand('bpfIde.openVerifierLog', {
+        text: log,
+        title: a?.name,
+        sourceFile: obj?.source,
       });
-      await vscode.window.showTextDocument(doc, { preview: true });
     },
   };
 }

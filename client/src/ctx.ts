@@ -15,6 +15,7 @@ import { BuildFeature } from './features/build-feature';
 import { LoadFeature } from './features/load-feature';
 import { ProgramsView } from './features/programs-view';
 import { TargetManager } from './features/target-manager';
+import { activateVerifier } from './features/verifier';
 
 export const BPF_DOCUMENTS = [
   { scheme: 'file', language: 'c' },
@@ -49,6 +50,7 @@ export class BpfIdeContext {
     for (const [id, handler] of Object.entries(createCommands(this))) {
       this.disposables.push(vscode.commands.registerCommand(id, handler));
     }
+    this.disposables.push(...activateVerifier({ extension: this.extension, output: this.output }));
     await this.startLanguageServer();
   }
 

@@ -9,6 +9,7 @@ import { main as lspMain } from '../../../server/src/main';
 import { runBuildCommand } from '../core/build/build-command';
 import { runDemoCommand } from '../core/run/demo-command';
 import { runRunCommand } from '../core/run/run-command';
+import { runLogCommand } from '../core/verifier/log-command';
 
 const USAGE = `usage: bpf-ide <command> [options]
 commands:
@@ -17,6 +18,7 @@ commands:
   build FILE      compile a BPF C file with clang -target bpf (bpf-ide build --help)
   run FILE        build, load (and --attach) on a target through the agent (bpf-ide run --help)
   demo            build a template, load and attach it here, show the verdict and live maps
+  log FILE        explain a verifier log: verdict, error on its source line, statistics (bpf-ide log --help)
   help            this text`;
 
 type Command = (argv: string[]) => Promise<number | undefined>;
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
     return runRunCommand(argv);
   },
   demo: (argv) => runDemoCommand(argv),
+  log: (argv) => runLogCommand(argv),
   help: async () => {
     process.stdout.write(USAGE + '\n');
     return 0;

@@ -155,21 +155,27 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
   }
 
   private reportRejections(uri: vscode.Uri, outcome: LoadOutcome): void {
-    const diags: vscode.Diagnostic[] = [];
-    for (const r of outcome.rejected) {
-      const line =
-        r.error.line && r.error.file && uri.fsPath.endsWith(r.error.file)
-          ? r.error.line - 1
-          : this.secLine(uri, r.section);
-      const d = new vscode.Diagnostic(
-        new vscode.Range(line, 0, line, 1000),
-        `${r.name}: ${r.error.message}${r.error.explanation ? `\n${r.error.explanation}` : ''}`,
-        vscode.DiagnosticSeverity.Error,
-      );
-      d.source = 'verifier';
-      diags.push(d);
+    this.verifierDiagnostics.set(uri, []);
+    const first = outcome.rejected[0];
+    if (!first) return;
+    if (first.log) {
+      // The verifier feature puts the rejection on its source line, explained, with coverage and the stepper.
+      void vscode.commands.executeCommand('bpfIde.openVerifierLog', {
+        text: first.log,
+        title: first.name,
+        sourceFile: uri.fsPath,
+        panel: false,
+      });
+      return;
     }
-    this.verifierDiagnostics.set(uri, diags);
+    const line = this.secLine(uri, first.section);
+    const d = new vscode.Diagnostic(
+      new vscode.Range(line, 0, line, 1000),
+      `${first.name}: ${first.error.message}`,
+      vscode.DiagnosticSeverity.Error,
+    );
+    d.source = 'verifier';
+    this.verifierDiagnostics.set(uri, [d]);
   }
 
   private secLine(uri: vscode.Uri, section: string): number {

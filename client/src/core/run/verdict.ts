@@ -1,7 +1,9 @@
 /**
- * The verdict on one program from a verifier log: the error line, and the source line the log names
- * just before it (`; <source> @ file:line`). A minimal reading; the full parser is core/verifier/.
+ * The verdict on one program from a verifier log: the kernel's message, the source line it names, and
+ * the catalog's explanation and fix. The reading is the full verifier log parser's (core/verifier/).
  */
+import { verdictErrorFromLog } from '../verifier/report-format';
+
 export interface VerdictError {
   message: string;
   file?: string;
@@ -10,33 +12,11 @@ export interface VerdictError {
   explanation?: string;
 }
 
-const NOISE =
-  /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|-- END PROG LOAD LOG --|libbpf:|\s*$)/;
-
 export function verdictFromLog(log: string, fallback: string): VerdictError {
-  const lines = log.split('\n');
-  let message: string | undefined;
-  let at = lines.length;
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i].trim();
-    if (!l || NOISE.test(l)) continue;
-    // Instruction and state lines start with a number or "from": the error is the last other line.
-    if (/^\d+: /.test(l) || /^from \d+ to \d+:/.test(l) || l.startsWith(';')) break;
-    message = l;
-    at = i;
-    break;
+  try {
+    return verdictErrorFromLog(log, fallback);
+  } catch {
+    // The parser never throws on bad input (it is fuzzed); this is a last line of defence.
+    return { message: fallback };
   }
-  const v: VerdictError = { message: message ?? fallback };
-  for (let i = at - 1; i >= 0; i--) {
-    const m = /^; (.*) @ (\S+):(\d+)$/.exec(lines[i]);
-    if (m) {
-      if (m[3] !== '0') {
-        v.source = m[1];
-        v.file = m[2];
-        v.line = Number(m[3]);
-      }
-      break;
-    }
-  }
-  return v;
 }

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { build } from 'esbuild';
-import { missingPrerequisites } from '../e2e/harness/preconditions';
-import { withVsCode } from '../e2e/harness/session';
+import { missingPrerequisites } from './harness/preconditions';
+import { withVsCode } from './harness/session';
 import { need } from '../support/preconditions';
 
 const FIX = join(__dirname, '..', 'fixtures', 'verifier');
