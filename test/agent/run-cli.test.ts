@@ -105,6 +105,7 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     assert.equal(p.loaded, false);
     assert.match(p.verifier.error.message, /invalid mem access 'map_value_or_null'/);
     assert.equal(p.verifier.error.file, 'reject.bpf.c');
+    assert.match(p.verifier.error.explanation, /NULL/, 'the catalog explains it');
     assert.equal(p.verifier.error.line, REJECTED.split('\n').findIndex((l) => l.includes('*val += 1')) + 1);
   });
 
