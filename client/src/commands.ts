@@ -110,19 +110,6 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       }
     },
     'bpfIde.showPrograms': () => vscode.commands.executeCommand('bpfIde.programs.focus'),
-    'bpfIde.openMap': async (...args: unknown[]) => {
-      const node = args[0] as ProgramsNode | undefined;
-      const session = ctx.targets.session;
-      if (!session || !node || node.kind !== 'map')
-        return void vscode.window.showWarningMessage('bpf-ide: pick a map in the Programs view.');
-      try {
-        const d = await session.target.client.request('map_dump', { map_id: node.id, limit: 10000 });
-        const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(d, null, 2) });
-        await vscode.window.showTextDocument(doc, { preview: true });
-      } catch (e) {
-        report('reading the map')(e);
-      }
-    },
     'bpfIde.showProgramLog': async (...args: unknown[]) => {
       const a = needLoaded(args);
       const obj = a && a.session.loaded.find((o) => o.handle === a.handle);

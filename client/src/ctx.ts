@@ -15,6 +15,7 @@ import { BuildFeature } from './features/build-feature';
 import { LoadFeature } from './features/load-feature';
 import { ProgramsView } from './features/programs-view';
 import { TargetManager } from './features/target-manager';
+import { activatePanels } from './features/panels';
 import { activateVerifier } from './features/verifier';
 
 export const BPF_DOCUMENTS = [
@@ -51,6 +52,7 @@ export class BpfIdeContext {
       this.disposables.push(vscode.commands.registerCommand(id, handler));
     }
     this.disposables.push(...activateVerifier({ extension: this.extension, output: this.output }));
+    this.disposables.push(...activatePanels(this));
     await this.startLanguageServer();
   }
 
