@@ -7,6 +7,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runWhileOpening } from '../support/busy-run';
 import { CLI, ROOT } from '../support/lsp-session';
 import { haveBtf, haveCommand, isRoot, need } from '../support/preconditions';
 
@@ -72,9 +73,13 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     assert.equal(usage.status, 2);
   });
 
-  test('run --attach --json: loaded, attached, verifier stats, released afterwards', (t) => {
+  test('run --attach --json: loaded, attached, verifier stats, released afterwards', async (t) => {
     if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
-    const r = cli(['run', 'tracepoint.bpf.c', '--attach', '--duration', '1', '--json']);
+    const r = await runWhileOpening(
+      process.execPath,
+      [CLI, 'run', 'tracepoint.bpf.c', '--attach', '--duration', '1', '--json'],
+      { cwd: dir },
+    );
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.equal(report.target, 'local');

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runWhileOpening } from '../support/busy-run';
 import { CLI, ROOT } from '../support/lsp-session';
 import { Sshd } from './sshd-fixture';
 import { canRun, progExists, tempDir } from './ssh-harness';
@@ -16,28 +17,34 @@ let sshd: Sshd | undefined;
 let dir: string;
 let home: string;
 
+function runArgs(args: string[], knownHosts: string): string[] {
+  return [
+    CLI,
+    'run',
+    'tracepoint.bpf.c',
+    '--target',
+    `ssh://root@127.0.0.1:${sshd!.port}`,
+    '--identity',
+    sshd!.clientKey,
+    '--known-hosts',
+    knownHosts,
+    ...args,
+  ];
+}
+const runEnv = () => ({
+  ...process.env,
+  HOME: home,
+  SSH_AUTH_SOCK: '',
+  BPF_IDE_REMOTE_CACHE_DIR: join(dir, 'remote-cache'),
+});
+
 function run(args: string[], knownHosts: string) {
-  return spawnSync(
-    process.execPath,
-    [
-      CLI,
-      'run',
-      'tracepoint.bpf.c',
-      '--target',
-      `ssh://root@127.0.0.1:${sshd!.port}`,
-      '--identity',
-      sshd!.clientKey,
-      '--known-hosts',
-      knownHosts,
-      ...args,
-    ],
-    {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, HOME: home, SSH_AUTH_SOCK: '', BPF_IDE_REMOTE_CACHE_DIR: join(dir, 'remote-cache') },
-    },
-  );
+  return spawnSync(process.execPath, runArgs(args, knownHosts), {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: runEnv(),
+  });
 }
 
 describe('bpf-ide run over SSH', () => {
@@ -87,7 +94,11 @@ describe('bpf-ide run over SSH', () => {
     sshd ??= await Sshd.start();
     const kh = join(dir, 'known_hosts');
     writeFileSync(kh, sshd.knownHostsLine());
-    const r = run(['--attach', '--duration', '1', '--json'], kh);
+    // openat() calls from this process while the program is attached give the map something to count.
+    const r = await runWhileOpening(process.execPath, runArgs(['--attach', '--duration', '1', '--json'], kh), {
+      cwd: dir,
+      env: runEnv(),
+    });
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.match(report.target, /root@127\.0\.0\.1/);
