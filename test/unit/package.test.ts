@@ -13,7 +13,7 @@ test('the .vsix: bundled extension, server, CLI, agent, grammar, snippets, templ
   try {
     const out = join(dir, 'bpf-ide.vsix');
     const vsce = join(ROOT, 'node_modules', '.bin', 'vsce');
-    execFileSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--out', out], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], { cwd: ROOT, stdio: 'pipe' });
     const size = statSync(out).size;
     assert.ok(size < 15 * 1024 * 1024, `${(size / 1e6).toFixed(1)} MB`);
     const files = execFileSync('unzip', ['-Z1', out], { encoding: 'utf8' }).split('\n').filter(Boolean);
