@@ -32,7 +32,15 @@ const common = {
 
 const t0 = Date.now();
 await Promise.all([
-  build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js' }),
+  build({
+    ...common,
+    entryPoints: ['client/src/extension.ts'],
+    outfile: 'dist/extension.js',
+    minify: true, // a third less to parse when VS Code loads the extension
+    // When the bundle starts loading: activation time is measured from here (logged by the extension).
+    banner: { js: 'globalThis.__bpfIdeLoadStart = performance.now();' },
+    footer: { js: 'globalThis.__bpfIdeLoadEnd = performance.now();' },
+  }),
   build({ ...common, entryPoints: ['server/src/bin.ts'], outfile: 'dist/server.js' }),
   build({
     ...common,

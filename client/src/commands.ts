@@ -6,8 +6,6 @@ import * as vscode from 'vscode';
 import type { BpfIdeContext } from './ctx';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { targetVmlinux } from './core/templates';
-import { newBpfProgram } from './features/new-program';
 import type { ProgramsNode } from './features/programs-view';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
@@ -40,7 +38,8 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       void vscode.window.showInformationMessage('BPF language server restarted.');
     },
     'bpfIde.showOutput': () => ctx.output.show(true),
-    'bpfIde.newProgram': (args?: unknown) => newBpfProgram(ctx, args as Parameters<typeof newBpfProgram>[1]),
+    // Loaded when used: templates bring zod.
+    'bpfIde.newProgram': async (args?: unknown) => (await import('./features/new-program')).newBpfProgram(ctx, args),
     'bpfIde.build': async (uri?: unknown) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
       if (!target) return void vscode.window.showWarningMessage('bpf-ide: open a BPF C file to build.');
@@ -94,6 +93,7 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
         await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: `bpf-ide: vmlinux.h from ${ctx.targets.spec}` },
           async () => {
+            const { targetVmlinux } = await import('./core/templates');
             const text = await targetVmlinux(session.target.client, ctx.targets.spec).generate();
             const file = join(dir, 'vmlinux.h');
             writeFileSync(

@@ -53,8 +53,18 @@ export class BpfIdeContext {
     }
     this.disposables.push(...activateVerifier({ extension: this.extension, output: this.output }));
     this.disposables.push(...activatePanels(this));
-    await this.startLanguageServer();
+    // The language server starts in the background: activation stays light (the first diagnostics arrive when
+    // it is up, a few hundred ms later). `serverReady` settles when it has started (or failed, logged).
+    this.serverReady = this.startLanguageServer().catch((err: unknown) => {
+      this.output.error(`the BPF language server did not start: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(
+        `bpf-ide: the BPF language server did not start: ${String(err)}. See the bpf-ide output.`,
+      );
+    });
   }
+
+  /** Settles once the language server has started (or failed to). */
+  serverReady: Promise<void> = Promise.resolve();
 
   async startLanguageServer(): Promise<void> {
     const serverModule = this.extension.asAbsolutePath('dist/server.js');

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import { z } from './zod-setup';
 
 /** What a template needs, and how its programs attach, as template.json says. */
 export const TemplateManifest = z.object({

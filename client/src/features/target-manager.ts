@@ -5,9 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { targetFeaturesNotification, type TargetFeaturesParams } from '../../../server/src/protocol';
-import { connectTarget, type ConnectedTarget } from '../core/run/connect';
+import type { ConnectedTarget } from '../core/run/connect';
 import type { SshPrompts } from '../core/targets';
-import { LoadSession } from '../core/run/load-session';
+import type { LoadSession } from '../core/run/load-session';
 import type { BpfIdeContext } from '../ctx';
 
 export type TargetState = 'disconnected' | 'connecting' | 'connected' | 'failed';
@@ -52,6 +52,10 @@ export class TargetManager implements vscode.Disposable {
     const spec = this.spec;
     this.setState('connecting', spec);
     try {
+      // Loaded on first connect, not at activation: the targets layer brings ssh2, the agent client brings zod.
+      const { connectTarget } = await import('../core/run/connect');
+      const { LoadSession } = await import('../core/run/load-session');
+      this.loadSessionClass = LoadSession;
       const target = await connectTarget(spec, {
         ...this.prompts(),
         reconnect: true,
@@ -95,8 +99,10 @@ export class TargetManager implements vscode.Disposable {
     }
   }
 
+  private loadSessionClass: typeof LoadSession | undefined;
+
   private newSession(target: ConnectedTarget): LoadSession {
-    const session = new LoadSession(target);
+    const session = new this.loadSessionClass!(target);
     session.on('changed', () => this.changed.fire());
     return session;
   }

@@ -52,6 +52,11 @@ export interface SessionOptions {
   extensionTestsPath?: string;
   /** Runs before the workbench opens the folder (e.g. page.exposeFunction for codeAutomationExit). */
   beforeOpen?: (wb: Workbench) => Promise<void>;
+  /**
+   * Install this .vsix into the server's (empty) extensions dir and run it as a user would, instead of loading
+   * the checkout as the extension under development.
+   */
+  installVsix?: string;
   /** Whole-session deadline in ms, teardown included; keep it below the node:test timeout. */
   deadlineMs?: number;
   /** Aborts the session (pass node:test's `t.signal`). */
@@ -100,7 +105,11 @@ export async function withVsCode<T>(opts: SessionOptions, body: (s: Session) => 
     );
 
     const run = async (): Promise<T> => {
-      server = await VsCodeServer.start({ root, logFile: join(artifactsDir, 'server.log') });
+      server = await VsCodeServer.start({
+        root,
+        logFile: join(artifactsDir, 'server.log'),
+        args: opts.installVsix ? ['--install-extension', opts.installVsix, '--start-server'] : undefined,
+      });
       workbench = await Workbench.launch({
         profileDir: join(root, 'chromium'),
         env: {
@@ -112,7 +121,9 @@ export async function withVsCode<T>(opts: SessionOptions, body: (s: Session) => 
         artifactsDir,
       });
       if (opts.beforeOpen) await opts.beforeOpen(workbench);
-      const payload: [string, string][] = [['extensionDevelopmentPath', server.remoteUri(REPO_ROOT)]];
+      const payload: [string, string][] = opts.installVsix
+        ? []
+        : [['extensionDevelopmentPath', server.remoteUri(REPO_ROOT)]];
       if (opts.extensionTestsPath) payload.push(['extensionTestsPath', server.remoteUri(opts.extensionTestsPath)]);
       await workbench.open(server.origin, workspace, payload);
       const s = server;

@@ -32,6 +32,7 @@ export async function run(): Promise<void> {
       fn: async () => {
         const ext = await activeExtension();
         assert.equal(ext.isActive, true, 'extension not active after activate()');
+        await ext.exports?.serverReady; // the language server starts in the background after activation
         const client = ext.exports?.languageClient;
         assert.ok(client, 'the extension API exposes no language client');
         assert.equal(client.isRunning(), true, 'the language client is not running');

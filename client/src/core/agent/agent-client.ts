@@ -32,7 +32,7 @@ import {
   AgentSpawnError,
   AgentTimeoutError,
 } from './agent-errors';
-import type { z } from 'zod';
+import type { z } from '../zod-setup';
 
 export * from './agent-errors';
 

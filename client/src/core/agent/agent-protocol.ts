@@ -5,7 +5,7 @@
  *
  * No `vscode` import here: this module is shared by the extension, the CLI and the tests.
  */
-import { z } from 'zod';
+import { z } from '../zod-setup';
 
 /** Protocol version this client speaks (the agent's hello says which one it speaks). */
 export const PROTOCOL_VERSION = 1;
