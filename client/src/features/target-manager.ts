@@ -103,6 +103,19 @@ export class TargetManager implements vscode.Disposable {
 
   private newSession(target: ConnectedTarget): LoadSession {
     const session = new this.loadSessionClass!(target);
+    // XDP/tc need an interface, cgroup programs a path, bare uprobes a binary:function: ask, remember per section.
+    session.attachTarget = async (req) => {
+      const key = `bpfIde.attachTarget.${req.section}`;
+      const value = await vscode.window.showInputBox({
+        title: `bpf-ide: attach ${req.program} (SEC("${req.section}"))`,
+        prompt: `${req.program} needs ${req.need.what} on ${this.spec}`,
+        placeHolder: req.need.example,
+        value: this.ctx.extension.workspaceState.get<string>(key) ?? '',
+        ignoreFocusOut: true,
+      });
+      if (value) await this.ctx.extension.workspaceState.update(key, value);
+      return value || undefined;
+    };
     session.on('changed', () => this.changed.fire());
     return session;
   }

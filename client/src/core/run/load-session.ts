@@ -43,8 +43,28 @@ export interface LoadOptions {
   replace?: boolean;
 }
 
+/** What an attachment needs besides the SEC() name, by program type (the agent's attach table). */
+export function attachTargetNeeded(type: string, section: string): { what: string; example: string } | undefined {
+  if (type === 'xdp') return { what: 'a network interface', example: 'eth0' };
+  if (/^(sched_cls|sched_act|tc)$/.test(type) || /^tcx?\//.test(section))
+    return { what: 'a network interface', example: 'eth0' };
+  if (/^cgroup_|^sock_ops$|^cgroup/.test(type)) return { what: 'a cgroup path', example: '/sys/fs/cgroup' };
+  if (/^u(ret)?probe/.test(section) && !/:/.test(section))
+    return { what: 'a binary:function to probe', example: '/usr/lib/x86_64-linux-gnu/libc.so.6:close' };
+  return undefined;
+}
+
+export interface AttachTargetRequest {
+  program: string;
+  section: string;
+  type: string;
+  need: { what: string; example: string };
+}
+
 export class LoadSession extends EventEmitter<{ changed: [] }> {
   private readonly objects = new Map<number, LoadedObject>();
+  /** Asked for what an attachment needs (an interface for XDP/tc, a cgroup...): the editor prompts the user. */
+  attachTarget: ((req: AttachTargetRequest) => Promise<string | undefined>) | undefined;
 
   constructor(readonly target: ConnectedTarget) {
     super();
@@ -125,11 +145,23 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
     return outcome;
   }
 
-  async attach(handle: number, program: string, notify = true): Promise<void> {
+  async attach(handle: number, program: string, notify = true, target?: string): Promise<void> {
     const obj = this.objects.get(handle);
     const p = obj?.programs.find((x) => x.name === program);
     if (!obj || !p) throw new Error(`program ${program} is not loaded`);
-    const r = await this.target.client.request('attach', { handle, program });
+    let t = target;
+    if (t === undefined && this.attachTarget) {
+      const need = attachTargetNeeded(p.type, p.section);
+      if (need) {
+        t = await this.attachTarget({ program: p.name, section: p.section, type: p.type, need });
+        if (t === undefined) throw new Error(`attaching ${p.name} needs ${need.what}: none given`);
+      }
+    }
+    const r = await this.target.client.request('attach', {
+      handle,
+      program,
+      ...(t !== undefined ? { target: t } : {}),
+    });
     p.links.push(...r.links.map((l) => l.link));
     if (notify) this.emit('changed');
   }
