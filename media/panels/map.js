@@ -9,7 +9,6 @@
   let win = { start: 0, total: 0, rows: [] };
   let columns = [];
   let selected = null;
-  let meta = null;
 
   const title = el('h2', { class: 'title', text: 'map' });
   const metaLine = el('div', { class: 'meta' });
@@ -130,7 +129,6 @@
     const m = ev.data;
     switch (m.type) {
       case 'map-init':
-        meta = m.meta;
         title.textContent = m.title;
         metaLine.textContent = [m.meta.type, 'key ' + m.meta.key, 'value ' + m.meta.value, 'max ' + m.meta.max_entries, m.meta.percpu ? 'per-CPU (' + m.meta.cpus + ' CPUs, values summed)' : null].filter(Boolean).join(' · ');
         keyIn.placeholder = 'key, e.g. ' + m.keyHint;

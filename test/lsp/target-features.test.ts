@@ -27,7 +27,10 @@ test('target features: helpers per type, tracepoints and functions from the targ
     s.open(uri, TEXT);
     await opened;
     const complete = (needle: string, delta: number) =>
-      s.request<{ items: { label: string }[] }>('textDocument/completion', { textDocument: { uri }, position: positionOf(TEXT, needle, delta) });
+      s.request<{ items: { label: string }[] }>('textDocument/completion', {
+        textDocument: { uri },
+        position: positionOf(TEXT, needle, delta),
+      });
 
     const bundled = (await complete('\tbpf_', 5)).items.map((i) => i.label);
     assert.ok(bundled.includes('bpf_xdp_adjust_head'));

@@ -120,7 +120,11 @@ export function followBack(
   const insnOf = log.insn;
   let frame = fromLine >= 0 && fromLine < log.lineCount ? log.frame[fromLine]! : 0;
   let seen = 0;
-  for (let i = Math.min(fromLine, log.lineCount) - 1; i >= 0 && steps.length < maxSteps && seen < maxLines; i--, seen++) {
+  for (
+    let i = Math.min(fromLine, log.lineCount) - 1;
+    i >= 0 && steps.length < maxSteps && seen < maxLines;
+    i--, seen++
+  ) {
     const k = kind[i];
     if (k === LineKind.Branch) {
       // this path started at the jump `from` (insn[i]); continue from its last walk before here
