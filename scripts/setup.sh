@@ -46,7 +46,8 @@ fi
 
 case "$job" in
   demo) node dist/bpf-ide.js demo ;;
-  test) npm test --silent ;;
+  # esbuild does not type-check: tsc and the linters run first, then every test tier.
+  test) npm run typecheck --silent && npm run lint --silent && npm test --silent ;;
   "") echo "setup: done" ;;
   *) echo "setup: unknown job '$job' (use demo or test)"; exit 2 ;;
 esac
