@@ -112,18 +112,35 @@ export function runClang(o: ClangRunOptions): Promise<ClangDiagnostic[]> {
 
 const LINE_RE = /^(.*?):(\d+):(\d+):((?:\{\d+:\d+-\d+:\d+\})*):? (error|warning|note|fatal error): (.*)$/;
 
-/** Parses clang's diagnostics for `file` (as clang names it); notes attach to nothing and are dropped. */
-export function parseClangOutput(stderr: string, file: string): ClangDiagnostic[] {
-  const out: ClangDiagnostic[] = [];
+/** One line of clang's diagnostics, as clang counts: 1-based lines and (byte) columns. */
+export interface ClangMessage {
+  /** The file as clang names it; '' for a message without a location (a bad flag, a missing input). */
+  file: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  severity: 'error' | 'warning' | 'note';
+  message: string;
+  /** The -W option behind a warning. */
+  option?: string;
+}
+
+/** Every diagnostic line clang printed (`file:line:col:{ranges}: severity: message [-Woption]`). */
+export function parseClangMessages(stderr: string): ClangMessage[] {
+  const out: ClangMessage[] = [];
   for (const line of stderr.split('\n')) {
     const m = LINE_RE.exec(line);
-    if (!m || m[1] !== file || m[5] === 'note') continue;
-    const line0 = Number(m[2]) - 1;
-    const col0 = Number(m[3]) - 1;
-    const d: ClangDiagnostic = {
-      line: line0,
-      column: col0,
-      severity: m[5] === 'warning' ? 'warning' : 'error',
+    if (!m) {
+      const bare = /^(?:clang(?:-\d+)?: )?(error|fatal error): (.*)$/.exec(line);
+      if (bare) out.push({ file: '', line: 0, column: 0, severity: 'error', message: bare[2] });
+      continue;
+    }
+    const d: ClangMessage = {
+      file: m[1],
+      line: Number(m[2]),
+      column: Number(m[3]),
+      severity: m[5] === 'warning' ? 'warning' : m[5] === 'note' ? 'note' : 'error',
       message: m[6],
     };
     const opt = /\s\[(-W[^\]]+)\]$/.exec(d.message);
@@ -132,11 +149,25 @@ export function parseClangOutput(stderr: string, file: string): ClangDiagnostic[
       d.message = d.message.slice(0, opt.index);
     }
     const range = /\{(\d+):(\d+)-(\d+):(\d+)\}/.exec(m[4]);
-    if (range && Number(range[1]) - 1 === line0) {
-      d.endLine = Number(range[3]) - 1;
-      d.endColumn = Number(range[4]) - 1;
+    if (range && Number(range[1]) === d.line) {
+      d.endLine = Number(range[3]);
+      d.endColumn = Number(range[4]);
     }
     out.push(d);
   }
   return out;
+}
+
+/** Clang's diagnostics for `file` (as clang names it), 0-based; notes attach to nothing and are dropped. */
+export function parseClangOutput(stderr: string, file: string): ClangDiagnostic[] {
+  return parseClangMessages(stderr)
+    .filter((m) => m.file === file && m.severity !== 'note')
+    .map((m) => ({
+      line: m.line - 1,
+      column: m.column - 1,
+      ...(m.endLine !== undefined ? { endLine: m.endLine - 1, endColumn: m.endColumn! - 1 } : {}),
+      severity: m.severity === 'warning' ? 'warning' : 'error',
+      message: m.message,
+      ...(m.option ? { option: m.option } : {}),
+    }));
 }

@@ -7,18 +7,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { compileFlagsFor } from '../../../../server/src/clang/compile-flags';
-import { findClang, targetArchDefine } from '../../../../server/src/clang/clang-runner';
+import {
+  type ClangMessage,
+  findClang,
+  parseClangMessages,
+  targetArchDefine,
+} from '../../../../server/src/clang/clang-runner';
 
-export interface BuildProblem {
-  file: string;
-  line: number; // 1-based
-  column: number; // 1-based (bytes, as clang counts)
-  endLine?: number;
-  endColumn?: number;
-  severity: 'error' | 'warning' | 'note';
-  message: string;
-  option?: string;
-}
+/** A problem clang reported: 1-based line and (byte) column, as clang counts. */
+export type BuildProblem = ClangMessage;
 
 export interface BuildOptions {
   file: string;
@@ -194,37 +191,7 @@ function makePch(clang: string, plan: PchPlan): void {
   });
 }
 
-const LINE_RE = /^(.*?):(\d+):(\d+):((?:\{\d+:\d+-\d+:\d+\})*):? (error|warning|note|fatal error): (.*)$/;
-
-/** Parses clang's stderr into problems, for the main file and headers alike. */
+/** Parses clang's stderr into problems, for the main file and headers alike (notes kept). */
 export function parseBuildOutput(stderr: string): BuildProblem[] {
-  const out: BuildProblem[] = [];
-  for (const line of stderr.split('\n')) {
-    const m = LINE_RE.exec(line);
-    if (!m) {
-      // "error: ..." without a location (a bad flag, a missing file): keep it.
-      const bare = /^(?:clang(?:-\d+)?: )?(error|fatal error): (.*)$/.exec(line);
-      if (bare) out.push({ file: '', line: 0, column: 0, severity: 'error', message: bare[2] });
-      continue;
-    }
-    const p: BuildProblem = {
-      file: m[1],
-      line: Number(m[2]),
-      column: Number(m[3]),
-      severity: m[5] === 'warning' ? 'warning' : m[5] === 'note' ? 'note' : 'error',
-      message: m[6],
-    };
-    const opt = /\s\[(-W[^\]]+)\]$/.exec(p.message);
-    if (opt) {
-      p.option = opt[1].split(',')[0];
-      p.message = p.message.slice(0, opt.index);
-    }
-    const range = /\{(\d+):(\d+)-(\d+):(\d+)\}/.exec(m[4]);
-    if (range && Number(range[1]) === p.line) {
-      p.endLine = Number(range[3]);
-      p.endColumn = Number(range[4]);
-    }
-    out.push(p);
-  }
-  return out;
+  return parseClangMessages(stderr);
 }

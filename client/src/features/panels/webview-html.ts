@@ -3,9 +3,9 @@
  * panel's script and stylesheet from media/panels/ in the extension, and no data at all. Data
  * arrives by postMessage and is rendered with textContent (media/panels/common.js).
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { contentSecurityPolicy } from '../../core/panels/csp';
+import { webviewShell } from '../webview-shell';
 
 export { contentSecurityPolicy };
 
@@ -23,22 +23,10 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
 
 /** The panel's HTML: fixed markup only (a title placeholder and a root element). */
 export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, kind: PanelKind): string {
-  const nonce = randomBytes(18).toString('base64');
-  const root = mediaRoot(extensionUri);
-  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(webview.cspSource, nonce)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('panels.css')}">
-<title>bpf-ide ${kind}</title>
-</head>
-<body data-panel="${kind}">
-<div id="app"></div>
-<script nonce="${nonce}" src="${uri('common.js')}"></script>
-<script nonce="${nonce}" src="${uri(`${kind}.js`)}"></script>
-</body>
-</html>`;
+  return webviewShell(webview, mediaRoot(extensionUri), {
+    title: `bpf-ide ${kind}`,
+    styles: ['panels.css'],
+    scripts: ['common.js', `${kind}.js`],
+    bodyAttributes: `data-panel="${kind}"`,
+  });
 }

@@ -4,9 +4,9 @@
  * the selected instruction, a register's history, search results. Everything it shows arrives by
  * postMessage and is rendered with textContent: the log is untrusted text.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RowFilter } from '../../core/verifier/stepper-model';
+import { webviewShell } from '../webview-shell';
 import type { VerifierDocument } from './verifier-document';
 
 /** Messages from the webview (media/verifier/stepper.js). */
@@ -81,23 +81,12 @@ export class StepperPanel implements vscode.Disposable {
   }
 
   private html(media: vscode.Uri): string {
-    const w = this.panel.webview;
-    const nonce = randomBytes(18).toString('base64');
-    const uri = (f: string) => w.asWebviewUri(vscode.Uri.joinPath(media, f)).toString();
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(w.cspSource, nonce)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('stepper.css')}">
-<title>Verifier log</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${uri('stepper.js')}"></script>
-</body>
-</html>`;
+    return webviewShell(this.panel.webview, media, {
+      title: 'Verifier log',
+      styles: ['stepper.css'],
+      scripts: ['stepper.js'],
+      images: false,
+    });
   }
 
   private post(m: unknown): Thenable<boolean> {
@@ -174,19 +163,4 @@ export class StepperPanel implements vscode.Disposable {
     this.disposed.fire();
     this.disposed.dispose();
   }
-}
-
-/** The stepper's Content-Security-Policy: our stylesheet and our nonce'd script, nothing else. */
-function contentSecurityPolicy(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `style-src ${cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    `font-src ${cspSource}`,
-    "img-src 'none'",
-    "connect-src 'none'",
-    "frame-src 'none'",
-    "form-action 'none'",
-    "base-uri 'none'",
-  ].join('; ');
 }
