@@ -13,17 +13,14 @@ import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { typeSizes } from '../type-sizes';
 import { stripParens } from '../flow';
 
-/** Function-like macros of libbpf's headers (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, bpf_endian.h, usdt.bpf.h). */
-const LIBBPF_MACROS = new Set(
+/**
+ * Function-like macros the catalog's libbpf macros (server/data/macros.json, checked first) do not list: older
+ * BPF_PROBE_READ spellings, the kernel's READ_ONCE/WRITE_ONCE, and the newest libbpf's loop helpers.
+ */
+const EXTRA_MACROS = new Set(
   (
-    'BPF_CORE_READ BPF_CORE_READ_BITFIELD BPF_CORE_READ_BITFIELD_PROBED BPF_CORE_READ_INTO BPF_CORE_READ_STR_INTO BPF_CORE_READ_USER ' +
-    'BPF_CORE_READ_USER_INTO BPF_CORE_READ_USER_STR_INTO BPF_PROBE_READ BPF_PROBE_READ_INTO BPF_PROBE_READ_STR_INTO BPF_PROBE_READ_USER ' +
-    'BPF_PROBE_READ_USER_INTO BPF_PROBE_READ_USER_STR_INTO BPF_SEQ_PRINTF BPF_SNPRINTF KERNEL_VERSION barrier barrier_var ' +
-    'bpf_be64_to_cpu bpf_cpu_to_be64 bpf_htonl bpf_htons bpf_ntohl bpf_ntohs bpf_core_enum_value bpf_core_enum_value_exists ' +
-    'bpf_core_field_exists bpf_core_field_offset bpf_core_field_size bpf_core_read bpf_core_read_str bpf_core_read_user ' +
-    'bpf_core_read_user_str bpf_core_type_exists bpf_core_type_id_kernel bpf_core_type_id_local bpf_core_type_matches bpf_core_type_size ' +
-    'bpf_core_cast bpf_printk bpf_ksym_exists bpf_tail_call_static bpf_usdt_arg bpf_usdt_arg_cnt bpf_usdt_cookie container_of offsetof ' +
-    'likely unlikely __sink can_loop cond_break bpf_for bpf_repeat bpf_for_each bpf_stream_printk READ_ONCE WRITE_ONCE'
+    'BPF_PROBE_READ_INTO BPF_PROBE_READ_STR_INTO BPF_PROBE_READ_USER BPF_PROBE_READ_USER_INTO BPF_PROBE_READ_USER_STR_INTO ' +
+    '__sink can_loop cond_break bpf_stream_printk READ_ONCE WRITE_ONCE'
   ).split(' '),
 );
 
@@ -143,7 +140,7 @@ function checkFunction(
     !!helperByName(name) ||
     !!kfuncByName(name) ||
     !!macroByName(name) ||
-    LIBBPF_MACROS.has(name) ||
+    EXTRA_MACROS.has(name) ||
     COMMON_HEADER_FUNCTIONS.has(name) ||
     /^__(builtin|sync|atomic)_/.test(name) ||
     declared().has(name);
@@ -231,7 +228,7 @@ function checkCallee(
     helperByName(callee) ||
     kfuncByName(callee) ||
     macroByName(callee) ||
-    LIBBPF_MACROS.has(callee)
+    EXTRA_MACROS.has(callee)
   )
     return;
   if (/^__(builtin|sync|atomic)_/.test(callee) || /^[A-Z][A-Z0-9_]*$/.test(callee) || MATH.test(callee)) return;
