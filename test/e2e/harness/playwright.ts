@@ -77,6 +77,7 @@ export interface Page {
   on(event: 'console', listener: (msg: ConsoleMessage) => void): void;
   on(event: 'pageerror', listener: (err: Error) => void): void;
   on(event: 'crash' | 'close', listener: () => void): void;
+  off(event: 'console', listener: (msg: ConsoleMessage) => void): void;
   setDefaultTimeout(ms: number): void;
   close(): Promise<void>;
 }

@@ -57,6 +57,10 @@ export interface SessionOptions {
    * the checkout as the extension under development.
    */
   installVsix?: string;
+  /** Extra environment for the VS Code server and its extension hosts. */
+  env?: Record<string, string>;
+  /** Runs before the server starts, with the session's HOME (e.g. to write ~/.ssh/config there). */
+  prepareHome?: (home: string) => void;
   /** Whole-session deadline in ms, teardown included; keep it below the node:test timeout. */
   deadlineMs?: number;
   /** Aborts the session (pass node:test's `t.signal`). */
@@ -104,8 +108,12 @@ export async function withVsCode<T>(opts: SessionOptions, body: (s: Session) => 
       JSON.stringify({ ...DEFAULT_USER_SETTINGS, ...opts.userSettings }, null, 2),
     );
 
+    mkdirSync(dirs.home, { recursive: true });
+    opts.prepareHome?.(dirs.home);
+
     const run = async (): Promise<T> => {
       server = await VsCodeServer.start({
+        env: opts.env,
         root,
         logFile: join(artifactsDir, 'server.log'),
         args: opts.installVsix ? ['--install-extension', opts.installVsix, '--start-server'] : undefined,

@@ -20,6 +20,8 @@ export interface VsCodeServerOptions {
   startTimeoutMs?: number;
   /** Extra server flags. */
   args?: string[];
+  /** Extra environment for the server and its extension hosts. */
+  env?: Record<string, string>;
 }
 
 export interface VsCodeServerDirs {
@@ -102,7 +104,7 @@ export class VsCodeServer {
     const child = spawn(NODE24_BIN, args, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: serverEnv({ HOME: dirs.home, TMPDIR: join(dirs.home, 'tmp'), ...xdg }),
+      env: serverEnv({ ...opts.env, HOME: dirs.home, TMPDIR: join(dirs.home, 'tmp'), ...xdg }),
     });
     if (child.pid === undefined) throw new VsCodeServerError('could not spawn the VS Code server', command, '');
     trackProcessGroup(child.pid);

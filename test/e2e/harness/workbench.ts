@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkbenchStepError } from './errors';
-import { type BrowserContext, type Locator, loadChromium, type Page } from './playwright';
+import { type BrowserContext, type FrameLocator, type Locator, loadChromium, type Page } from './playwright';
 import { CHROMIUM_BIN } from './paths';
 
 /** Chromium flags for a machine with no route to Google's or Microsoft's servers (see shared/E2E.md). */
@@ -83,7 +83,9 @@ export class Workbench {
 
   /** Saves a screenshot as <artifactsDir>/<NN>-<name>.png and returns its path. */
   async screenshot(name: string): Promise<string> {
-    const file = join(this.artifactsDir, `${String(++this.shots).padStart(2, '0')}-${name}.png`);
+    // Step names may hold regexes and paths: keep the file name to one safe path segment.
+    const safe = name.replace(/[^\w.@+-]+/g, '_').slice(0, 100);
+    const file = join(this.artifactsDir, `${String(++this.shots).padStart(2, '0')}-${safe}.png`);
     await this.page.screenshot({ path: file });
     return file;
   }
@@ -103,20 +105,140 @@ export class Workbench {
     return this.page.locator('.quick-input-widget');
   }
 
-  /** Runs a command from the palette (F1) by its label as shown there, e.g. 'View: Focus Problems'. */
-  async runCommand(label: string): Promise<void> {
+  /**
+   * Runs a command from the palette (F1) by its label as shown there, e.g. 'View: Focus Problems'. With
+   * `thenInput`, the command asks something right away: waits for the quick input titled so instead of its closing.
+   */
+  async runCommand(label: string, opts: { thenInput?: string | RegExp } = {}): Promise<void> {
     await this.step(`command ${label}`, async () => {
-      await this.focusWorkbench();
-      await this.page.keyboard.press('F1');
-      const input = this.quickInput.locator('input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${label}`);
       // The first row whose label is exactly the command: pressing Enter on a partial match runs the wrong one.
       const row = this.quickInput.locator('.monaco-list-row').filter({ hasText: label }).first();
-      await row.waitFor({ state: 'visible' });
+      const deadline = Date.now() + this.timeoutMs;
+      for (;;) {
+        await this.focusWorkbench();
+        await this.page.keyboard.press('F1');
+        const input = this.quickInput.locator('input');
+        await input.waitFor({ state: 'visible' });
+        await input.fill(`>${label}`);
+        // The palette lists the commands known when it opened: an extension still starting up registers its
+        // contributions a moment later, so close and reopen until the command is listed.
+        const listed = await row
+          .waitFor({ state: 'visible', timeout: Math.min(5_000, Math.max(1, deadline - Date.now())) })
+          .then(() => true)
+          .catch(() => false);
+        if (listed) break;
+        if (Date.now() >= deadline) throw new Error(`the command palette does not list '${label}'`);
+        await this.page.keyboard.press('Escape');
+        await this.quickInput.waitFor({ state: 'hidden' });
+      }
       await row.click();
-      await this.quickInput.waitFor({ state: 'hidden' });
+      if (opts.thenInput) await this.quickInputTitled(opts.thenInput);
+      else await this.quickInput.waitFor({ state: 'hidden' });
     });
+  }
+
+  /** Waits until the quick input shows the title `title` (a quick pick or an input box a command opened). */
+  async quickInputTitled(title: string | RegExp, timeoutMs = this.timeoutMs): Promise<void> {
+    await this.quickInput
+      .locator('.quick-input-title')
+      .filter({ hasText: title })
+      .waitFor({ state: 'visible', timeout: timeoutMs });
+  }
+
+  /**
+   * In the quick pick titled `title`: types `filter` (if given), clicks the first row showing `row`. With
+   * `thenInput`, waits for the next quick input of that title instead of the picker closing.
+   */
+  async pick(
+    title: string | RegExp,
+    row: string | RegExp,
+    opts: { filter?: string; thenInput?: string | RegExp; timeoutMs?: number } = {},
+  ): Promise<void> {
+    await this.step(`pick ${String(row)}`, async () => {
+      await this.quickInputTitled(title, opts.timeoutMs);
+      if (opts.filter !== undefined) await this.quickInput.locator('input').fill(opts.filter);
+      const r = this.quickInput.locator('.monaco-list-row').filter({ hasText: row }).first();
+      await r.waitFor({ state: 'visible', timeout: opts.timeoutMs });
+      await r.click();
+      if (opts.thenInput) await this.quickInputTitled(opts.thenInput, opts.timeoutMs);
+      else await this.quickInput.locator('.quick-input-title').filter({ hasText: title }).waitFor({ state: 'hidden' });
+    });
+  }
+
+  /** Answers the input box titled `title` with `value` (replacing what it proposes) and Enter. */
+  async answer(title: string | RegExp, value: string, opts: { thenInput?: string | RegExp } = {}): Promise<void> {
+    await this.step(`answer ${String(title)}`, async () => {
+      await this.quickInputTitled(title);
+      await this.quickInput.locator('input').fill(value);
+      await this.page.keyboard.press('Enter');
+      if (opts.thenInput) await this.quickInputTitled(opts.thenInput);
+      else await this.quickInput.locator('.quick-input-title').filter({ hasText: title }).waitFor({ state: 'hidden' });
+    });
+  }
+
+  /** The modal dialog whose text matches `text`, once shown. */
+  async dialog(text: string | RegExp, timeoutMs = this.timeoutMs): Promise<Locator> {
+    const box = this.page.locator('.monaco-dialog-box').filter({ hasText: text }).first();
+    await this.step(`dialog ${String(text)}`, () => box.waitFor({ state: 'visible', timeout: timeoutMs }));
+    return box;
+  }
+
+  /**
+   * The notification whose message matches `text`, in the Notifications Center (opened here): this VS Code
+   * server build, driven headless, lists notifications there without showing toasts. The returned row holds the
+   * notification's buttons.
+   */
+  async notification(text: string | RegExp, timeoutMs = this.timeoutMs): Promise<Locator> {
+    const row = this.page.locator('.notifications-center .monaco-list-row').filter({ hasText: text }).first();
+    await this.step(`notification ${String(text)}`, async () => {
+      if ((await this.page.locator('.notifications-center.visible').count()) === 0)
+        await this.runCommand('Notifications: Show Notifications');
+      await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    });
+    return row;
+  }
+
+  /** Clears every notification and closes the Notifications Center, so neither covers what comes next. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    if ((await this.page.locator('.notifications-center.visible').count()) > 0)
+      await this.runCommand('Notifications: Hide Notifications');
+  }
+
+  /** The CodeLens of the active editor whose text matches `text` (the icon is not text), once shown. */
+  async codeLens(text: RegExp, timeoutMs = this.timeoutMs): Promise<Locator> {
+    const lens = this.activeEditor.locator('.codelens-decoration a').filter({ hasText: text }).first();
+    await this.step(`codelens ${String(text)}`, () => lens.waitFor({ state: 'visible', timeout: timeoutMs }));
+    return lens;
+  }
+
+  /**
+   * Clicks the CodeLens of the active editor matching `text`. VS Code retires a lens's command when the lenses are
+   * recomputed, and a click that lands on a retired lens does nothing but log "Actual command not found" in the
+   * console; a user clicks again, and so does this (up to 3 times, only when VS Code said so).
+   */
+  async clickCodeLens(text: RegExp, timeoutMs = this.timeoutMs): Promise<void> {
+    let lost = false;
+    const onConsole = (m: { text(): string }) => {
+      if (m.text().includes('Actual command not found')) lost = true;
+    };
+    this.page.on('console', onConsole);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        lost = false;
+        await (await this.codeLens(text, timeoutMs)).click();
+        await new Promise((r) => setTimeout(r, 1_500));
+        if (!lost) return;
+        if (attempt === 3) throw new Error(`3 clicks on the CodeLens ${String(text)} were lost`);
+      }
+    } finally {
+      this.page.off('console', onConsole);
+    }
+  }
+
+  /** The document of the visible webview (VS Code nests it: iframe.webview > iframe#active-frame). */
+  get webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
   }
 
   /** Opens a workspace file with Quick Open (Ctrl+P) and waits until its editor tab is active. */
