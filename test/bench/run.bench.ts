@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       `BENCH run_roundtrip_ssh_p50 ours=${o.toFixed(0)}ms baseline=${m.toFixed(0)}ms ratio=${(m / o).toFixed(2)}`,
     );
   } finally {
-    await sshd.stop();
+    await sshd.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }

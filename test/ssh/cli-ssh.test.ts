@@ -60,7 +60,7 @@ describe('bpf-ide run over SSH', () => {
     writeFileSync(join(dir, 'vmlinux.h'), h.stdout);
   });
   after(async () => {
-    await sshd?.stop();
+    await sshd?.dispose();
   });
 
   test('unknown host key: refused, with the fingerprint and how to trust it', async (t) => {
