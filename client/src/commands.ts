@@ -67,17 +67,8 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     },
     'bpfIde.connect': () => ctx.targets.ensureConnected().catch(report(`connecting to ${ctx.targets.spec}`)),
     'bpfIde.disconnect': () => ctx.targets.disconnect(),
-    'bpfIde.selectTarget': async () => {
-      const current = ctx.targets.spec;
-      const pick = await vscode.window.showInputBox({
-        title: 'BPF target',
-        prompt: 'local (this machine), or ssh://user@host[:port], or a Host from ~/.ssh/config',
-        value: current,
-      });
-      if (!pick || pick === current) return;
-      await ctx.targets.disconnect();
-      await vscode.workspace.getConfiguration('bpfIde').update('target', pick, vscode.ConfigurationTarget.Workspace);
-    },
+    // Loaded when used: reading ~/.ssh/config for the picker.
+    'bpfIde.selectTarget': async () => (await import('./features/select-target')).selectTarget(ctx),
     'bpfIde.generateVmlinux': async () => {
       // vmlinux.h for CO-RE from the selected target's kernel BTF, next to the active BPF file (or in the workspace root).
       const active = vscode.window.activeTextEditor?.document.uri;
