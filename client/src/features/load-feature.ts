@@ -26,7 +26,9 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
   ) {
     this.disposables.push(
       vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'c' }], this),
-      targets.onDidChange(() => this.lensChanged.fire()),
+      // Only when what the lenses show changed: each refresh retires the commands of the lenses on screen, and a
+      // click that lands on a retired lens is lost ("command not found"), so run counts are not shown here.
+      targets.onDidChange(() => this.refreshLenses()),
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (
           doc.uri.scheme === 'file' &&
@@ -40,6 +42,22 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
         }
       }),
     );
+  }
+
+  private lensState = '[]';
+
+  /** Fires onDidChangeCodeLenses when the loaded objects, programs or their links changed. */
+  private refreshLenses(): void {
+    const state = JSON.stringify(
+      (this.targets.session?.loaded ?? []).map((o) => [
+        o.source,
+        o.handle,
+        o.programs.map((p) => [p.name, p.section, p.id, p.verified_insns, p.links.length]),
+      ]),
+    );
+    if (state === this.lensState) return;
+    this.lensState = state;
+    this.lensChanged.fire();
   }
 
   private loadedFrom(file: string) {
@@ -67,7 +85,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
         continue;
       }
       const { o, p } = prog;
-      const stats = `id ${p.id} · ${p.verified_insns} insns verified${p.runCount !== undefined ? ` · ${p.runCount} runs` : ''}`;
+      const stats = `id ${p.id} · ${p.verified_insns} insns verified`;
       lenses.push(
         new vscode.CodeLens(range, {
           title: `$(check) loaded: ${stats}`,
@@ -137,9 +155,22 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
         if (outcome.build && !outcome.build.ok) {
           await this.builder.build(target);
         } else if (outcome.rejected.length) {
-          void vscode.window.showErrorMessage(
-            `bpf-ide: the verifier rejected ${outcome.rejected.map((r) => r.name).join(', ')}: ${outcome.rejected[0].error.message}`,
-          );
+          const first = outcome.rejected[0];
+          const step = first.log.trim() ? ['Step Through the Log'] : [];
+          // Not awaited: the load is done; the button opens the stepper on the rejected program's log.
+          void vscode.window
+            .showErrorMessage(
+              `bpf-ide: the verifier rejected ${outcome.rejected.map((r) => r.name).join(', ')}: ${first.error.message}`,
+              ...step,
+            )
+            .then((choice) => {
+              if (choice)
+                void vscode.commands.executeCommand('bpfIde.openVerifierLog', {
+                  text: first.log,
+                  title: first.name,
+                  sourceFile: target.fsPath,
+                });
+            });
         } else if (outcome.error) {
           void vscode.window.showErrorMessage(`bpf-ide: ${outcome.error}`);
         } else if (outcome.loaded) {
@@ -148,7 +179,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
             `bpf-ide: loaded ${n} program${n === 1 ? '' : 's'}${o.attach ? ' and attached' : ''} on ${this.targets.spec}.`,
           );
         }
-        this.lensChanged.fire();
+        this.refreshLenses();
         return outcome;
       },
     );
