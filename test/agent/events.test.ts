@@ -5,11 +5,13 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AgentClient, AgentRequestError } from '../../client/src/core/agent/agent-client';
 import type { LoadedMap, RingbufEvent } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, precondition } from './preconditions';
-import { fixture, nextEvent, runAs, startAgent, waitFor, UNIQUE } from './agent-harness';
+import { fixture, nextEvent, runAs, startAgent, tempDir, waitFor, UNIQUE } from './agent-harness';
 
 const reason = agentUnavailableReason();
 
@@ -72,6 +74,57 @@ describe('agent events', { concurrency: false }, () => {
     const pid = await runAs(comm);
     assert.equal(((await next).data as { pid: number }).pid, pid);
     await agent.request('unsubscribe', { subscription: typed.subscription });
+  });
+
+  test('perf buffer bursts: every record arrives or is counted, the kernel lost records are reported', async (t) => {
+    if (!precondition(t, reason)) return;
+    const dropsNow = async () =>
+      ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
+    // 4,000 records fit a 1024-page buffer: all arrive (samples wake the agent in batches, the rest on its timer)
+    const N = 4_000;
+    await config(0, N);
+    const big = await agent.request('perfbuf_subscribe', { map_id: maps.get('pb')!.id, pages: 1024 });
+    let got = 0;
+    const count = (e: RingbufEvent) => e.subscription === big.subscription && got++;
+    agent.on('ringbuf_event', count);
+    const d0 = await dropsNow();
+    await runAs(comm);
+    await waitFor(() => got >= N, `${N} perf records`);
+    assert.equal(await dropsNow(), d0, 'nothing was refused by a full buffer');
+    await agent.request('unsubscribe', { subscription: big.subscription });
+    agent.off('ringbuf_event', count);
+    // one page per CPU holds ~35 records: most of a burst is refused by the kernel, which reports it lost. Both
+    // bursts run on CPU 0 (taskset before the exec the program fires on): the kernel writes the LOST record into
+    // that CPU's buffer, ahead of the first record it accepts again.
+    const onCpu0 = async () => {
+      const link = join(tempDir(), comm); // the command runAs runs: /bin/true under the unique name
+      if (!existsSync(link)) symlinkSync('/bin/true', link);
+      await new Promise<void>((resolve, reject) => {
+        const c = spawn('taskset', ['-c', '0', link], { stdio: 'ignore' });
+        c.on('error', reject);
+        c.on('exit', () => resolve());
+      });
+    };
+    await config(0, 0);
+    const small = await agent.request('perfbuf_subscribe', { map_id: maps.get('pb')!.id, pages: 1 });
+    let few = 0;
+    const countFew = (e: RingbufEvent) => e.subscription === small.subscription && few++;
+    agent.on('ringbuf_event', countFew);
+    await config(0, N);
+    const d1 = await dropsNow();
+    await onCpu0();
+    const { refused } = await waitFor(async () => {
+      const d = (await dropsNow()) - d1;
+      return few + d >= N ? { refused: d } : undefined;
+    }, 'the burst to be received or refused');
+    assert.equal(few + refused, N, `received ${few}, refused by the kernel ${refused}`);
+    assert.ok(refused > 0, 'a 1-page buffer refused part of the burst');
+    const firstBurst = few;
+    await onCpu0();
+    await waitFor(() => few > firstBurst, 'records of the second burst');
+    const u = await agent.request('unsubscribe', { subscription: small.subscription });
+    agent.off('ringbuf_event', countFew);
+    assert.ok(u.lost >= refused, `lost reported ${u.lost}, refused in the first burst ${refused}`);
   });
 
   test('a client that stops reading: stream events are dropped and counted, replies are not', async (t) => {
