@@ -159,6 +159,9 @@
     else if (top + ROW_H > list.scrollTop + list.clientHeight) list.scrollTop = top - list.clientHeight + ROW_H;
     render();
     vscode.postMessage({ type: 'select', row, reveal: reveal !== false });
+    // the selected row comes back after a reload (row numbers are those of the unfiltered list)
+    const saved = vscode.getState();
+    if (saved) vscode.setState(Object.assign({}, saved, { row: filter.value === 'all' ? row : undefined }));
   }
 
   function findRow(from, dir, pred) {
@@ -361,6 +364,10 @@
         hitIdx = -1;
         hitInfo.textContent = m.error ? `bad pattern: ${m.error}` : `${hits.length}${m.truncated ? '+' : ''} hits`;
         if (hits.length) nextHit(1);
+        break;
+      case 'restore':
+        // what brings this panel back after a window reload (the log's place, not the log itself)
+        vscode.setState({ restore: m.restore, row: undefined });
         break;
       case 'reveal':
         if (typeof m.row === 'number' && m.row >= 0) {

@@ -1,7 +1,8 @@
 /**
  * e2e: a saved verifier log opened the way a user opens it (the log in an editor, then "bpf-ide: Open Verifier
  * Log"): the stepper panel shows the verdict and the error, and the rejection lands in the Problems panel on the
- * source line, with source `verifier`. Screenshots: test-artifacts/e2e/verifier-ui/.
+ * source line, with source `verifier`; after a window reload the stepper is back on the same log and row.
+ * Screenshots: test-artifacts/e2e/verifier-ui/.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -39,6 +40,20 @@ test(
       assert.match(text, /verifier/);
       assert.match(text, new RegExp(`Ln ${fixtureLine(FIXTURE, 'null_map_value.bpf.c', '*val += 1;')}`));
       await wb.screenshot('problems');
+
+      // The stepper comes back after a window reload, on the same log, at the row that was selected.
+      await view.locator('.list').click();
+      await view.locator('.list').press('e');
+      await view.locator('.row.selected.failing').waitFor({ timeout: 10_000 });
+      const selected = await view.locator('.row.selected').innerText();
+      await wb.reloadWindow();
+      const again = wb.webview;
+      await wb.step('the stepper is restored', async () => {
+        await again.locator('.verdict').filter({ hasText: 'rejected' }).waitFor({ timeout: 60_000 });
+        await again.locator('.row.selected.failing').waitFor({ timeout: 30_000 });
+      });
+      assert.equal(await again.locator('.row.selected').innerText(), selected);
+      await wb.screenshot('stepper-after-reload');
       assert.deepEqual(activationErrors(s.extensionHostLog()), [], 'the extension host log reports activation errors');
     });
   },

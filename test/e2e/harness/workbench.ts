@@ -81,6 +81,23 @@ export class Workbench {
     });
   }
 
+  /**
+   * Developer: Reload Window, as a user does it: the extension host restarts and the workbench restores its
+   * editors (webview panels through their serializers). Resolves once the reloaded workbench has restored.
+   */
+  async reloadWindow(): Promise<void> {
+    await this.page.evaluate('window.__bpfIdeBeforeReload = true');
+    await this.runCommand('Developer: Reload Window');
+    await this.step('window reloaded', async () => {
+      await this.page.waitForFunction(
+        '!window.__bpfIdeBeforeReload && typeof window.driver?.whenWorkbenchRestored === "function"',
+        undefined,
+        { timeout: 60_000 },
+      );
+      await this.page.evaluate('window.driver.whenWorkbenchRestored()');
+    });
+  }
+
   /** Saves a screenshot as <artifactsDir>/<NN>-<name>.png and returns its path. */
   async screenshot(name: string): Promise<string> {
     // Step names may hold regexes and paths: keep the file name to one safe path segment.

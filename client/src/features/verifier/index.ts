@@ -8,8 +8,9 @@
  *   bpfIde.verifier.clear             remove the verifier diagnostics and decorations
  */
 import * as vscode from 'vscode';
+import { LogStore } from '../../core/verifier/log-store';
 import { CoverageDecorations } from './coverage';
-import { StepperPanel } from './stepper-panel';
+import { parseRestore, StepperPanel, type StepperRestore } from './stepper-panel';
 import { verifierDiagnostics } from './verifier-diagnostics';
 import { VerifierDocument, type OpenLogOptions } from './verifier-document';
 
@@ -32,8 +33,26 @@ export function activateVerifier(ctx: {
   const diagnostics = vscode.languages.createDiagnosticCollection('verifier');
   const coverage = new CoverageDecorations();
   let panel: StepperPanel | undefined;
+  // logs from loads (text, no file), kept so that the stepper comes back after a window reload
+  const store = new LogStore(vscode.Uri.joinPath(ctx.extension.globalStorageUri, 'verifier-logs').fsPath);
 
-  async function present(text: string, opts: OpenLogOptions, showPanel = true): Promise<VerifierDocument> {
+  function restoreFor(text: string, opts: OpenLogOptions): StepperRestore {
+    const base = { title: opts.title, sourceFile: opts.sourceFile?.toString() };
+    if (opts.logUri) return { ...base, logUri: opts.logUri.toString() };
+    try {
+      return { ...base, stored: store.save(text) };
+    } catch (err) {
+      ctx.output.warn(`the verifier log could not be kept for a window reload: ${String(err)}`);
+      return base;
+    }
+  }
+
+  async function present(
+    text: string,
+    opts: OpenLogOptions,
+    showPanel = true,
+    revived?: { panel: vscode.WebviewPanel; row?: number },
+  ): Promise<VerifierDocument> {
     const t0 = Date.now();
     const doc = new VerifierDocument(text, opts);
     ctx.output.info(
@@ -43,9 +62,11 @@ export function activateVerifier(ctx: {
     for (const { uri, diags } of (await verifierDiagnostics(doc)).values()) diagnostics.set(uri, diags);
     await coverage.show(doc);
     if (showPanel) {
-      if (panel) panel.show(doc);
+      const restore = restoreFor(text, opts);
+      if (panel && !revived) panel.show(doc, restore);
       else {
-        panel = new StepperPanel(doc, ctx.extension.extensionUri, ctx.output);
+        panel?.dispose();
+        panel = new StepperPanel(doc, ctx.extension.extensionUri, ctx.output, restore, revived);
         panel.onDidDispose(() => {
           panel = undefined;
           void vscode.commands.executeCommand('setContext', CONTEXT_KEY, false);
@@ -90,10 +111,45 @@ export function activateVerifier(ctx: {
     }
   }
 
+  /** After a window reload: the stepper VS Code kept open comes back on the same log, at the same row. */
+  async function revive(webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const r = parseRestore(state);
+    let text: string | undefined;
+    if (r?.logUri) {
+      try {
+        text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.parse(r.logUri, true))).toString('utf8');
+      } catch {
+        text = undefined;
+      }
+    } else if (r?.stored) text = store.read(r.stored);
+    if (!r || text === undefined) {
+      ctx.output.info('the verifier stepper was not restored: its log is gone');
+      webviewPanel.dispose();
+      return;
+    }
+    await present(
+      text,
+      {
+        title: r.title,
+        logUri: r.logUri ? vscode.Uri.parse(r.logUri, true) : undefined,
+        sourceFile: r.sourceFile ? vscode.Uri.parse(r.sourceFile, true) : undefined,
+      },
+      true,
+      { panel: webviewPanel, row: r.row },
+    );
+  }
+
   return [
     diagnostics,
     coverage,
     { dispose: () => panel?.dispose() },
+    vscode.window.registerWebviewPanelSerializer(StepperPanel.viewType, {
+      deserializeWebviewPanel: (webviewPanel, state) =>
+        revive(webviewPanel, state).catch((err: unknown) => {
+          ctx.output.error(`restoring the verifier stepper: ${String(err)}`);
+          webviewPanel.dispose();
+        }),
+    }),
     vscode.commands.registerCommand('bpfIde.openVerifierLog', openLog),
     vscode.commands.registerCommand('bpfIde.verifier.showInLog', () => {
       const ed = vscode.window.activeTextEditor;

@@ -19,6 +19,35 @@ type FromWebview =
   | { type: 'filter'; filter: RowFilter }
   | { type: 'openSource'; row: number };
 
+/**
+ * What the webview keeps in its saved state so that the panel comes back after a window reload: where the log
+ * is (its file, or its name in the log store), the title and source file, and the selected row.
+ */
+export interface StepperRestore {
+  logUri?: string;
+  stored?: string;
+  title?: string;
+  sourceFile?: string;
+  row?: number;
+}
+
+/** A saved state as VS Code hands it back (the webview's own, but checked like any input). */
+export function parseRestore(state: unknown): StepperRestore | undefined {
+  if (!state || typeof state !== 'object') return undefined;
+  const r = (state as { restore?: unknown }).restore;
+  if (!r || typeof r !== 'object') return undefined;
+  const o = r as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' && v.length < 4096 ? v : undefined);
+  const out: StepperRestore = {
+    logUri: str(o.logUri),
+    stored: str(o.stored),
+    title: str(o.title),
+    sourceFile: str(o.sourceFile),
+    row: Number.isInteger((state as { row?: unknown }).row) ? (state as { row: number }).row : undefined,
+  };
+  return out.logUri || out.stored ? out : undefined;
+}
+
 export class StepperPanel implements vscode.Disposable {
   static readonly viewType = 'bpfIde.verifierStepper';
   private readonly panel: vscode.WebviewPanel;
@@ -33,22 +62,32 @@ export class StepperPanel implements vscode.Disposable {
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
 
+  /**
+   * A new panel beside the editor, or, after a window reload, the panel VS Code restored (`revived`, with the row
+   * that was selected).
+   */
   constructor(
     private doc: VerifierDocument,
     extensionUri: vscode.Uri,
     private readonly output: vscode.LogOutputChannel,
+    private restore: StepperRestore,
+    revived?: { panel: vscode.WebviewPanel; row?: number },
   ) {
     const media = vscode.Uri.joinPath(extensionUri, 'media', 'verifier');
-    this.panel = vscode.window.createWebviewPanel(
-      StepperPanel.viewType,
-      `Verifier: ${doc.title}`,
-      vscode.ViewColumn.Beside,
-      {
-        enableScripts: true,
-        localResourceRoots: [media],
-        retainContextWhenHidden: true,
-      },
-    );
+    const options = { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: true };
+    if (revived) {
+      this.panel = revived.panel;
+      this.panel.webview.options = options;
+      this.panel.title = `Verifier: ${doc.title}`;
+      this.pendingRow = revived.row;
+    } else {
+      this.panel = vscode.window.createWebviewPanel(
+        StepperPanel.viewType,
+        `Verifier: ${doc.title}`,
+        vscode.ViewColumn.Beside,
+        options,
+      );
+    }
     this.panel.webview.html = this.html(media);
     this.subs.push(
       this.panel.webview.onDidReceiveMessage((m: FromWebview) => {
@@ -63,8 +102,9 @@ export class StepperPanel implements vscode.Disposable {
   }
 
   /** Shows another log in the same panel. */
-  show(doc: VerifierDocument): void {
+  show(doc: VerifierDocument, restore: StepperRestore): void {
     this.doc = doc;
+    this.restore = restore;
     this.panel.title = `Verifier: ${doc.title}`;
     this.selectedRow = -1;
     this.sendInit();
@@ -93,8 +133,15 @@ export class StepperPanel implements vscode.Disposable {
     return this.panel.webview.postMessage(m);
   }
 
+  private pendingRow: number | undefined;
+
   private sendInit(): void {
     void this.post(this.doc.model.init());
+    // the webview saves this (and its selected row) as its state: what brings the panel back after a reload
+    void this.post({ type: 'restore', restore: this.restore });
+    const row = this.pendingRow;
+    this.pendingRow = undefined;
+    if (row !== undefined && row >= 0 && row < this.doc.model.rows.length) void this.post({ type: 'reveal', row });
   }
 
   private async onMessage(m: FromWebview): Promise<void> {
