@@ -65,7 +65,7 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
       const a = needLoaded(args);
       if (a) await a.session.unload(a.handle).catch(report('unloading'));
     },
-    'bpfIde.connect': () => ctx.targets.ensureConnected().catch(report(`connecting to ${ctx.targets.spec}`)),
+    'bpfIde.connect': () => ctx.targets.ensureConnected().catch((e: unknown) => ctx.targets.reportConnectFailure(e)),
     'bpfIde.disconnect': () => ctx.targets.disconnect(),
     // Loaded when used: reading ~/.ssh/config for the picker.
     'bpfIde.selectTarget': async () => (await import('./features/select-target')).selectTarget(ctx),

@@ -130,9 +130,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
         try {
           session = await this.targets.ensureConnected();
         } catch (e) {
-          void vscode.window.showErrorMessage(
-            `bpf-ide: could not connect to ${this.targets.spec}: ${(e as Error).message}`,
-          );
+          this.targets.reportConnectFailure(e);
           return undefined;
         }
         progress.report({ message: 'building and loading' });

@@ -52,7 +52,5 @@ export async function selectTarget(ctx: BpfIdeContext): Promise<void> {
       RECENT_KEY,
       [spec, ...recent.filter((r) => r !== spec)].slice(0, RECENT_MAX),
     );
-  await ctx.targets
-    .ensureConnected()
-    .catch((e: Error) => void vscode.window.showErrorMessage(`bpf-ide: could not connect to ${spec}: ${e.message}`));
+  await ctx.targets.ensureConnected().catch((e: unknown) => ctx.targets.reportConnectFailure(e));
 }

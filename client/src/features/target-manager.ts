@@ -194,6 +194,17 @@ export class TargetManager implements vscode.Disposable {
     void this.ctx.languageClient?.sendNotification(targetFeaturesNotification.method, p ?? { target: null });
   }
 
+  /**
+   * Tells the user why connecting failed. A changed host key is a security warning, not a passing error: it is
+   * shown in a modal that offers nothing but closing it (the key is never trusted from here).
+   */
+  reportConnectFailure(e: unknown): void {
+    const err = e as Error;
+    const msg = `bpf-ide: could not connect to ${this.spec}: ${err.message}`;
+    if (err.name === 'HostKeyChangedError') void vscode.window.showErrorMessage(msg, { modal: true });
+    else void vscode.window.showErrorMessage(msg);
+  }
+
   async disconnect(): Promise<void> {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = undefined;
