@@ -121,6 +121,7 @@ void do_perfbuf_subscribe(json_t *id, json_t *params);
 void do_trace_subscribe(json_t *id, json_t *params);
 void do_unsubscribe(json_t *id, json_t *params);
 void do_prog_stats(json_t *id, json_t *params);
+void do_list(json_t *id, json_t *params);
 void do_features(json_t *id, json_t *params);
 void do_btf_dump(json_t *id, json_t *params);
 void do_pin(json_t *id, json_t *params);

@@ -103,6 +103,91 @@ void do_prog_stats(json_t *id, json_t *params)
 	reply_result(id, json_pack("{s:b,s:f,s:o}", "enabled", 1, "enabled_for_ms", ms, "programs", out));
 }
 
+/* ---- list: every program and map on the box (bpftool prog/map show) ---- */
+static int handle_of_prog(uint32_t prog_id)
+{
+	for (struct handle *h = handle_next(NULL); h; h = handle_next(h))
+		for (int i = 0; i < h->nprogs; i++)
+			if (h->progs[i].id == prog_id)
+				return h->id;
+	return 0;
+}
+
+static json_t *list_prog(uint32_t prog_id)
+{
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return NULL; /* gone meanwhile, or not ours to open */
+	uint32_t map_ids[64];
+	struct bpf_prog_info info = {};
+	info.nr_map_ids = 64;
+	info.map_ids = (uint64_t)(uintptr_t)map_ids;
+	uint32_t len = sizeof(info);
+	json_t *j = NULL;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		char tag[17];
+		for (int i = 0; i < 8; i++)
+			snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+		const char *type = libbpf_bpf_prog_type_str(info.type);
+		json_t *maps = json_array();
+		for (uint32_t i = 0; i < info.nr_map_ids && i < 64; i++)
+			json_array_append_new(maps, json_integer(map_ids[i]));
+		int h = handle_of_prog(info.id);
+		j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:I,s:I}", "id", (json_int_t)info.id, "name", info.name, "type",
+			      type ? type : "unknown", "tag", tag, "uid", (json_int_t)info.created_by_uid, "loaded_at_ns",
+			      (json_int_t)info.load_time, "verified_insns", (json_int_t)info.verified_insns, "map_ids", maps,
+			      "run_cnt", (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns);
+		if (info.btf_id)
+			json_object_set_new(j, "btf_id", json_integer(info.btf_id));
+		if (h)
+			json_object_set_new(j, "handle", json_integer(h));
+	}
+	close(fd);
+	return j;
+}
+
+static json_t *list_map(uint32_t map_id)
+{
+	int fd = bpf_map_get_fd_by_id(map_id);
+	if (fd < 0)
+		return NULL;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	json_t *j = NULL;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		const char *type = libbpf_bpf_map_type_str(info.type);
+		struct handle *h = handle_by_map_id(info.id);
+		j = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I}", "id", (json_int_t)info.id, "name", info.name, "type",
+			      type ? type : "unknown", "key_size", (json_int_t)info.key_size, "value_size",
+			      (json_int_t)info.value_size, "max_entries", (json_int_t)info.max_entries, "flags",
+			      (json_int_t)info.map_flags);
+		if (info.btf_id)
+			json_object_set_new(j, "btf_id", json_integer(info.btf_id));
+		if (h)
+			json_object_set_new(j, "handle", json_integer(h->id));
+	}
+	close(fd);
+	return j;
+}
+
+void do_list(json_t *id, json_t *params)
+{
+	json_t *progs = json_array(), *maps = json_array();
+	uint32_t next = 0;
+	while (!bpf_prog_get_next_id(next, &next)) {
+		json_t *p = list_prog(next);
+		if (p)
+			json_array_append_new(progs, p);
+	}
+	next = 0;
+	while (!bpf_map_get_next_id(next, &next)) {
+		json_t *m = list_map(next);
+		if (m)
+			json_array_append_new(maps, m);
+	}
+	reply_result(id, json_pack("{s:o,s:o}", "programs", progs, "maps", maps));
+}
+
 /* ---- features ---- */
 #define FN(x) "bpf_" #x
 static const char *helper_names[] = {__BPF_FUNC_MAPPER(FN)};

@@ -49,6 +49,7 @@ static const struct cmd {
 	{M_TRACE_SUBSCRIBE, do_trace_subscribe},
 	{M_UNSUBSCRIBE, do_unsubscribe},
 	{M_PROG_STATS, do_prog_stats},
+	{M_LIST, do_list},
 	{M_FEATURES, do_features},
 	{M_BTF_DUMP, do_btf_dump},
 	{M_PIN, do_pin},

@@ -24,6 +24,7 @@
 #define M_TRACE_SUBSCRIBE "trace_subscribe"
 #define M_UNSUBSCRIBE "unsubscribe"
 #define M_PROG_STATS "prog_stats"
+#define M_LIST "list"
 #define M_FEATURES "features"
 #define M_BTF_DUMP "btf_dump"
 #define M_PIN "pin"

@@ -142,6 +142,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('unsubscribe', { subscription: 99999 });
   // stats, features, btf
   await call('prog_stats', { handle: at.handle });
+  await call('list');
   await call('prog_stats', { enable: false });
   await call('features', { include: ['program_types', 'map_types', 'helpers'] });
   await call('btf_dump', { offset: 0, length: 400 });

@@ -226,6 +226,36 @@ export const ProgStatsResult = z.object({
   enabled_for_ms: z.number().optional(),
   programs: z.array(ProgStat),
 });
+/** `list`: every program and map on the box, the agent's own with their handle. */
+export const ListedProgram = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  type: z.string(),
+  tag: z.string(),
+  uid: z.number().int(),
+  loaded_at_ns: z.number(),
+  verified_insns: z.number().int(),
+  map_ids: z.array(z.number().int()),
+  run_cnt: z.number(),
+  run_time_ns: z.number(),
+  btf_id: z.number().int().optional(),
+  handle: z.number().int().optional(),
+});
+export const ListedMap = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  type: z.string(),
+  key_size: z.number().int(),
+  value_size: z.number().int(),
+  max_entries: z.number().int(),
+  flags: z.number().int(),
+  btf_id: z.number().int().optional(),
+  handle: z.number().int().optional(),
+});
+export const ListResult = z.object({ programs: z.array(ListedProgram), maps: z.array(ListedMap) });
+export type ListedProgram = z.infer<typeof ListedProgram>;
+export type ListedMap = z.infer<typeof ListedMap>;
+
 export const FeaturesResult = z.object({
   kernel_release: z.string(),
   program_types: z.array(z.string()).optional(),
@@ -295,6 +325,7 @@ export interface MethodParams {
   trace_subscribe: { filter?: string };
   unsubscribe: { subscription: number };
   prog_stats: { handle?: number; ids?: number[]; enable?: boolean };
+  list: Record<string, never>;
   features: { include?: string[] };
   btf_dump: { offset?: number; length?: number };
   /** exactly one of map_id, prog_id, link_id; path on bpffs */
@@ -318,6 +349,7 @@ export const MethodResults = {
   trace_subscribe: TraceSubscribeResult,
   unsubscribe: UnsubscribeResult,
   prog_stats: ProgStatsResult,
+  list: ListResult,
   features: FeaturesResult,
   btf_dump: BtfDumpResult,
   pin: PinResult,
