@@ -67,6 +67,7 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     },
     'bpfIde.connect': () => ctx.targets.ensureConnected().catch((e: unknown) => ctx.targets.reportConnectFailure(e)),
     'bpfIde.disconnect': () => ctx.targets.disconnect(),
+    'bpfIde.refreshPrograms': () => ctx.programs.refreshSystem(),
     // Loaded when used: reading ~/.ssh/config for the picker.
     'bpfIde.selectTarget': async () => (await import('./features/select-target')).selectTarget(ctx),
     'bpfIde.generateVmlinux': async () => {

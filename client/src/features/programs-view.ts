@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
+import type { ListedMap, ListedProgram } from '../core/agent/agent-protocol';
 import type { LoadedObject } from '../core/run/load-session';
 import type { TargetManager } from './target-manager';
 
@@ -12,7 +13,19 @@ type Node =
   | { kind: 'object'; obj: LoadedObject }
   | { kind: 'program'; obj: LoadedObject; name: string }
   | { kind: 'failed'; obj: LoadedObject; name: string }
-  | { kind: 'map'; obj: LoadedObject; id: number };
+  | { kind: 'map'; obj: LoadedObject; id: number }
+  | { kind: 'system' }
+  | { kind: 'syserror'; message: string }
+  | { kind: 'sysgroup'; what: 'programs' | 'maps' }
+  | { kind: 'sysprog'; prog: ListedProgram }
+  | { kind: 'sysmap'; id: number; name: string; type: string; map: ListedMap };
+
+/** Every program and map on the target (the agent's `list`), read when the node is expanded or refreshed. */
+interface SystemList {
+  programs: ListedProgram[];
+  maps: ListedMap[];
+  error?: string;
+}
 
 export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
@@ -28,9 +41,45 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     );
   }
 
-  getChildren(node?: Node): Node[] {
+  private system: SystemList | undefined;
+  private listing: Promise<SystemList> | undefined;
+
+  /** Reads the target's programs and maps again (the view's refresh action). */
+  refreshSystem(): void {
+    this.system = undefined;
+    this.emitter.fire(undefined);
+  }
+
+  private async readSystem(): Promise<SystemList> {
     const session = this.targets.session;
-    if (!node) return [{ kind: 'target' }];
+    if (!session) return { programs: [], maps: [], error: 'not connected' };
+    try {
+      const r = await session.target.client.request('list', {});
+      return r;
+    } catch (e) {
+      return { programs: [], maps: [], error: (e as Error).message };
+    }
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    const session = this.targets.session;
+    if (!node) return session ? [{ kind: 'target' }, { kind: 'system' }] : [{ kind: 'target' }];
+    if (node.kind === 'system') {
+      this.listing ??= this.readSystem().finally(() => (this.listing = undefined));
+      this.system = await this.listing;
+      if (this.system.error) return [{ kind: 'syserror', message: this.system.error }];
+      return [
+        { kind: 'sysgroup', what: 'programs' },
+        { kind: 'sysgroup', what: 'maps' },
+      ];
+    }
+    if (node.kind === 'sysgroup') {
+      const sys = this.system;
+      if (!sys) return [];
+      return node.what === 'programs'
+        ? sys.programs.map((prog) => ({ kind: 'sysprog' as const, prog }))
+        : sys.maps.map((map) => ({ kind: 'sysmap' as const, id: map.id, name: map.name, type: map.type, map }));
+    }
     if (node.kind === 'target') return (session?.loaded ?? []).map((obj) => ({ kind: 'object', obj }));
     if (node.kind === 'object') {
       return [
@@ -80,6 +129,50 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.tooltip = `${f.error.message}${f.error.line ? `\nat ${f.error.file}:${f.error.line}` : ''}`;
         item.iconPath = new vscode.ThemeIcon('error');
         item.contextValue = 'program.rejected';
+        return item;
+      }
+      case 'system': {
+        const item = new vscode.TreeItem(`All on ${this.targets.spec}`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = 'every program and map on the box';
+        item.tooltip =
+          "What bpftool prog show / map show list: every program's type, id and runs; maps open read-only.";
+        item.iconPath = new vscode.ThemeIcon('server-environment');
+        item.contextValue = 'system';
+        return item;
+      }
+      case 'syserror': {
+        const item = new vscode.TreeItem(`could not list: ${node.message}`, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('error');
+        return item;
+      }
+      case 'sysgroup': {
+        const n = (node.what === 'programs' ? this.system?.programs : this.system?.maps)?.length ?? 0;
+        const item = new vscode.TreeItem(
+          node.what === 'programs' ? 'Programs' : 'Maps',
+          n ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
+        item.description = String(n);
+        item.contextValue = `sysgroup.${node.what}`;
+        return item;
+      }
+      case 'sysprog': {
+        const p = node.prog;
+        const item = new vscode.TreeItem(p.name || `(id ${p.id})`, vscode.TreeItemCollapsibleState.None);
+        const runs = p.run_cnt ? ` · ${p.run_cnt} runs · ${Math.round(p.run_time_ns / p.run_cnt)} ns/run` : '';
+        item.description = `${p.type} · id ${p.id} · ${p.verified_insns} insns${runs}${p.handle ? ' · this window' : ''}`;
+        item.tooltip = `${p.type} program ${p.name}, id ${p.id}, tag ${p.tag}\nloaded by uid ${p.uid}${p.handle ? ' (from this window)' : ''}\nmaps: ${p.map_ids.length ? p.map_ids.join(', ') : 'none'}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-function');
+        item.contextValue = 'sysprog';
+        return item;
+      }
+      case 'sysmap': {
+        const m = node.map;
+        const item = new vscode.TreeItem(m.name || `(id ${m.id})`, vscode.TreeItemCollapsibleState.None);
+        item.description = `${m.type} · id ${m.id} · ${m.max_entries} max${m.handle ? ' · this window' : ''}`;
+        item.tooltip = `key ${m.key_size} bytes, value ${m.value_size} bytes${m.btf_id ? `, BTF ${m.btf_id}` : ''}\nClick to watch it (read-only unless this window loaded it).`;
+        item.iconPath = new vscode.ThemeIcon('symbol-array');
+        item.contextValue = 'sysmap';
+        item.command = { command: 'bpfIde.openMap', title: 'Open map', arguments: [node] };
         return item;
       }
       case 'map': {

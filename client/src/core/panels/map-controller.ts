@@ -41,6 +41,8 @@ export interface MapControllerOptions {
   onState?: (s: MapUiState) => void;
   pageSize?: number;
   fullLimit?: number;
+  /** another program's map (not loaded from this window): shown, never written */
+  readOnly?: boolean;
 }
 
 const PERCPU = /percpu/;
@@ -134,7 +136,7 @@ export class MapController {
         percpu: this.table.percpu,
         cpus: this.o.ncpus,
       },
-      editable: !/rodata/.test(m.name),
+      editable: !this.o.readOnly && !/rodata/.test(m.name),
       keyHint: keyType ? example(keyType) : `${m.key_size * 2} hex digits`,
       valueHint: valueType
         ? example(valueType) + (this.table.percpu ? ' (one for every CPU, or a JSON array of one per CPU)' : '')
@@ -382,6 +384,7 @@ export class MapController {
 
   private async edit(op: EditOp, keyText: string, valueText?: string): Promise<void> {
     const fail = (message: string) => void this.o.post({ type: 'edit-result', ok: false, message });
+    if (this.o.readOnly) return fail("another program's map is read-only here");
     const req = editRequest(
       { map: this.o.map, types: this.o.types, percpu: this.table.percpu ? this.o.ncpus : undefined },
       op,

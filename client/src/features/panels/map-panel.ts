@@ -9,7 +9,8 @@ import type { BpfIdeContext } from '../../ctx';
 import { openEventsPanel } from './events-panel';
 import { PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';
-import { findMap, isStreamMap, pickMap } from './pick-map';
+import * as vscode from 'vscode';
+import { describeSystemMap, findMap, isStreamMap, isSystemMapArg, pickMap } from './pick-map';
 
 export async function openMapPanel(
   ctx: BpfIdeContext,
@@ -17,7 +18,18 @@ export async function openMapPanel(
   arg: unknown,
 ): Promise<PanelHost | undefined> {
   const session = await ctx.targets.ensureConnected();
-  const picked = await pickMap(session, arg, () => true, 'a map');
+  const system = isSystemMapArg(arg) && !findMap(session, arg.id) ? arg : undefined;
+  if (system && /^(ringbuf|perf_event_array)$/.test(system.type)) {
+    // a ring buffer has one reader position and a perf event array one buffer per CPU: reading another program's
+    // would take its events away from it
+    void vscode.window.showInformationMessage(
+      `bpf-ide: ${system.name} (map ${system.id}) is another program's ${system.type}: reading it here would take its events from that program, so it is not opened.`,
+    );
+    return undefined;
+  }
+  const picked = system
+    ? { map: await describeSystemMap(session, system.id), obj: undefined }
+    : await pickMap(session, arg, () => true, 'a map');
   if (!picked) return undefined;
   const { map, obj } = picked;
   if (isStreamMap(map)) return openEventsPanel(ctx, state, map.id);
@@ -28,14 +40,16 @@ export async function openMapPanel(
     return existing;
   }
   let types: MapTypes | undefined;
-  try {
-    types = BtfTypes.fromObjectFile(obj.object).mapTypes(map.name);
-  } catch (e) {
-    ctx.output.info(`map ${map.name}: no BTF types from ${obj.object} (${(e as Error).message}); edits take hex`);
+  if (obj) {
+    try {
+      types = BtfTypes.fromObjectFile(obj.object).mapTypes(map.name);
+    } catch (e) {
+      ctx.output.info(`map ${map.name}: no BTF types from ${obj.object} (${(e as Error).message}); edits take hex`);
+    }
   }
   const client = session.target.client;
   const hello = await client.hello;
-  const host = new PanelHost(ctx, key, 'map', `Map ${map.name}`);
+  const host = new PanelHost(ctx, key, 'map', `Map ${map.name}${obj ? '' : ' (read-only)'}`);
   const controller = new MapController({
     agent: client,
     map,
@@ -46,13 +60,14 @@ export async function openMapPanel(
     log: (m) => ctx.output.warn(m),
     state: state.get<MapUiState>('map', map.name),
     onState: (s) => void state.set('map', map.name, { ...s, scrollTop: undefined }),
+    readOnly: !obj,
   });
   host.attach(controller);
   // the map goes away with its object or the connection
   const watch = ctx.targets.onDidChange(() => {
     const s = ctx.targets.session;
     if (!s || s !== session) void host.detach('the target disconnected: reconnect and open the map again');
-    else if (!findMap(s, map.id)) void host.detach('the object holding this map was unloaded');
+    else if (obj && !findMap(s, map.id)) void host.detach('the object holding this map was unloaded');
     else return;
     watch.dispose();
   });

@@ -15,7 +15,8 @@ export interface PickedMap {
 export function mapIdOf(arg: unknown): number | undefined {
   if (typeof arg === 'number' && Number.isInteger(arg)) return arg;
   if (typeof arg === 'string' && /^\d+$/.test(arg)) return Number(arg);
-  if (arg && typeof arg === 'object' && 'kind' in arg && (arg as { kind: unknown }).kind === 'map') {
+  const kind = arg && typeof arg === 'object' && 'kind' in arg ? (arg as { kind: unknown }).kind : undefined;
+  if (kind === 'map' || kind === 'sysmap') {
     const id = (arg as { id?: unknown }).id;
     return typeof id === 'number' ? id : undefined;
   }
@@ -61,6 +62,42 @@ export async function pickMap(
   if (items.length === 1) return items[0].target;
   const choice = await vscode.window.showQuickPick(items, { placeHolder: `Pick ${what}` });
   return choice?.target;
+}
+
+/** A map of another program on the target, from the Programs view's "All on <target>" list. */
+export interface SystemMapArg {
+  kind: 'sysmap';
+  id: number;
+  name: string;
+  type: string;
+}
+
+export function isSystemMapArg(arg: unknown): arg is SystemMapArg {
+  return (
+    !!arg &&
+    typeof arg === 'object' &&
+    (arg as { kind?: unknown }).kind === 'sysmap' &&
+    typeof (arg as { id?: unknown }).id === 'number'
+  );
+}
+
+/**
+ * The description of any map on the target, read from the agent (one map_dump entry brings its BTF type names):
+ * for maps this window did not load.
+ */
+export async function describeSystemMap(session: LoadSession, id: number): Promise<LoadedMap> {
+  const r = await session.target.client.request('map_dump', { map_id: id, limit: 1 });
+  return {
+    id,
+    name: r.name,
+    type: r.type,
+    key_size: r.key_size,
+    value_size: r.value_size,
+    max_entries: r.max_entries,
+    flags: 0,
+    key_type: r.key_type ?? null,
+    value_type: r.value_type ?? null,
+  };
 }
 
 export const isStreamMap = (m: LoadedMap): boolean => m.type === 'ringbuf' || m.type === 'perf_event_array';
