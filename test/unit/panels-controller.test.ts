@@ -69,7 +69,7 @@ function fakeAgent(entries: Map<number, { count: number | string; comm: string }
   return { agent: agent as unknown as PanelAgent & EventEmitter, requests };
 }
 
-async function setup(n = 50) {
+async function setup(n = 50, readOnly = false) {
   const data = new Map(
     Array.from({ length: n }, (_, i) => [i, { count: (i * 37) % 101, comm: i % 2 ? `odd${i}` : `even${i}` }]),
   );
@@ -92,6 +92,7 @@ async function setup(n = 50) {
     ncpus: 2,
     post: (m) => void msgs.push(m),
     save: async (format, text) => void saved.push({ format, text }),
+    readOnly,
   });
   await c.start();
   const last = <T extends ToWebview['type']>(t: T) =>
@@ -120,6 +121,17 @@ describe('map controller (simulated agent)', () => {
     assert.equal(last('search-result').index, 7);
     await c.handle({ type: 'hex', on: true });
     assert.equal(last('map-window').rows[10].cells[0], '0xa');
+    await c.dispose();
+  });
+  test("another program's map (read-only): no edit controls, and an edit that arrives anyway is refused unsent", async () => {
+    const { c, msgs, last, requests } = await setup(5, true);
+    const init = msgs.find((m) => m.type === 'map-init') as Extract<ToWebview, { type: 'map-init' }>;
+    assert.equal(init.editable, false);
+    const before = requests.length;
+    await c.handle({ type: 'edit', op: 'update', key: '3', value: '{"count": 1, "comm": "x"}' });
+    assert.equal(last('edit-result').ok, false);
+    assert.match(last('edit-result').message, /read-only/);
+    assert.equal(requests.length, before, 'nothing was sent');
     await c.dispose();
   });
   test('edits: typed values sent as the agent reads them; a bad one is refused before sending', async () => {
