@@ -479,4 +479,43 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     assert.equal(row.name, 'on_exec');
     assert.ok(Number(row.avgNs) > 0);
   });
+
+  test("program stats, all programs on the target: another loader's programs too, the busiest first", async (t) => {
+    if (!precondition(t, reason)) return;
+    const other = await startAgent();
+    try {
+      const theirs = await other.request('load', { path: fixture('attach') });
+      const rec = new Recorder();
+      const c = new StatsController({
+        agent,
+        post: rec.post,
+        programs: () => [{ id: progId, name: 'on_exec', type: 'tracepoint' }],
+        allPrograms: async () =>
+          (await agent.request('list', {})).programs.map((p) => ({ id: p.id, name: p.name, type: p.type })),
+        intervalMs: 60_000,
+      });
+      await c.start();
+      assert.deepEqual(
+        rec.last('stats-rows')!.rows.map((r) => r.id),
+        [progId],
+        'this window only, by default',
+      );
+      await runAs(`bpfide_r${UNIQUE}`.slice(0, 15));
+      await c.handle({ type: 'scope', all: true });
+      const m = rec.last('stats-rows')!;
+      c.dispose();
+      assert.equal(m.all, true);
+      const ids = m.rows.map((r) => r.id);
+      for (const id of [progId, ...theirs.programs.map((p) => p.id!)]) assert.ok(ids.includes(id), `program ${id}`);
+      const cpu = m.rows.map((r) => Number(r.cpuPercent));
+      assert.deepEqual(
+        cpu,
+        [...cpu].sort((a, b) => b - a),
+        'ordered by CPU',
+      );
+      assert.equal(m.rows.find((r) => r.id === progId)!.type, 'tracepoint');
+    } finally {
+      await other.shutdown();
+    }
+  });
 });

@@ -379,6 +379,21 @@ test(
             );
           });
           await wb.screenshot('6-stats-panel');
+          // every program on the box (bpftop's view): this window's are among them
+          await v.locator('label').filter({ hasText: 'all programs on the target' }).locator('input').click();
+          await wb.step('all programs on the target', async () => {
+            await until(
+              'the all-programs table',
+              async () => {
+                const names = await v.locator('table.stats tbody tr td:first-child').allInnerTexts();
+                return ['handle_openat', 'handle_exec', 'handle_exit'].every((n) => names.includes(n))
+                  ? true
+                  : undefined;
+              },
+              30_000,
+            );
+            assert.equal(await v.locator('label input.all').isChecked(), true);
+          });
 
           // Every program and map loaded from this window, for the check after disconnect.
           await wb.runCommand('bpf-ide: Show Loaded Programs');

@@ -29,6 +29,7 @@ export interface Locator {
   allTextContents(): Promise<string[]>;
   getAttribute(name: string, options?: { timeout?: number }): Promise<string | null>;
   isVisible(): Promise<boolean>;
+  isChecked(): Promise<boolean>;
   screenshot(options?: { path?: string; timeout?: number }): Promise<Buffer>;
 }
 

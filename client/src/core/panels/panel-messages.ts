@@ -72,7 +72,7 @@ export type ToWebview =
       choices?: { types: string[]; current: string | null };
     }
   | { type: 'stream-batch'; rows: string[][]; reset: boolean; stats: Record<string, number | boolean | undefined> }
-  | { type: 'stats-rows'; rows: StatsRowMsg[]; enabled: boolean; at: number };
+  | { type: 'stats-rows'; rows: StatsRowMsg[]; enabled: boolean; at: number; all?: boolean };
 
 export interface StatsRowMsg {
   id: number;
@@ -121,6 +121,7 @@ export type FromWebview =
   | { type: 'export'; format: 'csv' | 'json' }
   | { type: 'plot'; id: string; column: string }
   | { type: 'refresh' }
+  | { type: 'scope'; all: boolean }
   | { type: 'clear' }
   | { type: 'record-type'; name: string | null }
   | { type: 'follow'; on: boolean };

@@ -12,6 +12,8 @@ export interface StatsControllerOptions {
   post: Post;
   /** the programs to show (ids and types), read again on every poll */
   programs: () => { id: number; name: string; type: string }[];
+  /** every program on the target (the panel's "all programs" switch, what bpftop shows), read on every poll */
+  allPrograms?: () => Promise<{ id: number; name: string; type: string }[]>;
   intervalMs?: number;
   log?: (msg: string) => void;
 }
@@ -22,6 +24,7 @@ export class StatsController {
   private timer: ReturnType<typeof setInterval> | undefined;
   private paused = false;
   private busy = false;
+  private all = false;
 
   constructor(private readonly o: StatsControllerOptions) {}
 
@@ -32,14 +35,16 @@ export class StatsController {
 
   async handle(msg: FromWebview): Promise<void> {
     if (msg.type === 'pause') this.paused = msg.paused;
-    if (msg.type === 'ready' || msg.type === 'refresh') await this.poll(true);
+    if (msg.type === 'scope') this.all = msg.all && !!this.o.allPrograms;
+    if (msg.type === 'ready' || msg.type === 'refresh' || msg.type === 'scope') await this.poll(true);
   }
 
   async poll(force = false): Promise<void> {
     if ((this.paused && !force) || this.busy || this.o.agent.isClosed) return;
-    const progs = this.o.programs();
     this.busy = true;
     try {
+      const all = this.all && this.o.allPrograms;
+      const progs = all ? await all() : this.o.programs();
       const types = new Map(progs.map((p) => [p.id, p.type]));
       const r = progs.length
         ? ((await this.o.agent.request('prog_stats', { ids: progs.map((p) => p.id), enable: true })) as {
@@ -48,8 +53,11 @@ export class StatsController {
           })
         : { enabled: true, programs: [] };
       const rows = this.tracker.update(Date.now(), r.programs);
+      // every program on the box: the busiest first, as bpftop orders them
+      if (all) rows.sort((a, b) => b.cpuPercent - a.cpuPercent || b.runs - a.runs || a.id - b.id);
       void this.o.post({
         type: 'stats-rows',
+        all: !!all,
         enabled: r.enabled,
         at: Date.now(),
         rows: rows.map((x) => ({

@@ -1,6 +1,6 @@
 /**
  * bpfIde.openStats: run count, run time, average ns per run and runs per second of every program
- * loaded from this window, with a small chart per program (what bpftop shows).
+ * loaded from this window, or of every program on the target, with a small chart per program (what bpftop shows).
  */
 import { StatsController } from '../../core/panels/stats-controller';
 import type { BpfIdeContext } from '../../ctx';
@@ -21,6 +21,8 @@ export async function openStatsPanel(ctx: BpfIdeContext): Promise<PanelHost | un
       ctx.targets.session === session
         ? session.loaded.flatMap((o) => o.programs.map((p) => ({ id: p.id, name: p.name, type: p.type })))
         : [],
+    allPrograms: async () =>
+      (await session.target.client.request('list', {})).programs.map((p) => ({ id: p.id, name: p.name, type: p.type })),
     log: (m) => ctx.output.warn(m),
   });
   host.attach({ handle: (m) => controller.handle(m), dispose: () => controller.dispose() });
