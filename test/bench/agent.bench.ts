@@ -6,6 +6,7 @@
  *                    the producer's failed reservations and the agent's own) vs the 100k/s target
  *   perfbuf_events   perf buffer records per second vs `bpftool map event_pipe` on the same map
  *   btf_dump         vmlinux.h through the protocol vs `bpftool btf dump file ... format c`
+ *   list_all_p50     every program and map on the box (`list`) vs `bpftool -j prog show` + `bpftool -j map show`
  * Prints `BENCH <name> ours=<v><unit> baseline=<v><unit> ratio=<baseline/ours or ours/baseline>`:
  * ratio > 1 means we are better.
  */
@@ -195,6 +196,31 @@ async function btfDump(agent: AgentClient): Promise<void> {
   bench('btf_dump', ours, base.seconds, 's', false);
 }
 
+/** Every program and map on the box: the agent's `list` (parsed, schema-checked) vs bpftool prog show + map show. */
+async function listAll(agent: AgentClient): Promise<void> {
+  const handles = [];
+  for (const f of ['maps', 'events', 'attach'])
+    handles.push((await agent.request('load', { path: fixture(f) })).handle);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const ours: number[] = [];
+  let counts = '';
+  for (let i = 0; i < 21; i++) {
+    const t0 = performance.now();
+    const r = await agent.request('list', {});
+    ours.push(performance.now() - t0);
+    counts = `${r.programs.length} programs, ${r.maps.length} maps`;
+  }
+  const base: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const p = await timeCommand('bpftool', ['-j', 'prog', 'show']);
+    const m = await timeCommand('bpftool', ['-j', 'map', 'show']);
+    base.push((p.seconds + m.seconds) * 1000);
+  }
+  console.log(`# list_all: ${counts} on the box; median of 21 requests vs 7 runs of bpftool -j prog show + map show`);
+  bench('list_all_p50', median(ours), median(base), 'ms', false);
+  for (const h of handles) await agent.request('unload', { handle: h });
+}
+
 async function main(): Promise<void> {
   const reason = agentUnavailableReason();
   if (reason) {
@@ -217,6 +243,7 @@ async function main(): Promise<void> {
     if (!only || only === 'ringbuf') await ringbuf(agent);
     if (!only || only === 'perfbuf') await perfbuf(agent);
     if (!only || only === 'btf_dump') await btfDump(agent);
+    if (!only || only === 'list') await listAll(agent);
   } finally {
     await agent.shutdown();
   }
