@@ -4,7 +4,7 @@
  * until it is killed. (Not a test file: cleanup.test.ts runs it and SIGKILLs it.)
  */
 import { AgentClient } from '../../client/src/core/agent/agent-client';
-import { ensureAgent, fixture, runAs } from './agent-harness';
+import { ensureAgent, fixture, runAs, tempDir } from './agent-harness';
 
 async function main(): Promise<void> {
   const agent = AgentClient.spawn(ensureAgent());
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       process.stdout.write(
         JSON.stringify({
           agentPid: hello.pid,
+          // SIGKILL skips this process's exit handlers: the test removes its temp dir
+          tempDir: tempDir(),
           progIds: [...ev.programs, ...at.programs].map((p) => p.id),
           mapIds: [...ev.maps, ...at.maps].map((m) => m.id),
           linkIds: links.map((l) => l.link_id).filter((x): x is number => x !== null),

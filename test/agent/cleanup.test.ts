@@ -35,7 +35,14 @@ describe('agent cleanup', { concurrency: false }, () => {
       rl.once('line', resolve);
       holder.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
     });
-    const made = JSON.parse(first) as { agentPid: number; progIds: number[]; mapIds: number[]; linkIds: number[] };
+    const made = JSON.parse(first) as {
+      agentPid: number;
+      tempDir: string;
+      progIds: number[];
+      mapIds: number[];
+      linkIds: number[];
+    };
+    t.after(() => rmSync(made.tempDir, { recursive: true, force: true }));
     assert.ok(made.progIds.length >= 3 && made.mapIds.length >= 5 && made.linkIds.length >= 3);
     for (const id of made.progIds) assert.ok(bpftoolHas('prog', id), `prog ${id} loaded while streaming`);
     for (const id of made.linkIds) assert.ok(bpftoolHas('link', id), `link ${id} attached while streaming`);
