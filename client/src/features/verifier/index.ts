@@ -63,9 +63,10 @@ export function activateVerifier(ctx: {
     await coverage.show(doc);
     if (showPanel) {
       const restore = restoreFor(text, opts);
-      if (panel && !revived) panel.show(doc, restore);
-      else {
-        panel?.dispose();
+      if (panel) {
+        revived?.panel.dispose(); // one stepper at a time: the one open already shows it
+        panel.show(doc, restore);
+      } else {
         panel = new StepperPanel(doc, ctx.extension.extensionUri, ctx.output, restore, revived);
         panel.onDidDispose(() => {
           panel = undefined;
