@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runWhileOpening } from '../support/busy-run';
 import { CLI, ROOT } from '../support/lsp-session';
+import { fixture, startAgent } from '../agent/agent-harness';
 import { Sshd } from './sshd-fixture';
 import { canRun, progExists, tempDir } from './ssh-harness';
 
@@ -108,5 +109,50 @@ describe('bpf-ide run over SSH', () => {
     assert.equal(p.attached, true);
     assert.ok(report.maps.find((m: { name: string }) => m.name === 'opens').entries > 0);
     assert.equal(progExists(p.id), false, 'released when the CLI ended the session');
+  });
+
+  test("bpf-ide list over SSH: every program on the box, another loader's too (no bpftool needed there)", async (t) => {
+    if (!canRun(t)) return;
+    sshd ??= await Sshd.start();
+    const kh = join(dir, 'known_hosts');
+    writeFileSync(kh, sshd.knownHostsLine());
+    const other = await startAgent(); // another tool on the box, with its own programs
+    try {
+      const theirs = await other.request('load', { path: fixture('events') });
+      const args = ['list', '--target', `ssh://root@127.0.0.1:${sshd.port}`, '--identity', sshd.clientKey];
+      const r = spawnSync(process.execPath, [CLI, ...args, '--known-hosts', kh, '--json'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: runEnv(),
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const listed = JSON.parse(r.stdout) as { target: string; programs: { id: number }[]; maps: { id: number }[] };
+      assert.match(listed.target, /root@127\.0\.0\.1/);
+      for (const p of theirs.programs)
+        assert.ok(
+          listed.programs.some((x) => x.id === p.id),
+          `program ${p.id}`,
+        );
+      for (const m of theirs.maps)
+        assert.ok(
+          listed.maps.some((x) => x.id === m.id),
+          `map ${m.id}`,
+        );
+      const text = spawnSync(process.execPath, [CLI, ...args, '--known-hosts', kh], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: runEnv(),
+      });
+      assert.equal(text.status, 0, text.stderr);
+      assert.match(text.stdout, /^\d+ programs and \d+ maps on root@127\.0\.0\.1/);
+      assert.match(text.stdout, new RegExp(`^${theirs.programs[0].id}\\s+tracepoint\\s+on_exec\\s`, 'm'));
+      const bad = spawnSync(process.execPath, [CLI, 'list', 'extra'], { encoding: 'utf8' });
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /unexpected argument extra/);
+    } finally {
+      await other.shutdown();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { runCheckCommand } from '../../../server/src/check';
 import { main as lspMain } from '../../../server/src/main';
 import { runBuildCommand } from '../core/build/build-command';
 import { runDemoCommand } from '../core/run/demo-command';
+import { runListCommand } from '../core/run/list-command';
 import { runRunCommand } from '../core/run/run-command';
 import { runLogCommand } from '../core/verifier/log-command';
 
@@ -17,6 +18,7 @@ commands:
   check FILE...   report BPF restricted-C problems (bpf-ide check --help)
   build FILE      compile a BPF C file with clang -target bpf (bpf-ide build --help)
   run FILE        build, load (and --attach) on a target through the agent (bpf-ide run --help)
+  list            every BPF program and map on a target, through the agent (bpf-ide list --help)
   demo            build a template, load and attach it here, show the verdict and live maps
   log FILE        explain a verifier log: verdict, error on its source line, statistics (bpf-ide log --help)
   help            this text`;
@@ -50,6 +52,14 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     }
     return runRunCommand(argv);
+  },
+  list: async (argv) => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      const { LIST_USAGE } = await import('../core/run/list-command');
+      process.stdout.write(LIST_USAGE + '\n');
+      return 0;
+    }
+    return runListCommand(argv);
   },
   demo: (argv) => runDemoCommand(argv),
   log: (argv) => runLogCommand(argv),
