@@ -13,6 +13,7 @@ import { type ParamsOf, serverStatusNotification } from '../../server/src/protoc
 import { createCommands } from './commands';
 import { BuildFeature } from './features/build-feature';
 import { LoadFeature } from './features/load-feature';
+import { MapHover } from './features/map-hover';
 import { ProgramsView } from './features/programs-view';
 import { TargetManager } from './features/target-manager';
 import { activatePanels } from './features/panels';
@@ -40,7 +41,7 @@ export class BpfIdeContext {
     this.builder = new BuildFeature(this);
     this.loader = new LoadFeature(this, this.targets, this.builder);
     this.programs = new ProgramsView(this.targets);
-    this.disposables.push(this.output, this.builder, this.loader, this.programs);
+    this.disposables.push(this.output, this.builder, this.loader, this.programs, new MapHover(this.targets));
   }
 
   get languageClient(): LanguageClient | undefined {

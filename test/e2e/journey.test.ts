@@ -6,7 +6,8 @@
  *      a helper completion (Ctrl+Space) writes a bpf_printk() argument;
  *   3. build; connect to the local target, then to an SSH target (a real sshd on 127.0.0.1 started here, found
  *      through ~/.ssh/config, its unknown host key confirmed in the modal);
- *   4. Load + Attach from the CodeLens on the SSH target; the Programs view shows the program attached;
+ *   4. Load + Attach from the CodeLens on the SSH target; the Programs view shows the program attached; the map's
+ *      live values show on hover;
  *   5. a program the verifier rejects: the diagnostic on its source line, the stepper walks the log;
  *   6. the map panel's values grow; a second program from the ring buffer template, its events arrive in the
  *      events panel; the bpf_printk line from step 2 arrives in the trace panel; the stats panel counts runs;
@@ -264,6 +265,15 @@ test(
           ids.map.push(idIn(await mapRow.innerText()));
           assert.ok(bpftoolHas('prog', progId), 'bpftool sees the program loaded over SSH');
           await wb.screenshot('4-programs-view');
+          // the map's live values on hover, in the source
+          await wb.openFile('journey/journey.bpf.c');
+          await wb.goToLine(lineOf(src, '} opens SEC(".maps");'), 4);
+          await wb.runCommand('Show or Focus Hover');
+          const hover = wb.page.locator('.monaco-hover').filter({ hasText: /opens\s·\shash\smap\s·\sid\s\d+/ }); // (\s: the hover's text has no-break spaces)
+          await wb.step('live map values on hover', () => hover.waitFor({ state: 'visible', timeout: 30_000 }));
+          assert.match(await hover.innerText(), /\d+ => \{"opens":\d+,"creates":\d+,"comm":/);
+          await wb.screenshot('4-map-hover');
+          await wb.page.keyboard.press('Escape');
 
           // 5. A program the verifier rejects: the diagnostic on its line, then the stepper on its log.
           await wb.clearNotifications();
