@@ -43,6 +43,16 @@ int map_open(uint32_t map_id, struct map_rows *r, char *err, size_t errlen)
 		close(r->fd);
 		return -EOPNOTSUPP;
 	}
+	if (t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK || t == BPF_MAP_TYPE_BLOOM_FILTER) {
+		/* no keys to walk: reading a queue or stack pops it (taking entries from the program), a bloom filter
+		 * only answers "maybe there" for a value you give */
+		snprintf(err, errlen,
+			 "map %u is a %s: it has no keys to list, and reading its entries would %s, so it is not dumped",
+			 map_id, libbpf_bpf_map_type_str(t),
+			 t == BPF_MAP_TYPE_BLOOM_FILTER ? "need the values you look for" : "pop them from the program");
+		close(r->fd);
+		return -EOPNOTSUPP;
+	}
 	r->percpu = type_percpu(t);
 	r->ksz = r->info.key_size;
 	r->vsz = r->percpu ? ((r->info.value_size + 7) / 8 * 8) * ncpus_possible() : r->info.value_size;

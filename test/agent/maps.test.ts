@@ -5,6 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { AgentClient } from '../../client/src/core/agent/agent-client';
 import type { LoadedMap, MapSnapshotEvent } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, precondition } from './preconditions';
@@ -203,5 +204,31 @@ describe('agent maps', { concurrency: false }, () => {
     const rb = ev.maps.find((m) => m.name === 'rb')!;
     await assert.rejects(agent.request('map_dump', { map_id: rb.id }), { code: 'not_supported' });
     await agent.request('unload', { handle: ev.handle });
+  });
+
+  test('queue and stack maps are not dumped (reading pops them): a coded error says why, nothing is popped', async (t) => {
+    if (!precondition(t, reason)) return;
+    const q = await agent.request('load', { path: fixture('queue') });
+    try {
+      await agent.request('attach', { handle: q.handle });
+      await runAs(comm); // one pid pushed onto each
+      for (const name of ['pending', 'recent']) {
+        const m = q.maps.find((x) => x.name === name)!;
+        await assert.rejects(agent.request('map_dump', { map_id: m.id }), (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'not_supported');
+          assert.match(
+            e.message,
+            new RegExp(`is a ${m.type}: it has no keys to list, and reading its entries would pop them`),
+          );
+          return true;
+        });
+      }
+      // still there: bpftool's peek (lookup without a key) sees the pushed pid
+      const pending = q.maps.find((x) => x.name === 'pending')!;
+      const peek = spawnSync('bpftool', ['map', 'peek', 'id', String(pending.id)], { encoding: 'utf8' });
+      assert.equal(peek.status, 0, peek.stderr);
+    } finally {
+      await agent.request('unload', { handle: q.handle });
+    }
   });
 });
