@@ -274,6 +274,18 @@ test(
           assert.match(await hover.innerText(), /\d+ => \{"opens":\d+,"creates":\d+,"comm":/);
           await wb.screenshot('4-map-hover');
           await wb.page.keyboard.press('Escape');
+          // and the program's: attached, the verifier's figures, runs
+          const fnLine = lineOf(src, 'int handle_openat(');
+          await wb.goToLine(fnLine, readFileSync(src, 'utf8').split('\n')[fnLine - 1].indexOf('handle_openat') + 2);
+          await wb.runCommand('Show or Focus Hover');
+          const progHover = wb.page
+            .locator('.monaco-hover')
+            .filter({
+              hasText: new RegExp(`handle_openat\\s·\\stracepoint\\sprogram\\s·\\sid\\s${progId}\\s·\\sattached`),
+            });
+          await wb.step('the program on hover', () => progHover.waitFor({ state: 'visible', timeout: 30_000 }));
+          assert.match(await progHover.innerText(), /\d+\sinsns\sverified/);
+          await wb.page.keyboard.press('Escape');
 
           // 5. A program the verifier rejects: the diagnostic on its line, then the stepper on its log.
           await wb.clearNotifications();

@@ -1,9 +1,11 @@
 /**
  * Live values on hover: over the name of a map whose object is loaded from this file, the hover shows the map's
- * type, id and first entries as the agent reads them now, with a link to the map panel. (The language server's
+ * type, id and first entries as the agent reads them now, with a link to the map panel; over a loaded program's
+ * name, its id, whether it is attached, the verifier's figures and its runs. (The language server's
  * own hover, the declaration and docs, shows next to it.) Everything from the target is shown as text.
  */
 import * as vscode from 'vscode';
+import type { LoadedObject } from '../core/run/load-session';
 import type { TargetManager } from './target-manager';
 
 const SHOWN = 5;
@@ -21,10 +23,10 @@ export class MapHover implements vscode.HoverProvider, vscode.Disposable {
     const range = doc.getWordRangeAtPosition(pos, /[A-Za-z_][A-Za-z0-9_]*/);
     if (!range) return undefined;
     const word = doc.getText(range);
-    const map = session.loaded
-      .filter((o) => o.source === doc.uri.fsPath)
-      .flatMap((o) => o.maps)
-      .find((m) => m.name === word);
+    const objects = session.loaded.filter((o) => o.source === doc.uri.fsPath);
+    const prog = objects.flatMap((o) => o.programs.map((p) => ({ o, p }))).find(({ p }) => p.name === word);
+    if (prog) return new vscode.Hover(this.programHover(prog.o.handle, prog.p), range);
+    const map = objects.flatMap((o) => o.maps).find((m) => m.name === word);
     if (!map) return undefined;
     const md = new vscode.MarkdownString();
     md.isTrusted = { enabledCommands: ['bpfIde.openMap', 'bpfIde.openEvents'] };
@@ -63,6 +65,34 @@ export class MapHover implements vscode.HoverProvider, vscode.Disposable {
       `[Open in the map panel](command:bpfIde.openMap?${encodeURIComponent(JSON.stringify([map.id]))})`,
     );
     return new vscode.Hover(md, range);
+  }
+
+  /** A loaded program: where it runs, what the verifier said, how often it ran (from the stats poll). */
+  private programHover(handle: number, p: LoadedObject['programs'][number]): vscode.MarkdownString {
+    const md = new vscode.MarkdownString();
+    md.isTrusted = { enabledCommands: ['bpfIde.showProgramLog', 'bpfIde.openStats'] };
+    md.appendMarkdown('**');
+    md.appendText(p.name);
+    md.appendMarkdown('**');
+    md.appendText(
+      ` · ${p.type} program · id ${p.id} · ${p.links.length ? 'attached' : 'loaded, not attached'} on ${this.targets.spec}`,
+    );
+    md.appendMarkdown('\n\n');
+    md.appendText(
+      `verifier: ${p.verified_insns} insns verified, ${p.xlated_insns} after rewriting, ${p.jited_bytes} bytes JITed`,
+    );
+    md.appendMarkdown('\n\n');
+    if (p.runCount !== undefined)
+      md.appendText(
+        `runs: ${p.runCount}${p.runCount ? `, ${Math.round((p.runTimeNs ?? 0) / p.runCount)} ns per run` : ''}`,
+      );
+    else md.appendText('runs: counted from the next stats poll');
+    md.appendMarkdown('\n\n');
+    const args = encodeURIComponent(JSON.stringify([handle, p.name]));
+    md.appendMarkdown(
+      `[Verifier log](command:bpfIde.showProgramLog?${args}) · [Program stats](command:bpfIde.openStats)`,
+    );
+    return md;
   }
 
   dispose(): void {
