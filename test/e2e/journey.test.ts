@@ -278,11 +278,9 @@ test(
           const fnLine = lineOf(src, 'int handle_openat(');
           await wb.goToLine(fnLine, readFileSync(src, 'utf8').split('\n')[fnLine - 1].indexOf('handle_openat') + 2);
           await wb.runCommand('Show or Focus Hover');
-          const progHover = wb.page
-            .locator('.monaco-hover')
-            .filter({
-              hasText: new RegExp(`handle_openat\\s·\\stracepoint\\sprogram\\s·\\sid\\s${progId}\\s·\\sattached`),
-            });
+          const progHover = wb.page.locator('.monaco-hover').filter({
+            hasText: new RegExp(`handle_openat\\s·\\stracepoint\\sprogram\\s·\\sid\\s${progId}\\s·\\sattached`),
+          });
           await wb.step('the program on hover', () => progHover.waitFor({ state: 'visible', timeout: 30_000 }));
           assert.match(await progHover.innerText(), /\d+\sinsns\sverified/);
           await wb.page.keyboard.press('Escape');
