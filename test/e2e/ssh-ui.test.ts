@@ -3,15 +3,18 @@
  *   - an encrypted key: the passphrase is asked in a password box (a wrong one is asked again, saying so), kept in
  *     VS Code's SecretStorage once it worked (a reconnect does not ask), and appears in no setting, log or file of
  *     the workspace;
+ *   - switching away from a box with a program loaded asks first (Cancel keeps it loaded);
  *   - a box whose host key changed: refused with the warning, no way offered to trust it, known_hosts untouched.
  * Screenshots: test-artifacts/e2e/ssh-ui/. Needs root, sshd and the e2e tier's tools.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { agentUnavailableReason } from '../agent/preconditions';
 import { Sshd, sshdUnavailableReason } from '../ssh/sshd-fixture';
+import { fixtureLine } from './harness/fixtures';
 import { assertPrerequisites, isCI, skipUnlessReady } from './harness/preconditions';
 import { activationErrors, withVsCode } from './harness/session';
 import { VsCodeServer } from './harness/vscode-server';
@@ -27,6 +30,10 @@ function filesContaining(path: string, needle: string): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return st.isFile() && st.size < 50 << 20 && readFileSync(path).includes(needle) ? [path] : []; // not sockets
   return readdirSync(path).flatMap((n) => filesContaining(join(path, n), needle));
+}
+
+function bpftoolHas(progId: number): boolean {
+  return spawnSync('bpftool', ['prog', 'show', 'id', String(progId)], { stdio: 'ignore' }).status === 0;
 }
 
 function connectedTo(wb: Workbench, host: string, timeout = 60_000): Promise<void> {
@@ -115,10 +122,30 @@ test(
           await connectedTo(wb, 'lockedbox');
           assert.equal(await wb.quickInput.isVisible(), false, 'no passphrase prompt on reconnect');
 
-          // A changed host key: refused, with the warning, and nothing offers to trust it.
+          // Something loaded on lockedbox: switching asks first, and Cancel keeps it loaded and connected.
+          await wb.goToLine(fixtureLine('xdp-workspace', 'xdp_count.bpf.c', 'SEC("xdp")'));
+          await wb.clickCodeLens(/^\s*Load\s*$/, 60_000);
+          const loaded = await wb.codeLens(/loaded: id \d+/, 120_000);
+          const progId = Number(/id (\d+)/.exec(await loaded.innerText())![1]);
           await wb.clearNotifications();
           await wb.runCommand('bpf-ide: Select Target', { thenInput: PICKER });
           await wb.pick(PICKER, /changedbox\s*Host in ~\/.ssh\/config/);
+          const ask = await wb.dialog(/Switching to changedbox releases the 1 program loaded on lockedbox/, 30_000);
+          await wb.screenshot('switch-asks');
+          await ask.locator('.monaco-button').filter({ hasText: 'Cancel' }).click();
+          await ask.waitFor({ state: 'hidden', timeout: 10_000 });
+          await connectedTo(wb, 'lockedbox', 10_000);
+          assert.ok(bpftoolHas(progId), 'Cancel keeps the program loaded');
+
+          // A changed host key: refused, with the warning, and nothing offers to trust it.
+          await wb.runCommand('bpf-ide: Select Target', { thenInput: PICKER });
+          await wb.pick(PICKER, /changedbox\s*Host in ~\/.ssh\/config/);
+          await (
+            await wb.dialog(/Switching to changedbox releases/, 30_000)
+          )
+            .locator('.monaco-button')
+            .filter({ hasText: 'Switch' })
+            .click();
           // a modal warning (a security matter, not a passing toast), which offers nothing but closing it
           const refused = await wb.dialog(/could not connect to changedbox: THE HOST KEY OF/, 60_000);
           const text = await refused.innerText();
@@ -133,6 +160,7 @@ test(
           await wb.page.keyboard.press('Escape');
           await refused.waitFor({ state: 'hidden', timeout: 10_000 });
           assert.equal(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8'), knownHostsBefore);
+          assert.equal(bpftoolHas(progId), false, 'switching released what lockedbox had loaded');
           await wb.page
             .locator('.statusbar-item:has(.codicon-error)')
             .filter({ hasText: 'BPF: changedbox' })

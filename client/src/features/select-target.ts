@@ -1,8 +1,8 @@
 /**
  * `bpf-ide: Select Target` (also the status bar item): a quick pick of this machine, the concrete Hosts of
  * ~/.ssh/config and the targets used before, or any `ssh://user@host[:port]` typed in. Picking one stores it in
- * the workspace's `bpfIde.target`, releases what the previous target had loaded and connects to the new one
- * (unknown host keys are asked about then, not in the middle of a load).
+ * the workspace's `bpfIde.target`, releases what the previous target had loaded (after asking, when something is)
+ * and connects to the new one (unknown host keys are asked about then, not in the middle of a load).
  */
 import * as vscode from 'vscode';
 import { targetPicks } from '../core/targets/target-picks';
@@ -40,6 +40,15 @@ export async function selectTarget(ctx: BpfIdeContext): Promise<void> {
     )?.trim();
   if (!spec) return;
   if (spec !== current) {
+    const loaded = ctx.targets.session?.loaded.reduce((n, o) => n + o.programs.length, 0) ?? 0;
+    if (loaded) {
+      const go = await vscode.window.showWarningMessage(
+        `Switching to ${spec} releases the ${loaded} program${loaded === 1 ? '' : 's'} loaded on ${current}.`,
+        { modal: true, detail: 'Their maps and links go with them; load them again on the new target.' },
+        'Switch',
+      );
+      if (go !== 'Switch') return;
+    }
     await ctx.targets.disconnect();
     // The workspace's target when a folder is open, else the user's.
     const where = vscode.workspace.workspaceFolders?.length
