@@ -6,7 +6,7 @@
  */
 import type { ListedMap, ListedProgram } from '../agent/agent-protocol';
 import { connectTarget } from './connect';
-import { UsageError } from './run-command';
+import { type TargetArgs, targetOption, UsageError } from './run-command';
 
 export const LIST_USAGE = `usage: bpf-ide list [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
                      [--accept-new-host-key] [--json]
@@ -15,11 +15,7 @@ export const LIST_USAGE = `usage: bpf-ide list [--target local|ssh://user@host[:
   maps: [{id, name, type, key_size, value_size, max_entries, flags, ...}]}.
   Exit: 0 listed, 1 could not connect or list, 2 bad usage.`;
 
-export interface ListOptions {
-  target: string;
-  identity?: string;
-  knownHosts?: string;
-  acceptNewHostKey?: boolean;
+export interface ListOptions extends TargetArgs {
   json: boolean;
 }
 
@@ -32,11 +28,8 @@ export function parseListArgs(argv: string[]): ListOptions {
       if (x === undefined) throw new UsageError(`${a} needs a value`);
       return x;
     };
-    if (a === '--target') o.target = v();
-    else if (a === '--identity') o.identity = v();
-    else if (a === '--known-hosts') o.knownHosts = v();
-    else if (a === '--accept-new-host-key') o.acceptNewHostKey = true;
-    else if (a === '--json') o.json = true;
+    if (targetOption(a, v, o)) continue;
+    if (a === '--json') o.json = true;
     else throw new UsageError(a.startsWith('-') ? `unknown option ${a}` : `unexpected argument ${a}`);
   }
   return o;

@@ -13,12 +13,8 @@ import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
 import { connectTarget, type ConnectedTarget } from './connect';
 import { verdictFromLog } from './verdict';
 
-export interface RunOptions {
+export interface RunOptions extends TargetArgs {
   file: string;
-  target: string;
-  identity?: string;
-  knownHosts?: string;
-  acceptNewHostKey?: boolean;
   attach: boolean;
   durationS: number;
   logLevel: number;
@@ -77,11 +73,8 @@ export function parseRunArgs(argv: string[]): RunOptions {
       if (x === undefined) throw new UsageError(`${a} needs a value`);
       return x;
     };
-    if (a === '--target') o.target = v();
-    else if (a === '--identity') o.identity = v();
-    else if (a === '--known-hosts') o.knownHosts = v();
-    else if (a === '--accept-new-host-key') o.acceptNewHostKey = true;
-    else if (a === '--attach') o.attach = true;
+    if (targetOption(a, v, o)) continue;
+    if (a === '--attach') o.attach = true;
     else if (a === '--json') o.json = true;
     else if (a === '--duration') {
       o.durationS = Number(v());
@@ -101,6 +94,24 @@ export function parseRunArgs(argv: string[]): RunOptions {
   }
   if (!o.file) throw new UsageError('no FILE given');
   return o;
+}
+
+/** Where a command connects: the options `run` and `list` share. */
+export interface TargetArgs {
+  target: string;
+  identity?: string;
+  knownHosts?: string;
+  acceptNewHostKey?: boolean;
+}
+
+/** Takes `a` (reading its value with `value`) when it is one of the target options; false otherwise. */
+export function targetOption(a: string, value: () => string, o: TargetArgs): boolean {
+  if (a === '--target') o.target = value();
+  else if (a === '--identity') o.identity = value();
+  else if (a === '--known-hosts') o.knownHosts = value();
+  else if (a === '--accept-new-host-key') o.acceptNewHostKey = true;
+  else return false;
+  return true;
 }
 
 export class UsageError extends Error {
