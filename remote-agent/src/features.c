@@ -25,21 +25,35 @@ void stats_release(void)
 	g_stats_fd = -1;
 }
 
-static json_t *prog_stat_json(uint32_t prog_id)
+/*
+ * A program's info by id (prog_stats, list); with `map_ids`, also the ids of up to `nmaps` maps it uses.
+ * False when it is gone meanwhile or not ours to open.
+ */
+static bool prog_info_by_id(uint32_t prog_id, struct bpf_prog_info *info, uint32_t *map_ids, uint32_t nmaps)
 {
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
-		return NULL;
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-	json_t *j = NULL;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		j = json_pack("{s:I,s:s,s:I,s:I,s:I,s:o}", "id", (json_int_t)info.id, "name", info.name, "run_cnt",
-			      (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns, "recursion_misses",
-			      (json_int_t)info.recursion_misses, "avg_ns",
-			      info.run_cnt ? json_real((double)info.run_time_ns / info.run_cnt) : json_null());
+		return false;
+	memset(info, 0, sizeof(*info));
+	if (map_ids) {
+		info->nr_map_ids = nmaps;
+		info->map_ids = (uint64_t)(uintptr_t)map_ids;
+	}
+	uint32_t len = sizeof(*info);
+	bool ok = !bpf_obj_get_info_by_fd(fd, info, &len);
 	close(fd);
-	return j;
+	return ok;
+}
+
+static json_t *prog_stat_json(uint32_t prog_id)
+{
+	struct bpf_prog_info info;
+	if (!prog_info_by_id(prog_id, &info, NULL, 0))
+		return NULL;
+	return json_pack("{s:I,s:s,s:I,s:I,s:I,s:o}", "id", (json_int_t)info.id, "name", info.name, "run_cnt",
+			 (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns, "recursion_misses",
+			 (json_int_t)info.recursion_misses, "avg_ns",
+			 info.run_cnt ? json_real((double)info.run_time_ns / info.run_cnt) : json_null());
 }
 
 void do_prog_stats(json_t *id, json_t *params)
@@ -115,34 +129,26 @@ static int handle_of_prog(uint32_t prog_id)
 
 static json_t *list_prog(uint32_t prog_id)
 {
-	int fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return NULL; /* gone meanwhile, or not ours to open */
 	uint32_t map_ids[64];
-	struct bpf_prog_info info = {};
-	info.nr_map_ids = 64;
-	info.map_ids = (uint64_t)(uintptr_t)map_ids;
-	uint32_t len = sizeof(info);
-	json_t *j = NULL;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		char tag[17];
-		for (int i = 0; i < 8; i++)
-			snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
-		const char *type = libbpf_bpf_prog_type_str(info.type);
-		json_t *maps = json_array();
-		for (uint32_t i = 0; i < info.nr_map_ids && i < 64; i++)
-			json_array_append_new(maps, json_integer(map_ids[i]));
-		int h = handle_of_prog(info.id);
-		j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:I,s:I}", "id", (json_int_t)info.id, "name", info.name, "type",
-			      type ? type : "unknown", "tag", tag, "uid", (json_int_t)info.created_by_uid, "loaded_at_ns",
-			      (json_int_t)info.load_time, "verified_insns", (json_int_t)info.verified_insns, "map_ids", maps,
-			      "run_cnt", (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns);
-		if (info.btf_id)
-			json_object_set_new(j, "btf_id", json_integer(info.btf_id));
-		if (h)
-			json_object_set_new(j, "handle", json_integer(h));
-	}
-	close(fd);
+	struct bpf_prog_info info;
+	if (!prog_info_by_id(prog_id, &info, map_ids, 64))
+		return NULL;
+	char tag[17];
+	for (int i = 0; i < 8; i++)
+		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+	const char *type = libbpf_bpf_prog_type_str(info.type);
+	json_t *maps = json_array();
+	for (uint32_t i = 0; i < info.nr_map_ids && i < 64; i++)
+		json_array_append_new(maps, json_integer(map_ids[i]));
+	int h = handle_of_prog(info.id);
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:I,s:I}", "id", (json_int_t)info.id, "name", info.name,
+			      "type", type ? type : "unknown", "tag", tag, "uid", (json_int_t)info.created_by_uid,
+			      "loaded_at_ns", (json_int_t)info.load_time, "verified_insns", (json_int_t)info.verified_insns,
+			      "map_ids", maps, "run_cnt", (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns);
+	if (info.btf_id)
+		json_object_set_new(j, "btf_id", json_integer(info.btf_id));
+	if (h)
+		json_object_set_new(j, "handle", json_integer(h));
 	return j;
 }
 
