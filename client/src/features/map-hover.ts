@@ -10,6 +10,18 @@ import type { TargetManager } from './target-manager';
 
 const SHOWN = 5;
 
+/** A hover's first paragraph: the name in bold, then what it is; names and text from the target stay text. */
+function heading(commands: string[], name: string, rest: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  md.isTrusted = { enabledCommands: commands };
+  md.appendMarkdown('**');
+  md.appendText(name);
+  md.appendMarkdown('**');
+  md.appendText(rest);
+  md.appendMarkdown('\n\n');
+  return md;
+}
+
 export class MapHover implements vscode.HoverProvider, vscode.Disposable {
   private readonly registration: vscode.Disposable;
 
@@ -28,15 +40,11 @@ export class MapHover implements vscode.HoverProvider, vscode.Disposable {
     if (prog) return new vscode.Hover(this.programHover(prog.o.handle, prog.p), range);
     const map = objects.flatMap((o) => o.maps).find((m) => m.name === word);
     if (!map) return undefined;
-    const md = new vscode.MarkdownString();
-    md.isTrusted = { enabledCommands: ['bpfIde.openMap', 'bpfIde.openEvents'] };
-    md.appendMarkdown('**');
-    md.appendText(map.name);
-    md.appendMarkdown('**');
-    md.appendText(
+    const md = heading(
+      ['bpfIde.openMap', 'bpfIde.openEvents'],
+      map.name,
       ` · ${map.type} map · id ${map.id} · key ${map.key_type ?? `${map.key_size} bytes`} · value ${map.value_type ?? `${map.value_size} bytes`} · live on ${this.targets.spec}`,
     );
-    md.appendMarkdown('\n\n');
     if (map.type === 'ringbuf' || map.type === 'perf_event_array') {
       md.appendMarkdown(
         `[Open the events panel](command:bpfIde.openEvents?${encodeURIComponent(JSON.stringify([map.id]))})`,
@@ -69,15 +77,11 @@ export class MapHover implements vscode.HoverProvider, vscode.Disposable {
 
   /** A loaded program: where it runs, what the verifier said, how often it ran (from the stats poll). */
   private programHover(handle: number, p: LoadedObject['programs'][number]): vscode.MarkdownString {
-    const md = new vscode.MarkdownString();
-    md.isTrusted = { enabledCommands: ['bpfIde.showProgramLog', 'bpfIde.openStats'] };
-    md.appendMarkdown('**');
-    md.appendText(p.name);
-    md.appendMarkdown('**');
-    md.appendText(
+    const md = heading(
+      ['bpfIde.showProgramLog', 'bpfIde.openStats'],
+      p.name,
       ` · ${p.type} program · id ${p.id} · ${p.links.length ? 'attached' : 'loaded, not attached'} on ${this.targets.spec}`,
     );
-    md.appendMarkdown('\n\n');
     md.appendText(
       `verifier: ${p.verified_insns} insns verified, ${p.xlated_insns} after rewriting, ${p.jited_bytes} bytes JITed`,
     );
