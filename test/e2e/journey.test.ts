@@ -15,15 +15,18 @@
  * Screenshots of each step: test-artifacts/e2e/journey/. Needs root, BTF, sshd and the e2e tier's tools.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { bpftoolHas, waitFor } from '../agent/agent-harness';
 import { agentUnavailableReason } from '../agent/preconditions';
 import { Sshd, sshdUnavailableReason } from '../ssh/sshd-fixture';
+import { lineIn } from './harness/fixtures';
 import { assertPrerequisites, isCI, skipUnlessReady } from './harness/preconditions';
 import { activationErrors, withVsCode } from './harness/session';
+import { waitForTarget } from './harness/target-status';
 import { VsCodeServer } from './harness/vscode-server';
 import { packageVsix } from './harness/vsix';
 
@@ -31,34 +34,11 @@ const kernelReason = agentUnavailableReason() ?? sshdUnavailableReason();
 const skip = skipUnlessReady() || (kernelReason && !isCI ? kernelReason : false);
 const HOST = 'journeybox';
 
-/** The 1-based line of `file` holding `text` (the files the journey creates are read back from disk). */
-function lineOf(file: string, text: string): number {
-  const i = readFileSync(file, 'utf8')
-    .split('\n')
-    .findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `${file} has no line with ${text}`);
-  return i + 1;
-}
-
-function bpftoolHas(kind: 'prog' | 'map', id: number): boolean {
-  return spawnSync('bpftool', [kind, 'show', 'id', String(id)], { stdio: 'ignore' }).status === 0;
-}
-
 /** Numbers in a Programs view row such as "handle_openat  tracepoint · id 123 · 45 insns · attached". */
 function idIn(text: string): number {
   const id = Number(/\bid (\d+)/.exec(text)?.[1]);
   assert.ok(id > 0, `no id in ${text}`);
   return id;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 test(
@@ -137,7 +117,7 @@ test(
           await wb.screenshot('1-new-program');
 
           // 2a. A misspelt section name: the server's diagnostic, then its quick fix.
-          const secLine = lineOf(src, 'SEC("tracepoint/syscalls/sys_enter_openat")');
+          const secLine = lineIn(src, 'SEC("tracepoint/syscalls/sys_enter_openat")');
           const secCol = readFileSync(src, 'utf8').split('\n')[secLine - 1].indexOf('tracepoint') + 1;
           await wb.goToLine(secLine, secCol + 'tracepo'.length);
           await wb.page.keyboard.press('Delete'); // tracepoint -> tracepont
@@ -152,8 +132,7 @@ test(
             .first();
           // Ctrl+. (Quick Fix); a press that lands while the editor is still busy is lost, so press again.
           await wb.step('quick fix offered', () =>
-            until(
-              'the quick fix menu',
+            waitFor(
               async () => {
                 await wb.page.keyboard.press('Control+.');
                 return (await fix
@@ -163,6 +142,7 @@ test(
                   ? true
                   : undefined;
               },
+              'the quick fix menu',
               30_000,
             ),
           );
@@ -177,7 +157,7 @@ test(
           });
 
           // 2b. A helper completion inside the program: a bpf_printk() on each process's first open.
-          await wb.goToLine(lineOf(src, 'bpf_get_current_comm(zero.comm'));
+          await wb.goToLine(lineIn(src, 'bpf_get_current_comm(zero.comm'));
           await wb.page.keyboard.press('End');
           await wb.page.keyboard.press('Enter');
           await wb.type('bpf_printk("journey: first open by tgid %u on cpu %u", tgid, bpf_get_smp_proc');
@@ -189,12 +169,15 @@ test(
           await wb.type(');');
           await wb.page.keyboard.press('Control+S');
           await wb.step('the line is written and saved', () =>
-            until('the saved printk line', () =>
-              readFileSync(src, 'utf8').includes(
-                'bpf_printk("journey: first open by tgid %u on cpu %u", tgid, bpf_get_smp_processor_id());',
-              )
-                ? true
-                : undefined,
+            waitFor(
+              () =>
+                readFileSync(src, 'utf8').includes(
+                  'bpf_printk("journey: first open by tgid %u on cpu %u", tgid, bpf_get_smp_processor_id());',
+                )
+                  ? true
+                  : undefined,
+              'the saved printk line',
+              60_000,
             ),
           );
 
@@ -206,12 +189,7 @@ test(
           await wb.clearNotifications();
 
           await wb.runCommand('bpf-ide: Connect to Target');
-          await wb.step('connected to local', () =>
-            wb.page
-              .locator('.statusbar-item:has(.codicon-zap)')
-              .filter({ hasText: 'BPF: local' })
-              .waitFor({ state: 'visible', timeout: 60_000 }),
-          );
+          await waitForTarget(wb, 'local', 'connected');
           await wb.screenshot('3-local-connected');
 
           await wb.runCommand('bpf-ide: Select Target', { thenInput: 'BPF target: where programs are loaded' });
@@ -223,12 +201,7 @@ test(
           await wb.step('trust the host key', () =>
             trust.locator('.monaco-button').filter({ hasText: 'Trust and Connect' }).click(),
           );
-          await wb.step('connected over SSH', () =>
-            wb.page
-              .locator('.statusbar-item:has(.codicon-zap)')
-              .filter({ hasText: `BPF: ${HOST}` })
-              .waitFor({ state: 'visible', timeout: 90_000 }),
-          );
+          await waitForTarget(wb, HOST, 'connected', 90_000);
           const knownHosts = readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8');
           assert.ok(
             knownHosts.includes(sshd.knownHostsLine().trim().split(' ').slice(1).join(' ')),
@@ -267,7 +240,7 @@ test(
           await wb.screenshot('4-programs-view');
           // the map's live values on hover, in the source
           await wb.openFile('journey/journey.bpf.c');
-          await wb.goToLine(lineOf(src, '} opens SEC(".maps");'), 4);
+          await wb.goToLine(lineIn(src, '} opens SEC(".maps");'), 4);
           await wb.runCommand('Show or Focus Hover');
           const hover = wb.page.locator('.monaco-hover').filter({ hasText: /opens\s·\shash\smap\s·\sid\s\d+/ }); // (\s: the hover's text has no-break spaces)
           await wb.step('live map values on hover', () => hover.waitFor({ state: 'visible', timeout: 30_000 }));
@@ -275,7 +248,7 @@ test(
           await wb.screenshot('4-map-hover');
           await wb.page.keyboard.press('Escape');
           // and the program's: attached, the verifier's figures, runs
-          const fnLine = lineOf(src, 'int handle_openat(');
+          const fnLine = lineIn(src, 'int handle_openat(');
           await wb.goToLine(fnLine, readFileSync(src, 'utf8').split('\n')[fnLine - 1].indexOf('handle_openat') + 2);
           await wb.runCommand('Show or Focus Hover');
           const progHover = wb.page.locator('.monaco-hover').filter({
@@ -288,11 +261,11 @@ test(
           // 5. A program the verifier rejects: the diagnostic on its line, then the stepper on its log.
           await wb.clearNotifications();
           await wb.openFile('rejected/null_deref.bpf.c');
-          await wb.goToLine(lineOf(join(s.workspace, 'rejected', 'null_deref.bpf.c'), 'SEC("tracepoint/'));
+          await wb.goToLine(lineIn(join(s.workspace, 'rejected', 'null_deref.bpf.c'), 'SEC("tracepoint/'));
           await wb.clickCodeLens(/^\s*Load\s*$/, 60_000);
           const rejected = await wb.notification(/the verifier rejected count_execs/, 120_000);
           await wb.openProblems();
-          const badLine = lineOf(join(s.workspace, 'rejected', 'null_deref.bpf.c'), 'journey: the verifier rejects');
+          const badLine = lineIn(join(s.workspace, 'rejected', 'null_deref.bpf.c'), 'journey: the verifier rejects');
           const verdictRow = await wb.waitForProblem(/map_value_or_null/, 60_000);
           assert.match(await verdictRow.innerText(), new RegExp(`verifier.*Ln ${badLine}`, 's'));
           await wb.screenshot('5-rejected');
@@ -317,8 +290,10 @@ test(
           const atError = await v.locator('.row.selected').innerText();
           await v.locator('.list').press('p');
           await wb.step('p steps back one instruction', async () => {
-            await until('another row selected', async () =>
-              (await v.locator('.row.selected').innerText()) !== atError ? true : undefined,
+            await waitFor(
+              async () => ((await v.locator('.row.selected').innerText()) !== atError ? true : undefined),
+              'another row selected',
+              60_000,
             );
           });
           assert.match(await v.locator('.row.selected').innerText(), /^\d+: \(/, 'the selected row is an instruction');
@@ -345,7 +320,7 @@ test(
           const opensNow = async () => Number((await ours.locator('.vt-cell').nth(1).innerText()).replace(/,/g, ''));
           const first = await opensNow();
           await wb.step('its value grows', () =>
-            until('the opens count to grow', async () => ((await opensNow()) > first ? true : undefined), 30_000),
+            waitFor(async () => ((await opensNow()) > first ? true : undefined), 'the opens count to grow', 30_000),
           );
           await wb.screenshot('6-map-panel');
 
@@ -358,7 +333,7 @@ test(
               .locator('.tabs-container .tab.active[aria-label*="execs.bpf.c"]')
               .waitFor({ state: 'visible', timeout: 90_000 }),
           );
-          await wb.goToLine(lineOf(join(s.workspace, 'execs', 'execs.bpf.c'), 'SEC("tp/sched/sched_process_exec")'));
+          await wb.goToLine(lineIn(join(s.workspace, 'execs', 'execs.bpf.c'), 'SEC("tp/sched/sched_process_exec")'));
           await wb.clickCodeLens(/^\s*Load \+ Attach\s*$/, 60_000);
           const execsLoaded = await wb.codeLens(/loaded: id \d+/, 120_000);
           ids.prog.push(idIn(await execsLoaded.innerText()));
@@ -389,12 +364,12 @@ test(
             .first();
           await wb.step('program stats count the runs', async () => {
             await statsRow.waitFor({ timeout: 60_000 });
-            await until(
-              'runs of handle_openat',
+            await waitFor(
               async () => {
                 const cells = await statsRow.locator('td').allInnerTexts();
                 return Number(cells[3].replace(/,/g, '')) > 0 ? true : undefined;
               },
+              'runs of handle_openat',
               30_000,
             );
           });
@@ -402,14 +377,14 @@ test(
           // every program on the box (bpftop's view): this window's are among them
           await v.locator('label').filter({ hasText: 'all programs on the target' }).locator('input').click();
           await wb.step('all programs on the target', async () => {
-            await until(
-              'the all-programs table',
+            await waitFor(
               async () => {
                 const names = await v.locator('table.stats tbody tr td:first-child').allInnerTexts();
                 return ['handle_openat', 'handle_exec', 'handle_exit'].every((n) => names.includes(n))
                   ? true
                   : undefined;
               },
+              'the all-programs table',
               30_000,
             );
             assert.equal(await v.locator('label input.all').isChecked(), true);
@@ -430,21 +405,16 @@ test(
           // 7. Disconnect: nothing of ours is left.
           await wb.runCommand('bpf-ide: Disconnect from Target (releases everything loaded)');
           await wb.step('everything released', () =>
-            until(
-              'every program and map of ours to go',
+            waitFor(
               () =>
                 ids.prog.every((id) => !bpftoolHas('prog', id)) && ids.map.every((id) => !bpftoolHas('map', id))
                   ? true
                   : undefined,
+              'every program and map of ours to go',
               30_000,
             ),
           );
-          await wb.step('the status bar says disconnected', () =>
-            wb.page
-              .locator('.statusbar-item:has(.codicon-debug-disconnect)')
-              .filter({ hasText: `BPF: ${HOST}` })
-              .waitFor({ state: 'visible', timeout: 30_000 }),
-          );
+          await waitForTarget(wb, HOST, 'disconnected', 30_000);
           await wb.screenshot('7-disconnected');
           const agents = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
             .split('\n')

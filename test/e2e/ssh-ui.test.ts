@@ -8,17 +8,17 @@
  * Screenshots: test-artifacts/e2e/ssh-ui/. Needs root, sshd and the e2e tier's tools.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { bpftoolHas } from '../agent/agent-harness';
 import { agentUnavailableReason } from '../agent/preconditions';
 import { Sshd, sshdUnavailableReason } from '../ssh/sshd-fixture';
 import { fixtureLine } from './harness/fixtures';
 import { assertPrerequisites, isCI, skipUnlessReady } from './harness/preconditions';
 import { activationErrors, withVsCode } from './harness/session';
+import { waitForTarget } from './harness/target-status';
 import { VsCodeServer } from './harness/vscode-server';
-import type { Workbench } from './harness/workbench';
 
 const reason = agentUnavailableReason() ?? sshdUnavailableReason();
 const skip = skipUnlessReady() || (reason && !isCI ? reason : false);
@@ -30,19 +30,6 @@ function filesContaining(path: string, needle: string): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return st.isFile() && st.size < 50 << 20 && readFileSync(path).includes(needle) ? [path] : []; // not sockets
   return readdirSync(path).flatMap((n) => filesContaining(join(path, n), needle));
-}
-
-function bpftoolHas(progId: number): boolean {
-  return spawnSync('bpftool', ['prog', 'show', 'id', String(progId)], { stdio: 'ignore' }).status === 0;
-}
-
-function connectedTo(wb: Workbench, host: string, timeout = 60_000): Promise<void> {
-  return wb.step(`connected to ${host}`, () =>
-    wb.page
-      .locator('.statusbar-item:has(.codicon-zap)')
-      .filter({ hasText: `BPF: ${host}` })
-      .waitFor({ state: 'visible', timeout }),
-  );
 }
 
 test(
@@ -107,19 +94,14 @@ test(
           );
           await wb.quickInput.locator('input').fill(Sshd.PASSPHRASE);
           await wb.page.keyboard.press('Enter');
-          await connectedTo(wb, 'lockedbox');
+          await waitForTarget(wb, 'lockedbox', 'connected');
           await wb.screenshot('connected-with-passphrase');
 
           // Reconnecting does not ask: the passphrase that worked is in SecretStorage.
           await wb.runCommand('bpf-ide: Disconnect from Target (releases everything loaded)');
-          await wb.step('disconnected', () =>
-            wb.page
-              .locator('.statusbar-item:has(.codicon-debug-disconnect)')
-              .filter({ hasText: 'BPF: lockedbox' })
-              .waitFor({ state: 'visible', timeout: 30_000 }),
-          );
+          await waitForTarget(wb, 'lockedbox', 'disconnected', 30_000);
           await wb.runCommand('bpf-ide: Connect to Target');
-          await connectedTo(wb, 'lockedbox');
+          await waitForTarget(wb, 'lockedbox', 'connected');
           assert.equal(await wb.quickInput.isVisible(), false, 'no passphrase prompt on reconnect');
 
           // Something loaded on lockedbox: switching asks first, and Cancel keeps it loaded and connected.
@@ -134,8 +116,8 @@ test(
           await wb.screenshot('switch-asks');
           await ask.locator('.monaco-button').filter({ hasText: 'Cancel' }).click();
           await ask.waitFor({ state: 'hidden', timeout: 10_000 });
-          await connectedTo(wb, 'lockedbox', 10_000);
-          assert.ok(bpftoolHas(progId), 'Cancel keeps the program loaded');
+          await waitForTarget(wb, 'lockedbox', 'connected', 10_000);
+          assert.ok(bpftoolHas('prog', progId), 'Cancel keeps the program loaded');
 
           // A changed host key: refused, with the warning, and nothing offers to trust it.
           await wb.runCommand('bpf-ide: Select Target', { thenInput: PICKER });
@@ -160,11 +142,8 @@ test(
           await wb.page.keyboard.press('Escape');
           await refused.waitFor({ state: 'hidden', timeout: 10_000 });
           assert.equal(readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8'), knownHostsBefore);
-          assert.equal(bpftoolHas(progId), false, 'switching released what lockedbox had loaded');
-          await wb.page
-            .locator('.statusbar-item:has(.codicon-error)')
-            .filter({ hasText: 'BPF: changedbox' })
-            .waitFor({ state: 'visible', timeout: 10_000 });
+          assert.equal(bpftoolHas('prog', progId), false, 'switching released what lockedbox had loaded');
+          await waitForTarget(wb, 'changedbox', 'failed', 10_000);
 
           // The passphrase is nowhere but SecretStorage: not in settings, logs, the workspace or the session's
           // own files outside VS Code's secret store (checked by reading every file).

@@ -5,8 +5,14 @@ import { FIXTURES_DIR } from './paths';
 
 /** The 1-based line number of the first line of `fixture/file` containing `text`; throws if there is none. */
 export function fixtureLine(fixture: string, file: string, text: string): number {
-  const lines = readFileSync(join(FIXTURES_DIR, fixture, file), 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.includes(text));
-  if (i < 0) throw new Error(`fixture ${fixture}/${file} has no line containing '${text}'`);
+  return lineIn(join(FIXTURES_DIR, fixture, file), text);
+}
+
+/** The 1-based line number of the first line of the file at `path` containing `text`; throws if there is none. */
+export function lineIn(path: string, text: string): number {
+  const i = readFileSync(path, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`${path} has no line containing '${text}'`);
   return i + 1;
 }
