@@ -1,14 +1,16 @@
 /**
  * `bpf-ide check`: the language server's diagnostics, headless, for CI pipelines and pre-commit hooks.
  *   bpf-ide check [--json] [--no-clang] [-I DIR]... [-D NAME[=VALUE]]... FILE...
- * Exit 0 when no error was found, 1 when one was, 2 on bad usage or unreadable files.
+ * Exit 0 when no error was found, 1 when one was, 2 on bad usage or unreadable files, 3 when a rule failed
+ * (threw) on some file, so that file's findings are incomplete.
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileFlagsFor } from './clang/compile-flags';
 import { findClang, runClang } from './clang/clang-runner';
-import { runRules } from './diagnostics/engine';
+import { RULE_FAILED, runRules } from './diagnostics/engine';
+import type { Rule } from './diagnostics/rule';
 import type { Severity } from './diagnostics/rule';
 import { DocumentStore } from './document-store';
 import { loadCLanguage } from './parser';
@@ -44,7 +46,7 @@ export const CHECK_USAGE = `usage: bpf-ide check [--json] [--no-clang] [--disabl
   --no-clang    skip clang -fsyntax-only (on by default when clang is found)
   --disable R   turn off rule R (e.g. stack-size); may repeat
   -I DIR, -D N  include directories and defines for clang (compile_commands.json is read too)
-Exit status: 0 no error, 1 errors found, 2 bad usage or unreadable file.`;
+Exit status: 0 no error, 1 errors found, 2 bad usage or unreadable file, 3 a rule failed (its findings are missing).`;
 
 export function parseCheckArgs(argv: string[]): CheckOptions {
   const o: CheckOptions = { files: [], json: false, includeDirs: [], defines: [], clang: true, disabledRules: [] };
@@ -75,6 +77,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions {
 /** Runs the check; returns findings per file, or throws UsageError / reports unreadable files. */
 export async function check(
   o: CheckOptions,
+  rules?: readonly Rule[],
 ): Promise<{ findings: CheckFinding[]; unreadable: { file: string; error: string }[] }> {
   const store = new DocumentStore(await loadCLanguage());
   const findings: CheckFinding[] = [];
@@ -93,7 +96,11 @@ export async function check(
     }
     const abs = resolve(file);
     const doc = store.analyseOnce(pathToFileURL(abs).toString(), text);
-    for (const d of runRules(doc, { disabledRules: o.disabledRules, log: (m) => process.stderr.write(m + '\n') })) {
+    for (const d of runRules(doc, {
+      disabledRules: o.disabledRules,
+      log: (m) => process.stderr.write(m + '\n'),
+      rules,
+    })) {
       const s = doc.positionAt(d.start);
       const e = doc.positionAt(Math.max(d.start, d.end));
       findings.push({
@@ -143,6 +150,7 @@ export async function runCheckCommand(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
+  rules?: readonly Rule[],
 ): Promise<number> {
   let o: CheckOptions;
   try {
@@ -154,7 +162,7 @@ export async function runCheckCommand(
     }
     throw e;
   }
-  const { findings, unreadable } = await check(o);
+  const { findings, unreadable } = await check(o, rules);
   for (const u of unreadable) err.write(`bpf-ide check: cannot read ${u.file}: ${u.error}\n`);
   if (o.json) out.write(JSON.stringify(findings, null, 2) + '\n');
   else {
@@ -166,6 +174,9 @@ export async function runCheckCommand(
     const warnings = findings.filter((f) => f.severity === 'warning').length;
     err.write(`${o.files.length - unreadable.length} file(s) checked: ${errors} error(s), ${warnings} warning(s)\n`);
   }
+  const failed = findings.filter((f) => f.code === RULE_FAILED);
+  for (const f of failed) err.write(`bpf-ide check: ${f.file}: ${f.message}\n`);
   if (unreadable.length) return 2;
+  if (failed.length) return 3;
   return findings.some((f) => f.severity === 'error') ? 1 : 0;
 }

@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { runCheckCommand } from '../../server/src/check';
+import type { Rule } from '../../server/src/diagnostics/rule';
 import { CLI } from '../support/lsp-session';
 import { haveCommand, need } from '../support/preconditions';
 
@@ -69,6 +72,61 @@ describe('bpf-ide check', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^bad\.bpf\.c:7:2: error: .*GPL-only.* \[license\]$/m);
     assert.match(r.stderr, /1 file\(s\) checked: 1 error\(s\)/);
+  });
+
+  test('printk formats with C escapes that are not JSON (\\033, \\0, \\a): findings are reported (issue 15.11)', () => {
+    writeFileSync(
+      join(dir, 'escapes.bpf.c'),
+      GOOD.replace(
+        'return XDP_PASS;',
+        'bpf_printk("bad conversion %q\\n", 1);\n\tbpf_printk("\\033[31mred\\033[0m %d\\n", 2);\n\treturn XDP_PASS;',
+      ),
+    );
+    const r = run('check', '--json', '--no-clang', 'escapes.bpf.c');
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const findings = JSON.parse(r.stdout) as { code: string; line: number; message: string }[];
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.line]),
+      [['printk-args', 6]],
+    );
+    assert.match(findings[0].message, /"%q"/);
+  });
+
+  test('a rule that throws is reported as a finding, and check exits 3 (its findings are missing)', async () => {
+    // No input makes a shipped rule throw once the bug above is fixed, so a rule that throws (a stand-in for
+    // a future bug) is passed in; everything else is the real check.
+    const throwing: Rule = {
+      id: 'license',
+      description: 'throws',
+      run: () => {
+        throw new Error('boom');
+      },
+    };
+    const collect = () => {
+      let text = '';
+      const stream = new Writable({
+        write(chunk, _enc, done) {
+          text += String(chunk);
+          done();
+        },
+      });
+      return { stream, text: () => text };
+    };
+    const out = collect();
+    const err = collect();
+    const file = join(dir, 'good.bpf.c');
+    const code = await runCheckCommand(['--json', '--no-clang', file], out.stream, err.stream, [throwing]);
+    assert.equal(code, 3, out.text() + err.text());
+    const findings = JSON.parse(out.text()) as { code: string; severity: string; message: string; line: number }[];
+    assert.deepEqual(
+      findings.map((f) => [f.code, f.severity, f.line]),
+      [['rule-failed', 'error', 1]],
+    );
+    assert.match(findings[0].message, /rule license failed on this file: boom/);
+    assert.match(err.text(), /rule license failed/);
+    const textOut = collect();
+    assert.equal(await runCheckCommand(['--no-clang', file], textOut.stream, collect().stream, [throwing]), 3);
+    assert.match(textOut.text(), /good\.bpf\.c:1:1: error: .*rule license failed.* \[rule-failed\]/);
   });
 
   test('bad usage and unreadable files exit 2 with a message', () => {

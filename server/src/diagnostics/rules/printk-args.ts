@@ -63,15 +63,45 @@ function formatText(n: Node): { text: string; start: number } | undefined {
   let text = '';
   for (const p of parts) {
     if (p?.type !== 'string_literal') return undefined;
-    text += p.namedChildren
-      .map((c) =>
-        c?.type === 'escape_sequence'
-          ? JSON.parse(`"${c.text.replace(/"/g, '\\"')}"`.replace(/\\x[0-9a-fA-F]{2}/g, ' '))
-          : (c?.text ?? ''),
-      )
-      .join('');
+    for (const c of p.namedChildren) text += c?.type === 'escape_sequence' ? decodeEscape(c.text) : (c?.text ?? '');
   }
-  return { text, start: n.startIndex + 1 };
+  // The kernel reads the format as a C string: bpf_bprintf_prepare() stops at the first NUL.
+  const nul = text.indexOf('\0');
+  return { text: nul < 0 ? text : text.slice(0, nul), start: n.startIndex + 1 };
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  e: '\x1b', // GNU extension, accepted by clang
+  E: '\x1b',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
+
+/** One C escape sequence (`\n`, `\033`, `\x1b`, `\u00e9`...) as the character(s) C makes of it. */
+export function decodeEscape(esc: string): string {
+  const body = esc.slice(1);
+  const simple = SIMPLE_ESCAPES[body];
+  if (simple !== undefined) return simple;
+  let m = /^[0-7]{1,3}$/.exec(body);
+  if (m) return String.fromCharCode(parseInt(body, 8) & 0xff);
+  m = /^x([0-9a-fA-F]+)$/.exec(body);
+  if (m) return String.fromCharCode(parseInt(m[1].slice(-2), 16));
+  m = /^(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))$/.exec(body);
+  if (m) {
+    const cp = parseInt(m[1] ?? m[2], 16);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : '?';
+  }
+  // An unknown escape (`\q`): clang warns and keeps the character.
+  return body;
 }
 
 export const printkArgsRule: Rule = {
