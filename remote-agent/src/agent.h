@@ -109,6 +109,9 @@ bool p_bool(json_t *id, json_t *params, const char *key, bool *out);
 /* ---- command handlers ---- */
 typedef void (*cmd_fn)(json_t *id, json_t *params);
 void do_load(json_t *id, json_t *params);
+/* Between steps of a long request: true when the client sent `cancel` for it (or closed stdin).
+ * Lines read meanwhile are kept and served after the request. */
+bool request_cancelled(json_t *req_id);
 void do_unload(json_t *id, json_t *params);
 void do_attach(json_t *id, json_t *params);
 void do_detach(json_t *id, json_t *params);

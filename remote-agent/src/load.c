@@ -132,9 +132,11 @@ cleanup:
 void do_load(json_t *id, json_t *params)
 {
 	const char *path = NULL, *b64 = NULL;
-	int64_t level = 1, log_size = 0, timeout_ms = 30000;
+	int64_t level = 1, log_size = 0, timeout_ms = 30000, into = 0;
 	bool partial = false;
 	struct handle *h = NULL;
+	struct handle *target = NULL; /* load into an existing handle (its maps): `handle` */
+	int first_new = 0;
 	struct verdict *vs = NULL;
 	int nsel = 0;
 	const char **sel = NULL;
@@ -143,7 +145,8 @@ void do_load(json_t *id, json_t *params)
 	if (!p_str(id, params, "path", false, &path) || !p_str(id, params, "object", false, &b64) ||
 	    !p_int(id, params, "log_level", false, 0, 7, &level) ||
 	    !p_int(id, params, "log_size", false, LOG_MIN, LOG_MAX, &log_size) ||
-	    !p_int(id, params, "timeout_ms", false, 1, 3600000, &timeout_ms) || !p_bool(id, params, "partial", &partial))
+	    !p_int(id, params, "timeout_ms", false, 1, 3600000, &timeout_ms) || !p_bool(id, params, "partial", &partial) ||
+	    !p_int(id, params, "handle", false, 1, INT32_MAX, &into))
 		return;
 	if (level & 3) {
 		if ((level & 3) == 3) {
@@ -152,7 +155,19 @@ void do_load(json_t *id, json_t *params)
 			return;
 		}
 	}
-	if (!!path == !!b64) {
+	if (into) {
+		target = handle_find(into);
+		if (!target) {
+			reply_error(id, E_NOT_FOUND, NULL, "handles come from load replies", "no loaded object with handle %lld",
+				    (long long)into);
+			return;
+		}
+		if (path || b64 || !json_is_array(json_object_get(params, "programs"))) {
+			reply_error(id, E_INVALID_PARAMS, NULL, "to load more programs of a loaded object give only its handle and \"programs\"",
+				    "\"handle\" takes \"programs\" and no \"path\" or \"object\"");
+			return;
+		}
+	} else if (!!path == !!b64) {
 		reply_error(id, E_INVALID_PARAMS, NULL, "give the object file's path on the agent's machine, or its bytes as base64 in \"object\"",
 			    "exactly one of \"path\" or \"object\" is required");
 		return;
@@ -169,6 +184,13 @@ void do_load(json_t *id, json_t *params)
 	}
 
 	/* open: the object's bytes, kept for the per-program objects */
+	char err[256];
+	struct bpf_program *p;
+	if (target) {
+		h = target;
+		first_new = h->nprogs; /* an early error leaves the handle as it was */
+		goto select;
+	}
 	h = calloc(1, sizeof(*h));
 	if (path) {
 		int e = read_file(path, &h->elf, &h->elf_size);
@@ -189,7 +211,6 @@ void do_load(json_t *id, json_t *params)
 		h->elf = bytes;
 		h->elf_size = n;
 	}
-	char err[256];
 	int sig = sandbox_open(h);
 	if (sig) {
 		reply_error(id, E_INVALID_OBJECT, json_pack("{s:s}", "libbpf_log", strsignal(sig)),
@@ -206,7 +227,7 @@ void do_load(json_t *id, json_t *params)
 	h->btf = bpf_object__btf(h->maps_obj);
 
 	/* select programs: the ones asked for, else every program libbpf would autoload */
-	struct bpf_program *p;
+select:;
 	int total = 0;
 	bpf_object__for_each_program(p, h->maps_obj) total++;
 	sel = calloc(total + 1, sizeof(*sel));
@@ -226,6 +247,12 @@ void do_load(json_t *id, json_t *params)
 					    "the object has no program named '%s'", json_string_value(v));
 				goto cleanup;
 			}
+			if (target && prog_find(target, json_string_value(v))) {
+				reply_error(id, E_INVALID_PARAMS, json_pack("{s:s}", "program", json_string_value(v)),
+					    "attach it, or unload the handle and load again", "'%s' is already loaded in handle %d",
+					    json_string_value(v), target->id);
+				goto cleanup;
+			}
 			bool dup = false;
 			for (int k = 0; k < nsel; k++)
 				dup |= !strcmp(sel[k], json_string_value(v));
@@ -235,6 +262,8 @@ void do_load(json_t *id, json_t *params)
 	} else {
 		bpf_object__for_each_program(p, h->maps_obj) if (bpf_program__autoload(p)) sel[nsel++] = bpf_program__name(p);
 	}
+	if (target)
+		goto load;
 	if (jsizes && json_is_object(jsizes)) {
 		const char *k;
 		json_t *v;
@@ -263,17 +292,38 @@ void do_load(json_t *id, json_t *params)
 	}
 
 	/* load: each selected program from its own object, sharing the maps */
+load:;
 	struct load_opts lo = {.log_level = level, .timeout_ms = timeout_ms};
 	lo.log_size = log_size ? (size_t)log_size : (level & 2) ? (16u << 20) : (level & 1) ? (1u << 20) : (1u << 16);
 	vs = calloc(nsel ? nsel : 1, sizeof(*vs));
-	h->progs = calloc(nsel ? nsel : 1, sizeof(*h->progs));
+	first_new = h->nprogs;
+	struct prog_rec *grown = realloc(h->progs, (h->nprogs + (nsel ? nsel : 1)) * sizeof(*h->progs));
+	if (!grown) {
+		reply_error(id, E_INTERNAL, NULL, NULL, "out of memory");
+		goto cleanup;
+	}
+	h->progs = grown;
 	progs_out = json_array();
 	failed = json_array();
 	int nfail = 0, first_fail = -1;
 	for (int i = 0; i < nsel; i++) {
 		struct bpf_program *mp = bpf_object__find_program_by_name(h->maps_obj, sel[i]);
 		const char *type = libbpf_bpf_prog_type_str(bpf_program__type(mp));
+		/* between programs: the client may have cancelled (or gone); release what this request loaded */
+		if (i && request_cancelled(id)) {
+			json_t *done = json_array();
+			for (int k = first_new; k < h->nprogs; k++)
+				json_array_append_new(done, json_string(h->progs[k].name));
+			reply_error(id, E_CANCELLED, json_pack("{s:o,s:i,s:i}", "released", done, "done", i, "total", nsel),
+				    NULL, "the load was cancelled after %d of %d programs; what it loaded was released", i, nsel);
+			goto cleanup;
+		}
 		load_one(h, sel[i], &lo, &vs[i]);
+		out_json(json_pack("{s:s,s:O,s:s,s:i,s:i,s:s}", "event", EV_LOAD_PROGRESS, "request", id, "program", sel[i],
+				   "index", i + 1, "total", nsel, "verdict",
+				   !vs[i].err					  ? "loaded"
+				   : !strcmp(failure_code(&vs[i]), E_VERIFIER_REJECTED) ? "rejected"
+											: "refused"));
 		if (vs[i].err) {
 			nfail++;
 			if (first_fail < 0)
@@ -314,8 +364,9 @@ void do_load(json_t *id, json_t *params)
 		goto cleanup;
 	}
 
-	/* register the handle */
-	handle_register(h);
+	/* register the handle (a load into an existing one keeps it) */
+	if (!target)
+		handle_register(h);
 	json_t *maps_out = json_array();
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, h->maps_obj) json_array_append_new(maps_out, map_json(m, h->btf));
@@ -332,7 +383,15 @@ cleanup:
 	free(sel);
 	json_decref(progs_out);
 	json_decref(failed);
-	if (h)
+	if (h && h == target) {
+		/* a load into an existing handle that did not complete: only what it added goes */
+		for (int k = first_new; k < h->nprogs; k++) {
+			bpf_object__close(h->progs[k].obj);
+			free(h->progs[k].name);
+			free(h->progs[k].section);
+		}
+		h->nprogs = first_new;
+	} else if (h)
 		handle_free(h);
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
@@ -30,6 +31,7 @@ static bool stdin_eof;
 
 static void do_ping(json_t *id, json_t *params);
 static void do_shutdown(json_t *id, json_t *params);
+static void do_cancel(json_t *id, json_t *params);
 
 /* bpftool-style command table: method name -> handler. */
 static const struct cmd {
@@ -54,6 +56,7 @@ static const struct cmd {
 	{M_BTF_DUMP, do_btf_dump},
 	{M_PIN, do_pin},
 	{M_UNPIN, do_unpin},
+	{M_CANCEL, do_cancel},
 	{M_PING, do_ping},
 	{M_SHUTDOWN, do_shutdown},
 };
@@ -210,12 +213,70 @@ cleanup:
 
 static struct sbuf inbuf;
 static bool discarding;
+/* Bytes read from stdin while a long request (a load) was running, looking for its cancel: they are
+ * served, in order, once that request is done. */
+static struct sbuf pending;
+static size_t pending_scanned;
+static bool stdin_pollable;
+/* The ids of the last requests a cancel stopped, so the cancel's own reply can say so. */
+static json_t *cancelled_ids;
+
+/* Splits `n` bytes of stdin into lines and serves each. */
+static void feed(char *chunk, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (chunk[i] != '\n')
+			continue;
+		if (discarding) {
+			discarding = false;
+		} else if (inbuf.len) {
+			sb_putn(&inbuf, chunk + start, i - start);
+			handle_line(inbuf.buf, inbuf.len);
+			inbuf.len = 0;
+			if (inbuf.cap > (4u << 20)) { /* a big request is done: give its memory back */
+				sb_free(&inbuf);
+				sb_init(&inbuf, 1 << 16);
+			}
+		} else {
+			handle_line(chunk + start, i - start);
+		}
+		start = i + 1;
+		if (g_stop)
+			return;
+	}
+	if (start < n && !discarding) {
+		if (inbuf.len + (n - start) > MAX_LINE) {
+			reply_error(NULL, E_REQUEST_TOO_LARGE, NULL, "send large objects by path, or split the request",
+				    "request line longer than %u bytes was skipped", MAX_LINE);
+			discarding = true;
+			inbuf.len = 0;
+			if (inbuf.cap > (1u << 20)) {
+				sb_free(&inbuf);
+				sb_init(&inbuf, 1 << 16);
+			}
+		} else {
+			sb_putn(&inbuf, chunk + start, n - start);
+		}
+	}
+}
 
 static void stdin_ready(struct watcher *w, uint32_t events)
 {
 	(void)events;
 	char chunk[1 << 16];
 	for (;;) {
+		if (pending.len) {
+			/* what arrived during the last long request comes first */
+			struct sbuf take = pending;
+			sb_init(&pending, 1 << 12);
+			pending_scanned = 0;
+			feed(take.buf, take.len);
+			sb_free(&take);
+			if (g_stop)
+				return;
+			continue;
+		}
 		ssize_t n = read(w->fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -226,43 +287,78 @@ static void stdin_ready(struct watcher *w, uint32_t events)
 			g_stop = 1;
 			return;
 		}
-		size_t start = 0;
-		for (ssize_t i = 0; i < n; i++) {
-			if (chunk[i] != '\n')
-				continue;
-			if (discarding) {
-				discarding = false;
-			} else if (inbuf.len) {
-				sb_putn(&inbuf, chunk + start, i - start);
-				handle_line(inbuf.buf, inbuf.len);
-				inbuf.len = 0;
-				if (inbuf.cap > (4u << 20)) { /* a big request is done: give its memory back */
-					sb_free(&inbuf);
-					sb_init(&inbuf, 1 << 16);
-				}
-			} else {
-				handle_line(chunk + start, i - start);
-			}
-			start = i + 1;
-			if (g_stop)
-				return;
-		}
-		if (start < (size_t)n && !discarding) {
-			if (inbuf.len + (n - start) > MAX_LINE) {
-				reply_error(NULL, E_REQUEST_TOO_LARGE, NULL,
-					    "send large objects by path, or split the request",
-					    "request line longer than %u bytes was skipped", MAX_LINE);
-				discarding = true;
-				inbuf.len = 0;
-				if (inbuf.cap > (1u << 20)) {
-					sb_free(&inbuf);
-					sb_init(&inbuf, 1 << 16);
-				}
-			} else {
-				sb_putn(&inbuf, chunk + start, n - start);
-			}
-		}
+		feed(chunk, n);
+		if (g_stop)
+			return;
 	}
+}
+
+bool request_cancelled(json_t *req_id)
+{
+	if (!stdin_pollable || stdin_eof)
+		return stdin_eof;
+	/* read what the client sent meanwhile (kept for later), without blocking */
+	for (;;) {
+		struct pollfd pfd = {.fd = 0, .events = POLLIN};
+		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))
+			break;
+		char chunk[1 << 16];
+		ssize_t n = read(0, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (n == 0) {
+			/* the client is gone: stop, and release what this request made */
+			stdin_eof = true;
+			g_stop = 1;
+			return true;
+		}
+		if (!pending.buf)
+			sb_init(&pending, 1 << 12);
+		sb_putn(&pending, chunk, n);
+	}
+	/* look for {"method":"cancel","params":{"request":<req_id>}} among the complete lines */
+	bool hit = false;
+	while (!hit && pending_scanned < pending.len) {
+		char *nl = memchr(pending.buf + pending_scanned, '\n', pending.len - pending_scanned);
+		if (!nl)
+			break;
+		char *line = pending.buf + pending_scanned;
+		size_t len = nl - line;
+		pending_scanned += len + 1;
+		if (!memmem(line, len, "\"" M_CANCEL "\"", sizeof(M_CANCEL) + 1))
+			continue;
+		json_t *req = json_loadb(line, len, 0, NULL);
+		json_t *params = json_object_get(req, "params");
+		hit = json_is_string(json_object_get(req, "method")) &&
+		      !strcmp(json_string_value(json_object_get(req, "method")), M_CANCEL) &&
+		      json_equal(json_object_get(params, "request"), req_id);
+		json_decref(req);
+	}
+	if (hit) {
+		if (!cancelled_ids)
+			cancelled_ids = json_array();
+		if (json_array_size(cancelled_ids) >= 16)
+			json_array_remove(cancelled_ids, 0);
+		json_array_append(cancelled_ids, req_id);
+	}
+	return hit;
+}
+
+/* cancel {request}: answered after the request it names (replies keep their order); says whether it stopped it. */
+static void do_cancel(json_t *id, json_t *params)
+{
+	json_t *req = json_object_get(params, "request");
+	if (!req || !(json_is_integer(req) || json_is_string(req))) {
+		reply_error(id, E_INVALID_PARAMS, NULL, "give the id of the request to cancel", "\"request\" is required");
+		return;
+	}
+	bool stopped = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(cancelled_ids, i, v) stopped |= json_equal(v, req);
+	reply_result(id, json_pack("{s:O,s:b}", "request", req, "cancelled", stopped));
 }
 
 static void signal_ready(struct watcher *w, uint32_t events)
@@ -316,7 +412,8 @@ int main(int argc, char **argv)
 
 	struct watcher in_w = {.fd = 0, .cb = stdin_ready};
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
-	if (loop_add(&in_w, EPOLLIN) < 0) {
+	stdin_pollable = loop_add(&in_w, EPOLLIN) == 0;
+	if (!stdin_pollable) {
 		/* stdin is a regular file (not pollable): read it to the end synchronously */
 		fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
 		while (!g_stop)

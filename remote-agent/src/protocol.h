@@ -29,6 +29,7 @@
 #define M_BTF_DUMP "btf_dump"
 #define M_PIN "pin"
 #define M_UNPIN "unpin"
+#define M_CANCEL "cancel"
 #define M_PING "ping"
 #define M_SHUTDOWN "shutdown"
 
@@ -40,6 +41,7 @@
 #define EV_TRACE_LINE "trace_line"
 #define EV_LOG "log"
 #define EV_BYE "bye"
+#define EV_LOAD_PROGRESS "load_progress"
 
 /* Error codes ({"id":N,"error":{"code":C,"message":...,"hint":...}}). */
 #define E_PARSE_ERROR "parse_error"
@@ -61,5 +63,6 @@
 #define E_BUSY "busy"
 #define E_IO_ERROR "io_error"
 #define E_INTERNAL "internal_error"
+#define E_CANCELLED "cancelled"
 
 #endif

@@ -75,6 +75,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   };
 
   await call('ping');
+  await call('cancel', { request: 424242 });
   // load: success, partial, rejection, bad params
   const m = (await call('load', { path: fixture('maps'), log_level: 1 })).result;
   const mixed = (await call('load', { path: fixture('mixed'), partial: true })).result;

@@ -126,6 +126,83 @@ describe('agent load', { concurrency: false }, () => {
     await agent.request('unload', { handle: one.handle });
   });
 
+  test('load_progress: one event per program, in order, with its verdict', async (t) => {
+    if (!precondition(t, reason)) return;
+    const seen: { program: string; index: number; total: number; verdict: string }[] = [];
+    let loadId = -1;
+    const on = (ev: { request: unknown; program: string; index: number; total: number; verdict: string }) => {
+      if (ev.request === loadId) seen.push(ev);
+    };
+    agent.on('load_progress', on);
+    const r = await agent.request('load', { path: fixture('mixed'), partial: true }, { onId: (id) => (loadId = id) });
+    agent.off('load_progress', on);
+    assert.deepEqual(
+      seen.map((e) => [e.program, e.index, e.total, e.verdict]),
+      [
+        ['good_tp', 1, 2, 'loaded'],
+        ['blocked_fentry', 2, 2, 'refused'],
+      ],
+    );
+    await agent.request('unload', { handle: r.handle });
+  });
+
+  test('load {handle, programs}: more programs of a loaded object, sharing its maps, nothing reloaded', async (t) => {
+    if (!precondition(t, reason)) return;
+    const first = await agent.request('load', { path: fixture('many'), programs: ['prog_0'] });
+    const mapId = first.maps.find((m) => m.name === 'vals')!.id;
+    // a SEC("?...") program and another autoloaded one, into the same handle
+    const more = await agent.request('load', { handle: first.handle, programs: ['optional_prog', 'prog_3'] });
+    assert.equal(more.handle, first.handle);
+    assert.deepEqual(
+      more.programs.map((p) => p.name),
+      ['optional_prog', 'prog_3'],
+    );
+    assert.equal(more.maps.find((m) => m.name === 'vals')!.id, mapId, 'the same map, not a new one');
+    assert.ok(bpftoolHas('prog', first.programs[0].id), 'the first program is still loaded (not reloaded)');
+    const again = await rejection(agent.request('load', { handle: first.handle, programs: ['prog_0'] }));
+    assert.equal(again.code, 'invalid_params');
+    // attach works on the added program
+    const a = await agent.request('attach', { handle: first.handle, program: 'optional_prog' });
+    assert.equal(a.links.length, 1);
+    const u = await agent.request('unload', { handle: first.handle });
+    assert.equal(u.programs_released, 3);
+    for (const p of [...first.programs, ...more.programs])
+      await waitFor(() => !bpftoolHas('prog', p.id), `program ${p.name} released`);
+    const unknown = await rejection(agent.request('load', { handle: 999999, programs: ['prog_0'] }));
+    assert.equal(unknown.code, 'not_found');
+  });
+
+  test('cancel: a load stops between programs and releases what it loaded; the cancel says so', async (t) => {
+    if (!precondition(t, reason)) return;
+    let loadId = -1;
+    const loaded: string[] = [];
+    const firstDone = new Promise<void>((resolve) => {
+      const on = (ev: { request: unknown; program: string; verdict: string }) => {
+        if (ev.request !== loadId) return;
+        loaded.push(ev.program);
+        resolve();
+      };
+      agent.on('load_progress', on);
+      t.after(() => agent.off('load_progress', on));
+    });
+    const load = agent.request('load', { path: fixture('many'), log_level: 2 }, { onId: (id) => (loadId = id) });
+    await firstDone;
+    const cancel = agent.request('cancel', { request: loadId });
+    const err = await rejection(load);
+    assert.equal(err.code, 'cancelled');
+    const body = err.body as unknown as { released: string[]; done: number; total: number };
+    assert.equal(body.total, 16);
+    assert.ok(body.done >= 1 && body.done < 16, `stopped between programs (after ${body.done})`);
+    assert.deepEqual(body.released, loaded.slice(0, body.done));
+    assert.deepEqual(await cancel, { request: loadId, cancelled: true });
+    // nothing of it is left: no program named prog_* from this agent's load, and the agent still serves
+    const list = await agent.request('list', {});
+    assert.ok(!list.programs.some((p) => p.handle !== undefined && /^prog_\d+$/.test(p.name)), 'released');
+    assert.deepEqual(await agent.request('ping', {}), { pong: true });
+    // a cancel for a request that is not running says it stopped nothing
+    assert.deepEqual(await agent.request('cancel', { request: 424242 }), { request: 424242, cancelled: false });
+  });
+
   const rejections: [string, RegExp, number[]][] = [
     ['reject_null', /R\d invalid mem access 'map_value_or_null'/, [13]],
     ['reject_stack', /invalid (variable-offset read from stack|.*stack)/, [13, 22]],

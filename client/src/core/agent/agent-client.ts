@@ -16,6 +16,7 @@ import {
   ReplyOk,
   resultSchema,
   type EventsDroppedEvent,
+  type LoadProgressEvent,
   type LogEvent,
   type MapSnapshotEvent,
   type Method,
@@ -66,6 +67,7 @@ export interface AgentClientEvents {
   events_dropped: [z.infer<typeof EventsDroppedEvent>];
   trace_line: [TraceLineEvent];
   log: [z.infer<typeof LogEvent>];
+  load_progress: [LoadProgressEvent];
   protocol_error: [AgentProtocolError];
   stderr: [string];
   close: [{ exitCode: number | null; signal: string | null }];
@@ -154,10 +156,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   async request<M extends Method, P extends MethodParams[M]>(
     method: M,
     params: P,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; onId?: (id: number) => void } = {},
   ): Promise<ResultFor<M, P>> {
     if (this.closed) throw this.exitedError();
     const id = this.nextId++;
+    options.onId?.(id);
     const line = JSON.stringify({ id, method, params }) + '\n';
     return new Promise<ResultFor<M, P>>((resolve, reject) => {
       const p: Pending = { method, params, resolve: resolve as (v: unknown) => void, reject };
@@ -312,6 +315,9 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
         break;
       case 'log':
         this.emit('log', ev);
+        break;
+      case 'load_progress':
+        this.emit('load_progress', ev);
         break;
       case 'bye':
         break;

@@ -35,6 +35,7 @@ export const ErrorCode = z.enum([
   'busy',
   'io_error',
   'internal_error',
+  'cancelled',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -278,6 +279,7 @@ export const BtfDumpResult = z.object({
 });
 export const PinResult = z.object({ path: z.string(), pinned: z.literal(true) });
 export const UnpinResult = z.object({ path: z.string(), unpinned: z.literal(true) });
+export const CancelResult = z.object({ request: RequestId, cancelled: z.boolean() });
 export const PingResult = z.object({ pong: z.literal(true) });
 export const ShutdownResult = z.object({ ok: z.literal(true) });
 
@@ -292,6 +294,8 @@ export interface MethodParams {
     programs?: string[];
     map_sizes?: Record<string, number>;
     partial?: boolean;
+    /** load `programs` into this loaded object (its maps), instead of a new one from path/object */
+    handle?: number;
   };
   unload: { handle: number };
   attach: {
@@ -331,6 +335,8 @@ export interface MethodParams {
   /** exactly one of map_id, prog_id, link_id; path on bpffs */
   pin: { map_id?: number; prog_id?: number; link_id?: number; path: string };
   unpin: { path: string };
+  /** stop a running request (a load, between two programs); answered after it */
+  cancel: { request: number | string };
   ping: Record<string, never>;
   shutdown: Record<string, never>;
 }
@@ -354,6 +360,7 @@ export const MethodResults = {
   btf_dump: BtfDumpResult,
   pin: PinResult,
   unpin: UnpinResult,
+  cancel: CancelResult,
   ping: PingResult,
   shutdown: ShutdownResult,
 } as const;
@@ -482,6 +489,17 @@ export const LogEvent = z.object({
 });
 export const ByeEvent = z.object({ event: z.literal('bye'), reason: z.string() });
 
+/** During a load, after each program: its verdict and how far the load is. */
+export const LoadProgressEvent = z.object({
+  event: z.literal('load_progress'),
+  request: RequestId,
+  program: z.string(),
+  index: z.number().int(),
+  total: z.number().int(),
+  verdict: z.enum(['loaded', 'rejected', 'refused']),
+});
+export type LoadProgressEvent = z.infer<typeof LoadProgressEvent>;
+
 /** Every event the agent writes, told apart by `event`. */
 export const AgentEvent = z.discriminatedUnion('event', [
   HelloEvent,
@@ -491,6 +509,7 @@ export const AgentEvent = z.discriminatedUnion('event', [
   TraceLineEvent,
   LogEvent,
   ByeEvent,
+  LoadProgressEvent,
 ]);
 export type AgentEvent = z.infer<typeof AgentEvent>;
 export type AgentEventName = AgentEvent['event'];
