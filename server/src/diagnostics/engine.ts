@@ -2,10 +2,14 @@
  * Runs every rule over a document. A rule that throws is logged and skipped: the others still report,
  * and the failure itself is reported as a `rule-failed` error at the top of the file (its findings are
  * missing, which a CI gate must not mistake for a clean file).
+ *
+ * Per-function rule parts run only for functions whose key changed since an earlier analysis (of this
+ * document or any other with the same text): see function-cache.ts for the keys and rule.ts for the contract.
  */
 import type { BpfDocument } from '../bpf-document';
 import { ALL_RULES } from './rules';
 import type { Rule, RuleDiagnostic } from './rule';
+import { cachedFindings, functionsOf, functionAnalysis, topLevelKey } from './function-cache';
 
 export interface EngineDiagnostic extends RuleDiagnostic {
   code: string;
@@ -21,12 +25,22 @@ export interface EngineOptions {
 export function runRules(doc: BpfDocument, opts: EngineOptions = {}): EngineDiagnostic[] {
   const out: EngineDiagnostic[] = [];
   if (!doc.root) return out;
-  const disabled = new Set(opts.disabledRules ?? []);
+  const disabled = opts.disabledRules?.length ? new Set(opts.disabledRules) : undefined;
   for (const rule of opts.rules ?? ALL_RULES) {
-    if (disabled.has(rule.id)) continue;
+    if (disabled?.has(rule.id)) continue;
     const found: EngineDiagnostic[] = [];
+    const report = (d: RuleDiagnostic) => found.push({ ...d, code: rule.id });
     try {
-      rule.run({ doc, report: (d) => found.push({ ...d, code: rule.id }) });
+      if (rule.runTopLevel) {
+        const own = cachedFindings(doc, `${rule.id}\u0000top\u0000${topLevelKey(doc)}`, null, () => {
+          const list: RuleDiagnostic[] = [];
+          rule.runTopLevel!({ doc, report: (d) => list.push(d) });
+          return list;
+        });
+        for (const d of own) report(d);
+      }
+      if (rule.runFunction) runPerFunction(doc, rule, report);
+      rule.run?.({ doc, report });
       out.push(...found);
     } catch (err) {
       opts.log?.(
@@ -36,6 +50,28 @@ export function runRules(doc: BpfDocument, opts: EngineOptions = {}): EngineDiag
     }
   }
   return out.sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+function runPerFunction(doc: BpfDocument, rule: Rule, report: (d: RuleDiagnostic) => void): void {
+  const fileKey = rule.fileKey?.(doc) ?? '';
+  const filter = rule.functionFilter;
+  for (const fn of functionsOf(doc)) {
+    const a = functionAnalysis(doc, fn);
+    if (filter && !a.matches(rule.id, filter)) continue;
+    const found = cachedFindings(doc, `${rule.id}\u0000${fileKey}\u0000${a.dependencyKey}`, fn, () => {
+      const list: RuleDiagnostic[] = [];
+      rule.runFunction!({
+        doc,
+        fn,
+        name: a.name,
+        text: a.text,
+        programs: a.programs,
+        report: (d) => list.push(d),
+      });
+      return list;
+    });
+    for (const d of found) report(d);
+  }
 }
 
 /** The code of the diagnostic that says a rule threw. */

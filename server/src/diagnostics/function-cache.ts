@@ -8,11 +8,11 @@
  * re-analysis after an edit into string hashing plus the one function that changed.
  */
 import type { Node } from 'web-tree-sitter';
-import type { BpfDocument } from '../bpf-document';
+import { functionName, type BpfDocument, type BpfProgram } from '../bpf-document';
 import type { RuleDiagnostic } from './rule';
 
 const MAX_ENTRIES = 20000;
-const cache = new Map<string, unknown>();
+let cache = new Map<string, unknown>();
 
 /** A value computed once per key (least recently computed entries dropped past MAX_ENTRIES). */
 export function memo<T>(key: string, compute: () => T): T {
@@ -28,6 +28,17 @@ export function memo<T>(key: string, compute: () => T): T {
   }
   cache.set(key, v);
   return v;
+}
+
+/** Runs `f` with an empty cache of its own, then puts the previous one back (tests: a from-scratch analysis). */
+export function withIsolatedCache<T>(f: () => T): T {
+  const saved = cache;
+  cache = new Map();
+  try {
+    return f();
+  } finally {
+    cache = saved;
+  }
 }
 
 /** Forgets everything (tests). */
@@ -54,6 +65,9 @@ interface PerDoc {
   keys: Map<number, string>;
   calls: Map<number, CallFact[]>;
   topKey?: string;
+  /** Function bodies ([start, end) of each, from its `{`), the text topLevelKey leaves out. */
+  bodies?: number[];
+  analyses?: Map<number, FunctionAnalysis>;
 }
 const perDoc = new WeakMap<BpfDocument, PerDoc>();
 
@@ -127,11 +141,13 @@ export function topLevelKey(doc: BpfDocument): string {
   if (d.topKey === undefined) {
     const parts: string[] = [];
     let at = 0;
+    d.bodies = [];
     for (const fn of d.functions) {
       const text = functionText(doc, fn);
       const brace = text.indexOf('{');
       const bodyStart = brace < 0 ? fn.endIndex : fn.startIndex + brace;
       parts.push(doc.text.slice(at, bodyStart));
+      d.bodies.push(bodyStart, fn.endIndex);
       at = fn.endIndex;
     }
     parts.push(doc.text.slice(at));
@@ -214,4 +230,175 @@ export function callFacts(doc: BpfDocument, fn: Node): CallFact[] {
   });
   d.calls.set(fn.startIndex, facts);
   return facts;
+}
+
+/** What the engine knows about one function for one analysis (see FunctionContext in rule.ts). */
+export interface FunctionAnalysis {
+  readonly name: string | undefined;
+  readonly text: string;
+  readonly programs: readonly BpfProgram[];
+  /**
+   * Everything its per-function findings may depend on, as one key: the top level, its own text, the
+   * texts of the functions it calls (transitively), and the names and sections of its programs.
+   */
+  readonly dependencyKey: string;
+  /** Whether its text matches a rule's filter (cached by text). */
+  matches(ruleId: string, filter: RegExp): boolean;
+}
+
+/** The analysis of one function definition of the document (built for all functions at first use). */
+export function functionAnalysis(doc: BpfDocument, fn: Node): FunctionAnalysis {
+  const d = docInfo(doc);
+  d.analyses ??= buildAnalyses(doc, d);
+  return d.analyses.get(fn.startIndex)!;
+}
+
+function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysis> {
+  const top = topLevelKey(doc);
+  const byName = new Map<string, Node>();
+  const names = new Map<number, string | undefined>();
+  for (const fn of d.functions) {
+    const name = memo(`name\u0000${functionKey(doc, fn)}`, () => functionName(fn));
+    names.set(fn.startIndex, name);
+    if (name && !byName.has(name)) byName.set(name, fn);
+  }
+  // The call graph between the file's functions.
+  const callees = new Map<number, Node[]>();
+  const callers = new Map<number, Node[]>();
+  for (const fn of d.functions) {
+    const list: Node[] = [];
+    for (const c of callFacts(doc, fn)) {
+      const target = byName.get(c.name);
+      if (!target || target === fn || list.includes(target)) continue;
+      list.push(target);
+      let back = callers.get(target.startIndex);
+      if (!back) callers.set(target.startIndex, (back = []));
+      back.push(fn);
+    }
+    callees.set(fn.startIndex, list);
+  }
+  const programOf = new Map<number, BpfProgram>();
+  for (const p of doc.programs) programOf.set(p.node.startIndex, p);
+  const reach = (start: Node, edges: Map<number, Node[]>): Node[] => {
+    const seen = new Set<number>([start.startIndex]);
+    const out: Node[] = [];
+    const stack = [...(edges.get(start.startIndex) ?? [])];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n.startIndex)) continue;
+      seen.add(n.startIndex);
+      out.push(n);
+      stack.push(...(edges.get(n.startIndex) ?? []));
+    }
+    return out;
+  };
+  const out = new Map<number, FunctionAnalysis>();
+  for (const fn of d.functions) {
+    const own = programOf.get(fn.startIndex);
+    const programs = own
+      ? [own]
+      : reach(fn, callers)
+          .map((c) => programOf.get(c.startIndex))
+          .filter((p): p is BpfProgram => !!p)
+          .sort((a, b) => a.node.startIndex - b.node.startIndex);
+    const calleeKeys = reach(fn, callees)
+      .map((c) => functionKey(doc, c))
+      .sort()
+      .join(',');
+    const key = functionKey(doc, fn);
+    const progs = programs.map((p) => `${p.name}:${p.section}`).join(',');
+    const text = functionText(doc, fn);
+    out.set(fn.startIndex, {
+      name: names.get(fn.startIndex),
+      text,
+      programs,
+      dependencyKey: `${top}\u0000${key}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${progs.length > 64 ? hash(progs) : progs}`,
+      matches: (ruleId, filter) => memo(`filter\u0000${ruleId}\u0000${key}`, () => filter.test(text)),
+    });
+  }
+  return out;
+}
+
+/**
+ * Findings cached under `key`. With `fn`, offsets are kept relative to the function and moved to where
+ * it is now; without, they are top-level findings, kept in top-level coordinates (offsets with the
+ * function bodies before them left out), so they follow edits inside bodies. Findings that point where
+ * that cannot be done (outside `fn`; inside a body for top-level ones) are kept for this document only.
+ */
+export function cachedFindings(
+  doc: BpfDocument,
+  key: string,
+  fn: Node | null,
+  compute: () => RuleDiagnostic[],
+): RuleDiagnostic[] {
+  const map = fn ? functionOffsets(fn) : topOffsets(doc);
+  const stored = memo(key, () => {
+    const found = compute();
+    const rel = mapFindings(found, map.to);
+    return rel ?? { absolute: found, doc };
+  });
+  if (!Array.isArray(stored)) {
+    const a = stored as { absolute: RuleDiagnostic[]; doc: BpfDocument };
+    if (a.doc === doc) return a.absolute;
+    cache.delete(key);
+    return cachedFindings(doc, key, fn, compute);
+  }
+  return mapFindings(stored, map.from)!;
+}
+
+interface OffsetMap {
+  /** Into cache coordinates; undefined when the offset cannot be kept. */
+  to(o: number): number | undefined;
+  from(o: number): number;
+}
+
+function functionOffsets(fn: Node): OffsetMap {
+  const base = fn.startIndex;
+  const end = fn.endIndex;
+  return {
+    to: (o) => (o >= base && o <= end ? o - base : undefined),
+    from: (o) => o + base,
+  };
+}
+
+function topOffsets(doc: BpfDocument): OffsetMap {
+  topLevelKey(doc);
+  const bodies = docInfo(doc).bodies!;
+  return {
+    to: (o) => {
+      let skipped = 0;
+      for (let k = 0; k < bodies.length; k += 2) {
+        if (o <= bodies[k]) break;
+        if (o <= bodies[k + 1]) return undefined;
+        skipped += bodies[k + 1] - bodies[k];
+      }
+      return o - skipped;
+    },
+    from: (o) => {
+      let at = o;
+      for (let k = 0; k < bodies.length; k += 2) {
+        if (at <= bodies[k]) break;
+        at += bodies[k + 1] - bodies[k];
+      }
+      return at;
+    },
+  };
+}
+
+function mapFindings(ds: RuleDiagnostic[], f: (o: number) => number | undefined): RuleDiagnostic[] | undefined {
+  if (!ds.length) return ds;
+  let ok = true;
+  const m = (o: number): number => {
+    const r = f(o);
+    if (r === undefined) ok = false;
+    return r ?? o;
+  };
+  const out = ds.map((d) => ({
+    ...d,
+    start: m(d.start),
+    end: m(d.end),
+    related: d.related?.map((r) => ({ ...r, start: m(r.start), end: m(r.end) })),
+    fixes: d.fixes?.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, start: m(e.start), end: m(e.end) })) })),
+  }));
+  return ok ? out : undefined;
 }

@@ -7,8 +7,7 @@
  * `#pragma unroll` loops are fine.
  */
 import type { Node } from 'web-tree-sitter';
-import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { functionFindings, functionsOf, functionText } from '../function-cache';
+import type { Rule, RuleContext } from '../rule';
 import { identOf } from '../syntax';
 import { typeSizes } from '../type-sizes';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
@@ -61,22 +60,14 @@ function bounds(cond: Node): { bound: Node; counter: Node }[] {
 export const unboundedLoopRule: Rule = {
   id: 'unbounded-loop',
   description: 'loops the verifier cannot prove to terminate',
-  run(ctx) {
-    const { doc } = ctx;
-    if (!doc.root) return;
+  functionFilter: /\b(for|while|do)\b/,
+  runFunction(ctx) {
+    const { doc, fn } = ctx;
     const ix = syntaxIndex(doc);
-    const macroLoops = new Set(doc.mask.loopMacros.map((m) => m.start));
-    for (const fn of functionsOf(doc)) {
-      const text = functionText(doc, fn);
-      if (!/\b(for|while|do)\b/.test(text)) continue;
-      const found = functionFindings('unbounded-loop', doc, fn, '', () => {
-        const out: RuleDiagnostic[] = [];
-        const loops = [...ix.in('while_statement', fn), ...ix.in('for_statement', fn), ...ix.in('do_statement', fn)];
-        checkLoops({ doc, report: (d) => out.push(d) }, ix, loops, macroLoops);
-        return out;
-      });
-      for (const d of found) ctx.report(d);
-    }
+    const loops = [...ix.in('while_statement', fn), ...ix.in('for_statement', fn), ...ix.in('do_statement', fn)];
+    const macroLoops = new Set<number>();
+    for (const m of doc.mask.loopMacros) if (m.start >= fn.startIndex && m.start < fn.endIndex) macroLoops.add(m.start);
+    checkLoops(ctx, ix, loops, macroLoops);
   },
 };
 
