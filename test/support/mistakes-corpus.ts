@@ -1,0 +1,87 @@
+/**
+ * The realistic mistake corpus (test/fixtures/mistakes/): verifier-passing programs, and cases that
+ * each inject one realistic mistake into a copy of one of them. manifest.json lists the cases with
+ * the kernel's rejection message (a substring of the real verifier or loader error on Linux 6.18).
+ * A case's first line is `// mistake: <class>: <description>`; the mistaken line (or, for a deleted
+ * line, the line where the fix belongs) ends with `/* @mistake *\/`.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+export const MISTAKES_DIR = resolve(__dirname, '..', 'fixtures', 'mistakes');
+export const MISTAKE_PROGRAMS_DIR = join(MISTAKES_DIR, 'programs');
+export const MISTAKE_CASES_DIR = join(MISTAKES_DIR, 'cases');
+
+export interface MistakeCase {
+  id: string;
+  class: string;
+  /** The program (programs/<program>.bpf.c) the case is a copy of. */
+  program: string;
+  /** A substring of the kernel's rejection message. */
+  kernelMessage: string;
+  file: string;
+  description: string;
+  /** 0-based line of the `@mistake` marker. */
+  markerLine: number;
+  /** The marker stands alone on its line: the mistake is something left out of the file (e.g. the license). */
+  markerAlone: boolean;
+}
+
+export interface MistakeProgram {
+  name: string;
+  file: string;
+}
+
+/** The passing programs of the corpus. */
+export function mistakePrograms(): MistakeProgram[] {
+  return readdirSync(MISTAKE_PROGRAMS_DIR)
+    .filter((f) => f.endsWith('.bpf.c'))
+    .sort()
+    .map((f) => ({ name: basename(f, '.bpf.c'), file: join(MISTAKE_PROGRAMS_DIR, f) }));
+}
+
+/** The cases of manifest.json, each with its file and marker line; throws on a malformed case. */
+export function mistakeCases(): MistakeCase[] {
+  const manifest = JSON.parse(readFileSync(join(MISTAKES_DIR, 'manifest.json'), 'utf8')) as Omit<
+    MistakeCase,
+    'file' | 'description' | 'markerLine' | 'markerAlone'
+  >[];
+  return manifest.map((m) => {
+    const file = join(MISTAKE_CASES_DIR, `${m.id}.bpf.c`);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const head = /^\/\/ mistake: ([\w-]+): (.+)$/.exec(lines[0]);
+    if (!head || head[1] !== m.class) throw new Error(`${file}: first line must be "// mistake: ${m.class}: ..."`);
+    const marked = lines.flatMap((l, i) => (l.includes('/* @mistake */') ? [i] : []));
+    if (marked.length !== 1) throw new Error(`${file}: expected one /* @mistake */ marker, found ${marked.length}`);
+    return {
+      ...m,
+      file,
+      description: head[2],
+      markerLine: marked[0],
+      markerAlone: lines[marked[0]].trim() === '/* @mistake */',
+    };
+  });
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Compiles a corpus file with clang -O2 -g -target bpf against vmlinux.h in includeDir. */
+export async function compileMistakeFile(source: string, includeDir: string, out: string): Promise<string> {
+  const arch = process.arch === 'arm64' ? 'arm64' : 'x86';
+  await execFileAsync('clang', [
+    '-O2',
+    '-g',
+    '-target',
+    'bpf',
+    `-D__TARGET_ARCH_${arch}`,
+    `-I${includeDir}`,
+    `-I${MISTAKE_PROGRAMS_DIR}`,
+    '-c',
+    source,
+    '-o',
+    out,
+  ]);
+  return out;
+}
