@@ -216,8 +216,14 @@ static void subscribe(json_t *id, json_t *params, bool perf)
 	/* the record type: from the loading object's BTF, a given BTF id, or the kernel's */
 	if (type) {
 		struct handle *h = handle_by_map_id(map_id);
-		if (h && h->btf && (st->type_id = btf_find_type(h->btf, type))) {
-			st->btf = h->btf;
+		if (h && h->btf && btf_find_type(h->btf, type)) {
+			/* a copy the stream owns: the handle's BTF is freed by its unload, while the stream (which
+			 * holds its own map fd) lives on until unsubscribed and still drains the ring */
+			uint32_t raw_size;
+			const void *raw = btf__raw_data(h->btf, &raw_size);
+			st->btf = raw ? btf__new(raw, raw_size) : NULL;
+			st->btf_owned = st->btf != NULL;
+			st->type_id = st->btf ? btf_find_type(st->btf, type) : 0;
 		} else {
 			st->btf = btf_id ? btf__load_from_kernel_by_id(btf_id) : btf__load_vmlinux_btf();
 			st->btf_owned = st->btf != NULL;

@@ -74,7 +74,19 @@ int loop_mod(struct watcher *w, uint32_t events)
 	return epoll_ctl(epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
 }
 
-void loop_del(struct watcher *w) { epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL); }
+/* The batch epoll_wait returned, while it is being handled: a watcher removed by an earlier event of the
+ * same batch (an unsubscribe or unload read from stdin) is struck out so that its callback is not called
+ * on freed memory. */
+static struct epoll_event *batch;
+static int batch_n;
+
+void loop_del(struct watcher *w)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	for (int i = 0; i < batch_n; i++)
+		if (batch[i].data.ptr == w)
+			batch[i].data.ptr = NULL;
+}
 
 /* ---- misc helpers ---- */
 bool is_mounted(const char *path, long magic)
@@ -426,10 +438,14 @@ int main(int argc, char **argv)
 		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
 		if (n < 0 && errno != EINTR)
 			break;
+		batch = evs;
+		batch_n = n;
 		for (int i = 0; i < n && !g_stop; i++) {
 			struct watcher *w = evs[i].data.ptr;
-			w->cb(w, evs[i].events);
+			if (w)
+				w->cb(w, evs[i].events);
 		}
+		batch_n = 0;
 	}
 	/* cleanup: release everything this agent created */
 	cleanup_all();

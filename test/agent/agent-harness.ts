@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { AgentClient, type AgentClientEvents } from '../../client/src/core/agent/agent-client';
 
 export const ROOT = resolve(__dirname, '..', '..');
-export const AGENT = join(ROOT, 'remote-agent', 'build', 'bpf-agent');
+/** The agent under test: BPF_IDE_AGENT (as the product reads it; the sanitizer run sets it) or the built one. */
+export const AGENT = process.env.BPF_IDE_AGENT ?? join(ROOT, 'remote-agent', 'build', 'bpf-agent');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'agent');
 
 let tmp: string | undefined;
