@@ -171,9 +171,14 @@ struct map_rows {
 	size_t n, cap;
 	bool batch_ok;
 };
+/* The most one read keeps in memory (keys + values): map_dump pages end there (with a cursor), a
+ * map_watch snapshot that needs more is refused with too_large. */
+#define MAP_READ_BUDGET (128u << 20)
+size_t map_budget_rows(const struct map_rows *r);
 int map_open(uint32_t map_id, struct map_rows *r, char *err, size_t errlen);
-/* Reads up to limit more rows after cursor (NULL: from the start). Sets *done and the next cursor
- * (malloc'd, NULL when done). Returns 0 or -errno. */
+/* Reads up to limit more rows after cursor (NULL: from the start), fewer when MAP_READ_BUDGET is
+ * reached. Sets *done and the next cursor (malloc'd, NULL when done). Returns 0 or -errno (-E2BIG:
+ * not even one hash bucket fits the budget). */
 int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, bool *done);
 void map_rows_free(struct map_rows *r);
 void rows_entry_json(struct sbuf *s, struct map_rows *r, const struct btf *btf, size_t i, bool raw);

@@ -70,18 +70,36 @@ void map_rows_free(struct map_rows *r)
 	r->fd = -1;
 }
 
-static void rows_reserve(struct map_rows *r, size_t more)
+/* Room for more rows, grown by doubling but never past the read budget: -E2BIG past it, -ENOMEM when
+ * the memory is not there (never abort: a map on the box must not take the agent down). */
+static int rows_reserve(struct map_rows *r, size_t more)
 {
 	if (r->n + more <= r->cap)
-		return;
-	size_t nc = r->cap ? r->cap : 1024;
+		return 0;
+	size_t max_rows = map_budget_rows(r);
+	if (r->n + more > max_rows)
+		return -E2BIG;
+	size_t nc = r->cap ? r->cap : 16;
 	while (nc < r->n + more)
 		nc *= 2;
-	r->keys = realloc(r->keys, nc * (r->ksz ? r->ksz : 1));
-	r->vals = realloc(r->vals, nc * (r->vsz ? r->vsz : 1));
-	if (!r->keys || !r->vals)
-		abort();
+	if (nc > max_rows)
+		nc = max_rows;
+	char *k = realloc(r->keys, nc * (r->ksz ? r->ksz : 1));
+	if (!k)
+		return -ENOMEM;
+	r->keys = k;
+	char *v = realloc(r->vals, nc * (r->vsz ? r->vsz : 1));
+	if (!v)
+		return -ENOMEM;
+	r->vals = v;
 	r->cap = nc;
+	return 0;
+}
+
+size_t map_budget_rows(const struct map_rows *r)
+{
+	size_t row = r->ksz + r->vsz;
+	return MAP_READ_BUDGET / (row ? row : 1);
 }
 
 static char *hexdup(char tag, const void *p, size_t n)
@@ -127,26 +145,44 @@ int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, 
 			return -EINVAL;
 	}
 	size_t got = 0;
-	/* size the buffers once for what this call can return (no regrowth, fewer page faults) */
-	rows_reserve(r, (limit < r->info.max_entries ? limit : r->info.max_entries) + 64);
-	/* batch lookups first */
+	int e;
+	/* batch lookups first; buffers are sized by what the kernel returns, a batch at a time (never by
+	 * max_entries: a no-prealloc hash can be declared far larger than memory) */
 	while (r->batch_ok && got < limit) {
-		size_t per = BATCH_BYTES / (r->ksz + r->vsz + 1);
-		uint32_t count = limit - got < per ? limit - got : per;
-		if (count < 64)
+		size_t row = r->ksz + r->vsz ? r->ksz + r->vsz : 1;
+		size_t per = BATCH_BYTES / row ? BATCH_BYTES / row : 1;
+		size_t room = map_budget_rows(r) - r->n;
+		size_t count = limit - got < per ? limit - got : per;
+		if (count < 64 && 64 * row <= BATCH_BYTES)
 			count = 64; /* a hash bucket can hold more than one entry */
+		if (count > room)
+			count = room;
+		if (!count) {
+			if (!got)
+				return -E2BIG;
+			goto budget; /* the read budget is full: this page ends here */
+		}
 	retry:
-		rows_reserve(r, count);
+		if ((e = rows_reserve(r, count))) {
+			if (e == -E2BIG && got)
+				goto budget;
+			return e;
+		}
 		uint32_t c = count;
 		memset(out_tok, 0, tok_sz);
-		int e = bpf_map_lookup_batch(r->fd, have_in ? in_tok : NULL, out_tok, r->keys + r->n * r->ksz,
-					     r->vals + r->n * r->vsz, &c, NULL);
-		int err = e ? errno : 0;
-		if (e && err == ENOSPC && c == 0) {
+		int be = bpf_map_lookup_batch(r->fd, have_in ? in_tok : NULL, out_tok, r->keys + r->n * r->ksz,
+					      r->vals + r->n * r->vsz, &c, NULL);
+		int err = be ? errno : 0;
+		if (be && err == ENOSPC && c == 0) {
 			count *= 2; /* the next bucket is larger than count */
+			if (count > room) {
+				if (got)
+					goto budget;
+				return -E2BIG;
+			}
 			goto retry;
 		}
-		if (e && err != ENOENT) {
+		if (be && err != ENOENT) {
 			if (!cursor && got == 0 && (err == EINVAL || err == EOPNOTSUPP || err == 524)) {
 				r->batch_ok = false; /* this map type has no batch ops */
 				break;
@@ -155,20 +191,25 @@ int map_read(struct map_rows *r, const char *cursor, size_t limit, char **next, 
 		}
 		r->n += c;
 		got += c;
-		if (e) { /* ENOENT: the whole map has been read */
+		if (be) { /* ENOENT: the whole map has been read */
 			*done = true;
 			return 0;
 		}
 		memcpy(in_tok, out_tok, tok_sz);
 		have_in = true;
 	}
+budget:
 	if (r->batch_ok) {
 		*next = hexdup('b', in_tok, tok_sz);
 		return 0;
 	}
 	/* fallback: get_next_key + lookup */
 	while (got < limit) {
-		rows_reserve(r, 1);
+		if ((e = rows_reserve(r, 1))) {
+			if (e == -E2BIG && got)
+				break; /* the read budget is full: this page ends here */
+			return e;
+		}
 		char *k = r->keys + r->n * r->ksz;
 		if (bpf_map_get_next_key(r->fd, have_last ? last_key : NULL, k)) {
 			if (errno == ENOENT) {

@@ -21,6 +21,8 @@ struct watch {
 	uint32_t map_id;
 	struct map_rows prev;
 	bool have_prev;
+	struct map_rows first; /* read by map_watch itself (to refuse a map too large to watch) */
+	bool have_first;
 	uint64_t seq;
 	uint64_t dropped;
 };
@@ -34,6 +36,28 @@ static uint64_t hash_bytes(const void *p, size_t n)
 	return h;
 }
 
+/* Reads the whole map into cur: 0, or -errno with err set (-E2BIG: more than MAP_READ_BUDGET). */
+static int watch_read(uint32_t map_id, struct map_rows *cur, char *err, size_t errlen)
+{
+	int e = map_open(map_id, cur, err, errlen);
+	if (e)
+		return e;
+	char *next = NULL;
+	bool done = false;
+	e = map_read(cur, NULL, 1u << 30, &next, &done);
+	free(next);
+	if (!e && !done) {
+		e = -E2BIG;
+		snprintf(err, errlen, "its entries (%zu bytes each) take more than the read budget, and map_watch reads the whole map every interval",
+			 cur->ksz + cur->vsz);
+	} else if (e) {
+		snprintf(err, errlen, "%s", e == -E2BIG ? "one hash bucket of its entries is too large" : strerror(-e));
+	}
+	if (e)
+		map_rows_free(cur);
+	return e;
+}
+
 static void watch_tick(struct watcher *w, uint32_t events)
 {
 	struct watch *wa = w->data;
@@ -42,15 +66,21 @@ static void watch_tick(struct watcher *w, uint32_t events)
 		return;
 	struct map_rows cur;
 	char err[256];
-	if (map_open(wa->map_id, &cur, err, sizeof(err)))
-		return; /* the map is gone; the watch stays until unsubscribed */
-	char *next = NULL;
-	bool done = false;
-	int e = map_read(&cur, NULL, 1u << 30, &next, &done);
-	free(next);
-	if (e) {
-		map_rows_free(&cur);
-		return;
+	if (wa->have_first) {
+		cur = wa->first;
+		wa->have_first = false;
+	} else {
+		int e = watch_read(wa->map_id, &cur, err, sizeof(err));
+		if (e == -E2BIG) {
+			/* the map grew past the budget: stop reading it every interval, say so once */
+			struct itimerspec off = {};
+			timerfd_settime(wa->w.fd, 0, &off, NULL);
+			emit_log("error", "map_watch %d stopped: map %u grew too large to watch (%s, budget %u MiB); unsubscribe and read it with map_dump",
+				 wa->sub.id, wa->map_id, err, MAP_READ_BUDGET >> 20);
+			return;
+		}
+		if (e)
+			return; /* the map is gone; the watch stays until unsubscribed */
 	}
 	bool owned;
 	struct btf *btf = btf_for_map(wa->map_id, cur.info.btf_id, &owned);
@@ -136,6 +166,8 @@ static void watch_release(struct sub *s)
 	close(wa->w.fd);
 	if (wa->have_prev)
 		map_rows_free(&wa->prev);
+	if (wa->have_first)
+		map_rows_free(&wa->first);
 	free(wa);
 }
 
@@ -145,15 +177,19 @@ void do_map_watch(json_t *id, json_t *params)
 	if (!p_int(id, params, "map_id", true, 1, UINT32_MAX, &map_id) ||
 	    !p_int(id, params, "interval_ms", false, 10, 3600000, &interval))
 		return;
+	/* the first snapshot is read here, so that a map too large to watch is refused (too_large) */
 	struct map_rows r;
 	char err[256];
-	int e = map_open(map_id, &r, err, sizeof(err));
+	int e = watch_read(map_id, &r, err, sizeof(err));
 	if (e) {
 		map_reply_error(id, e, err, map_id);
 		return;
 	}
-	map_rows_free(&r);
+	close(r.fd);
+	r.fd = -1;
 	struct watch *wa = calloc(1, sizeof(*wa));
+	wa->first = r;
+	wa->have_first = true;
 	wa->map_id = map_id;
 	wa->sub.kind = "map_watch";
 	wa->sub.release = watch_release;

@@ -30,6 +30,12 @@ static void map_meta_json(struct sbuf *s, struct map_rows *r, const struct btf *
 
 void map_reply_error(json_t *id, int e, const char *msg, uint32_t map_id)
 {
+	if (e == -E2BIG) {
+		reply_error(id, E_TOO_LARGE, json_pack("{s:i,s:I}", "map_id", (int)map_id, "budget_bytes", (json_int_t)MAP_READ_BUDGET),
+			    "read the map in pages with map_dump, or make its entries smaller",
+			    "map %u: %s (more than the agent's read budget of %u MiB)", map_id, msg, MAP_READ_BUDGET >> 20);
+		return;
+	}
 	reply_error(id, e == -ENOENT ? E_NOT_FOUND : e == -EOPNOTSUPP ? E_NOT_SUPPORTED : e == -EPERM ? E_PERMISSION_DENIED : E_MAP_ERROR,
 		    json_pack("{s:i}", "map_id", (int)map_id),
 		    e == -ENOENT ? "map ids come from load replies or bpftool map list" : NULL, "%s", msg);
@@ -66,12 +72,13 @@ void do_map_dump(json_t *id, json_t *params)
 			reply_error(id, E_INVALID_PARAMS, NULL, "pass back the cursor of the previous map_dump reply unchanged",
 				    "invalid cursor");
 		else
-			map_reply_error(id, e, strerror(-e), map_id);
+			map_reply_error(id, e, e == -E2BIG ? "one hash bucket of its entries is too large" : strerror(-e), map_id);
 		goto cleanup;
 	}
 	/* reply: hand-built JSON straight into the output line, this is the hot path */
 	struct sbuf s;
-	sb_init(&s, 256 + r.n * (r.ksz + r.vsz) * (columns ? 2 : 4));
+	size_t guess = 256 + r.n * (r.ksz + r.vsz) * (columns ? 2 : 4);
+	sb_init(&s, guess < (16u << 20) ? guess : (16u << 20)); /* it grows from there if needed */
 	sb_reply_begin(&s, id);
 	sb_putc(&s, '{');
 	map_meta_json(&s, &r, btf);

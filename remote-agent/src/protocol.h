@@ -62,6 +62,7 @@
 #define E_PERMISSION_DENIED "permission_denied"
 #define E_BUSY "busy"
 #define E_IO_ERROR "io_error"
+#define E_TOO_LARGE "too_large"
 #define E_INTERNAL "internal_error"
 #define E_CANCELLED "cancelled"
 

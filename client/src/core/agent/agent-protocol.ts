@@ -34,6 +34,7 @@ export const ErrorCode = z.enum([
   'permission_denied',
   'busy',
   'io_error',
+  'too_large',
   'internal_error',
   'cancelled',
 ]);
