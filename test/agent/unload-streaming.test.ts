@@ -49,7 +49,8 @@ describe('agent: unload of a handle whose ring buffer is subscribed', { concurre
       try {
         // queued in the agent's stdin before the records exist: it reads them first when it resumes
         unload = agent.request('unload', { handle: r.handle });
-        unsub = order === 'unload, then unsubscribe' ? agent.request('unsubscribe', { subscription: s.subscription }) : null;
+        unsub =
+          order === 'unload, then unsubscribe' ? agent.request('unsubscribe', { subscription: s.subscription }) : null;
         await new Promise((res) => setTimeout(res, 50));
         pids = [await runAs(comm)];
       } finally {
