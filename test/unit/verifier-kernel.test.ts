@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -105,5 +105,20 @@ describe('verifier logs from this kernel', () => {
     const r = analyzeLog(parseVerifierLog((await load('ref_leak', 2)).log));
     assert.equal(r.error?.catalog?.id, 'reference-leak');
     assert.equal(r.error?.related.find((x) => /acquired/.test(x.message))?.source?.line, 13);
+  });
+  test('the stepper fixtures (levels 1 and 2: subprograms, bpf_loop, jumps) are still what this kernel logs', async (t) => {
+    if (!ready(t)) return;
+    // map addresses and timings differ from load to load; everything else is the kernel's walk
+    const norm = (s: string) =>
+      s.replace(/0x[0-9a-f]{12,16}/g, 'ADDR').replace(/verification time \d+ usec/, 'verification time N usec');
+    for (const name of ['stepper_calls', 'stepper_branch', 'stepper_loop']) {
+      for (const [level, file] of [
+        [2, name],
+        [1, `${name}_l1`],
+      ] as const) {
+        const { log } = await load(name, level);
+        assert.equal(norm(log), norm(readFileSync(join(DIR, `${file}.log`), 'utf8')), `${file}.log differs`);
+      }
+    }
   });
 });

@@ -124,6 +124,7 @@ const ROLE_TEXT: Record<DepStep['role'], string> = {
   'call-arg': 'is passed to the function here',
   return: 'is returned here',
   load: 'is loaded from memory here',
+  check: 'gets its type or range on this path from this check',
 };
 
 /** Builds the report of a parsed log. */
@@ -218,8 +219,17 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
   }
   if (regName && err.insnLine >= 0) {
     err.chain = followBack(log, err.insnLine, regName);
+    // the check that let the value through on this path (a NULL check that went the other way)
+    for (const c of err.chain.filter((s) => s.role === 'check')) {
+      err.related.push({
+        message: `${c.value} ${ROLE_TEXT.check}: ${c.text}`,
+        logLine: c.line,
+        insn: c.insn,
+        source: sourceForLine(log, c.line),
+      });
+    }
     const origin = err.chain[err.chain.length - 1];
-    if (origin) {
+    if (origin && origin.role !== 'check') {
       const src = sourceForLine(log, origin.line);
       err.related.push({
         message: `${origin.value} ${ROLE_TEXT[origin.role]}: ${origin.text}`,

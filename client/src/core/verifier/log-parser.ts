@@ -55,6 +55,7 @@ export function parseVerifierLog(text: string): VerifierLog {
   const aux = new Int32Array(n).fill(-1);
   const frame = new Uint8Array(n);
   const stateAt = new Uint32Array(n);
+  const glueTo = new Int32Array(n).fill(-1);
   const sources: SourceRef[] = [];
   const sourceIds = new Map<string, number>();
   const insnText: (string | undefined)[] = [];
@@ -81,6 +82,8 @@ export function parseVerifierLog(text: string): VerifierLog {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     lineStart[i] = start;
+    // every line belongs to the frame the walk is in (a source row inside a callee is in the callee)
+    frame[i] = curFrame;
     // the most frequent lines of big level-2 logs (precision backtracking) are classified without a slice
     if (text.charCodeAt(start) === 109 /* m */ && text.startsWith('mark_precise:', start)) {
       kind[i] = LineKind.Debug;
@@ -110,18 +113,29 @@ export function parseVerifierLog(text: string): VerifierLog {
           aux[i] = curSource;
           insnCount++;
           if (idx > maxInsn) maxInsn = idx;
-          const semi = s.indexOf('; ', p + 2);
-          if (semi > 0) {
-            stateAt[i] = semi + 2;
-            const f = frameOf(s, semi + 2);
-            if (f >= 0) curFrame = f;
-            else if (curFrame > 0 && looksLikeState(s, semi + 2)) curFrame = 0;
-          }
+          const close = s.indexOf(') ', p + 2);
+          const [glueAt, glueInsn] = gluedState(s, close + 2);
           frame[i] = curFrame;
-          if (idx < 1 << 20 && insnText[idx] === undefined) {
-            const close = s.indexOf(') ', p + 2);
-            insnText[idx] = (semi > 0 ? s.slice(close + 2, semi) : s.slice(close + 2)).trimEnd();
+          let textEnd = len;
+          if (glueAt > 0) {
+            // level 1: the kernel rewound the log to this jump (or call) when the path it was on ended,
+            // and printed the first state of the next path, at instruction glueInsn, right after it
+            stateAt[i] = glueAt;
+            glueTo[i] = glueInsn;
+            const f = frameOf(s, glueAt);
+            curFrame = f >= 0 ? f : 0;
+            textEnd = s.lastIndexOf(' ', s.lastIndexOf(':', glueAt));
+          } else {
+            const semi = s.indexOf('; ', p + 2);
+            if (semi > 0) {
+              textEnd = semi;
+              stateAt[i] = semi + 2;
+              const f = frameOf(s, semi + 2);
+              if (f >= 0) curFrame = frame[i] = f;
+              else if (curFrame > 0 && looksLikeState(s, semi + 2)) curFrame = frame[i] = 0;
+            }
           }
+          if (idx < 1 << 20 && insnText[idx] === undefined) insnText[idx] = s.slice(close + 2, textEnd).trimEnd();
           sawStart = true;
           continue;
         }
@@ -390,6 +404,7 @@ export function parseVerifierLog(text: string): VerifierLog {
     aux,
     frame,
     stateAt,
+    glueTo,
     sources,
     insnLines,
     maxInsn,
@@ -409,6 +424,24 @@ function frameOf(s: string, pos: number): number {
   if (!s.startsWith('frame', pos)) return -1;
   const [f, p] = leadingInt(s, pos + 5);
   return f >= 0 && s.charCodeAt(p) === 58 ? Math.min(f, 255) : -1;
+}
+
+/**
+ * A state glued after an instruction's text (level 1, `9: (15) if r0 == 0x0 goto pc+3 13: R0=0 ...`,
+ * `21: (85) call bpf_loop#181 32: frame1: R1=scalar() ...`): [offset of the state, its instruction]
+ * or [-1, -1]. Instruction texts never contain `N: ` followed by state; state text after `; ` does
+ * (`frame1: `), so only the part before the first `; ` is searched.
+ */
+function gluedState(s: string, from: number): [number, number] {
+  const semi = s.indexOf('; ', from);
+  for (let c = s.indexOf(': ', from); c > 0 && (semi < 0 || c < semi); c = s.indexOf(': ', c + 2)) {
+    let b = c;
+    while (b > from && isDigit(s.charCodeAt(b - 1))) b--;
+    if (b < c && s.charCodeAt(b - 1) === CH_SPACE && looksLikeState(s, c + 2)) {
+      return [c + 2, Number(s.slice(b, c))];
+    }
+  }
+  return [-1, -1];
 }
 
 /** Does the text at pos look like register/stack state (`R1=`, `R1_w=`, `fp-8=`, `frame1: `)? */

@@ -1,10 +1,19 @@
 /**
  * Register and stack-slot states: parsing the state text of one line (`R0=map_value(map=counts,ks=4,vs=8)
- * R10=fp0 fp-8=mmmm????`, 5.x `R1_w=inv(id=0)`), and rebuilding the full state at any line of a
- * level-2 log from the last full state plus the changes printed after each instruction.
+ * R10=fp0 fp-8=mmmm????`, 5.x `R1_w=inv(id=0)`), and rebuilding the full state of every frame at any
+ * line of a log (level 1 or 2) the way the kernel's own state evolves:
+ * - 6.x prints after an instruction only what it touched (`; R0=scalar()`, `1125: frame1:` with nothing
+ *   after it): such partial states are merged into the state so far, per frame;
+ * - full states of one frame are printed by `from X to Y:`, the `caller:` / `callee:` /
+ *   `returning from callee:` / `to caller at N:` blocks and, at level 1, right after the jump or call
+ *   that started the path (`9: (15) if r0 == 0x0 goto pc+3 13: R0=0 ...`): they replace that frame;
+ *   the frames below a callee's come from the state where its path was started;
+ * - a helper or kfunc call clobbers R0-R5 (R0 then holds the return value); a subprogram call clears
+ *   the caller's R1-R5; returning to the caller drops the callee's frame.
  *
  * Done lazily, for the lines the user looks at: the parser stores only where each state starts.
  */
+import { decodedAt, writtenBy } from './insn-decode';
 import { LineKind, type VerifierLog } from './log-parser';
 
 /** One `NAME=VALUE` of a state. */
@@ -17,7 +26,11 @@ export interface RegEntry {
   value: string;
   /** the type: `scalar`, `ctx`, `map_value_or_null`, `fp`, `pkt`, ...; constants are `scalar` */
   type: string;
-  /** the kernel marked it written (`_w`) at this instruction (5.x) */
+  /**
+   * the kernel marked it `_w` (kernels before 6.13 or so): written since the last checkpoint, which is
+   * NOT "written by this instruction" (the stepper's changed marks come from the values and the
+   * instruction instead)
+   */
   written: boolean;
   /** precise (`P` prefix, e.g. `P0`, `Pscalar(...)`) */
   precise: boolean;
@@ -85,57 +98,190 @@ export interface StateAt {
   frame: number;
 }
 
-/** How far back to look for a full state before giving up (keeps a step well under 16 ms). */
-const MAX_WALK = 20000;
+/** The running state of a replay. */
+interface Run {
+  entries: Map<string, RegEntry>;
+  frame: number;
+  /** the previous line opened a block (`caller:`, `to caller at N:`) whose state line is a full frame */
+  fullNext: boolean;
+}
+
+/** How far back to look for a line where the whole state is known (keeps a step well under 16 ms). */
+const MAX_WALK = 8192;
+/** Lines between the cached states of logs with no such line nearby (big level-1 logs). */
+const CHECKPOINT_EVERY = 4096;
+/** How many callee paths deep to look up the caller frames a `from X to Y: frameN:` line leaves out. */
+const MAX_DEPTH = 3;
+
+const RE_FRAME_PREFIX = /^\s*frame(\d+):/;
+
+function frameOfText(text: string, dflt: number): number {
+  const m = RE_FRAME_PREFIX.exec(text);
+  return m ? Number(m[1]) : dflt;
+}
+
+function copyRun(r: Run): Run {
+  return { entries: new Map(r.entries), frame: r.frame, fullNext: r.fullNext };
+}
+
+/** Drops the entries of the frames where drop(frame) holds. */
+function dropFrames(entries: Map<string, RegEntry>, drop: (f: number) => boolean): void {
+  for (const [key, e] of entries) if (drop(e.frame)) entries.delete(key);
+}
+
+/** `frame` becomes exactly `list` (a full state of one frame); the frames above it are gone. */
+function replaceFrame(entries: Map<string, RegEntry>, frame: number, list: RegEntry[]): void {
+  dropFrames(entries, (f) => f >= frame);
+  for (const e of list) entries.set(`${e.frame}:${e.name}`, e);
+}
+
+/** A call clobbers R0-R5 of the calling frame. */
+function clobberArgs(entries: Map<string, RegEntry>, frame: number): void {
+  for (let r = 0; r <= 5; r++) entries.delete(`${frame}:R${r}`);
+}
+
+function mergeList(entries: Map<string, RegEntry>, list: RegEntry[]): void {
+  for (const e of list) entries.set(`${e.frame}:${e.name}`, e);
+}
+
+/** Is line i a place where the whole state is known from the line alone (replay may start there)? */
+function isAnchor(log: VerifierLog, i: number): boolean {
+  const k = log.kind[i];
+  if (i === 0) return true;
+  if (k === LineKind.Branch) return log.stateAt[i]! > 0 && frameOfText(log.stateText(i), 0) === 0;
+  if (k === LineKind.Insn) return log.glueTo[i]! >= 0 && frameOfText(log.stateText(i), 0) === 0;
+  // `to caller at N:` back in frame 0: the next line is the whole of frame 0, the only frame left
+  if (k === LineKind.CallFrame && log.insn[i]! >= 0)
+    return i + 1 < log.lineCount && log.kind[i + 1] === LineKind.State && log.frame[i + 1] === 0;
+  return false;
+}
+
+/** The line of the last walk of instruction `insn` before line `before` (-1: none). */
+function lastWalk(log: VerifierLog, insn: number, before: number): number {
+  for (let j = before - 1; j >= 0 && before - j < 200000; j--)
+    if (log.kind[j] === LineKind.Insn && log.insn[j] === insn) return j;
+  return -1;
+}
+
+/** Applies log line i to the run. */
+function applyLine(log: VerifierLog, run: Run, i: number, depth: number): void {
+  const k = log.kind[i];
+  const entries = run.entries;
+  if (k === LineKind.Insn) {
+    const f = log.frame[i]!;
+    run.fullNext = false;
+    if (log.glueTo[i]! >= 0) {
+      // the first state of the next path, printed right after the jump (or call) that pushed it:
+      // the frames below it are as they were here
+      const text = log.stateText(i);
+      const gf = frameOfText(text, 0);
+      replaceFrame(entries, gf, parseStateText(text, gf));
+      if (gf > 0 && decodedAt(log, i).kind !== 'other') clobberArgs(entries, gf - 1);
+      run.frame = gf;
+      return;
+    }
+    const d = decodedAt(log, i);
+    // helpers and kfuncs clobber the caller-saved registers (R0 then holds what they return, printed
+    // after the call); a subprogram call leaves them to the callee (the `caller:` block shows the rest)
+    if (d.kind === 'call-helper' || d.kind === 'call-pc') clobberArgs(entries, f);
+    if (log.stateAt[i]) {
+      const list = parseStateText(log.stateText(i), f);
+      mergeList(entries, list);
+      run.frame = list.length ? list[0]!.frame : f;
+    } else run.frame = f;
+    return;
+  }
+  if (k === LineKind.State) {
+    const text = log.stateText(i);
+    const f = frameOfText(text, log.insn[i]! >= 0 ? log.frame[i]! : run.fullNext ? 0 : log.frame[i]!);
+    const list = parseStateText(text, f);
+    if (run.fullNext && log.insn[i]! < 0) replaceFrame(entries, f, list);
+    else mergeList(entries, list);
+    run.fullNext = false;
+    run.frame = f;
+    return;
+  }
+  if (k === LineKind.Branch) {
+    run.fullNext = false;
+    if (!log.stateAt[i]) return;
+    const text = log.stateText(i);
+    const f = frameOfText(text, 0);
+    if (f > 0 && depth < MAX_DEPTH) {
+      // a path inside a callee: the callers' frames are those of the state where the path was
+      // pushed, just before the jump (or the call that pushed a callback) ran
+      const x = lastWalk(log, log.insn[i]!, i);
+      if (x > 0) {
+        const base = runTo(log, x - 1, depth + 1);
+        dropFrames(entries, () => true);
+        for (const [key, e] of base.entries) if (e.frame < f) entries.set(key, e);
+        // a callback's path: the helper that calls it has clobbered its caller's R0-R5
+        if (decodedAt(log, x).kind === 'call-helper') clobberArgs(entries, f - 1);
+      }
+    }
+    replaceFrame(entries, f, parseStateText(text, f));
+    run.frame = f;
+    return;
+  }
+  if (k === LineKind.CallFrame) {
+    const s = log.line(i);
+    if (log.insn[i]! >= 0) {
+      // `to caller at N:`: the callee's frame is gone
+      const callee = run.frame;
+      dropFrames(entries, (fr) => fr >= callee && callee > 0);
+      run.frame = Math.max(0, callee - 1);
+    }
+    run.fullNext = s === 'caller:' || s === 'callee:' || s.startsWith('returning from callee') || log.insn[i]! >= 0;
+  }
+}
+
+const checkpoints = new WeakMap<VerifierLog, Run[]>();
+
+/** The state after line `li` from the nearest cached checkpoint (built front to back, once). */
+function fromCheckpoint(log: VerifierLog, li: number, depth: number): Run {
+  let cps = checkpoints.get(log);
+  if (!cps) checkpoints.set(log, (cps = [{ entries: new Map(), frame: 0, fullNext: false }]));
+  // cps[k] is the state before line k * CHECKPOINT_EVERY
+  const want = Math.floor(li / CHECKPOINT_EVERY);
+  while (cps.length <= want) {
+    const k = cps.length;
+    const run = copyRun(cps[k - 1]!);
+    for (let i = (k - 1) * CHECKPOINT_EVERY; i < k * CHECKPOINT_EVERY; i++) applyLine(log, run, i, depth);
+    cps.push(run);
+  }
+  const run = copyRun(cps[want]!);
+  for (let i = want * CHECKPOINT_EVERY; i <= li; i++) applyLine(log, run, i, depth);
+  return run;
+}
+
+/** The state after line li ran (all frames). */
+function runTo(log: VerifierLog, li: number, depth: number): Run {
+  let start = -1;
+  for (let i = li, steps = 0; i >= 0 && steps < MAX_WALK; i--, steps++) {
+    if (isAnchor(log, i)) {
+      start = i;
+      break;
+    }
+  }
+  if (start < 0) return fromCheckpoint(log, li, depth);
+  const run: Run = { entries: new Map(), frame: log.frame[start] ?? 0, fullNext: false };
+  for (let i = start; i <= li; i++) applyLine(log, run, i, depth);
+  return run;
+}
 
 /**
- * The state after line `li` ran: the closest full state before it (a `N: R..` line, a `from X to Y:`
- * line, the first state line) plus every change printed since, along the log's order.
+ * The state after line `li` ran: every frame's registers and stack slots as the kernel holds them
+ * there, and which of them the line changed (a different value, or written by the instruction itself).
  */
 export function stateAtLine(log: VerifierLog, li: number): StateAt {
-  const entries = new Map<string, RegEntry>();
+  if (li < 0 || li >= log.lineCount) return { entries: new Map(), changed: new Set(), frame: 0 };
+  const run = li > 0 ? runTo(log, li - 1, 0) : { entries: new Map<string, RegEntry>(), frame: 0, fullNext: false };
+  const before = new Map(run.entries);
+  applyLine(log, run, li, 0);
   const changed = new Set<string>();
-  // walk back to a line that carries a full state
-  let startLine = -1;
-  for (let i = li, steps = 0; i >= 0 && steps < MAX_WALK; i--, steps++) {
-    const k = log.kind[i];
-    if (k === LineKind.Branch && log.stateAt[i]) {
-      startLine = i;
-      break;
-    }
-    if (k === LineKind.State && log.insn[i]! >= 0 && log.stateAt[i]) {
-      startLine = i;
-      break;
-    }
+  for (const [key, e] of run.entries) if (before.get(key)?.value !== e.value) changed.add(key);
+  if (log.kind[li] === LineKind.Insn && log.glueTo[li]! < 0) {
+    const f = log.frame[li]!;
+    for (const name of writtenBy(decodedAt(log, li))) if (run.entries.has(`${f}:${name}`)) changed.add(`${f}:${name}`);
   }
-  if (startLine < 0) startLine = Math.max(0, li - MAX_WALK);
-  let frame = log.frame[startLine] ?? 0;
-  for (let i = startLine; i <= li; i++) {
-    const k = log.kind[i];
-    if (!log.stateAt[i] || (k !== LineKind.Insn && k !== LineKind.State && k !== LineKind.Branch)) {
-      if (k === LineKind.CallFrame && log.insn[i]! >= 0) {
-        // back in the caller: the callee's frame is gone
-        for (const key of [...entries.keys()]) if (entries.get(key)!.frame > frame - 1) entries.delete(key);
-        frame = Math.max(0, frame - 1);
-      }
-      continue;
-    }
-    const full = k !== LineKind.Insn; // State and Branch lines print the whole frame
-    const list = parseStateText(log.stateText(i), log.frame[i]);
-    const before = i === li ? new Map(entries) : undefined;
-    if (full && list.length) {
-      const f = list[0]!.frame;
-      for (const key of [...entries.keys()]) if (entries.get(key)!.frame === f) entries.delete(key);
-    }
-    for (const e of list) entries.set(`${e.frame}:${e.name}`, e);
-    if (before) {
-      for (const e of list) {
-        const key = `${e.frame}:${e.name}`;
-        if (before.get(key)?.value !== e.value || (e.written && !full)) changed.add(key);
-      }
-    }
-    if (list.length) frame = list[0]!.frame;
-    else frame = log.frame[i]!;
-  }
-  return { entries, changed, frame };
+  return { entries: run.entries, changed, frame: run.frame };
 }

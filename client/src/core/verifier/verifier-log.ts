@@ -83,10 +83,15 @@ export class VerifierLog {
   readonly insn: Int32Array;
   /** Insn/State/Source: id in `sources` of the source line in effect; Branch: `to`; Func: start insn; else -1 */
   readonly aux: Int32Array;
-  /** call frame (0 = main program) of Insn/State lines */
+  /** call frame (0 = main program) the walk is in at each line (Insn lines: the instruction's own frame) */
   readonly frame: Uint8Array;
   /** offset in the line where register/stack state text begins (0: none) */
   readonly stateAt: Uint32Array;
+  /**
+   * Insn lines of level-1 logs: the instruction the next path starts at, when the kernel printed that
+   * path's first state glued to this line (`... goto pc+3 13: R0=0 ...`; its stateAt points there); else -1
+   */
+  readonly glueTo: Int32Array;
   readonly sources: SourceRef[] = [];
   /** line indexes of Insn lines, in order (the stepper's rows) */
   readonly insnLines: Int32Array;
@@ -113,6 +118,7 @@ export class VerifierLog {
       aux: Int32Array;
       frame: Uint8Array;
       stateAt: Uint32Array;
+      glueTo: Int32Array;
       sources: SourceRef[];
       insnLines: Int32Array;
       maxInsn: number;
@@ -128,6 +134,7 @@ export class VerifierLog {
     this.aux = parts.aux;
     this.frame = parts.frame;
     this.stateAt = parts.stateAt;
+    this.glueTo = parts.glueTo;
     this.sources = parts.sources;
     this.insnLines = parts.insnLines;
     this.stats = parts.stats;
@@ -174,7 +181,9 @@ export class VerifierLog {
     const p = s.indexOf(') ');
     if (p < 0) return s;
     const at = this.stateAt[i]!;
-    return (at ? s.slice(p + 2, s.lastIndexOf(';', at)) : s.slice(p + 2)).trimEnd();
+    if (!at) return s.slice(p + 2).trimEnd();
+    const end = this.glueTo[i]! >= 0 ? s.lastIndexOf(' ', s.lastIndexOf(':', at)) : s.lastIndexOf(';', at);
+    return s.slice(p + 2, end).trimEnd();
   }
 
   /** The source record in effect at line i (-1: none). */
