@@ -50,9 +50,30 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
           `bpf-ide: built ${vscode.workspace.asRelativePath(r.object)} in ${r.durationMs.toFixed(0)} ms.`,
         );
     },
-    'bpfIde.load': (uri?: unknown) => ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined),
-    'bpfIde.loadAndAttach': (uri?: unknown) =>
-      ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined, { attach: true }),
+    // (uri, program) from a CodeLens: that program; from the palette: the program at the cursor.
+    'bpfIde.load': (uri?: unknown, program?: unknown) =>
+      ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined, {
+        program: typeof program === 'string' ? program : undefined,
+      }),
+    'bpfIde.loadAndAttach': (uri?: unknown, program?: unknown) =>
+      ctx.loader.load(uri instanceof vscode.Uri ? uri : undefined, {
+        attach: true,
+        program: typeof program === 'string' ? program : undefined,
+      }),
+    // Every loaded program of an object (a Programs view object, a handle, or the active file's object).
+    'bpfIde.attachAll': async (...args: unknown[]) => {
+      const session = ctx.targets.session;
+      const active = vscode.window.activeTextEditor?.document.uri.fsPath;
+      const handle =
+        programArgs(args)?.handle ??
+        session?.loaded.filter((o) => o.source === (args[0] instanceof vscode.Uri ? args[0].fsPath : active)).at(-1)
+          ?.handle;
+      if (!session || handle === undefined)
+        return void vscode.window.showWarningMessage(
+          'bpf-ide: nothing of this file is loaded on a connected target (use Load on a SEC() program first).',
+        );
+      await ctx.loader.attachAll(handle).catch(report('attaching all'));
+    },
     'bpfIde.attach': async (...args: unknown[]) => {
       const a = needLoaded(args);
       if (a?.name) await a.session.attach(a.handle, a.name).catch(report(`attaching ${a.name}`));

@@ -86,6 +86,14 @@ export const SETTINGS = {
     description: 'Verifier log level for loads: 1 (the failing path), 2 (every instruction), +4 for statistics.',
     scope: 'resource',
   },
+  'bpfIde.load.programs': {
+    type: 'string',
+    enum: ['object', 'clicked'],
+    default: 'object',
+    description:
+      'What a Load or Load + Attach lens loads: "object" every program of the object libbpf would load (plus the clicked one), only the clicked one attached; "clicked" only the clicked program (others load when their own lens is clicked, into the same object).',
+    scope: 'resource',
+  },
   'bpfIde.trace.server': {
     type: 'string',
     enum: ['off', 'messages', 'verbose'],

@@ -116,8 +116,8 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
           p.runCount !== undefined
             ? ` · ${p.runCount} runs${p.runCount ? ` · ${Math.round((p.runTimeNs ?? 0) / p.runCount)} ns/run` : ''}`
             : '';
-        item.description = `${p.type} · id ${p.id} · ${p.verified_insns} insns${p.links.length ? ' · attached' : ''}${runs}`;
-        item.tooltip = `SEC("${p.section}")\nprogram type ${p.type}, id ${p.id}, tag ${p.tag}\nverified ${p.verified_insns} insns, ${p.xlated_insns} xlated, ${p.jited_bytes} bytes JITed`;
+        item.description = `${p.type} · id ${p.id} · ${p.verified_insns} insns${p.links.length ? ' · attached' : p.attachError ? ' · not attached' : ''}${runs}`;
+        item.tooltip = `SEC("${p.section}")\nprogram type ${p.type}, id ${p.id}, tag ${p.tag}\nverified ${p.verified_insns} insns, ${p.xlated_insns} xlated, ${p.jited_bytes} bytes JITed${!p.links.length && p.attachError ? `\nattach failed: ${p.attachError}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(p.links.length ? 'debug-start' : 'symbol-function');
         item.contextValue = p.links.length ? 'program.attached' : 'program.loaded';
         return item;
@@ -125,10 +125,11 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       case 'failed': {
         const f = node.obj.failed.find((x) => x.name === node.name)!;
         const item = new vscode.TreeItem(f.name, vscode.TreeItemCollapsibleState.None);
-        item.description = `rejected: ${f.error.message}`;
-        item.tooltip = `${f.error.message}${f.error.line ? `\nat ${f.error.file}:${f.error.line}` : ''}`;
-        item.iconPath = new vscode.ThemeIcon('error');
-        item.contextValue = 'program.rejected';
+        const rejected = f.code === 'verifier_rejected';
+        item.description = `${rejected ? 'rejected' : 'refused'}: ${f.error.message}`;
+        item.tooltip = `${f.error.message}${f.error.line ? `\nat ${f.error.file}:${f.error.line}` : ''}${f.hint ? `\n${f.hint}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(rejected ? 'error' : 'circle-slash');
+        item.contextValue = rejected ? 'program.rejected' : 'program.refused';
         return item;
       }
       case 'system': {

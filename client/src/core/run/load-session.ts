@@ -8,27 +8,64 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AgentRequestError } from '../agent/agent-client';
-import type { LoadedMap, LoadedProgram, MethodResult } from '../agent/agent-protocol';
+import type { LoadedMap, LoadedProgram, LoadProgressEvent, MethodParams, MethodResult } from '../agent/agent-protocol';
 import { type BuildResult, buildBpf } from '../build/bpf-build';
 import type { ConnectedTarget } from './connect';
 import { verdictFromLog, type VerdictError } from './verdict';
+
+/** A program of the object that did not load: the verifier rejected it, or the kernel refused it. */
+export interface ProgramFailure {
+  name: string;
+  section: string;
+  type: string;
+  /** verifier_rejected (a verifier reason), verifier_timeout, load_failed (refused without one: EPERM, ...) */
+  code: string;
+  error: VerdictError;
+  /** the agent's advice (the alternative: "use tp_btf or a tracepoint") */
+  hint?: string;
+  log: string;
+}
+
+export type LoadedProgramState = LoadedProgram & {
+  links: number[];
+  /** why the last attach failed (kprobes off, no such function...) */
+  attachError?: string;
+  runCount?: number;
+  runTimeNs?: number;
+};
 
 export interface LoadedObject {
   handle: number;
   source: string;
   object: string;
   loadedAt: number;
-  programs: (LoadedProgram & { links: number[]; runCount?: number; runTimeNs?: number })[];
-  failed: { name: string; section: string; type: string; error: VerdictError; log: string }[];
+  programs: LoadedProgramState[];
+  failed: ProgramFailure[];
   maps: LoadedMap[];
 }
 
 export interface LoadOutcome {
   build?: BuildResult;
   loaded?: LoadedObject;
+  /** The program the user acted on (a CodeLens), when there is one. */
+  clicked?: string;
   /** Programs the verifier rejected (the object may still hold others that loaded). */
-  rejected: { name: string; section: string; error: VerdictError; log: string }[];
+  rejected: ProgramFailure[];
+  /** Programs the kernel refused without a verifier reason (fentry with trampolines blocked...). */
+  refused: ProgramFailure[];
+  /** Programs this load attached, and the attaches that failed. */
+  attached: string[];
+  attachFailed: { name: string; message: string }[];
+  /** The user cancelled: what the load had loaded was released. */
+  cancelled?: boolean;
   error?: string;
+}
+
+export interface LoadProgress {
+  program: string;
+  index: number;
+  total: number;
+  verdict: 'loaded' | 'rejected' | 'refused';
 }
 
 export interface LoadOptions {
@@ -36,11 +73,21 @@ export interface LoadOptions {
   defines?: string[];
   clang?: string;
   logLevel?: number;
+  /**
+   * Attach after loading: the `clicked` program only (the others stay loaded, unattached); without
+   * `clicked`, every program that loaded (Attach All).
+   */
   attach?: boolean;
-  /** Load only these programs of the object. */
-  programs?: string[];
+  /** The program the user acted on: loaded even when libbpf would not autoload it (`SEC("?...")`). */
+  clicked?: string;
+  /** `object` (default): every program libbpf autoloads, plus `clicked`; `clicked`: only the clicked program. */
+  programs?: 'object' | 'clicked';
   /** Release the objects previously loaded from the same source (reload). */
   replace?: boolean;
+  /** Each program's verdict as the agent reaches it. */
+  onProgress?: (p: LoadProgress) => void;
+  /** Cancels the load between two programs (the agent releases what it loaded). */
+  signal?: AbortSignal;
 }
 
 /** What an attachment needs besides the SEC() name, by program type (the agent's attach table). */
@@ -61,6 +108,11 @@ export interface AttachTargetRequest {
   need: { what: string; example: string };
 }
 
+/** An attach failure in words: the kernel's reason and the agent's advice. */
+export function attachFailureText(e: AgentRequestError): string {
+  return `${e.body.message}${e.hint ? ` (${e.hint})` : ''}`;
+}
+
 export class LoadSession extends EventEmitter<{ changed: [] }> {
   private readonly objects = new Map<number, LoadedObject>();
   /** Asked for what an attachment needs (an interface for XDP/tc, a cgroup...): the editor prompts the user. */
@@ -74,9 +126,14 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
     return [...this.objects.values()];
   }
 
-  /** Builds `source` (a .c file) or takes an object, loads it, and optionally attaches. */
+  /** The object loaded from `source` (the newest), if any. */
+  objectFrom(source: string): LoadedObject | undefined {
+    return this.loaded.filter((x) => x.source === source).at(-1);
+  }
+
+  /** Builds `source` (a .c file) or takes an object, loads it, and optionally attaches (see LoadOptions). */
   async load(source: string, o: LoadOptions = {}): Promise<LoadOutcome> {
-    const outcome: LoadOutcome = { rejected: [] };
+    const outcome: LoadOutcome = { rejected: [], refused: [], attached: [], attachFailed: [], clicked: o.clicked };
     let object = source;
     if (/\.c$/.test(source)) {
       outcome.build = await buildBpf({ file: source, includeDirs: o.includeDirs, defines: o.defines, clang: o.clang });
@@ -86,26 +143,13 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
       }
       object = outcome.build.object;
     }
-    const client = this.target.client;
     const params = this.target.remote ? { object: readFileSync(object).toString('base64') } : { path: object };
-    let r: MethodResult<'load'>;
-    try {
-      r = await client.request('load', { ...params, log_level: o.logLevel ?? 1, partial: true, programs: o.programs });
-    } catch (e) {
-      if (e instanceof AgentRequestError && e.code === 'verifier_rejected') {
-        const body = e.body as { program?: string; section?: string; log?: string };
-        outcome.rejected.push({
-          name: body.program ?? '?',
-          section: body.section ?? '',
-          error: verdictFromLog(body.log ?? '', e.body.message),
-          log: body.log ?? '',
-        });
-        outcome.error = `the verifier rejected ${body.program ?? 'a program'}`;
-        return outcome;
-      }
-      outcome.error = (e as Error).message;
-      return outcome;
-    }
+    const r = await this.request(
+      { ...params, programs: o.programs === 'clicked' && o.clicked ? [o.clicked] : undefined },
+      o,
+      outcome,
+    );
+    if (!r) return outcome;
     if (o.replace) {
       for (const old of this.loaded.filter((x) => x.source === source)) await this.unload(old.handle, false);
     }
@@ -114,35 +158,132 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
       source,
       object,
       loadedAt: Date.now(),
-      programs: r.programs.map((p) => ({ ...p, links: [] })),
-      failed: (r.failed ?? []).map((f) => ({
+      programs: [],
+      failed: [],
+      maps: r.maps,
+    };
+    this.objects.set(r.handle, loaded);
+    outcome.loaded = loaded;
+    this.take(loaded, r, outcome);
+    // A clicked program libbpf does not autoload (SEC("?...")): loaded into the same object, by name.
+    if (o.clicked && !this.has(loaded, o.clicked) && !outcome.cancelled) {
+      const more = await this.request({ handle: r.handle, programs: [o.clicked] }, o, outcome);
+      if (more) this.take(loaded, more, outcome);
+    }
+    await this.attachAfterLoad(loaded, o, outcome);
+    this.emit('changed');
+    return outcome;
+  }
+
+  /**
+   * Loads programs of an object already loaded from `source` into it (its maps; nothing reloaded), and
+   * attaches the clicked one when asked: a lens on a program the object did not load yet.
+   */
+  async loadInto(handle: number, o: LoadOptions & { clicked: string }): Promise<LoadOutcome> {
+    const outcome: LoadOutcome = { rejected: [], refused: [], attached: [], attachFailed: [], clicked: o.clicked };
+    const obj = this.objects.get(handle);
+    if (!obj) {
+      outcome.error = `handle ${handle} is not loaded`;
+      return outcome;
+    }
+    outcome.loaded = obj;
+    if (!obj.programs.some((p) => p.name === o.clicked)) {
+      obj.failed = obj.failed.filter((f) => f.name !== o.clicked);
+      const r = await this.request({ handle, programs: [o.clicked] }, o, outcome);
+      if (r) this.take(obj, r, outcome);
+    }
+    await this.attachAfterLoad(obj, o, outcome);
+    this.emit('changed');
+    return outcome;
+  }
+
+  private has(obj: LoadedObject, name: string): boolean {
+    return obj.programs.some((p) => p.name === name) || obj.failed.some((f) => f.name === name);
+  }
+
+  private async attachAfterLoad(obj: LoadedObject, o: LoadOptions, outcome: LoadOutcome): Promise<void> {
+    if (!o.attach || outcome.cancelled) return;
+    const which = o.clicked ? obj.programs.filter((p) => p.name === o.clicked) : obj.programs;
+    for (const p of which) {
+      if (p.links.length) continue;
+      try {
+        await this.attach(obj.handle, p.name, false);
+        outcome.attached.push(p.name);
+      } catch (e) {
+        outcome.attachFailed.push({ name: p.name, message: p.attachError ?? (e as Error).message });
+      }
+    }
+  }
+
+  /** One load request (new object or into a handle), with progress and cancel; failures go to `outcome`. */
+  private async request(
+    params: MethodParams['load'],
+    o: LoadOptions,
+    outcome: LoadOutcome,
+  ): Promise<MethodResult<'load'> | undefined> {
+    const client = this.target.client;
+    let id = -1;
+    const onProgress = (ev: LoadProgressEvent) => {
+      if (ev.request === id) o.onProgress?.(ev);
+    };
+    const onAbort = () => {
+      if (id >= 0) void client.request('cancel', { request: id }).catch(() => undefined);
+    };
+    client.on('load_progress', onProgress);
+    o.signal?.addEventListener('abort', onAbort);
+    try {
+      return await client.request(
+        'load',
+        { ...params, log_level: o.logLevel ?? 1, partial: true },
+        { onId: (x) => (id = x) },
+      );
+    } catch (e) {
+      if (e instanceof AgentRequestError && e.code === 'cancelled') {
+        outcome.cancelled = true;
+        outcome.error = 'the load was cancelled: what it had loaded was released';
+        return undefined;
+      }
+      if (e instanceof AgentRequestError && e.code === 'verifier_rejected') {
+        const body = e.body as { program?: string; section?: string; type?: string; log?: string };
+        outcome.rejected.push({
+          name: body.program ?? '?',
+          section: body.section ?? '',
+          type: body.type ?? '',
+          code: e.code,
+          error: verdictFromLog(body.log ?? '', e.body.message),
+          log: body.log ?? '',
+        });
+        outcome.error = `the verifier rejected ${body.program ?? 'a program'}`;
+        return undefined;
+      }
+      outcome.error = (e as Error).message;
+      return undefined;
+    } finally {
+      client.off('load_progress', onProgress);
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Records a load reply's programs and failures in `obj` and `outcome`. */
+  private take(obj: LoadedObject, r: MethodResult<'load'>, outcome: LoadOutcome): void {
+    obj.programs.push(...r.programs.map((p) => ({ ...p, links: [] })));
+    obj.maps = r.maps;
+    for (const f of r.failed ?? []) {
+      const failure: ProgramFailure = {
         name: f.name,
         section: f.section,
         type: f.type,
+        code: f.error.code,
         error:
           f.error.code === 'verifier_rejected'
             ? verdictFromLog(f.verifier.log, f.error.message)
-            : { message: f.error.message + (f.error.hint ? ` (${f.error.hint})` : '') },
+            : { message: f.error.message },
+        hint: f.error.hint ?? undefined,
         log: f.verifier.log,
-      })),
-      maps: r.maps,
-    };
-    for (const f of r.failed ?? []) {
-      if (f.error.code === 'verifier_rejected') outcome.rejected.push(loaded.failed.find((x) => x.name === f.name)!);
+      };
+      obj.failed = [...obj.failed.filter((x) => x.name !== f.name), failure];
+      (f.error.code === 'verifier_rejected' ? outcome.rejected : outcome.refused).push(failure);
     }
-    this.objects.set(r.handle, loaded);
-    outcome.loaded = loaded;
-    if (o.attach) {
-      for (const p of loaded.programs) {
-        try {
-          await this.attach(r.handle, p.name, false);
-        } catch (e) {
-          outcome.error = `${p.name}: ${(e as Error).message}`;
-        }
-      }
-    }
-    this.emit('changed');
-    return outcome;
   }
 
   async attach(handle: number, program: string, notify = true, target?: string): Promise<void> {
@@ -157,11 +298,19 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
         if (t === undefined) throw new Error(`attaching ${p.name} needs ${need.what}: none given`);
       }
     }
-    const r = await this.target.client.request('attach', {
-      handle,
-      program,
-      ...(t !== undefined ? { target: t } : {}),
-    });
+    let r: MethodResult<'attach'>;
+    try {
+      r = await this.target.client.request('attach', {
+        handle,
+        program,
+        ...(t !== undefined ? { target: t } : {}),
+      });
+    } catch (e) {
+      p.attachError = e instanceof AgentRequestError ? attachFailureText(e) : (e as Error).message;
+      if (notify) this.emit('changed');
+      throw e;
+    }
+    p.attachError = undefined;
     p.links.push(...r.links.map((l) => l.link));
     if (notify) this.emit('changed');
   }

@@ -22,6 +22,10 @@ export interface VerifierLogArgs {
   sourceFile?: string | vscode.Uri;
   /** open the stepper panel (default true); false: diagnostics and coverage only */
   panel?: boolean;
+  /** the build's include directories: headers the log names are found there */
+  includeDirs?: string[];
+  /** publish the rejection as a diagnostic (default true); false when the caller publishes its own (one per program) */
+  diagnostics?: boolean;
 }
 
 const CONTEXT_KEY = 'bpfIde.verifierLogOpen';
@@ -52,6 +56,7 @@ export function activateVerifier(ctx: {
     opts: OpenLogOptions,
     showPanel = true,
     revived?: { panel: vscode.WebviewPanel; row?: number },
+    publish = true,
   ): Promise<VerifierDocument> {
     const t0 = Date.now();
     const doc = new VerifierDocument(text, opts);
@@ -59,7 +64,7 @@ export function activateVerifier(ctx: {
       `verifier log ${doc.title}: ${doc.report.verdict}, ${doc.report.instructions} instructions in ${doc.report.lines} lines, parsed in ${Date.now() - t0} ms`,
     );
     diagnostics.clear();
-    for (const { uri, diags } of (await verifierDiagnostics(doc)).values()) diagnostics.set(uri, diags);
+    if (publish) for (const { uri, diags } of (await verifierDiagnostics(doc)).values()) diagnostics.set(uri, diags);
     await coverage.show(doc);
     if (showPanel) {
       const restore = restoreFor(text, opts);
@@ -76,7 +81,7 @@ export function activateVerifier(ctx: {
       }
     }
     const e = doc.report.error;
-    if (e && !(await doc.locate(e.source))) {
+    if (publish && e && !(await doc.locate(e.source))) {
       void vscode.window.showWarningMessage(
         `bpf-ide: the verifier rejected the program (${e.message}); ${e.noSource ?? `${e.source?.file ?? 'its source file'} is not in this workspace`}.`,
       );
@@ -89,7 +94,13 @@ export function activateVerifier(ctx: {
       if (arg && typeof arg === 'object' && 'text' in arg && typeof (arg as VerifierLogArgs).text === 'string') {
         const a = arg as VerifierLogArgs;
         const src = typeof a.sourceFile === 'string' ? vscode.Uri.file(a.sourceFile) : a.sourceFile;
-        await present(a.text, { title: a.title, sourceFile: src }, a.panel !== false);
+        await present(
+          a.text,
+          { title: a.title, sourceFile: src, includeDirs: a.includeDirs },
+          a.panel !== false,
+          undefined,
+          a.diagnostics !== false,
+        );
         return;
       }
       let uri = arg instanceof vscode.Uri ? arg : undefined;

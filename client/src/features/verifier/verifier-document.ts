@@ -2,6 +2,7 @@
  * One opened verifier log in the editor: the parsed log, its report, the stepper's model, and the
  * mapping from the log's basenames to workspace files.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeLog, sourceForLine, type SourceLocation, type VerifierReport } from '../../core/verifier/analyze';
@@ -16,6 +17,8 @@ export interface OpenLogOptions {
   logUri?: vscode.Uri;
   /** the source file the program was built from (resolves basenames first next to it; 5.x text lookups) */
   sourceFile?: vscode.Uri;
+  /** the build's include directories (-I): a header the log names is looked up there before the workspace */
+  includeDirs?: string[];
 }
 
 export class VerifierDocument {
@@ -44,8 +47,15 @@ export class VerifierDocument {
     const hit = this.uris.get(name);
     if (hit !== undefined) return hit;
     let uri: vscode.Uri | null = null;
+    const onIncludePath = [
+      ...(this.options.sourceFile ? [path.dirname(this.options.sourceFile.fsPath)] : []),
+      ...(this.options.includeDirs ?? []),
+    ]
+      .map((d) => path.join(d, name))
+      .find((f) => existsSync(f));
     if (this.options.sourceFile && path.basename(this.options.sourceFile.fsPath) === name)
       uri = this.options.sourceFile;
+    else if (onIncludePath) uri = vscode.Uri.file(onIncludePath);
     else {
       const found = await vscode.workspace.findFiles(`**/${name}`, '**/{node_modules,.git}/**', 50);
       const near = this.options.sourceFile?.fsPath ?? this.options.logUri?.fsPath;
