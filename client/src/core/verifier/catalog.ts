@@ -4,7 +4,11 @@
  * made by loading <name>.bpf.c on a real kernel) that its test reads.
  *
  * Order matters: the first entry that matches wins, so specific messages come before general ones.
+ * Messages these entries do not know are explained by the families of catalog-families.ts, built from the
+ * kernel's own format strings.
  */
+
+import { familyText, matchFamily } from './catalog-families';
 
 export interface CatalogEntry {
   /** stable id, kebab-case; shown as the diagnostic's code */
@@ -138,11 +142,19 @@ export const CATALOG: readonly CatalogEntry[] = [
   },
   {
     id: 'stack-out-of-range',
-    title: 'Stack access outside the 512-byte stack',
-    pattern: /^invalid (?:write to|read from) stack R(\d+) off=(-?\d+) size=(\d+)/,
-    explain: (m) =>
-      `The access at offset ${m[2]} from the frame pointer is outside the 512 bytes a BPF program may use (or, for reads, touches bytes never written).`,
-    fix: 'Keep stack buffers small (move big ones to a per-CPU array map), and initialise what you read.',
+    title: 'Stack access outside the stack frame',
+    pattern: /^invalid(?: indirect access to| read from| write to)? stack R(\d+) off=(-?\d+) size=(\d+)/,
+    explain: (m) => {
+      const off = Number(m[2]);
+      const size = Number(m[3]);
+      if (off < 0 && off + size > 0)
+        return `R${m[1]} points ${-off} bytes below the frame pointer, and ${size} bytes are accessed from there: the access runs ${off + size} bytes past the top of the stack frame. The object at fp${off} is only ${-off} bytes, so something reads or writes it as a bigger type: typically a pointer to a smaller struct (or variable) passed to a function or helper that takes a bigger one (an 8-byte struct where a global function declares a 16-byte one), or a size argument larger than the buffer.`;
+      if (off < -512 || off + size < -512)
+        return `The access of ${size} bytes at fp${off} is below the 512 bytes of stack a BPF function may use.`;
+      return `The access of ${size} bytes at fp${off} is outside the stack frame (R${m[1]} does not point to the start of a stack object of that size).`;
+    },
+    fix: 'Pass a pointer to an object of the type the callee declares (same struct, same size), or fix the size argument; keep stack buffers small (big ones go in a per-CPU array map).',
+    registerGroup: 1,
     fixtures: ['stack_out_of_range'],
   },
   {
@@ -446,7 +458,44 @@ export interface CatalogMatch {
   message: string;
 }
 
-/** The first entry matching the first line it can: lines are tried in order, then entries in order. */
+const handById = new Map(CATALOG.map((e) => [e.id, e]));
+const familyEntries = new Map<string, CatalogEntry>();
+
+/** A family of catalog-families.ts as a catalog entry, for the line it matched (one entry per format). */
+function familyEntry(line: string): CatalogMatch | undefined {
+  const found = matchFamily(line);
+  if (!found) return undefined;
+  const { matcher, match } = found;
+  const f = matcher.family;
+  const key = `${f.id}\0${matcher.fmt}`;
+  let entry = familyEntries.get(key);
+  if (!entry) {
+    const hand = f.entry ? handById.get(f.entry) : undefined;
+    entry = {
+      id: hand?.id ?? f.id,
+      title: hand?.title ?? f.title,
+      pattern: matcher.re,
+      explain: (m) =>
+        f.generic ??
+        (f.explain
+          ? familyText(f.explain, m)
+          : // a wording of the hand entry's message its own pattern does not know (another kernel version)
+            `${hand?.title ?? f.title}. (This kernel words the message differently from the one the detailed explanation was written for.)`),
+      fix:
+        hand?.fix ??
+        f.fix ??
+        'No fix can be given for the program itself: see the explanation, and report the message to the kernel BPF list if it persists.',
+      fixtures: [],
+    };
+    familyEntries.set(key, entry);
+  }
+  return { entry, match, message: line };
+}
+
+/**
+ * The entry explaining an error block: lines are tried in order; on each line the hand-written entries first
+ * (in order), then the message families built from the kernel's format strings (the most specific format wins).
+ */
 export function matchCatalog(lines: readonly string[]): CatalogMatch | undefined {
   for (const message of lines) {
     const t = message.trim();
@@ -454,6 +503,8 @@ export function matchCatalog(lines: readonly string[]): CatalogMatch | undefined
       const m = entry.pattern.exec(t);
       if (m) return { entry, match: m, message: t };
     }
+    const fam = t ? familyEntry(t) : undefined;
+    if (fam) return fam;
   }
   return undefined;
 }
