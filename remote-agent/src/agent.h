@@ -112,6 +112,9 @@ void do_load(json_t *id, json_t *params);
 /* Between steps of a long request: true when the client sent `cancel` for it (or closed stdin).
  * Lines read meanwhile are kept and served after the request. */
 bool request_cancelled(json_t *req_id);
+void do_exec(json_t *id, json_t *params);
+/* --allow-exec: serve `exec` (set by the init of bpf-ide's VM guests only) */
+extern bool g_allow_exec;
 void do_unload(json_t *id, json_t *params);
 void do_attach(json_t *id, json_t *params);
 void do_detach(json_t *id, json_t *params);

@@ -59,6 +59,7 @@ static const struct cmd {
 	{M_CANCEL, do_cancel},
 	{M_PING, do_ping},
 	{M_SHUTDOWN, do_shutdown},
+	{M_EXEC, do_exec},
 };
 
 /* ---- event loop ---- */
@@ -133,7 +134,8 @@ static void send_hello(void)
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	json_t *caps = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
-		json_array_append_new(caps, json_string(cmds[i].name));
+		if (cmds[i].fn != do_exec || g_allow_exec)
+			json_array_append_new(caps, json_string(cmds[i].name));
 	bool cap_bpf = has_cap(39 /* CAP_BPF */), cap_admin = has_cap(CAP_SYS_ADMIN);
 	bool cap_perfmon = has_cap(38 /* CAP_PERFMON */), cap_net = has_cap(CAP_NET_ADMIN);
 	bool priv = cap_admin || cap_bpf;
@@ -400,8 +402,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: bpf-agent\n  speaks JSON lines on stdin/stdout; see PROTOCOL.md\n");
+		printf("usage: bpf-agent [--allow-exec]\n  speaks JSON lines on stdin/stdout; see PROTOCOL.md\n"
+		       "  --allow-exec  serve the `exec` method (for bpf-ide's throwaway VM guests only)\n");
 		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--allow-exec")) {
+			g_allow_exec = true;
+		} else {
+			fprintf(stderr, "bpf-agent: unknown option %s (see --help)\n", argv[i]);
+			return 2;
+		}
 	}
 	/* signals: TERM/HUP/INT through a signalfd, PIPE ignored (EPIPE ends the session) */
 	sigset_t mask;

@@ -32,6 +32,7 @@
 #define M_CANCEL "cancel"
 #define M_PING "ping"
 #define M_SHUTDOWN "shutdown"
+#define M_EXEC "exec" /* only with --allow-exec (bpf-ide VM guests) */
 
 /* Events ({"event":E,...}). */
 #define EV_HELLO "hello"

@@ -23,7 +23,8 @@ export async function recordSession(): Promise<Map<string, string[]>> {
     l.push(line);
     files.set(file, l);
   };
-  const agent = spawn(ensureAgent(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // --allow-exec: the flag bpf-ide's VM guests start the agent with, so `exec` is recorded too
+  const agent = spawn(ensureAgent(), ['--allow-exec'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const rl = createInterface({ input: agent.stdout! });
   const waiting = new Map<number, (line: string, parsed: Record<string, unknown>) => void>();
   const eventCount = new Map<string, number>();
@@ -159,6 +160,7 @@ export async function recordSession(): Promise<Map<string, string[]>> {
   await call('detach', { link: 99999 });
   await call('unload', { handle: mixed.handle });
   await call('unload', { handle: 99999 });
+  await call('exec', { argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'], timeout_ms: 5000 });
   await call('no_such_method', {}, 'error-unknown_method');
   await raw('{"id": 1, "method": \n');
   await raw('[1,2,3]\n');

@@ -283,6 +283,16 @@ export const UnpinResult = z.object({ path: z.string(), unpinned: z.literal(true
 export const CancelResult = z.object({ request: RequestId, cancelled: z.boolean() });
 export const PingResult = z.object({ pong: z.literal(true) });
 export const ShutdownResult = z.object({ ok: z.literal(true) });
+/** exec (agents started with --allow-exec only: bpf-ide's VM guests): the command's outcome. */
+export const ExecResult = z.object({
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  timed_out: z.boolean(),
+  stdout: z.string(),
+  stderr: z.string(),
+  truncated: z.boolean(),
+  duration_ms: z.number().int(),
+});
 
 /** Each method's params (as the client sends them) and its result schema. */
 export interface MethodParams {
@@ -340,6 +350,8 @@ export interface MethodParams {
   cancel: { request: number | string };
   ping: Record<string, never>;
   shutdown: Record<string, never>;
+  /** Runs argv on the agent's machine (only agents started with --allow-exec: VM guests). */
+  exec: { argv: string[]; timeout_ms?: number };
 }
 
 export const MethodResults = {
@@ -364,6 +376,7 @@ export const MethodResults = {
   cancel: CancelResult,
   ping: PingResult,
   shutdown: ShutdownResult,
+  exec: ExecResult,
 } as const;
 export type Method = keyof typeof MethodResults;
 export type MethodResult<M extends Method> = z.infer<(typeof MethodResults)[M]>;

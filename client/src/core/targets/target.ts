@@ -52,7 +52,7 @@ export interface ReconnectPolicy {
 
 /** The interface the extension and the CLI program against. */
 export interface Target {
-  readonly kind: 'local' | 'ssh';
+  readonly kind: 'local' | 'ssh' | 'vm';
   readonly state: TargetState;
   /** The connected agent, when state is `connected`. */
   readonly agent: AgentClient | undefined;
@@ -74,6 +74,8 @@ export interface Target {
 /** A parsed target spec. */
 export type TargetSpec =
   | { kind: 'local' }
+  /** `vm:6.1`, `vm:6.12`, `vm:<cached release>`, `vm:/path/to/vmlinuz` */
+  | { kind: 'vm'; kernel: string; spec: string }
   | {
       kind: 'ssh';
       /** As written: an alias (looked up in ~/.ssh/config) or a host name / address. */
@@ -85,13 +87,18 @@ export type TargetSpec =
     };
 
 /**
- * Parses `local`, `ssh://user@host[:port]` (user and port optional), and plain ssh config Host
+ * Parses `local`, `vm:<kernel>`, `ssh://user@host[:port]` (user and port optional), and plain ssh config Host
  * aliases (`box`, `user@box`). Every ssh form is still looked up in ~/.ssh/config, as ssh does.
  */
 export function parseTargetSpec(spec: string): TargetSpec {
   const s = spec.trim();
   if (!s) throw new TargetSpecError(spec, 'empty');
   if (s === 'local') return { kind: 'local' };
+  if (s.startsWith('vm:')) {
+    const kernel = s.slice(3);
+    if (!kernel) throw new TargetSpecError(spec, 'vm: needs a kernel: vm:6.1, vm:6.12 or vm:/path/to/vmlinuz');
+    return { kind: 'vm', kernel, spec: s };
+  }
   if (/\s/.test(s)) throw new TargetSpecError(spec, 'white space in a host');
   if (s.startsWith('-')) throw new TargetSpecError(spec, 'a host can not start with "-"');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !s.startsWith('ssh://')) {
@@ -121,7 +128,13 @@ export function isFatalTargetError(err: unknown): boolean {
     name === 'LocalPrivilegeError' ||
     name === 'TargetSpecError' ||
     name === 'AgentSpawnError' ||
-    name === 'AgentProtocolError'
+    name === 'AgentProtocolError' ||
+    name === 'QemuMissingError' ||
+    name === 'NotAKernelError' ||
+    name === 'UnknownKernelError' ||
+    name === 'KernelFetchError' ||
+    name === 'InitramfsError' ||
+    name === 'GuestFailureError'
   );
 }
 
@@ -130,7 +143,7 @@ export function isFatalTargetError(err: unknown): boolean {
  * with backoff after a drop, dispose. Subclasses supply open() and close().
  */
 export abstract class BaseTarget extends EventEmitter<TargetEvents> implements Target {
-  abstract readonly kind: 'local' | 'ssh';
+  abstract readonly kind: 'local' | 'ssh' | 'vm';
   private _state: TargetState = 'disconnected';
   private _agent: AgentClient | undefined;
   private _hello: HelloEvent | undefined;
