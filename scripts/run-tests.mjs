@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test tiers with node's built-in test runner (TypeScript through tsx).
-// Usage: node scripts/run-tests.mjs [tier...]   tiers: unit lsp agent ssh e2e (default: all present)
+// Usage: node scripts/run-tests.mjs [tier...]   tiers: unit lsp agent ssh vm e2e (default: all present)
 // Each tier is a folder under test/ holding *.test.ts files. Tiers run one after the other so that
 // tests needing the kernel, sshd or a VS Code don't compete for the machine's two cores.
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const order = ['unit', 'lsp', 'agent', 'ssh', 'e2e'];
+const order = ['unit', 'lsp', 'agent', 'ssh', 'vm', 'e2e'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const tiers = (wanted.length ? wanted : order).filter((t) => existsSync(join(root, 'test', t)));
 

@@ -11,7 +11,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # Debian packages: compilers and BPF tooling, the agent's static libraries, sshd for the SSH tests,
-# Chromium and libkrb5-dev for the real-VS-Code tier, iproute2 for network namespaces.
+# Chromium and libkrb5-dev for the real-VS-Code tier, iproute2 for network namespaces, qemu and
+# busybox-static for the VM targets (vm:6.1, vm:6.12: other kernels booted in qemu).
 APT_PACKAGES=(
   clang clang-19 clangd-19 llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev libzstd-dev
@@ -19,6 +20,7 @@ APT_PACKAGES=(
   openssh-server openssh-client
   chromium libkrb5-dev
   iproute2 procps git ca-certificates
+  qemu-system-x86 busybox-static
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -39,6 +41,10 @@ fi
 echo "setup: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 npm run build
+
+# The kernels of the VM targets: Debian's 6.1 and 6.12 cloud kernels, downloaded with apt-get download
+# and unpacked into ~/.cache/bpf-ide/kernels/ (never installed as this machine's kernel).
+node dist/bpf-ide.js kernels fetch 6.1 6.12
 
 if [ -f test/e2e/setup.sh ] && { [ "$job" = test ] || [ "$job" = e2e ]; }; then
   bash test/e2e/setup.sh

@@ -9,6 +9,8 @@ import { main as lspMain } from '../../../server/src/main';
 import { runBuildCommand } from '../core/build/build-command';
 import { runDemoCommand } from '../core/run/demo-command';
 import { runListCommand } from '../core/run/list-command';
+import { runKernelsCommand } from '../core/run/kernels-command';
+import { runMatrixCommand } from '../core/run/matrix-command';
 import { runRunCommand } from '../core/run/run-command';
 import { runLogCommand } from '../core/verifier/log-command';
 
@@ -19,6 +21,8 @@ commands:
   build FILE      compile a BPF C file with clang -target bpf (bpf-ide build --help)
   run FILE        build, load (and --attach) on a target through the agent (bpf-ide run --help)
   list            every BPF program and map on a target, through the agent (bpf-ide list --help)
+  kernels         the kernels vm: targets boot, cached or not; kernels fetch NAME (bpf-ide kernels --help)
+  matrix FILE     build once, load (and --attach) on several kernels, compare (bpf-ide matrix --help)
   demo            build a template, load and attach it here, show the verdict and live maps
   log FILE        explain a verifier log: verdict, error on its source line, statistics (bpf-ide log --help)
   help            this text`;
@@ -61,6 +65,8 @@ const COMMANDS: Record<string, Command> = {
     }
     return runListCommand(argv);
   },
+  kernels: (argv) => runKernelsCommand(argv),
+  matrix: (argv) => runMatrixCommand(argv),
   demo: (argv) => runDemoCommand(argv),
   log: (argv) => runLogCommand(argv),
   help: async () => {

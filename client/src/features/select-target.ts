@@ -1,6 +1,6 @@
 /**
  * `bpf-ide: Select Target` (also the status bar item): a quick pick of this machine, the concrete Hosts of
- * ~/.ssh/config and the targets used before, or any `ssh://user@host[:port]` typed in. Picking one stores it in
+ * ~/.ssh/config, kernels in a VM (vm:6.1, vm:6.12) and the targets used before, or any `ssh://user@host[:port]` typed in. Picking one stores it in
  * the workspace's `bpfIde.target`, releases what the previous target had loaded (after asking, when something is)
  * and connects to the new one (unknown host keys are asked about then, not in the middle of a load).
  */
@@ -21,7 +21,13 @@ export async function selectTarget(ctx: BpfIdeContext): Promise<void> {
     ctx.output.warn(`~/.ssh/config could not be read for the target list: ${(e as Error).message}`);
   }
   const recent = ctx.extension.globalState.get<string[]>(RECENT_KEY, []);
-  const picked = await vscode.window.showQuickPick(targetPicks(current, hosts, recent), {
+  let vms: { spec: string; description: string }[] = [];
+  try {
+    vms = (await import('../core/vm/kernel-cache')).vmTargetRows();
+  } catch (e) {
+    ctx.output.warn(`the kernel cache could not be read for the target list: ${(e as Error).message}`);
+  }
+  const picked = await vscode.window.showQuickPick(targetPicks(current, hosts, recent, vms), {
     title: 'BPF target: where programs are loaded',
     placeHolder: `now: ${current} (${ctx.targets.state})`,
     matchOnDescription: true,
@@ -32,7 +38,7 @@ export async function selectTarget(ctx: BpfIdeContext): Promise<void> {
     (
       await vscode.window.showInputBox({
         title: 'BPF target',
-        prompt: 'local (this machine), or ssh://user@host[:port], or a Host from ~/.ssh/config',
+        prompt: 'local (this machine), ssh://user@host[:port], a Host from ~/.ssh/config, or vm:6.1 / vm:/path/to/vmlinuz',
         value: current === 'local' ? '' : current,
         placeHolder: 'ssh://root@testbox:22',
         validateInput: (v) => (/\s/.test(v.trim()) ? 'a target has no spaces' : undefined),

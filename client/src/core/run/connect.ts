@@ -4,7 +4,7 @@
  */
 import type { AgentClient } from '../agent/agent-client';
 import { agentBinaryPath } from '../agent-path';
-import { createTarget, type SshPrompts, type Target } from '../targets';
+import { createTarget, type SshPrompts, type Target, type TargetStateChange } from '../targets';
 
 /** The agent's version names its cache folder on SSH boxes; the sha256 makes each build distinct anyway. */
 export const AGENT_VERSION = '0.1.0';
@@ -18,6 +18,8 @@ export interface ConnectOptions extends Partial<SshPrompts> {
   log?: (line: string) => void;
   /** Reconnect after a drop (the editor does; the CLI doesn't). */
   reconnect?: boolean;
+  /** State changes while connecting (a VM target's `fetching kernel`, `booting`). */
+  onState?: (change: TargetStateChange) => void;
 }
 
 export interface ConnectedTarget {
@@ -51,6 +53,7 @@ export async function connectTarget(spec: string, o: ConnectOptions = {}): Promi
         : undefined),
   });
   if (o.log) target.on('log', (line: string) => o.log!(line));
+  if (o.onState) target.on('state', o.onState);
   try {
     const client = await target.connect();
     return {

@@ -310,3 +310,14 @@ export async function fetchKernel(name: string, log: (line: string) => void = ()
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+/** The `vm:` rows of the target picker: the known kernels (cached or not), then other cached ones. */
+export function vmTargetRows(): { spec: string; description: string }[] {
+  const rows = KNOWN_KERNELS.map((k) => {
+    const c = findCached(k.name);
+    return { spec: `vm:${k.name}`, description: `Linux ${k.name} in a VM (qemu), ${c ? `cached: ${c.release}` : 'fetched on first use'}` };
+  });
+  const known = new Set(KNOWN_KERNELS.map((k) => findCached(k.name)?.release));
+  for (const c of cachedKernels()) if (!known.has(c.release)) rows.push({ spec: `vm:${c.release}`, description: `Linux ${c.release} in a VM (qemu), cached` });
+  return rows;
+}

@@ -1,0 +1,122 @@
+/**
+ * The VM targets' pure parts: `vm:` specs, the bzImage header check, the initramfs cpio writer (read
+ * back by busybox's own cpio), kernel version order, crash lines on a console, the matrix's exit
+ * code and table.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseTargetSpec } from '../../client/src/core/targets/target';
+import { readBzImage } from '../../client/src/core/vm/bzimage';
+import { writeCpio } from '../../client/src/core/vm/cpio-writer';
+import { compareVersions } from '../../client/src/core/vm/kernel-cache';
+import { crashLine } from '../../client/src/core/vm/qemu-vm';
+import { NotAKernelError } from '../../client/src/core/vm/vm-errors';
+import { matrixExitCode, type MatrixReport } from '../../client/src/core/run/matrix';
+import { formatMatrix, parseMatrixArgs } from '../../client/src/core/run/matrix-command';
+
+test('vm: specs name a kernel or a path; an empty one is a usage error', () => {
+  assert.deepEqual(parseTargetSpec('vm:6.1'), { kind: 'vm', kernel: '6.1', spec: 'vm:6.1' });
+  assert.deepEqual(parseTargetSpec('vm:/boot/vmlinuz-6.12'), { kind: 'vm', kernel: '/boot/vmlinuz-6.12', spec: 'vm:/boot/vmlinuz-6.12' });
+  assert.throws(() => parseTargetSpec('vm:'), /vm: needs a kernel/);
+});
+
+test('a file that is not a bzImage is refused with the reason, before qemu sees it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-vmcore-'));
+  try {
+    const f = join(dir, 'notes.txt');
+    writeFileSync(f, 'hello\n'.repeat(200));
+    assert.throws(() => readBzImage(f), (e: Error) => e instanceof NotAKernelError && /not a Linux kernel image \(no bzImage boot header/.test(e.message));
+    assert.throws(() => readBzImage(join(dir, 'missing')), /no such file/);
+    // a minimal header: boot flag, HdrS, protocol 2.15, loadflags LOADED_HIGH, version string pointer
+    const img = Buffer.alloc(0x1000);
+    img.writeUInt16LE(0xaa55, 0x1fe);
+    img.write('HdrS', 0x202, 'latin1');
+    img.writeUInt16LE(0x020f, 0x206);
+    img.writeUInt8(1, 0x211);
+    img.writeUInt16LE(0x300, 0x20e);
+    img.write('6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP\0', 0x500, 'latin1');
+    writeFileSync(join(dir, 'vmlinuz'), img);
+    assert.equal(readBzImage(join(dir, 'vmlinuz')).release, '6.1.0-57-cloud-amd64');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the cpio writer makes a newc archive busybox cpio lists as written', (t) => {
+  if (spawnSync('busybox', ['true']).status !== 0) {
+    if (process.env.CI === 'true') assert.fail('busybox is missing: bash scripts/setup.sh installs busybox-static');
+    t.skip('busybox is not installed');
+    return;
+  }
+  const archive = writeCpio([
+    { type: 'dir', path: 'bin' },
+    { type: 'char', path: 'dev/console', major: 5, minor: 1 },
+    { type: 'file', path: 'init', data: Buffer.from('#!/bin/sh\n'), mode: 0o755 },
+    { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+    { type: 'file', path: 'odd', data: Buffer.from('abc') },
+  ]);
+  const r = spawnSync('busybox', ['cpio', '-t', '-v'], { input: archive, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.deepEqual(
+    lines.map((l) => l.replace(/ -> .*/, '').split(/\s+/).slice(-1)[0]),
+    ['bin', 'dev/console', 'init', 'bin/sh', 'odd'],
+  );
+  assert.match(lines[1], /^crw-------/);
+  assert.match(lines[2], /^-rwxr-xr-x .* 10 /);
+  assert.match(lines[3], /^lrwxrwxrwx .*bin\/sh -> busybox/);
+});
+
+test('kernel versions order numerically', () => {
+  const v = ['linux-image-6.1.0-9-cloud-amd64', 'linux-image-6.1.0-57-cloud-amd64', 'linux-image-6.1.0-10-cloud-amd64'];
+  assert.deepEqual(v.sort(compareVersions).map((x) => x.split('-')[3]), ['9', '10', '57']);
+  assert.ok(compareVersions('6.12.118', '6.12.9') > 0);
+});
+
+test('a panic or an oops on the console is found; a clean power-off is not', () => {
+  const panic = '[    2.1] Run /init as init process\n[    2.5] Kernel panic - not syncing: sysrq triggered crash\n[    2.5] CPU: 0 PID: 1';
+  assert.equal(crashLine(panic), 'Kernel panic - not syncing: sysrq triggered crash');
+  assert.equal(crashLine('[ 3.0] BUG: kernel NULL pointer dereference, address: 0000000000000008'), 'BUG: kernel NULL pointer dereference, address: 0000000000000008');
+  assert.equal(crashLine('bpf-ide-init: the agent exited (0)\n[ 9.1] reboot: Power down'), undefined);
+});
+
+test('matrix: exit 0 all loaded, 3 a rejection anywhere, 1 a refusal or a kernel that failed', () => {
+  const rep = (a: string, b: string, kernelOk = true): MatrixReport => ({
+    kernels: [
+      { target: 'local', ok: true, release: '6.18' },
+      { target: 'vm:6.1', ok: kernelOk, release: '6.1.0' },
+    ],
+    programs: [
+      {
+        name: 'p',
+        section: 'tp/x',
+        results: {
+          local: { loaded: a === 'loaded', status: a as never },
+          'vm:6.1': { loaded: b === 'loaded', status: b as never, error: b === 'loaded' ? undefined : { message: 'R1 invalid mem access', line: 7 } },
+        },
+      },
+    ],
+  });
+  assert.equal(matrixExitCode(rep('loaded', 'loaded')), 0);
+  assert.equal(matrixExitCode(rep('loaded', 'rejected')), 3);
+  assert.equal(matrixExitCode(rep('loaded', 'refused')), 1);
+  assert.equal(matrixExitCode(rep('loaded', 'loaded', false)), 1);
+  const table = formatMatrix(rep('loaded', 'rejected'));
+  assert.match(table, /vm:6\.1 \(6\.1\.0\)/);
+  assert.match(table, /REJECTED at line 7/);
+  assert.match(table, /p on vm:6\.1: the verifier rejected it: R1 invalid mem access \(line 7\)/);
+});
+
+test('matrix arguments: --kernels is a list, each once; --target is refused with the right flag named', () => {
+  const o = parseMatrixArgs(['x.bpf.c', '--kernels', 'local, vm:6.1,ssh://root@box', '--attach', '--duration', '2']);
+  assert.deepEqual(o.kernels, ['local', 'vm:6.1', 'ssh://root@box']);
+  assert.equal(o.attach, true);
+  assert.equal(o.durationS, 2);
+  assert.deepEqual(parseMatrixArgs(['x.o']).kernels, ['local', 'vm:6.1', 'vm:6.12']);
+  assert.throws(() => parseMatrixArgs(['x.o', '--kernels', 'local,local']), /twice/);
+  assert.throws(() => parseMatrixArgs(['x.o', '--target', 'local']), /--kernels/);
+});
