@@ -20,7 +20,11 @@ import { formatMatrix, parseMatrixArgs } from '../../client/src/core/run/matrix-
 
 test('vm: specs name a kernel or a path; an empty one is a usage error', () => {
   assert.deepEqual(parseTargetSpec('vm:6.1'), { kind: 'vm', kernel: '6.1', spec: 'vm:6.1' });
-  assert.deepEqual(parseTargetSpec('vm:/boot/vmlinuz-6.12'), { kind: 'vm', kernel: '/boot/vmlinuz-6.12', spec: 'vm:/boot/vmlinuz-6.12' });
+  assert.deepEqual(parseTargetSpec('vm:/boot/vmlinuz-6.12'), {
+    kind: 'vm',
+    kernel: '/boot/vmlinuz-6.12',
+    spec: 'vm:/boot/vmlinuz-6.12',
+  });
   assert.throws(() => parseTargetSpec('vm:'), /vm: needs a kernel/);
 });
 
@@ -29,7 +33,10 @@ test('a file that is not a bzImage is refused with the reason, before qemu sees 
   try {
     const f = join(dir, 'notes.txt');
     writeFileSync(f, 'hello\n'.repeat(200));
-    assert.throws(() => readBzImage(f), (e: Error) => e instanceof NotAKernelError && /not a Linux kernel image \(no bzImage boot header/.test(e.message));
+    assert.throws(
+      () => readBzImage(f),
+      (e: Error) => e instanceof NotAKernelError && /not a Linux kernel image \(no bzImage boot header/.test(e.message),
+    );
     assert.throws(() => readBzImage(join(dir, 'missing')), /no such file/);
     // a minimal header: boot flag, HdrS, protocol 2.15, loadflags LOADED_HIGH, version string pointer
     const img = Buffer.alloc(0x1000);
@@ -63,7 +70,13 @@ test('the cpio writer makes a newc archive busybox cpio lists as written', (t) =
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.deepEqual(
-    lines.map((l) => l.replace(/ -> .*/, '').split(/\s+/).slice(-1)[0]),
+    lines.map(
+      (l) =>
+        l
+          .replace(/ -> .*/, '')
+          .split(/\s+/)
+          .slice(-1)[0],
+    ),
     ['bin', 'dev/console', 'init', 'bin/sh', 'odd'],
   );
   assert.match(lines[1], /^crw-------/);
@@ -73,14 +86,21 @@ test('the cpio writer makes a newc archive busybox cpio lists as written', (t) =
 
 test('kernel versions order numerically', () => {
   const v = ['linux-image-6.1.0-9-cloud-amd64', 'linux-image-6.1.0-57-cloud-amd64', 'linux-image-6.1.0-10-cloud-amd64'];
-  assert.deepEqual(v.sort(compareVersions).map((x) => x.split('-')[3]), ['9', '10', '57']);
+  assert.deepEqual(
+    v.sort(compareVersions).map((x) => x.split('-')[3]),
+    ['9', '10', '57'],
+  );
   assert.ok(compareVersions('6.12.118', '6.12.9') > 0);
 });
 
 test('a panic or an oops on the console is found; a clean power-off is not', () => {
-  const panic = '[    2.1] Run /init as init process\n[    2.5] Kernel panic - not syncing: sysrq triggered crash\n[    2.5] CPU: 0 PID: 1';
+  const panic =
+    '[    2.1] Run /init as init process\n[    2.5] Kernel panic - not syncing: sysrq triggered crash\n[    2.5] CPU: 0 PID: 1';
   assert.equal(crashLine(panic), 'Kernel panic - not syncing: sysrq triggered crash');
-  assert.equal(crashLine('[ 3.0] BUG: kernel NULL pointer dereference, address: 0000000000000008'), 'BUG: kernel NULL pointer dereference, address: 0000000000000008');
+  assert.equal(
+    crashLine('[ 3.0] BUG: kernel NULL pointer dereference, address: 0000000000000008'),
+    'BUG: kernel NULL pointer dereference, address: 0000000000000008',
+  );
   assert.equal(crashLine('bpf-ide-init: the agent exited (0)\n[ 9.1] reboot: Power down'), undefined);
 });
 
@@ -96,7 +116,11 @@ test('matrix: exit 0 all loaded, 3 a rejection anywhere, 1 a refusal or a kernel
         section: 'tp/x',
         results: {
           local: { loaded: a === 'loaded', status: a as never },
-          'vm:6.1': { loaded: b === 'loaded', status: b as never, error: b === 'loaded' ? undefined : { message: 'R1 invalid mem access', line: 7 } },
+          'vm:6.1': {
+            loaded: b === 'loaded',
+            status: b as never,
+            error: b === 'loaded' ? undefined : { message: 'R1 invalid mem access', line: 7 },
+          },
         },
       },
     ],

@@ -38,7 +38,8 @@ export async function selectTarget(ctx: BpfIdeContext): Promise<void> {
     (
       await vscode.window.showInputBox({
         title: 'BPF target',
-        prompt: 'local (this machine), ssh://user@host[:port], a Host from ~/.ssh/config, or vm:6.1 / vm:/path/to/vmlinuz',
+        prompt:
+          'local (this machine), ssh://user@host[:port], a Host from ~/.ssh/config, or vm:6.1 / vm:/path/to/vmlinuz',
         value: current === 'local' ? '' : current,
         placeHolder: 'ssh://root@testbox:22',
         validateInput: (v) => (/\s/.test(v.trim()) ? 'a target has no spaces' : undefined),

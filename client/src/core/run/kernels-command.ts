@@ -49,7 +49,15 @@ export function kernelsReport(): KernelsReport {
   }
   for (const c of cachedKernels()) {
     if (shown.has(c.release)) continue;
-    rows.push({ target: `vm:${c.release}`, name: c.release, source: c.source, cached: true, release: c.release, dir: c.dir, package: c.package });
+    rows.push({
+      target: `vm:${c.release}`,
+      name: c.release,
+      source: c.source,
+      cached: true,
+      release: c.release,
+      dir: c.dir,
+      package: c.package,
+    });
   }
   const q = findQemu();
   return {

@@ -48,7 +48,8 @@ export function parseMatrixArgs(argv: string[]): MatrixArgs {
       if (x === undefined) throw new UsageError(`${a} needs a value`);
       return x;
     };
-    if (a === '--target') throw new UsageError('matrix takes --kernels (a comma-separated list of targets), not --target');
+    if (a === '--target')
+      throw new UsageError('matrix takes --kernels (a comma-separated list of targets), not --target');
     if (targetOption(a, v, o)) continue;
     if (a === '--kernels') {
       o.kernels = v()
@@ -61,7 +62,8 @@ export function parseMatrixArgs(argv: string[]): MatrixArgs {
     else if (a === '--json') o.json = true;
     else if (a === '--duration') {
       o.durationS = Number(v());
-      if (!Number.isFinite(o.durationS) || o.durationS < 0 || o.durationS > 3600) throw new UsageError('--duration takes seconds (0..3600)');
+      if (!Number.isFinite(o.durationS) || o.durationS < 0 || o.durationS > 3600)
+        throw new UsageError('--duration takes seconds (0..3600)');
     } else if (a === '--parallel') {
       o.parallel = Number(v());
       if (!Number.isInteger(o.parallel) || o.parallel < 1) throw new UsageError('--parallel takes a positive integer');
@@ -82,7 +84,8 @@ export function cellText(r: MatrixResult | undefined): string {
   if (!r) return '-';
   const insns = r.processed_insns != null ? ` ${r.processed_insns} insns` : '';
   const t = r.verify_us != null ? ` ${(r.verify_us / 1000).toFixed(1)} ms` : '';
-  if (r.status === 'loaded') return `loaded${insns}${t}${r.attached ? ', attached' : ''}${r.run_cnt != null ? `, ran ${r.run_cnt}x` : ''}`;
+  if (r.status === 'loaded')
+    return `loaded${insns}${t}${r.attached ? ', attached' : ''}${r.run_cnt != null ? `, ran ${r.run_cnt}x` : ''}`;
   if (r.status === 'attach_failed') return `loaded${insns}, attach failed`;
   if (r.status === 'rejected') return `REJECTED${r.error?.line != null ? ` at line ${r.error.line}` : ''}`;
   return 'refused';
@@ -91,13 +94,20 @@ export function cellText(r: MatrixResult | undefined): string {
 /** The table: a row per program, a column per kernel, then the details of every failure. */
 export function formatMatrix(r: MatrixReport): string {
   const cols = r.kernels.map((k) => k.target);
-  const head = ['program', ...cols.map((c) => {
-    const k = r.kernels.find((x) => x.target === c)!;
-    return k.release ? `${c} (${k.release})` : c;
-  })];
+  const head = [
+    'program',
+    ...cols.map((c) => {
+      const k = r.kernels.find((x) => x.target === c)!;
+      return k.release ? `${c} (${k.release})` : c;
+    }),
+  ];
   const rows = r.programs.map((p) => [`${p.name} (${p.section})`, ...cols.map((c) => cellText(p.results[c]))]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   const notes: string[] = [];
   for (const k of r.kernels) if (!k.ok) notes.push(`${k.target}: ${k.error ?? 'failed'}`);
@@ -105,8 +115,14 @@ export function formatMatrix(r: MatrixReport): string {
     for (const c of cols) {
       const x = p.results[c];
       if (!x?.error) continue;
-      const where = x.error.file ? ` (${x.error.file}:${x.error.line})` : x.error.line != null ? ` (line ${x.error.line})` : '';
-      notes.push(`${p.name} on ${c}: ${x.status === 'rejected' ? 'the verifier rejected it' : x.status}: ${x.error.message}${where}${x.error.explanation ? `\n    ${x.error.explanation}` : ''}`);
+      const where = x.error.file
+        ? ` (${x.error.file}:${x.error.line})`
+        : x.error.line != null
+          ? ` (line ${x.error.line})`
+          : '';
+      notes.push(
+        `${p.name} on ${c}: ${x.status === 'rejected' ? 'the verifier rejected it' : x.status}: ${x.error.message}${where}${x.error.explanation ? `\n    ${x.error.explanation}` : ''}`,
+      );
     }
   }
   if (notes.length) out.push('', ...notes);
@@ -133,7 +149,8 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
   if (/\.c$/.test(o.file)) {
     try {
       const b = await buildBpf({ file: o.file, includeDirs: o.includeDirs, defines: o.defines, pch: 'reuse' });
-      for (const p of b.problems) log(`${p.file ? `${relative(process.cwd(), p.file)}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}`);
+      for (const p of b.problems)
+        log(`${p.file ? `${relative(process.cwd(), p.file)}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}`);
       if (!b.ok) {
         log(`bpf-ide matrix: build failed: ${basename(o.file)} did not compile`);
         return 1;

@@ -129,7 +129,10 @@ async function onTarget(
       loaded = await target.client.request('load', { ...params, log_level: o.logLevel ?? 1, partial: true });
     } catch (e) {
       const body = e instanceof AgentRequestError ? e.body : undefined;
-      if (body?.program && (body.code === 'verifier_rejected' || body.code === 'load_failed' || body.code === 'permission_denied')) {
+      if (
+        body?.program &&
+        (body.code === 'verifier_rejected' || body.code === 'load_failed' || body.code === 'permission_denied')
+      ) {
         programs.push({
           name: body.program,
           section: body.section ?? '',
@@ -161,7 +164,14 @@ async function onTarget(
         name: f.name,
         section: f.section,
         results: {},
-        result: failure(f.error.code, f.error.message, f.error.hint ?? undefined, f.verifier.log, f.verifier.stats, o.keepLogs),
+        result: failure(
+          f.error.code,
+          f.error.message,
+          f.error.hint ?? undefined,
+          f.verifier.log,
+          f.verifier.stats,
+          o.keepLogs,
+        ),
       });
     }
     if (o.attach) await attachAll(target, loaded, programs, o.durationS ?? 0, spec, progress);

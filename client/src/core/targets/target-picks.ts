@@ -18,7 +18,12 @@ export interface VmPick {
 }
 
 /** The picker's rows: local, ~/.ssh/config Hosts, VM kernels, recent targets (each once), then "enter a target". */
-export function targetPicks(current: string, sshHosts: string[], recent: string[], vmKernels: VmPick[] = []): TargetPick[] {
+export function targetPicks(
+  current: string,
+  sshHosts: string[],
+  recent: string[],
+  vmKernels: VmPick[] = [],
+): TargetPick[] {
   const seen = new Set<string>();
   const row = (spec: string, label: string, description: string): TargetPick | undefined => {
     if (seen.has(spec)) return undefined;

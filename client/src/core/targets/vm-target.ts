@@ -76,7 +76,12 @@ export class VmTarget extends BaseTarget {
     const k = resolveBootKernel(this.options.kernel);
     if (k) return k;
     if (isKernelPath(this.options.kernel) || this.options.fetch === false) {
-      throw new GuestFailureError(`kernel ${this.options.kernel} is not in the cache: run \`bpf-ide kernels fetch ${this.options.kernel}\``, this.describe(), '', 'exit');
+      throw new GuestFailureError(
+        `kernel ${this.options.kernel} is not in the cache: run \`bpf-ide kernels fetch ${this.options.kernel}\``,
+        this.describe(),
+        '',
+        'exit',
+      );
     }
     this.setState('deploying', `fetching kernel ${this.options.kernel}`);
     const c = await fetchKernel(this.options.kernel, (l) => this.log(l));
@@ -153,7 +158,13 @@ export class VmTarget extends BaseTarget {
     const vm = this.vm!;
     const crash = vm.crash();
     if (crash) {
-      return new GuestFailureError(`the ${release} guest kernel crashed ${when}: ${crash}`, this.describe(), vm.consoleTail(), 'panic', { cause });
+      return new GuestFailureError(
+        `the ${release} guest kernel crashed ${when}: ${crash}`,
+        this.describe(),
+        vm.consoleTail(),
+        'panic',
+        { cause },
+      );
     }
     return new GuestFailureError(
       `the ${release} guest stopped ${when} without a kernel panic on its console (see its last lines)`,
@@ -182,6 +193,11 @@ export class VmTarget extends BaseTarget {
       await Promise.race([vm.exited, new Promise((r) => setTimeout(r, 2000))]);
       if (!vm.running) return this.failure ?? this.guestDown(this.release, 'while connected');
     }
-    return new GuestFailureError(`the agent in ${this.describe()} closed its port`, this.describe(), vm?.consoleTail() ?? '', 'exit');
+    return new GuestFailureError(
+      `the agent in ${this.describe()} closed its port`,
+      this.describe(),
+      vm?.consoleTail() ?? '',
+      'exit',
+    );
   }
 }

@@ -30,9 +30,13 @@ export function readBzImage(path: string): BzImageInfo {
     fd = openSync(path, 'r');
   } catch (err) {
     if (err instanceof NotAKernelError) throw err;
-    throw new NotAKernelError(path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message, {
-      cause: err,
-    });
+    throw new NotAKernelError(
+      path,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message,
+      {
+        cause: err,
+      },
+    );
   }
   try {
     const hdr = readAt(fd, 0, 0x280);
@@ -44,7 +48,10 @@ export function readBzImage(path: string): BzImageInfo {
     if (protocol < 0x0200 || !(loadflags & 1)) throw new NotAKernelError(path, 'not a bzImage (an old zImage?)');
     // kernel_version: a pointer to a NUL-terminated string, relative to 0x200
     const ptr = hdr.readUInt16LE(0x20e);
-    const version = readAt(fd, ptr + 0x200, 256).toString('latin1').split('\0')[0].trim();
+    const version = readAt(fd, ptr + 0x200, 256)
+      .toString('latin1')
+      .split('\0')[0]
+      .trim();
     const release = version.split(/\s+/)[0] ?? '';
     if (!/^\d+\.\d+/.test(release)) throw new NotAKernelError(path, 'no kernel version string in its header');
     return { release, version, protocol };

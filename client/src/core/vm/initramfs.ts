@@ -87,9 +87,10 @@ export function ensureInitramfs(agentPath: string, modules: string[]): string {
   const path = join(dir, `${key}.cpio`);
   if (existsSync(path)) return path;
   const entries: CpioEntry[] = [
-    ...['bin', 'dev', 'etc', 'lib', 'lib/modules', 'proc', 'root', 'run', 'sys', 'tmp'].map(
-      (p): CpioEntry => ({ type: 'dir', path: p }),
-    ),
+    ...['bin', 'dev', 'etc', 'lib', 'lib/modules', 'proc', 'root', 'run', 'sys', 'tmp'].map((p): CpioEntry => ({
+      type: 'dir',
+      path: p,
+    })),
     // the kernel opens /dev/console for init before devtmpfs is mounted
     { type: 'char', path: 'dev/console', major: 5, minor: 1 },
     { type: 'file', path: 'init', data: Buffer.from(INIT_SCRIPT), mode: 0o755 },

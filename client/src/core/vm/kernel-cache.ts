@@ -8,7 +8,17 @@
  * No `vscode` import.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { readBzImage } from './bzimage';
@@ -79,8 +89,14 @@ export function kernelsDir(): string {
 
 /** Compares dotted/dashed version strings numerically (6.1.0-57 > 6.1.0-9). */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[^0-9]+/).filter(Boolean).map(Number);
-  const pb = b.split(/[^0-9]+/).filter(Boolean).map(Number);
+  const pa = a
+    .split(/[^0-9]+/)
+    .filter(Boolean)
+    .map(Number);
+  const pb = b
+    .split(/[^0-9]+/)
+    .filter(Boolean)
+    .map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] ?? -1) - (pb[i] ?? -1);
     if (d) return d;
@@ -173,7 +189,11 @@ export function bootModules(modulesDir: string): { name: string; path: string }[
     existsSync(join(modulesDir, 'modules.builtin'))
       ? readFileSync(join(modulesDir, 'modules.builtin'), 'utf8')
           .split('\n')
-          .map((l) => basename(l).replace(/\.ko.*$/, '').replace(/-/g, '_'))
+          .map((l) =>
+            basename(l)
+              .replace(/\.ko.*$/, '')
+              .replace(/-/g, '_'),
+          )
       : [],
   );
   const files = new Map<string, string>();
@@ -211,7 +231,12 @@ function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs: numbe
       (err, stdout, stderr) => {
         if (err) {
           const e = err as NodeJS.ErrnoException & { killed?: boolean };
-          const detail = e.code === 'ENOENT' ? `${cmd} is not installed` : e.killed ? `timed out after ${opts.timeoutMs} ms` : stderr.trim() || e.message;
+          const detail =
+            e.code === 'ENOENT'
+              ? `${cmd} is not installed`
+              : e.killed
+                ? `timed out after ${opts.timeoutMs} ms`
+                : stderr.trim() || e.message;
           reject(Object.assign(new Error(detail), { cause: err, stderr }));
         } else resolve(stdout);
       },
@@ -230,7 +255,11 @@ export async function resolvePackage(name: string): Promise<{ package: string; k
   try {
     out = await run('apt-cache', ['search', '--names-only', '^linux-image-'], { timeoutMs: 60_000 });
   } catch (err) {
-    throw new KernelFetchError(name, `could not list kernel packages with apt-cache: ${(err as Error).message}. bpf-ide fetches kernels with apt (Debian/Ubuntu).`, { cause: err });
+    throw new KernelFetchError(
+      name,
+      `could not list kernel packages with apt-cache: ${(err as Error).message}. bpf-ide fetches kernels with apt (Debian/Ubuntu).`,
+      { cause: err },
+    );
   }
   const names = out
     .split('\n')
@@ -238,7 +267,10 @@ export async function resolvePackage(name: string): Promise<{ package: string; k
     .filter((p) => known.packagePattern.test(p))
     .sort(compareVersions);
   if (!names.length) {
-    throw new KernelFetchError(name, `apt knows no package matching ${known.packagePattern.source} for kernel ${name}. Run apt-get update (Debian 12 bookworm has them in main), or give a package name: bpf-ide kernels fetch linux-image-...`);
+    throw new KernelFetchError(
+      name,
+      `apt knows no package matching ${known.packagePattern.source} for kernel ${name}. Run apt-get update (Debian 12 bookworm has them in main), or give a package name: bpf-ide kernels fetch linux-image-...`,
+    );
   }
   return { package: names[names.length - 1], known };
 }
@@ -258,7 +290,10 @@ export async function fetchKernel(name: string, log: (line: string) => void = ()
       await run('apt-get', ['download', pkg], { cwd: tmp, timeoutMs: 600_000 });
     } catch (err) {
       const text = (err as Error).message;
-      const unknown = /Unable to locate package|Couldn't find any package|has no installation candidate|No packages found/i.test(text);
+      const unknown =
+        /Unable to locate package|Couldn't find any package|has no installation candidate|No packages found/i.test(
+          text,
+        );
       throw new KernelFetchError(
         name,
         unknown
@@ -289,7 +324,8 @@ export async function fetchKernel(name: string, log: (line: string) => void = ()
     copyFileSync(join(boot, image), join(stage, 'vmlinuz'));
     const config = readdirSync(boot).find((f) => f.startsWith('config-'));
     if (config) copyFileSync(join(boot, config), join(stage, 'config'));
-    if (existsSync(join(mdir, 'modules.builtin'))) copyFileSync(join(mdir, 'modules.builtin'), join(stage, 'modules.builtin'));
+    if (existsSync(join(mdir, 'modules.builtin')))
+      copyFileSync(join(mdir, 'modules.builtin'), join(stage, 'modules.builtin'));
     for (const m of mods) copyFileSync(m.path, join(stage, 'modules', basename(m.path)));
     const version = deb.split('_')[1];
     const meta = {
@@ -304,7 +340,9 @@ export async function fetchKernel(name: string, log: (line: string) => void = ()
     writeFileSync(join(stage, 'kernel.json'), JSON.stringify(meta, null, 2) + '\n');
     rmSync(dest, { recursive: true, force: true });
     renameSync(stage, dest);
-    log(`kernel ${release} cached in ${dest}${mods.length ? ` (boot modules: ${mods.map((m) => m.name).join(', ')})` : ''}`);
+    log(
+      `kernel ${release} cached in ${dest}${mods.length ? ` (boot modules: ${mods.map((m) => m.name).join(', ')})` : ''}`,
+    );
     return findCached(release)!;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -315,9 +353,14 @@ export async function fetchKernel(name: string, log: (line: string) => void = ()
 export function vmTargetRows(): { spec: string; description: string }[] {
   const rows = KNOWN_KERNELS.map((k) => {
     const c = findCached(k.name);
-    return { spec: `vm:${k.name}`, description: `Linux ${k.name} in a VM (qemu), ${c ? `cached: ${c.release}` : 'fetched on first use'}` };
+    return {
+      spec: `vm:${k.name}`,
+      description: `Linux ${k.name} in a VM (qemu), ${c ? `cached: ${c.release}` : 'fetched on first use'}`,
+    };
   });
   const known = new Set(KNOWN_KERNELS.map((k) => findCached(k.name)?.release));
-  for (const c of cachedKernels()) if (!known.has(c.release)) rows.push({ spec: `vm:${c.release}`, description: `Linux ${c.release} in a VM (qemu), cached` });
+  for (const c of cachedKernels())
+    if (!known.has(c.release))
+      rows.push({ spec: `vm:${c.release}`, description: `Linux ${c.release} in a VM (qemu), cached` });
   return rows;
 }

@@ -162,7 +162,9 @@ export class QemuVm {
 
   /** The accelerator qemu really uses: `tcg` when it fell back from KVM. */
   get accelUsed(): 'kvm' | 'tcg' {
-    return this.accel === 'kvm' && /failed to initialize kvm|Could not access KVM/i.test(this.stderr) ? 'tcg' : this.accel;
+    return this.accel === 'kvm' && /failed to initialize kvm|Could not access KVM/i.test(this.stderr)
+      ? 'tcg'
+      : this.accel;
   }
 
   /** The last lines of the serial console (and qemu's own stderr, when it said something). */
