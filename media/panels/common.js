@@ -227,6 +227,38 @@
     const table = new VirtualTable(tableBox, {
       source: { total: () => rows.length, rowsAt: (s, c) => rows.slice(s, s + c) },
     });
+    let stats = null;
+    let frame = 0;
+    let resetSeen = false;
+    const n = (v) => String(v || 0);
+    function draw() {
+      frame = 0;
+      if (rows.length > max) rows = rows.slice(rows.length - max);
+      const s = stats;
+      if (s) {
+        // every event is accounted for: received = shown + coalesced + filtered + while paused (+ pending)
+        const parts = [
+          s.rate + ' /s',
+          n(s.received) + ' received',
+          s.skipped || s.maxRate ? n(s.skipped) + ' skipped by the agent' + (s.maxRate ? ' (limit ' + s.maxRate + '/s)' : '') : null,
+          n(s.shown) + ' shown',
+          'not shown (coalesced) ' + n(s.coalesced),
+          s.filtered ? 'filtered out ' + n(s.filtered) : null,
+          s.whilePaused ? 'while paused ' + n(s.whilePaused) : null,
+          'agent dropped ' + n(s.agentDropped),
+          s.lost !== undefined ? 'lost ' + s.lost : null,
+          s.programDropped !== undefined ? 'program drops ' + s.programDropped : null,
+          'left history ' + n(s.evicted),
+        ].filter(Boolean);
+        counters.textContent = parts.join(' · ') + (s.paused ? ' · paused' : '');
+        for (const k of ['rate', 'received', 'skipped', 'maxRate', 'shown', 'coalesced', 'filtered', 'whilePaused', 'pending', 'agentDropped', 'evicted']) counters.dataset[k] = n(s[k]);
+        counters.className = 'counters' + (s.agentDropped || s.lost || s.programDropped ? ' warn' : '');
+      }
+      const stick = ui.follow !== false && (table.atEnd() || resetSeen);
+      resetSeen = false;
+      table.render();
+      if (stick) table.scrollToEnd();
+    }
     window.addEventListener('message', (ev) => {
       const m = ev.data;
       if (m.type === 'stream-init') {
@@ -240,22 +272,13 @@
           typeSel.value = m.choices.current || '';
         }
       } else if (m.type === 'stream-batch') {
+        // batches are cheap to take (an array push); the page is drawn once per frame, whatever arrives
         if (m.reset) rows = [];
         for (const cells of m.rows) rows.push({ id: String(++seq), cells });
-        if (rows.length > max) rows = rows.slice(rows.length - max);
-        const s = m.stats;
-        const drops = [
-          'agent dropped ' + s.agentDropped,
-          s.lost !== undefined ? 'lost ' + s.lost : null,
-          s.programDropped !== undefined ? 'program drops ' + s.programDropped : null,
-          'not shown (coalesced) ' + s.coalesced,
-          'left history ' + s.evicted,
-        ].filter(Boolean);
-        counters.textContent = s.rate + ' /s · ' + s.received + ' received · ' + drops.join(' · ') + (s.paused ? ' · paused' : '');
-        counters.className = 'counters' + (s.agentDropped || s.lost || s.programDropped ? ' warn' : '');
-        const stick = ui.follow !== false && (table.atEnd() || m.reset);
-        table.render();
-        if (stick) table.scrollToEnd();
+        if (rows.length > 2 * max) rows = rows.slice(rows.length - max);
+        stats = m.stats;
+        resetSeen = resetSeen || m.reset;
+        if (!frame) frame = requestAnimationFrame(draw);
       } else if (m.type === 'status') {
         note.textContent = m.text;
         note.className = 'note' + (m.error ? ' error' : '');

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/timerfd.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
@@ -33,6 +34,49 @@ bool sub_exists_kind(const char *kind)
 		if (!strcmp(s->kind, kind))
 			return true;
 	return false;
+}
+
+/*
+ * max_rate: the client asks the agent to forward at most this many events a second (a token bucket holding a
+ * tenth of a second's worth, so a burst is cut and a steady stream is thinned evenly). What is not forwarded is
+ * still consumed from the ring (the program's reservations keep succeeding) and counted as skipped: a busy
+ * producer costs the client a bounded rate, never its responsiveness.
+ */
+struct rate_limit {
+	int64_t max_rate; /* 0: no limit */
+	double tokens;
+	uint64_t last_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void rate_init(struct rate_limit *r, int64_t max_rate)
+{
+	r->max_rate = max_rate;
+	r->tokens = max_rate > 10 ? max_rate / 10.0 : 1;
+	r->last_ns = mono_ns();
+}
+
+/* true: forward this event; false: skip it (count it) */
+static bool rate_take(struct rate_limit *r)
+{
+	if (r->max_rate <= 0)
+		return true;
+	uint64_t now = mono_ns();
+	double burst = r->max_rate > 10 ? r->max_rate / 10.0 : 1;
+	r->tokens += (double)(now - r->last_ns) * r->max_rate / 1e9;
+	if (r->tokens > burst)
+		r->tokens = burst;
+	r->last_ns = now;
+	if (r->tokens < 1)
+		return false;
+	r->tokens -= 1;
+	return true;
 }
 
 void subs_release_all(void)
@@ -59,12 +103,17 @@ struct stream {
 	bool btf_owned;
 	uint32_t type_id;
 	int64_t type_size;
-	uint64_t delivered, dropped, lost, reported_dropped, reported_lost;
+	uint64_t delivered, dropped, lost, skipped, reported_dropped, reported_lost, reported_skipped;
+	struct rate_limit rate;
 	struct sbuf s;
 };
 
 static void record(struct stream *st, int cpu, const void *data, size_t size)
 {
+	if (!rate_take(&st->rate)) {
+		st->skipped++;
+		return;
+	}
 	struct sbuf *s = &st->s;
 	s->len = 0;
 	sb_printf(s, "{\"event\":\"%s\",\"subscription\":%d,\"map_id\":%u,\"source\":\"%s\",", EV_RINGBUF_EVENT,
@@ -123,13 +172,14 @@ static void stream_ready(struct watcher *w, uint32_t events)
 
 static void report_drops(struct stream *st)
 {
-	if (st->dropped == st->reported_dropped && st->lost == st->reported_lost)
+	if (st->dropped == st->reported_dropped && st->lost == st->reported_lost && st->skipped == st->reported_skipped)
 		return;
 	st->reported_dropped = st->dropped;
 	st->reported_lost = st->lost;
-	out_json(json_pack("{s:s,s:i,s:I,s:I,s:I,s:I}", "event", EV_EVENTS_DROPPED, "subscription", st->sub.id, "map_id",
+	st->reported_skipped = st->skipped;
+	out_json(json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I}", "event", EV_EVENTS_DROPPED, "subscription", st->sub.id, "map_id",
 			   (json_int_t)st->map_id, "dropped", (json_int_t)st->dropped, "lost", (json_int_t)st->lost,
-			   "delivered", (json_int_t)st->delivered));
+			   "delivered", (json_int_t)st->delivered, "skipped", (json_int_t)st->skipped));
 }
 
 static void stream_tick(struct watcher *w, uint32_t events)
@@ -182,10 +232,11 @@ static void stream_release(struct sub *s)
 
 static void subscribe(json_t *id, json_t *params, bool perf)
 {
-	int64_t map_id, pages = 64, btf_id = 0;
+	int64_t map_id, pages = 64, btf_id = 0, max_rate = 0;
 	const char *type = NULL;
 	if (!p_int(id, params, "map_id", true, 1, UINT32_MAX, &map_id) || !p_str(id, params, "type", false, &type) ||
-	    !p_int(id, params, "btf_id", false, 1, UINT32_MAX, &btf_id) || !p_int(id, params, "pages", false, 1, 65536, &pages))
+	    !p_int(id, params, "btf_id", false, 1, UINT32_MAX, &btf_id) || !p_int(id, params, "pages", false, 1, 65536, &pages) ||
+	    !p_int(id, params, "max_rate", false, 0, 100000000, &max_rate))
 		return;
 	if (pages & (pages - 1)) {
 		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "pages must be a power of two");
@@ -195,6 +246,7 @@ static void subscribe(json_t *id, json_t *params, bool perf)
 	st->w.fd = st->tick.fd = st->flush.fd = -1;
 	st->map_id = map_id;
 	st->perf = perf;
+	rate_init(&st->rate, max_rate);
 	st->sub.kind = perf ? "perfbuf" : "ringbuf";
 	st->sub.release = stream_release;
 	sb_init(&st->s, 512);
@@ -272,8 +324,8 @@ static void subscribe(json_t *id, json_t *params, bool perf)
 		loop_add(&st->flush, EPOLLIN);
 	}
 	int sid = sub_add(&st->sub);
-	reply_result(id, json_pack("{s:i,s:i,s:s,s:s?}", "subscription", sid, "map_id", (int)map_id, "source",
-				   perf ? "perfbuf" : "ringbuf", "type", type));
+	reply_result(id, json_pack("{s:i,s:i,s:s,s:s?,s:I}", "subscription", sid, "map_id", (int)map_id, "source",
+				   perf ? "perfbuf" : "ringbuf", "type", type, "max_rate", (json_int_t)max_rate));
 	return;
 fail:
 	stream_release(&st->sub);
@@ -289,13 +341,19 @@ struct trace {
 	char *filter;
 	char tracing_on[300]; /* set when we switched tracing on, to switch it back off */
 	struct sbuf line, out;
-	uint64_t dropped;
+	struct watcher tick; /* drop/skip reports */
+	struct rate_limit rate;
+	uint64_t delivered, dropped, skipped, reported_dropped, reported_skipped;
 };
 
 static void trace_emit(struct trace *t, const char *l, size_t n)
 {
 	if (t->filter && !memmem(l, n, t->filter, strlen(t->filter)))
 		return;
+	if (!rate_take(&t->rate)) {
+		t->skipped++;
+		return;
+	}
 	struct sbuf *s = &t->out;
 	s->len = 0;
 	sb_printf(s, "{\"event\":\"%s\",\"subscription\":%d,\"line\":", EV_TRACE_LINE, t->sub.id);
@@ -335,8 +393,25 @@ static void trace_emit(struct trace *t, const char *l, size_t n)
 	}
 	free(tmp);
 	sb_putc(s, '}');
-	if (!out_line(s->buf, s->len, true))
+	if (out_line(s->buf, s->len, true))
+		t->delivered++;
+	else
 		t->dropped++;
+}
+
+static void trace_tick(struct watcher *w, uint32_t events)
+{
+	struct trace *t = w->data;
+	uint64_t n;
+	if (read(w->fd, &n, sizeof(n)) <= 0)
+		return;
+	if (t->dropped == t->reported_dropped && t->skipped == t->reported_skipped)
+		return;
+	t->reported_dropped = t->dropped;
+	t->reported_skipped = t->skipped;
+	out_json(json_pack("{s:s,s:i,s:I,s:I,s:I,s:I}", "event", EV_EVENTS_DROPPED, "subscription", t->sub.id, "dropped",
+			   (json_int_t)t->dropped, "lost", (json_int_t)0, "delivered", (json_int_t)t->delivered, "skipped",
+			   (json_int_t)t->skipped));
 }
 
 static void trace_ready(struct watcher *w, uint32_t events)
@@ -379,6 +454,10 @@ static void trace_release(struct sub *s)
 		loop_del(&t->w);
 		close(t->w.fd);
 	}
+	if (t->tick.fd >= 0) {
+		loop_del(&t->tick);
+		close(t->tick.fd);
+	}
 	free(t->filter);
 	sb_free(&t->line);
 	sb_free(&t->out);
@@ -388,7 +467,8 @@ static void trace_release(struct sub *s)
 void do_trace_subscribe(json_t *id, json_t *params)
 {
 	const char *filter = NULL;
-	if (!p_str(id, params, "filter", false, &filter))
+	int64_t max_rate = 0;
+	if (!p_str(id, params, "filter", false, &filter) || !p_int(id, params, "max_rate", false, 0, 100000000, &max_rate))
 		return;
 	if (sub_exists_kind("trace")) {
 		reply_error(id, E_BUSY, NULL, "trace_pipe is a consuming reader: one subscription gets every line; unsubscribe first",
@@ -406,6 +486,8 @@ void do_trace_subscribe(json_t *id, json_t *params)
 	struct trace *t = calloc(1, sizeof(*t));
 	t->sub.kind = "trace";
 	t->sub.release = trace_release;
+	t->tick.fd = -1;
+	rate_init(&t->rate, max_rate);
 	sb_init(&t->line, 256);
 	sb_init(&t->out, 512);
 	t->filter = filter && *filter ? strdup(filter) : NULL;
@@ -435,8 +517,14 @@ void do_trace_subscribe(json_t *id, json_t *params)
 	t->w.cb = trace_ready;
 	t->w.data = t;
 	loop_add(&t->w, EPOLLIN);
+	/* drop and skip reports once a second, only when something was dropped or skipped */
+	t->tick.fd = periodic_timer(1000);
+	t->tick.cb = trace_tick;
+	t->tick.data = t;
+	loop_add(&t->tick, EPOLLIN);
 	int sid = sub_add(&t->sub);
-	reply_result(id, json_pack("{s:i,s:s,s:b}", "subscription", sid, "path", path, "tracing_switched_on", switched));
+	reply_result(id, json_pack("{s:i,s:s,s:b,s:I}", "subscription", sid, "path", path, "tracing_switched_on", switched,
+				   "max_rate", (json_int_t)max_rate));
 }
 
 void do_unsubscribe(json_t *id, json_t *params)
@@ -457,6 +545,12 @@ void do_unsubscribe(json_t *id, json_t *params)
 			json_object_set_new(res, "delivered", json_integer(st->delivered));
 			json_object_set_new(res, "dropped", json_integer(st->dropped));
 			json_object_set_new(res, "lost", json_integer(st->lost));
+			json_object_set_new(res, "skipped", json_integer(st->skipped));
+		} else if (!strcmp(s->kind, "trace")) {
+			struct trace *t = (struct trace *)s;
+			json_object_set_new(res, "delivered", json_integer(t->delivered));
+			json_object_set_new(res, "dropped", json_integer(t->dropped));
+			json_object_set_new(res, "skipped", json_integer(t->skipped));
 		}
 		s->release(s);
 		reply_result(id, res);

@@ -94,6 +94,15 @@ export const SETTINGS = {
       'What a Load or Load + Attach lens loads: "object" every program of the object libbpf would load (plus the clicked one), only the clicked one attached; "clicked" only the clicked program (others load when their own lens is clicked, into the same object).',
     scope: 'resource',
   },
+  'bpfIde.panels.maxEventRate': {
+    type: 'number',
+    default: 2000,
+    minimum: 0,
+    maximum: 1000000,
+    description:
+      'Events and bpf_printk lines per second the agent forwards to a live panel at most (0: no limit). The agent still consumes and counts everything; the panel shows how many were skipped, so a busy ring buffer never slows the editor.',
+    scope: 'window',
+  },
   'bpfIde.trace.server': {
     type: 'string',
     enum: ['off', 'messages', 'verbose'],

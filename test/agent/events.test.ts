@@ -182,6 +182,41 @@ describe('agent events', { concurrency: false }, () => {
     await assert.rejects(agent.request('unsubscribe', { subscription: 99999 }), { code: 'not_found' });
   });
 
+  test('max_rate: a burst is thinned at the agent; forwarded + skipped + dropped = written, the drain counted', async (t) => {
+    if (!precondition(t, reason)) return;
+    await config(20_000, 0);
+    const dropsBefore = (await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries![0]
+      .value as number;
+    const s = await agent.request('ringbuf_subscribe', {
+      map_id: maps.get('rb')!.id,
+      type: 'struct event',
+      max_rate: 1000,
+    });
+    assert.equal(s.max_rate, 1000);
+    let got = 0;
+    const skippedReports: number[] = [];
+    const onEv = (e: RingbufEvent) => void (e.subscription === s.subscription && got++);
+    const onDrop = (e: { subscription: number; skipped?: number }) =>
+      e.subscription === s.subscription && skippedReports.push(e.skipped ?? -1);
+    agent.on('ringbuf_event', onEv);
+    agent.on('events_dropped', onDrop);
+    // two execs: 40,000 records in two bursts, far above 1,000/s
+    await runAs(comm);
+    await runAs(comm);
+    await waitFor(() => skippedReports.length > 0, 'an events_dropped report with skipped');
+    const u = await agent.request('unsubscribe', { subscription: s.subscription });
+    agent.off('ringbuf_event', onEv);
+    agent.off('events_dropped', onDrop);
+    const drops =
+      ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries![0].value as number) - dropsBefore;
+    const written = 40_000 - drops;
+    assert.equal(u.delivered, got, 'every forwarded record reached the client before the unsubscribe reply');
+    assert.equal(u.delivered! + u.skipped! + u.dropped!, written, `delivered ${u.delivered} skipped ${u.skipped}`);
+    // a tenth of a second's worth per burst, plus the refill while the bursts last
+    assert.ok(u.delivered! >= 2 && u.delivered! < 2_000, `forwarded ${u.delivered} of ${written}`);
+    assert.ok(skippedReports[0] > 0);
+  });
+
   test('trace_subscribe: bpf_printk lines from trace_pipe, parsed; one reader at a time', async (t) => {
     if (!precondition(t, reason)) return;
     await config(0, 0);

@@ -16,6 +16,7 @@ import { BtfTypes } from '../../client/src/core/panels/btf-types';
 import { MapController } from '../../client/src/core/panels/map-controller';
 import type { ToWebview } from '../../client/src/core/panels/panel-messages';
 import { EventsController } from '../../client/src/core/panels/events-controller';
+import type { StreamStats } from '../../client/src/core/panels/event-stream';
 import { StatsController } from '../../client/src/core/panels/stats-controller';
 import { TraceController } from '../../client/src/core/panels/trace-controller';
 import { agentUnavailableReason, precondition } from './preconditions';
@@ -364,6 +365,37 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     assert.ok(batches.length < N / 10, `${batches.length} batches`);
     const stats = batches[batches.length - 1].stats;
     assert.equal(stats.received, c.received);
+  });
+
+  test('ring buffer with max_rate: the agent skips what is over the rate; written = received + skipped + dropped, received = shown + not shown, records drained at unsubscribe counted', async (t) => {
+    if (!precondition(t, reason)) return;
+    const N = 30_000;
+    await config(N, 0);
+    const programDrops = async () =>
+      ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
+    const drops0 = await programDrops();
+    const rec = new Recorder();
+    const c = new EventsController({
+      agent,
+      map: maps.get('rb')!,
+      typeChoices: ['struct event'],
+      post: rec.post,
+      tickMs: 50,
+      maxRate: 500,
+    });
+    await c.start();
+    await runAs(comm);
+    await runAs(comm);
+    // ends the subscription while the agent may still hold records: those arrive before its reply
+    await waitFor(() => c.stats.skipped > 0, 'an events_dropped report with skipped records');
+    await c.dispose();
+    const s = rec.last('stream-batch')!.stats as unknown as StreamStats;
+    const written = 2 * N - ((await programDrops()) - drops0);
+    assert.equal(s.received + s.skipped + s.agentDropped, written, JSON.stringify(s));
+    assert.equal(c.delivered, s.received, 'everything the agent forwarded was counted');
+    assert.equal(s.shown + s.coalesced + s.filtered + s.whilePaused + s.pending, s.received, JSON.stringify(s));
+    assert.ok(s.received < 5_000 && s.skipped > 0, JSON.stringify(s));
+    assert.equal(s.maxRate, 500);
   });
 
   test('perf buffer: records with their CPU', async (t) => {

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { build } from 'esbuild';
 import { agentUnavailableReason } from '../agent/preconditions';
 import { HOST_SUITES_DIR } from './harness/paths';
@@ -170,6 +171,79 @@ for (const { name: sessionName, theme } of THEMES)
                 .first();
               await row.waitFor({ timeout: 60_000 });
               assert.match(await row.innerText(), /bpfide_printk/);
+            });
+
+            await step('flood', async () => {
+              const v = webview(wb);
+              const counters = v.locator('body[data-panel="events"] .counters');
+              await counters.waitFor({ timeout: 60_000 });
+              // the source rate the panel shows (forwarded + skipped by the agent) reaches 50,000 events/s
+              const num = async (k: string) => Number(await counters.getAttribute(`data-${k}`));
+              const deadline = Date.now() + 60_000;
+              let rate = 0;
+              while ((rate = await num('rate')) < 50_000) {
+                assert.ok(Date.now() < deadline, `the source rate stayed at ${rate}/s: ${await counters.innerText()}`);
+                await delay(250); // polling a number the page updates: there is no event to wait on
+              }
+              // Quick Open answers while the stream runs
+              const quick: number[] = [];
+              for (let i = 0; i < 3; i++) {
+                const t0 = Date.now();
+                await wb.page.keyboard.press('Control+P');
+                await wb.quickInput.locator('input').fill('xdp_count');
+                await wb.quickInput
+                  .locator('.monaco-list-row')
+                  .filter({ hasText: 'xdp_count.bpf.c' })
+                  .first()
+                  .waitFor();
+                quick.push(Date.now() - t0);
+                await wb.page.keyboard.press('Escape');
+                await wb.quickInput.waitFor({ state: 'hidden' });
+              }
+              // another panel opens
+              const t1 = Date.now();
+              await wb.runCommand('bpf-ide: Show Program Stats');
+              await webview(wb).locator('body[data-panel="stats"] table.stats').waitFor({ timeout: 20_000 });
+              const panelMs = Date.now() - t1;
+              const figures = `source ${rate}/s, Quick Open ${quick.join('/')} ms, stats panel ${panelMs} ms`;
+              writeFileSync(join(s.artifactsDir, 'flood.txt'), figures + '\n');
+              t.diagnostic(figures);
+              assert.ok(Math.max(...quick) < 1000, `Quick Open under 50,000 events/s: ${figures}`);
+            });
+
+            await step('flood-counts', async ({ written }) => {
+              const v = webview(wb);
+              await v
+                .locator('body[data-panel="events"] .note')
+                .filter({ hasText: 'stream stopped by the test' })
+                .waitFor({ timeout: 30_000 });
+              const counters = v.locator('body[data-panel="events"] .counters');
+              const num = async (k: string) => Number(await counters.getAttribute(`data-${k}`));
+              const c = Object.fromEntries(
+                await Promise.all(
+                  [
+                    'received',
+                    'skipped',
+                    'agentDropped',
+                    'shown',
+                    'coalesced',
+                    'filtered',
+                    'whilePaused',
+                    'pending',
+                  ].map(async (k) => [k, await num(k)] as const),
+                ),
+              );
+              const text = await counters.innerText();
+              writeFileSync(
+                join(s.artifactsDir, 'flood.txt'),
+                `${text}\nwritten by the program: ${String(written)}\n`,
+                { flag: 'a' },
+              );
+              // at the agent: every record the program wrote was forwarded, skipped (max_rate) or dropped
+              assert.equal(c.received + c.skipped + c.agentDropped, written, text);
+              assert.ok(c.skipped > 0, text);
+              // in the panel: every record received was shown or counted as not shown
+              assert.equal(c.shown + c.coalesced + c.filtered + c.whilePaused + c.pending, c.received, text);
             });
 
             await step('histogram', async () => {

@@ -7,7 +7,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BpfIdeContext } from '../../../client/src/ctx';
@@ -156,6 +156,65 @@ export async function run(): Promise<void> {
           })();
           await stepDone(steps, 'trace').finally(() => (stop = true));
           await pump;
+        },
+      },
+      {
+        name: 'events panel at 50,000 events/s: the agent thins the stream, the editor stays responsive, counts add up',
+        timeoutMs: 150_000,
+        fn: async () => {
+          const out = await session.load(join(root, 'test', 'fixtures', 'agent', 'events.bpf.c'), { attach: true });
+          assert.ok(out.loaded, `the events fixture did not load: ${out.error}`);
+          handles.push(out.loaded.handle);
+          const map = (name: string) => out.loaded!.maps.find((m) => m.name === name)!;
+          // every exec of "bpfide_flood" writes BURST records in one bpf_loop; about 10 execs a second
+          const BURST = 6000;
+          await session.target.client.request('map_update', {
+            map_id: map('config').id,
+            key: 0,
+            value: { ring_burst: BURST, perf_burst: 0, comm: 'bpfide_flood' },
+          });
+          const dropsOf = async () =>
+            (
+              (await session.target.client.request('map_dump', { map_id: map('drops').id })) as {
+                entries: { value: number }[];
+              }
+            ).entries[0].value;
+          const drops0 = await dropsOf();
+          const host = await openEventsPanel(ctx, state, map('rb').id);
+          assert.ok(host);
+          // the producer is its own process (a shell loop), so a busy extension host cannot slow it down
+          const flood = join(steps, 'bpfide_flood');
+          if (!existsSync(flood)) symlinkSync('/bin/true', flood);
+          const stop = join(steps, 'flood.stop');
+          const count = join(steps, 'flood.count');
+          const producer = spawn(
+            'sh',
+            [
+              '-c',
+              `n=0; while [ ! -e "$1" ]; do "$2"; n=$((n+1)); sleep 0.1; done; echo $n > "$3"`,
+              'sh',
+              stop,
+              flood,
+              count,
+            ],
+            { stdio: 'ignore' },
+          );
+          const ended = new Promise((r) => producer.on('exit', r));
+          try {
+            stepReady(steps, 'flood');
+            await stepDone(steps, 'flood');
+          } finally {
+            writeFileSync(stop, '');
+            await ended;
+          }
+          const execs = Number(readFileSync(count, 'utf8').trim());
+          const failed = (await dropsOf()) - drops0;
+          // unsubscribes (the agent drains the ring first) and leaves the panel with its final counts
+          await host.detach('stream stopped by the test');
+          host.panel.reveal();
+          stepReady(steps, 'flood-counts', { execs, written: execs * BURST - failed, failed });
+          await stepDone(steps, 'flood-counts');
+          await host.dispose();
         },
       },
       {

@@ -200,12 +200,16 @@ export const SubscribeResult = z.object({
   map_id: z.number().int(),
   source: z.enum(['ringbuf', 'perfbuf']),
   type: z.string().nullable(),
+  /** events forwarded per second at most (0: no limit); the rest are consumed and counted as skipped */
+  max_rate: z.number().int().optional(),
 });
 export const TraceSubscribeResult = z.object({
   subscription: z.number().int(),
   path: z.string(),
   /** tracing_on was 0 (bpf_printk output discarded): the agent set it to 1 until unsubscribe */
   tracing_switched_on: z.boolean(),
+  /** lines forwarded per second at most (0: no limit); the rest are counted as skipped */
+  max_rate: z.number().int().optional(),
 });
 export const UnsubscribeResult = z.object({
   subscription: z.number().int(),
@@ -213,6 +217,8 @@ export const UnsubscribeResult = z.object({
   delivered: z.number().int().optional(),
   dropped: z.number().int().optional(),
   lost: z.number().int().optional(),
+  /** consumed but not forwarded (max_rate) */
+  skipped: z.number().int().optional(),
 });
 export const ProgStat = z.object({
   id: z.number().int(),
@@ -335,9 +341,9 @@ export interface MethodParams {
   };
   map_delete: { map_id: number; key?: unknown; key_hex?: string };
   map_watch: { map_id: number; interval_ms?: number };
-  ringbuf_subscribe: { map_id: number; type?: string; btf_id?: number };
-  perfbuf_subscribe: { map_id: number; type?: string; btf_id?: number; pages?: number };
-  trace_subscribe: { filter?: string };
+  ringbuf_subscribe: { map_id: number; type?: string; btf_id?: number; max_rate?: number };
+  perfbuf_subscribe: { map_id: number; type?: string; btf_id?: number; pages?: number; max_rate?: number };
+  trace_subscribe: { filter?: string; max_rate?: number };
   unsubscribe: { subscription: number };
   prog_stats: { handle?: number; ids?: number[]; enable?: boolean };
   list: Record<string, never>;
@@ -476,10 +482,13 @@ export type RingbufEvent = z.infer<typeof RingbufEvent>;
 export const EventsDroppedEvent = z.object({
   event: z.literal('events_dropped'),
   subscription: z.number().int(),
-  map_id: z.number().int(),
+  /** absent for trace_subscribe */
+  map_id: z.number().int().optional(),
   dropped: z.number().int(),
   lost: z.number().int(),
   delivered: z.number().int(),
+  /** consumed but not forwarded because of the subscription's max_rate */
+  skipped: z.number().int().optional(),
 });
 
 export const TraceLineEvent = z.object({

@@ -4,24 +4,41 @@
  * let go when history overflowed) counted and shown, pause, filter, and coalesced delivery: at
  * 100,000 events/s the panel gets one batch per tick carrying the newest rows and the counts.
  *
+ * Every event the agent consumed is accounted for: at the agent, consumed = forwarded (`received` here) +
+ * `skipped` (over the subscription's max_rate) + `agentDropped` (the client did not keep up); here, `received` =
+ * `shown` + `coalesced` (more in a tick than it shows) + `filtered` (did not match the filter) + `whilePaused` +
+ * `pending` (waiting for the next tick).
+ *
  * No `vscode` import.
  */
 
 export interface StreamStats {
   /** events received in total */
   received: number;
-  /** events per second over the last window */
+  /** events per second at the source over the last window (received + skipped by the agent) */
   rate: number;
   /** reported by the agent: records it could not write to us */
   agentDropped: number;
+  /** reported by the agent: records it consumed but did not forward (max_rate) */
+  skipped: number;
+  /** the agent's limit, events/s (0: none) */
+  maxRate: number;
   /** perf buffer lost samples (the kernel overwrote them) */
   lost: number;
   /** records the BPF program counted as failed reservations (from a drops map), when known */
   programDropped?: number;
   /** rows that left the bounded history */
   evicted: number;
+  /** received rows sent to the view as they arrived */
+  shown: number;
   /** events not sent to the view because a tick had more than it shows */
   coalesced: number;
+  /** received rows the filter hid */
+  filtered: number;
+  /** received while the view was paused (kept in history, not shown live) */
+  whilePaused: number;
+  /** received rows waiting for the next tick */
+  pending: number;
   held: number;
   paused: boolean;
 }
@@ -86,8 +103,10 @@ export class Ring<T> {
 
 export class EventStream<T> {
   private readonly ring: Ring<T>;
+  /** live rows since the last tick (counted as shown or coalesced when taken) */
   private pending: T[] = [];
-  private pendingDropped = 0;
+  /** history rows the view starts over with (filter change, resume): already counted */
+  private resend: T[] = [];
   private readonly perTick: number;
   private readonly windowMs: number;
   private readonly now: () => number;
@@ -95,13 +114,22 @@ export class EventStream<T> {
   private slots: { t: number; n: number }[] = [];
   private filter: ((row: T) => boolean) | undefined;
   private resetPending = true;
+  /** what the agent skipped per second, from its last two reports */
+  private skipRate = 0;
+  private skipReportAt: number | undefined;
   readonly stats: StreamStats = {
     received: 0,
     rate: 0,
     agentDropped: 0,
+    skipped: 0,
+    maxRate: 0,
     lost: 0,
     evicted: 0,
+    shown: 0,
     coalesced: 0,
+    filtered: 0,
+    whilePaused: 0,
+    pending: 0,
     held: 0,
     paused: false,
   };
@@ -122,20 +150,40 @@ export class EventStream<T> {
     if (last && last.t === slot) last.n++;
     else this.slots.push({ t: slot, n: 1 });
     if (this.ring.push(row)) this.stats.evicted++;
-    if (this.stats.paused || (this.filter && !this.filter(row))) return;
+    if (this.stats.paused) {
+      this.stats.whilePaused++;
+      return;
+    }
+    if (this.filter && !this.filter(row)) {
+      this.stats.filtered++;
+      return;
+    }
     this.pending.push(row);
     if (this.pending.length > this.perTick * 2) {
       // keep only the newest: the view could not show more in one tick anyway
       const cut = this.pending.length - this.perTick;
-      this.pendingDropped += cut;
+      this.stats.coalesced += cut;
       this.pending = this.pending.slice(cut);
     }
   }
 
-  /** The agent's events_dropped report (totals). */
-  drops(d: { dropped: number; lost: number }): void {
+  /** The agent's events_dropped / unsubscribe report (totals). */
+  drops(d: { dropped: number; lost: number; skipped?: number }): void {
     this.stats.agentDropped = d.dropped;
     this.stats.lost = d.lost;
+    if (d.skipped !== undefined && d.skipped > this.stats.skipped) {
+      // the source's rate counts what the agent skipped too (it reports about once a second)
+      const t = this.now();
+      if (this.skipReportAt !== undefined && t > this.skipReportAt)
+        this.skipRate = ((d.skipped - this.stats.skipped) * 1000) / (t - this.skipReportAt);
+      this.skipReportAt = t;
+      this.stats.skipped = d.skipped;
+    }
+  }
+
+  /** The agent's max_rate for this subscription (events/s, 0: none). */
+  setMaxRate(r: number): void {
+    this.stats.maxRate = r;
   }
 
   setPaused(p: boolean): void {
@@ -151,7 +199,10 @@ export class EventStream<T> {
 
   clear(): void {
     this.ring.clear();
+    // rows that were on their way to the view are not shown
+    this.stats.coalesced += this.pending.length;
     this.pending = [];
+    this.resend = [];
     this.resetPending = true;
   }
 
@@ -164,29 +215,42 @@ export class EventStream<T> {
   takeBatch(): Batch<T> | undefined {
     this.updateRate();
     this.stats.held = this.ring.length;
-    let rows = this.pending;
-    if (rows.length > this.perTick) {
-      this.pendingDropped += rows.length - this.perTick;
-      rows = rows.slice(rows.length - this.perTick);
+    let live = this.pending;
+    if (live.length > this.perTick) {
+      this.stats.coalesced += live.length - this.perTick;
+      live = live.slice(live.length - this.perTick);
     }
-    this.stats.coalesced += this.pendingDropped;
-    this.pendingDropped = 0;
+    this.stats.shown += live.length;
     this.pending = [];
+    this.stats.pending = 0;
+    const rows = this.resend.length ? [...this.resend, ...live] : live;
+    this.resend = [];
     const reset = this.resetPending;
     this.resetPending = false;
     return { rows, reset, stats: { ...this.stats } };
   }
 
+  /** The counts as they stand (without taking a batch). */
+  snapshot(): StreamStats {
+    this.updateRate();
+    this.stats.held = this.ring.length;
+    this.stats.pending = this.pending.length;
+    return { ...this.stats };
+  }
+
   /**
    * Everything a new view should show (a webview created again after being hidden): the matching history,
-   * oldest first. What was pending is part of it.
+   * oldest first. What was pending is part of it (counted as shown).
    */
   replay(): Batch<T> {
     this.updateRate();
     this.stats.held = this.ring.length;
     const all = this.ring.toArray();
     const rows = this.filter ? all.filter(this.filter) : all;
+    this.stats.shown += this.pending.length;
     this.pending = [];
+    this.stats.pending = 0;
+    this.resend = [];
     this.resetPending = false;
     return { rows, reset: true, stats: { ...this.stats } };
   }
@@ -194,7 +258,12 @@ export class EventStream<T> {
   /** After a filter change or resume: the view starts over from the newest matching history. */
   private refill(): void {
     const src = this.filter ? this.ring.toArray().filter(this.filter) : this.ring.last(this.perTick);
-    this.pending = src.slice(-this.perTick);
+    // the live rows are in the history too: the newest are part of what is sent again (shown), the rest not
+    const again = Math.min(this.pending.length, this.perTick);
+    this.stats.shown += again;
+    this.stats.coalesced += this.pending.length - again;
+    this.pending = [];
+    this.resend = src.slice(-this.perTick);
     this.resetPending = true;
   }
 
@@ -204,7 +273,9 @@ export class EventStream<T> {
     while (this.slots.length && this.slots[0].t < from) this.slots.shift();
     const n = this.slots.reduce((a, s) => a + s.n, 0);
     const span = Math.max(100, Math.min(this.windowMs, t - (this.slots[0]?.t ?? t)));
-    this.stats.rate = Math.round((n * 1000) / span);
+    // the agent reports skips about once a second while it skips: none for 2.5 s means it stopped
+    if (this.skipReportAt !== undefined && t - this.skipReportAt > 2500) this.skipRate = 0;
+    this.stats.rate = Math.round((n * 1000) / span + this.skipRate);
   }
 }
 

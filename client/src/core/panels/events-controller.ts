@@ -29,6 +29,8 @@ export interface EventsControllerOptions extends StreamControllerBase {
 /** Ring buffer and perf buffer records, decoded with the struct type the user picked. */
 export class EventsController extends StreamController<RecordRow> {
   private sub: number | undefined;
+  /** the subscription being ended: the agent delivers what was in the buffer before it replies */
+  private draining: number | undefined;
   private seq = 0;
   private readonly opened = Date.now();
   private type: string | null;
@@ -36,14 +38,20 @@ export class EventsController extends StreamController<RecordRow> {
   /** the subscription's total from unsubscribe / the latest events_dropped */
   delivered = 0;
   private readonly onEvent = (ev: { subscription: number; cpu?: number; size: number; data: unknown }) => {
-    if (ev.subscription !== this.sub) return;
+    if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
     const row: RecordRow = { seq: ++this.seq, t: Date.now() - this.opened, cpu: ev.cpu, size: ev.size, data: ev.data };
     if (this.columns.length <= 3) this.learnColumns(ev.data);
     this.stream.push(row);
     this.coalescer.poke();
   };
-  private readonly onDropped = (ev: { subscription: number; dropped: number; lost: number; delivered: number }) => {
-    if (ev.subscription !== this.sub) return;
+  private readonly onDropped = (ev: {
+    subscription: number;
+    dropped: number;
+    lost: number;
+    delivered: number;
+    skipped?: number;
+  }) => {
+    if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
     this.stream.drops(ev);
     this.delivered = ev.delivered;
     this.coalescer.poke();
@@ -63,11 +71,6 @@ export class EventsController extends StreamController<RecordRow> {
 
   get received(): number {
     return this.stream.stats.received;
-  }
-
-  /** The stream's counts (received, rate, drops of every kind). */
-  get stats(): Readonly<import('./event-stream').StreamStats> {
-    return this.stream.stats;
   }
 
   private learnColumns(sample: unknown): void {
@@ -120,6 +123,7 @@ export class EventsController extends StreamController<RecordRow> {
     const r = (await this.o.agent.request(method, {
       map_id: this.o.map.id,
       ...(this.type ? { type: this.type } : {}),
+      ...this.rateParams(),
     })) as { subscription: number };
     this.sub = r.subscription;
     if (this.o.dropsMap && !this.dropsTimer) {
@@ -149,11 +153,13 @@ export class EventsController extends StreamController<RecordRow> {
   private async stop(): Promise<void> {
     const sub = this.sub;
     this.sub = undefined;
+    this.draining = sub;
     if (sub !== undefined && !this.o.agent.isClosed) {
       const r = (await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined)) as
-        { delivered?: number; dropped?: number; lost?: number } | undefined;
+        { delivered?: number; dropped?: number; lost?: number; skipped?: number } | undefined;
       if (r?.delivered !== undefined) this.delivered = r.delivered;
-      if (r?.dropped !== undefined) this.stream.drops({ dropped: r.dropped, lost: r.lost ?? 0 });
+      if (r?.dropped !== undefined) this.stream.drops({ dropped: r.dropped, lost: r.lost ?? 0, skipped: r.skipped });
+      this.coalescer.poke();
     }
   }
 

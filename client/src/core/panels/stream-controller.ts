@@ -22,6 +22,11 @@ export interface StreamControllerBase {
   history?: number;
   /** ms between batches to the view */
   tickMs?: number;
+  /**
+   * events per second the agent forwards at most (its `max_rate`; 0: no limit). The agent consumes and counts
+   * the rest (`skipped`): the back-pressure of a busy stream lands on the agent, not on the editor.
+   */
+  maxRate?: number;
 }
 
 const DEFAULT_STREAM: StreamUiState = { paused: false, filter: '', follow: true };
@@ -33,6 +38,8 @@ export abstract class StreamController<T> {
   protected disposed = false;
   protected columns: Column[] = [];
   private tickTimer: ReturnType<typeof setInterval> | undefined;
+  /** the webview is hidden: nothing is posted (it asks for a replay with 'ready' when shown) */
+  private hidden = false;
 
   constructor(protected readonly base: StreamControllerBase) {
     this.state = { ...DEFAULT_STREAM, ...base.state };
@@ -41,6 +48,21 @@ export abstract class StreamController<T> {
     // the rate and counts move even when nothing arrives
     this.tickTimer = setInterval(() => this.coalescer.poke(), 1000);
     this.stream.setPaused(this.state.paused);
+    this.stream.setMaxRate(base.maxRate ?? 0);
+  }
+
+  /** The agent's max_rate for subscribe requests (omitted when there is no limit). */
+  protected rateParams(): { max_rate?: number } {
+    return this.base.maxRate ? { max_rate: this.base.maxRate } : {};
+  }
+
+  /** The stream's counts (received, rate, drops and skips of every kind). */
+  get stats(): Readonly<import('./event-stream').StreamStats> {
+    return this.stream.snapshot();
+  }
+
+  async setHidden(hidden: boolean): Promise<void> {
+    this.hidden = hidden;
   }
 
   /** Text cells of one row. */
@@ -49,8 +71,8 @@ export abstract class StreamController<T> {
   protected abstract filterRow(row: T): { key: unknown; value: unknown };
 
   /** Builds and sends the batch of this tick. */
-  flush(): void {
-    if (this.disposed) return;
+  flush(final = false): void {
+    if ((this.disposed && !final) || this.hidden) return;
     const b = this.stream.takeBatch();
     if (!b) return;
     void this.base.post({
@@ -61,9 +83,14 @@ export abstract class StreamController<T> {
     });
   }
 
-  /** Sends a new view the whole matching history at once. */
+  /** After dispose: a webview created again gets the columns, the history and the final counts. */
+  replayDetached(): void {
+    this.sendInit();
+    this.replay();
+  }
+
+  /** Sends a new view the whole matching history at once (also after dispose: the final counts). */
   private replay(): void {
-    if (this.disposed) return;
     const b = this.stream.replay();
     void this.base.post({
       type: 'stream-batch',
@@ -129,6 +156,8 @@ export abstract class StreamController<T> {
   protected abstract exportName(): string;
 
   async dispose(): Promise<void> {
+    // the view keeps the final counts (the subscription's own, after its drain)
+    this.flush(true);
     this.disposed = true;
     this.coalescer.dispose();
     if (this.tickTimer) clearInterval(this.tickTimer);

@@ -20,6 +20,8 @@ export interface TraceRow {
 /** bpf_printk output from trace_pipe: time, process, pid, CPU, message. */
 export class TraceController extends StreamController<TraceRow> {
   private sub: number | undefined;
+  /** the subscription being ended: the agent delivers what was in the buffer before it replies */
+  private draining: number | undefined;
   private readonly onLine = (ev: {
     subscription: number;
     line: string;
@@ -30,7 +32,7 @@ export class TraceController extends StreamController<TraceRow> {
     function?: string | null;
     message?: string;
   }) => {
-    if (ev.subscription !== this.sub) return;
+    if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
     this.stream.push({
       timestamp: ev.timestamp,
       task: ev.task,
@@ -39,6 +41,12 @@ export class TraceController extends StreamController<TraceRow> {
       fn: ev.function,
       message: ev.message ?? ev.line,
     });
+    this.coalescer.poke();
+  };
+
+  private readonly onDropped = (ev: { subscription: number; dropped: number; lost: number; skipped?: number }) => {
+    if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
+    this.stream.drops(ev);
     this.coalescer.poke();
   };
 
@@ -51,6 +59,7 @@ export class TraceController extends StreamController<TraceRow> {
       path: [n],
     }));
     o.agent.on('trace_line', this.onLine as never);
+    o.agent.on('events_dropped', this.onDropped as never);
   }
 
   get received(): number {
@@ -101,7 +110,10 @@ export class TraceController extends StreamController<TraceRow> {
   async start(retryMs = 2000): Promise<void> {
     this.sendInit();
     try {
-      const r = (await this.o.agent.request('trace_subscribe', this.o.filter ? { filter: this.o.filter } : {})) as {
+      const r = (await this.o.agent.request('trace_subscribe', {
+        ...(this.o.filter ? { filter: this.o.filter } : {}),
+        ...this.rateParams(),
+      })) as {
         subscription: number;
       };
       if (this.disposed) {
@@ -127,9 +139,14 @@ export class TraceController extends StreamController<TraceRow> {
     this.disposed = true;
     const sub = this.sub;
     this.sub = undefined;
-    if (sub !== undefined && !this.o.agent.isClosed)
-      await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined);
+    this.draining = sub;
+    if (sub !== undefined && !this.o.agent.isClosed) {
+      const r = (await this.o.agent.request('unsubscribe', { subscription: sub }).catch(() => undefined)) as
+        { dropped?: number; skipped?: number } | undefined;
+      if (r?.dropped !== undefined) this.stream.drops({ dropped: r.dropped, lost: 0, skipped: r.skipped });
+    }
     this.o.agent.off('trace_line', this.onLine as never);
+    this.o.agent.off('events_dropped', this.onDropped as never);
     await super.dispose();
   }
 }

@@ -7,7 +7,7 @@ import { BtfTypes } from '../../core/panels/btf-types';
 import type { StreamUiState } from '../../core/panels/panel-messages';
 import { EventsController } from '../../core/panels/events-controller';
 import type { BpfIdeContext } from '../../ctx';
-import { PanelHost } from './panel-host';
+import { maxEventRate, PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';
 import { findMap, isStreamMap, pickMap } from './pick-map';
 
@@ -50,6 +50,7 @@ export async function openEventsPanel(
     post: host.post,
     save: host.save,
     log: (m) => ctx.output.warn(m),
+    maxRate: maxEventRate(),
     state: saved,
     onState: (s) => void state.set('events', map.name, s),
   });

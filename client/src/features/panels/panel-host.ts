@@ -13,13 +13,23 @@ export interface PanelController {
   handle(msg: FromWebview): Promise<void>;
   dispose(): Promise<void> | void;
   setHidden?(hidden: boolean): Promise<void>;
+  /** After dispose: shows a recreated webview what the controller last had (history, final counts). */
+  replayDetached?(): void;
 }
 
 const open = new Map<string, PanelHost>();
 
+/** bpfIde.panels.maxEventRate: what the agent forwards to a streaming panel at most, events/s (0: no limit). */
+export function maxEventRate(): number {
+  const v = vscode.workspace.getConfiguration('bpfIde').get<number>('panels.maxEventRate', 2000);
+  return Number.isFinite(v) && v >= 0 ? Math.floor(v) : 2000;
+}
+
 export class PanelHost implements vscode.Disposable {
   readonly panel: vscode.WebviewPanel;
   private controller: PanelController | undefined;
+  /** the controller stopped by detach, and why: a webview shown again still gets its last state */
+  private detached: { controller: PanelController; reason: string } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 
@@ -50,6 +60,11 @@ export class PanelHost implements vscode.Disposable {
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((msg: FromWebview) => {
         if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+        if (!this.controller && this.detached && msg.type === 'ready') {
+          this.detached.controller.replayDetached?.();
+          void this.post({ type: 'status', text: this.detached.reason, error: true });
+          return;
+        }
         void this.controller?.handle(msg).catch((e: Error) => {
           this.ctx.output.warn(`${this.key}: ${e.message}`);
           void this.post({ type: 'status', text: e.message, error: true });
@@ -84,6 +99,7 @@ export class PanelHost implements vscode.Disposable {
     const c = this.controller;
     this.controller = undefined;
     await c?.dispose();
+    if (c) this.detached = { controller: c, reason };
     void this.post({ type: 'status', text: reason, error: true });
   }
 

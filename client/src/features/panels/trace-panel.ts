@@ -6,7 +6,7 @@
 import type { StreamUiState } from '../../core/panels/panel-messages';
 import { TraceController } from '../../core/panels/trace-controller';
 import type { BpfIdeContext } from '../../ctx';
-import { PanelHost } from './panel-host';
+import { maxEventRate, PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';
 
 export async function openTracePanel(ctx: BpfIdeContext, state: PanelState): Promise<PanelHost | undefined> {
@@ -24,6 +24,7 @@ export async function openTracePanel(ctx: BpfIdeContext, state: PanelState): Pro
     state: state.get<StreamUiState>('trace', 'trace'),
     onState: (s) => void state.set('trace', 'trace', s),
     history: 20_000,
+    maxRate: maxEventRate(),
   });
   host.attach(controller);
   const watch = ctx.targets.onDidChange(() => {
