@@ -86,6 +86,7 @@ struct handle {
 	struct prog_rec *progs;
 	int nprogs;
 	struct btf *btf;    /* the object's BTF (owned by maps_obj) */
+	char file_name[256]; /* the object file's name: libbpf names the object (and .rodata, .bss maps) after it */
 };
 
 struct handle *handle_find(int id);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "agent.h"
 
 /* ---- prog_stats ---- */
@@ -25,11 +26,43 @@ void stats_release(void)
 	g_stats_fd = -1;
 }
 
+/* KSYM_NAME_LEN: the longest function name the kernel keeps */
+#define KSYM_NAME 512
+
 /*
- * A program's info by id (prog_stats, list); with `map_ids`, also the ids of up to `nmaps` maps it uses.
- * False when it is gone meanwhile or not ours to open.
+ * A program's whole name, as bpftool finds it: the kernel keeps 15 characters (`handle_sched_wa` for both
+ * handle_sched_wakeup and handle_sched_wakeup_new); a name that long is looked up in the program's BTF, as the
+ * name of its first function (func_info). Falls back to the kernel's name.
  */
-static bool prog_info_by_id(uint32_t prog_id, struct bpf_prog_info *info, uint32_t *map_ids, uint32_t nmaps)
+static void prog_full_name(int fd, const struct bpf_prog_info *info, char *out, size_t n)
+{
+	snprintf(out, n, "%s", info->name);
+	if (strlen(info->name) < BPF_OBJ_NAME_LEN - 1 || !info->btf_id || !info->nr_func_info)
+		return;
+	struct bpf_func_info finfo = {};
+	struct bpf_prog_info fi = {};
+	uint32_t len = sizeof(fi);
+	fi.nr_func_info = 1;
+	fi.func_info_rec_size = sizeof(finfo);
+	fi.func_info = (uint64_t)(uintptr_t)&finfo;
+	if (bpf_obj_get_info_by_fd(fd, &fi, &len))
+		return;
+	struct btf *btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return;
+	const struct btf_type *t = btf__type_by_id(btf, finfo.type_id);
+	const char *name = t && btf_is_func(t) ? btf__name_by_offset(btf, t->name_off) : NULL;
+	if (name && *name)
+		snprintf(out, n, "%s", name);
+	btf__free(btf);
+}
+
+/*
+ * A program's info by id (prog_stats, list) and its whole name (`name`, KSYM_NAME_LEN bytes); with `map_ids`,
+ * also the ids of up to `nmaps` maps it uses. False when it is gone meanwhile or not ours to open.
+ */
+static bool prog_info_by_id(uint32_t prog_id, struct bpf_prog_info *info, uint32_t *map_ids, uint32_t nmaps,
+			    char *name, size_t name_len)
 {
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
@@ -41,6 +74,8 @@ static bool prog_info_by_id(uint32_t prog_id, struct bpf_prog_info *info, uint32
 	}
 	uint32_t len = sizeof(*info);
 	bool ok = !bpf_obj_get_info_by_fd(fd, info, &len);
+	if (ok)
+		prog_full_name(fd, info, name, name_len);
 	close(fd);
 	return ok;
 }
@@ -48,9 +83,11 @@ static bool prog_info_by_id(uint32_t prog_id, struct bpf_prog_info *info, uint32
 static json_t *prog_stat_json(uint32_t prog_id)
 {
 	struct bpf_prog_info info;
-	if (!prog_info_by_id(prog_id, &info, NULL, 0))
+	char name[KSYM_NAME];
+	if (!prog_info_by_id(prog_id, &info, NULL, 0, name, sizeof(name)))
 		return NULL;
-	return json_pack("{s:I,s:s,s:I,s:I,s:I,s:o}", "id", (json_int_t)info.id, "name", info.name, "run_cnt",
+	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:o}", "id", (json_int_t)info.id, "name", name, "kernel_name", info.name,
+			 "run_cnt",
 			 (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns, "recursion_misses",
 			 (json_int_t)info.recursion_misses, "avg_ns",
 			 info.run_cnt ? json_real((double)info.run_time_ns / info.run_cnt) : json_null());
@@ -131,7 +168,8 @@ static json_t *list_prog(uint32_t prog_id)
 {
 	uint32_t map_ids[64];
 	struct bpf_prog_info info;
-	if (!prog_info_by_id(prog_id, &info, map_ids, 64))
+	char name[KSYM_NAME];
+	if (!prog_info_by_id(prog_id, &info, map_ids, 64, name, sizeof(name)))
 		return NULL;
 	char tag[17];
 	for (int i = 0; i < 8; i++)
@@ -141,8 +179,8 @@ static json_t *list_prog(uint32_t prog_id)
 	for (uint32_t i = 0; i < info.nr_map_ids && i < 64; i++)
 		json_array_append_new(maps, json_integer(map_ids[i]));
 	int h = handle_of_prog(info.id);
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:I,s:I}", "id", (json_int_t)info.id, "name", info.name,
-			      "type", type ? type : "unknown", "tag", tag, "uid", (json_int_t)info.created_by_uid,
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:I,s:I}", "id", (json_int_t)info.id, "name", name,
+			      "kernel_name", info.name, "type", type ? type : "unknown", "tag", tag, "uid", (json_int_t)info.created_by_uid,
 			      "loaded_at_ns", (json_int_t)info.load_time, "verified_insns", (json_int_t)info.verified_insns,
 			      "map_ids", maps, "run_cnt", (json_int_t)info.run_cnt, "run_time_ns", (json_int_t)info.run_time_ns);
 	if (info.btf_id)

@@ -131,7 +131,7 @@ cleanup:
 
 void do_load(json_t *id, json_t *params)
 {
-	const char *path = NULL, *b64 = NULL;
+	const char *path = NULL, *b64 = NULL, *file_name = NULL;
 	int64_t level = 1, log_size = 0, timeout_ms = 30000, into = 0;
 	bool partial = false;
 	struct handle *h = NULL;
@@ -143,6 +143,7 @@ void do_load(json_t *id, json_t *params)
 	json_t *progs_out = NULL, *failed = NULL;
 
 	if (!p_str(id, params, "path", false, &path) || !p_str(id, params, "object", false, &b64) ||
+	    !p_str(id, params, "file_name", false, &file_name) ||
 	    !p_int(id, params, "log_level", false, 0, 7, &level) ||
 	    !p_int(id, params, "log_size", false, LOG_MIN, LOG_MAX, &log_size) ||
 	    !p_int(id, params, "timeout_ms", false, 1, 3600000, &timeout_ms) || !p_bool(id, params, "partial", &partial) ||
@@ -210,6 +211,15 @@ void do_load(json_t *id, json_t *params)
 		}
 		h->elf = bytes;
 		h->elf_size = n;
+	}
+	/* the object's name, as libbpf derives it from a file: the base name up to the first '.' */
+	const char *fn = file_name ? file_name : path;
+	if (fn) {
+		const char *slash = strrchr(fn, '/');
+		snprintf(h->file_name, sizeof(h->file_name), "%s", slash ? slash + 1 : fn);
+		char *dot = strchr(h->file_name, '.');
+		if (dot)
+			*dot = 0;
 	}
 	int sig = sandbox_open(h);
 	if (sig) {

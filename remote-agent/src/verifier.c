@@ -71,9 +71,19 @@ json_t *parse_stats(const char *log, uint32_t verified_insns)
 
 /* ---- one program ---- */
 
+/*
+ * The name libbpf gives the object, as when it opens a file: the file's name up to its first '.'
+ * (runqlat.bpf.o -> runqlat), so internal maps are runqlat.rodata, runqlat.bss (libbpf keeps 8 characters of
+ * a longer name there: klockstat.bpf.o -> klocksta.rodata).
+ */
+static const char *obj_name(const struct handle *h)
+{
+	return h->file_name[0] ? h->file_name : "bpf_ide_obj";
+}
+
 struct bpf_object *obj_open(struct handle *h, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpf_ide_obj");
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name(h));
 	struct bpf_object *obj = bpf_object__open_mem(h->elf, h->elf_size, &oo);
 	if (!obj) {
 		int e = errno;
@@ -95,7 +105,7 @@ int sandbox_open(struct handle *h)
 	if (pid == 0) {
 		signal(SIGALRM, SIG_DFL);
 		alarm(20); /* a parser that loops forever dies too */
-		LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpf_ide_obj");
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name(h));
 		struct bpf_object *obj = bpf_object__open_mem(h->elf, h->elf_size, &oo);
 		_exit(obj ? 0 : 1);
 	}

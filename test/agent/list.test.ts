@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AgentClient } from '../../client/src/core/agent/agent-client';
 import type { MethodResult } from '../../client/src/core/agent/agent-protocol';
 import { agentUnavailableReason, precondition } from './preconditions';
@@ -46,7 +47,8 @@ describe('agent list', { concurrency: false }, () => {
     for (const p of mine.programs) {
       const l = r.programs.find((x) => x.id === p.id)!;
       assert.equal(l.handle, mine.handle);
-      assert.equal(l.name, p.name.slice(0, 15));
+      assert.equal(l.name, p.name);
+      assert.equal(l.kernel_name, p.name.slice(0, 15));
       assert.equal(l.type, p.type);
       assert.match(l.tag, /^[0-9a-f]{16}$/);
       assert.equal(l.uid, 0);
@@ -75,6 +77,43 @@ describe('agent list', { concurrency: false }, () => {
       user.map_ids.some((id) => mine.maps.some((m) => m.id === id)),
       `map_ids ${user.map_ids.join(',')}`,
     );
+  });
+
+  test('whole names: programs past 15 characters by their BTF name (list, prog_stats), internal maps after the object file', async (t) => {
+    if (!precondition(t, reason)) return;
+    const named = await ours.request('load', { path: fixture('names') });
+    try {
+      assert.deepEqual(named.programs.map((p) => p.name).sort(), ['handle_sched_wakeup', 'handle_sched_wakeup_new']);
+      // libbpf names internal maps after the object file (names.bpf.o), as it does for a file it opens itself
+      assert.deepEqual(named.maps.map((m) => m.name).sort(), ['names.bss', 'names.rodata']);
+      const ids = named.programs.map((p) => p.id!);
+      const r = await ours.request('list', {});
+      const listed = ids.map((id) => r.programs.find((p) => p.id === id)!);
+      assert.deepEqual(listed.map((p) => p.name).sort(), ['handle_sched_wakeup', 'handle_sched_wakeup_new']);
+      assert.deepEqual(
+        listed.map((p) => p.kernel_name),
+        ['handle_sched_wa', 'handle_sched_wa'],
+      );
+      // bpftool finds the same whole names (it reads them from BTF too) and the kernel's map names agree
+      const bpftool = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+        id: number;
+        name: string;
+      }[];
+      for (const p of listed) assert.equal(bpftool.find((b) => b.id === p.id)?.name, p.name);
+      const maps = named.maps.map((m) => r.maps.find((x) => x.id === m.id)!.name).sort();
+      assert.deepEqual(maps, ['names.bss', 'names.rodata']);
+      const stats = await ours.request('prog_stats', { ids });
+      assert.deepEqual(stats.programs.map((p) => p.name).sort(), ['handle_sched_wakeup', 'handle_sched_wakeup_new']);
+      // with the bytes (a remote target): the name comes from file_name
+      const b64 = await ours.request('load', {
+        object: readFileSync(fixture('names')).toString('base64'),
+        file_name: 'runqlat.bpf.o',
+      });
+      assert.deepEqual(b64.maps.map((m) => m.name).sort(), ['runqlat.bss', 'runqlat.rodata']);
+      await ours.request('unload', { handle: b64.handle });
+    } finally {
+      await ours.request('unload', { handle: named.handle });
+    }
   });
 
   test("another program's map reads like our own (map_dump by id), and unloading it removes it from the list", async (t) => {

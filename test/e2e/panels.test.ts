@@ -272,6 +272,13 @@ for (const { name: sessionName, theme } of THEMES)
                 .locator('canvas.spark[data-points]:not([data-points="0"]):not([data-points="1"])')
                 .waitFor({ timeout: 30_000 });
               const cells = await row.locator('td').allInnerTexts();
+              // whole names, not the kernel's 15 characters ("handle_sched_wa" for both)
+              const names = (
+                await v.locator('body[data-panel="stats"] table.stats tbody tr td:first-child').allInnerTexts()
+              ).map((x) => x.trim());
+              for (const n of ['handle_sched_wakeup', 'handle_sched_wakeup_new'])
+                assert.ok(names.includes(n), `stats panel names: ${names.join(', ')}`);
+              assert.ok(!names.includes('handle_sched_wa'), `stats panel names: ${names.join(', ')}`);
               assert.ok(Number(cells[3].replace(/,/g, '')) > 0, `runs of handle_openat: ${cells.join(' | ')}`);
               assert.ok(Number(cells[4]) > 0, `runs/s of handle_openat: ${cells.join(' | ')}`);
               await wb.screenshot('stats-panel');

@@ -248,6 +248,10 @@ export async function run(): Promise<void> {
         name: 'stats panel: run counts of everything loaded',
         timeoutMs: 120_000,
         fn: async () => {
+          // program names past the kernel's 15 characters: the panel shows them whole (from BTF)
+          const named = await session.load(join(root, 'test', 'fixtures', 'agent', 'names.bpf.c'), { attach: true });
+          assert.ok(named.loaded, `the names fixture did not load: ${named.error}`);
+          handles.push(named.loaded.handle);
           await openStatsPanel(ctx);
           stepReady(steps, 'stats');
           let stop = false;

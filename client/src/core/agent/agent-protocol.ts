@@ -222,7 +222,10 @@ export const UnsubscribeResult = z.object({
 });
 export const ProgStat = z.object({
   id: z.number().int(),
+  /** the whole name (from BTF func_info, as bpftool shows it) */
   name: z.string(),
+  /** the kernel's name: at most 15 characters */
+  kernel_name: z.string().optional(),
   run_cnt: z.number().int(),
   run_time_ns: z.number().int(),
   recursion_misses: z.number().int(),
@@ -237,7 +240,10 @@ export const ProgStatsResult = z.object({
 /** `list`: every program and map on the box, the agent's own with their handle. */
 export const ListedProgram = z.object({
   id: z.number().int(),
+  /** the whole name (from BTF func_info, as bpftool shows it) */
   name: z.string(),
+  /** the kernel's name: at most 15 characters */
+  kernel_name: z.string().optional(),
   type: z.string(),
   tag: z.string(),
   uid: z.number().int(),
@@ -305,6 +311,8 @@ export interface MethodParams {
   load: {
     path?: string;
     object?: string;
+    /** with `object`: the object file's name (libbpf names the object and its .rodata/.bss maps after it) */
+    file_name?: string;
     log_level?: number;
     log_size?: number;
     timeout_ms?: number;

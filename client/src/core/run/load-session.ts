@@ -143,7 +143,9 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
       }
       object = outcome.build.object;
     }
-    const params = this.target.remote ? { object: readFileSync(object).toString('base64') } : { path: object };
+    const params = this.target.remote
+      ? { object: readFileSync(object).toString('base64'), file_name: basename(object) }
+      : { path: object };
     const r = await this.request(
       { ...params, programs: o.programs === 'clicked' && o.clicked ? [o.clicked] : undefined },
       o,

@@ -147,7 +147,9 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
   let code = 0;
   try {
     report.target = target.description;
-    const params = target.remote ? { object: readFileSync(object).toString('base64') } : { path: object };
+    const params = target.remote
+      ? { object: readFileSync(object).toString('base64'), file_name: basename(object) }
+      : { path: object };
     let loaded: MethodResult<'load'>;
     try {
       loaded = await target.client.request('load', { ...params, log_level: o.logLevel, partial: true });
