@@ -145,6 +145,12 @@ uint32_t btf_skip_mods(const struct btf *btf, uint32_t id); /* through typedefs,
 bool btf_is_char(const struct btf *btf, uint32_t id);
 uint32_t btf_find_type(const struct btf *btf, const char *name);
 
+/* ---- paths the client names ---- */
+struct stat;
+/* Opens a regular file for reading without blocking on FIFOs or devices: the fd, or -errno
+ * (-EINVAL with *kind = "a FIFO", "a directory", ... when the path is not a regular file). */
+int open_regular(const char *path, struct stat *st, const char **kind);
+
 /* ---- misc ---- */
 const char *tracefs_path(bool mount_if_missing);
 bool is_mounted(const char *path, long magic);

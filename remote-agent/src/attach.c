@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -291,6 +292,17 @@ static struct link_rec *attach_one(json_t *id, struct handle *h, struct prog_rec
 		}
 		snprintf(bin, sizeof(bin), "%.*s", (int)(colon - target), target);
 		snprintf(fn, sizeof(fn), "%s", colon + 1);
+		/* libbpf opens the binary to find the function: a FIFO would block it, a device never end */
+		struct stat st;
+		const char *kind;
+		int bfd = strchr(bin, '/') ? open_regular(bin, &st, &kind) : -ENOENT;
+		if (bfd >= 0)
+			close(bfd);
+		else if (bfd == -EINVAL && kind) {
+			reply_error(id, E_IO_ERROR, json_pack("{s:s}", "binary", bin), "give an ELF binary or shared library",
+				    "uprobe binary %s is not a regular file (%s)", bin, kind);
+			goto fail;
+		}
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = fn, .retprobe = !strncmp(sec, "uretprobe", 9));
 		l->link = bpf_program__attach_uprobe_opts(r->prog, pid, bin, 0, &uo);
 		err = l->link ? 0 : -errno;

@@ -97,17 +97,13 @@ static json_t *prog_json(struct prog_rec *r, struct verdict *v)
 			 "jited_bytes", (json_int_t)info.jited_prog_len, "verifier", verifier_json(v, info.verified_insns));
 }
 
-static int read_file(const char *path, void **buf, size_t *size)
+static int read_file(const char *path, void **buf, size_t *size, const char **kind)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	struct stat st;
+	int fd = open_regular(path, &st, kind);
+	if (fd < 0)
+		return fd;
 	int err = 0;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
 	if (st.st_size > MAX_OBJECT) {
 		err = -EFBIG;
 		goto cleanup;
@@ -194,12 +190,17 @@ void do_load(json_t *id, json_t *params)
 	}
 	h = calloc(1, sizeof(*h));
 	if (path) {
-		int e = read_file(path, &h->elf, &h->elf_size);
+		const char *kind;
+		int e = read_file(path, &h->elf, &h->elf_size, &kind);
+		if (e && kind) {
+			reply_error(id, E_IO_ERROR, json_pack("{s:s}", "path", path),
+				    "give the path of a compiled object (clang -target bpf -c ... -o prog.bpf.o)",
+				    "cannot read %s: not a regular file (%s)", path, kind);
+			goto cleanup;
+		}
 		if (e) {
 			reply_error(id, e == -ENOENT ? E_NOT_FOUND : (e == -EACCES || e == -EPERM) ? E_PERMISSION_DENIED : E_IO_ERROR,
-				    json_pack("{s:s}", "path", path),
-				    e == -EINVAL ? "the path must name a regular file" : NULL, "cannot read %s: %s", path,
-				    strerror(-e));
+				    json_pack("{s:s}", "path", path), NULL, "cannot read %s: %s", path, strerror(-e));
 			goto cleanup;
 		}
 	} else {
