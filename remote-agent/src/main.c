@@ -174,6 +174,44 @@ static void do_shutdown(json_t *id, json_t *params)
 	g_stop = 1;
 }
 
+/* jansson's errors for a number it cannot represent (the line is otherwise JSON) */
+static bool number_out_of_range(const json_error_t *e)
+{
+	return strstr(e->text, "too big") || strstr(e->text, "overflow");
+}
+
+static bool is_number_char(char c) { return c && strchr("0123456789eE+-.", c); }
+
+/* Parses line with each number jansson cannot hold replaced by null (a copy; at most 64 of them), so
+ * the request's id can be read. NULL when it still does not parse. */
+static json_t *load_nulling_big_numbers(const char *line, size_t len)
+{
+	char *copy = malloc(len);
+	if (!copy)
+		return NULL;
+	memcpy(copy, line, len);
+	json_t *r = NULL;
+	json_error_t e;
+	for (int tries = 0; tries < 64; tries++) {
+		r = json_loadb(copy, len, JSON_REJECT_DUPLICATES, &e);
+		if (r || !number_out_of_range(&e))
+			break;
+		/* the token ends at (or just before) the error position: find its bounds */
+		size_t end = e.position < len ? e.position : len;
+		while (end > 0 && !is_number_char(copy[end - 1]))
+			end--;
+		size_t start = end;
+		while (start > 0 && is_number_char(copy[start - 1]))
+			start--;
+		if (end - start < 4) /* "null" must fit in its place; such a number is at least 5 characters */
+			break;
+		memcpy(copy + start, "null", 4);
+		memset(copy + start + 4, ' ', end - start - 4);
+	}
+	free(copy);
+	return r;
+}
+
 static void handle_line(char *line, size_t len)
 {
 	json_error_t jerr;
@@ -182,6 +220,21 @@ static void handle_line(char *line, size_t len)
 	if (!len)
 		return; /* blank lines are ignored */
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req && number_out_of_range(&jerr)) {
+		/* valid JSON with a number jansson cannot hold: answer the request (its id) rather than no one */
+		char column[32];
+		snprintf(column, sizeof(column), "%d", jerr.column);
+		json_t *r = load_nulling_big_numbers(line, len);
+		json_t *rid = json_object_get(r, "id");
+		if (json_is_integer(rid) || json_is_string(rid)) {
+			reply_error(rid, E_INVALID_PARAMS, NULL,
+				    "send integers beyond 64 bits as decimal strings (\"18446744073709551615\") or 0x strings",
+				    "a number in the request (column %s) is beyond 64-bit integers or doubles", column);
+			json_decref(r);
+			return;
+		}
+		json_decref(r);
+	}
 	if (!req) {
 		reply_error(NULL, E_PARSE_ERROR, NULL, "send one JSON object per line", "malformed JSON at column %d: %s",
 			    jerr.column, jerr.text);
