@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   LanguageClient,
   type LanguageClientOptions,
   type ServerOptions,
@@ -16,6 +17,7 @@ import { LoadFeature } from './features/load-feature';
 import { MapHover } from './features/map-hover';
 import { ProgramsView } from './features/programs-view';
 import { TargetManager } from './features/target-manager';
+import { VmlinuxFeature } from './features/vmlinux-feature';
 import { activatePanels } from './features/panels';
 import { activateVerifier } from './features/verifier';
 
@@ -31,6 +33,7 @@ export class BpfIdeContext {
   private clientDisposables: vscode.Disposable[] = [];
   private client: LanguageClient | undefined;
   readonly targets: TargetManager;
+  readonly vmlinux: VmlinuxFeature;
   readonly builder: BuildFeature;
   readonly loader: LoadFeature;
   readonly programs: ProgramsView;
@@ -38,10 +41,18 @@ export class BpfIdeContext {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('bpf-ide', { log: true });
     this.targets = new TargetManager(this);
+    this.vmlinux = new VmlinuxFeature(this, this.targets);
     this.builder = new BuildFeature(this);
     this.loader = new LoadFeature(this, this.targets, this.builder);
     this.programs = new ProgramsView(this.targets);
-    this.disposables.push(this.output, this.builder, this.loader, this.programs, new MapHover(this.targets));
+    this.disposables.push(
+      this.output,
+      this.vmlinux,
+      this.builder,
+      this.loader,
+      this.programs,
+      new MapHover(this.targets),
+    );
   }
 
   get languageClient(): LanguageClient | undefined {
@@ -80,8 +91,23 @@ export class BpfIdeContext {
     const clientOptions: LanguageClientOptions = {
       documentSelector: BPF_DOCUMENTS,
       outputChannel: this.output,
-      initializationOptions: { settings: vscode.workspace.getConfiguration('bpfIde') },
+      initializationOptions: {
+        settings: this.withServerIncludes(JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('bpfIde')))),
+      },
       synchronize: { configurationSection: 'bpfIde' },
+      middleware: {
+        workspace: {
+          // The server reads its settings through workspace/configuration: the target's cached vmlinux.h folder
+          // goes at the end of its include paths (found only when the project has no vmlinux.h of its own).
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (!Array.isArray(result)) return result;
+            return result.map((r: unknown, i) =>
+              params.items[i]?.section === 'bpfIde' ? this.withServerIncludes(r) : r,
+            );
+          },
+        },
+      },
       connectionOptions: { maxRestartCount: 4 },
     };
     const client = new LanguageClient('bpfIde', 'BPF language server', serverOptions, clientOptions);
@@ -94,6 +120,22 @@ export class BpfIdeContext {
     );
     await client.start();
     void vscode.commands.executeCommand('setContext', 'bpfIde.serverRunning', true);
+  }
+
+  /** The bpfIde settings object as the server gets it, with the include folders the client adds. */
+  private withServerIncludes(section: unknown): unknown {
+    const extra = this.vmlinux.serverIncludeDirs();
+    if (!extra.length || !section || typeof section !== 'object') return section;
+    const s = section as { includePaths?: unknown };
+    const own = Array.isArray(s.includePaths) ? (s.includePaths as unknown[]) : [];
+    return { ...s, includePaths: [...own, ...extra.filter((d) => !own.includes(d))] };
+  }
+
+  /** Tells the language server to read its settings again (the client's additions changed). */
+  settingsChangedForServer(): void {
+    void this.client
+      ?.sendNotification(DidChangeConfigurationNotification.type, { settings: null })
+      .catch((err: unknown) => this.output.warn(`settings for the language server: ${String(err)}`));
   }
 
   async restartLanguageServer(): Promise<void> {

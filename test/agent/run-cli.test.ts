@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -137,5 +137,65 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     assert.ok(id > 0);
     const show = spawnSync('bpftool', ['prog', 'show', 'id', String(id)], { encoding: 'utf8' });
     assert.notEqual(show.status, 0, 'the demo program is no longer loaded');
+  });
+});
+
+describe('vmlinux.h is never a manual step (build, run, vmlinux on the real kernel)', () => {
+  let work: string;
+  let cache: string;
+  const env = () => ({ ...process.env, BPF_IDE_CACHE_DIR: cache });
+  const cliIn = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], { cwd: work, encoding: 'utf8', timeout: 120000, env: env() });
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'bpf-ide-novmlinux-'));
+    cache = mkdtempSync(join(tmpdir(), 'bpf-ide-cache-'));
+    // a template copied out of bpf-templates/: it includes "vmlinux.h", and none is beside it
+    const t = join(ROOT, 'bpf-templates', 'tracepoint');
+    for (const f of readdirSync(t)) if (/\.(c|h)$/.test(f)) copyFileSync(join(t, f), join(work, f));
+  });
+  after(() => {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  test("build uses the target's vmlinux.h from the cache (made once, said once), run too; vmlinux -o writes it", async (t) => {
+    if (!need(t, isRoot() && haveBtf(), 'needs root and BTF')) return;
+    const file = readdirSync(work).find((f) => f.endsWith('.bpf.c'))!;
+    const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+    const first = cliIn(['build', file]);
+    assert.equal(first.status, 0, first.stderr);
+    const notes = first.stderr.split('\n').filter((l) => l.includes('vmlinux.h is not on the include path'));
+    assert.equal(notes.length, 1, first.stderr);
+    assert.match(
+      notes[0],
+      new RegExp(
+        `using the one of Linux ${release.replace(/[.+]/g, '\\$&')} on local, generated from its BTF \\(${cache.replace(/[.+]/g, '\\$&')}/`,
+      ),
+    );
+    const second = cliIn(['build', file]);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stderr, /using the one of Linux \S+ on local \(/, 'the cached one, not generated again');
+    const run = cliIn(['run', file, '--attach']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /vmlinux\.h is not on the include path/);
+    assert.match(run.stderr, /✓ \S+ .* loaded/);
+    const out = cliIn(['vmlinux', '-o', 'vm.h']);
+    assert.equal(out.status, 0, out.stderr);
+    const written = readFileSync(join(work, 'vm.h'), 'utf8');
+    assert.match(written.split('\n')[0], new RegExp(`vmlinux\\.h of Linux ${release.replace(/[.+]/g, '\\$&')}`));
+    if (haveCommand('bpftool', ['version'])) {
+      const h = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+        maxBuffer: 64 << 20,
+        encoding: 'utf8',
+      });
+      assert.equal(written.slice(written.indexOf('\n') + 1), h.stdout, 'the same text bpftool writes');
+    }
+    // a file with its own vmlinux.h beside it does not use the cache
+    copyFileSync(join(work, 'vm.h'), join(work, 'vmlinux.h'));
+    const own = cliIn(['build', file]);
+    assert.equal(own.status, 0, own.stderr);
+    assert.doesNotMatch(own.stderr, /not on the include path/);
+    const bad = cliIn(['vmlinux', '--bogus']);
+    assert.equal(bad.status, 2);
   });
 });

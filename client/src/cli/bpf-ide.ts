@@ -7,6 +7,7 @@ import '../core/zod-setup'; // first: configures zod before any schema is built
 import { runCheckCommand } from '../../../server/src/check';
 import { main as lspMain } from '../../../server/src/main';
 import { runBuildCommand } from '../core/build/build-command';
+import { runVmlinuxCommand } from '../core/build/vmlinux-command';
 import { runDemoCommand } from '../core/run/demo-command';
 import { runListCommand } from '../core/run/list-command';
 import { runKernelsCommand } from '../core/run/kernels-command';
@@ -24,6 +25,7 @@ commands:
   kernels         the kernels vm: targets boot, cached or not; kernels fetch NAME (bpf-ide kernels --help)
   matrix FILE     build once, load (and --attach) on several kernels, compare (bpf-ide matrix --help)
   demo            build a template, load and attach it here, show the verdict and live maps
+  vmlinux         write the target's vmlinux.h (bpf-ide vmlinux --help)
   log FILE        explain a verifier log: verdict, error on its source line, statistics (bpf-ide log --help)
   help            this text`;
 
@@ -68,6 +70,7 @@ const COMMANDS: Record<string, Command> = {
   kernels: (argv) => runKernelsCommand(argv),
   matrix: (argv) => runMatrixCommand(argv),
   demo: (argv) => runDemoCommand(argv),
+  vmlinux: (argv) => runVmlinuxCommand(argv),
   log: (argv) => runLogCommand(argv),
   help: async () => {
     process.stdout.write(USAGE + '\n');

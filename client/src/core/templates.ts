@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from './zod-setup';
+import { dumpVmlinux, type VmlinuxAgent } from './build/vmlinux-cache';
 
 /** What a template needs, and how its programs attach, as template.json says. */
 export const TemplateManifest = z.object({
@@ -243,12 +244,7 @@ export function localVmlinux(opts: { bpftool?: string; btfPath?: string } = {}):
 }
 
 /** The agent's btf_dump method, as much of AgentClient as this module needs. */
-export interface BtfDumper {
-  request(
-    method: 'btf_dump',
-    params: { offset?: number; length?: number },
-  ): Promise<{ offset: number; length: number; done: boolean; data: string }>;
-}
+export type BtfDumper = Pick<VmlinuxAgent, 'request'>;
 
 /**
  * vmlinux.h from a connected target's kernel: the agent turns its kernel's BTF into C (as bpftool
@@ -258,15 +254,7 @@ export function targetVmlinux(agent: BtfDumper, targetName: string): VmlinuxSour
   return {
     describe: `the target ${targetName}`,
     async generate() {
-      const chunks: string[] = [];
-      let offset = 0;
-      for (;;) {
-        const r = await agent.request('btf_dump', { offset, length: 4 << 20 });
-        chunks.push(r.data);
-        offset += r.length;
-        if (r.done || r.length === 0) break;
-      }
-      return chunks.join('');
+      return (await dumpVmlinux(agent)).text;
     },
   };
 }

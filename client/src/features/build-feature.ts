@@ -36,11 +36,19 @@ export class BuildFeature implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? '';
     const expand = (s: string) => s.replace(/\$\{workspaceFolder\}/g, folder);
     let result: BuildResult;
+    const includeDirs = cfg.get<string[]>('includePaths', []).map(expand);
     try {
+      // vmlinux.h included and none on the include path: the target's, from the cache.
+      const vmlinux = await this.ctx.vmlinux.dirFor(uri, true, includeDirs).catch((e: unknown) => {
+        void vscode.window.showWarningMessage(
+          `bpf-ide: ${vscode.workspace.asRelativePath(uri)} includes vmlinux.h, none is on its include path, and the target's could not be had: ${(e as Error).message}`,
+        );
+        return undefined;
+      });
       result = await buildBpf({
         file: uri.fsPath,
         clang: cfg.get<string>('clang.path') || undefined,
-        includeDirs: cfg.get<string[]>('includePaths', []).map(expand),
+        includeDirs: vmlinux ? [...includeDirs, vmlinux] : includeDirs,
         defines: cfg.get<string[]>('defines', []),
       });
     } catch (e) {

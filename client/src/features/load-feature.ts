@@ -179,6 +179,14 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
             last = pct;
           },
         };
+        if (!into) {
+          // vmlinux.h included and none on the include path: the target's, from the cache.
+          const vmlinux = await this.ctx.vmlinux.dirFor(target, true, opts.includeDirs).catch((e: unknown) => {
+            this.ctx.output.warn(`vmlinux.h for ${target.fsPath}: ${(e as Error).message}`);
+            return undefined;
+          });
+          if (vmlinux) opts.includeDirs = [...(opts.includeDirs ?? []), vmlinux];
+        }
         progress.report({ message: into ? `loading ${clicked} into the loaded object` : 'building and loading' });
         let outcome: LoadOutcome;
         try {

@@ -3,11 +3,14 @@
  * compile a BPF C file with clang -target bpf; compiler-style problems; exit 0 built, 1 errors, 2 usage.
  */
 import { relative } from 'node:path';
+import { type TargetArgs, targetOption } from '../run/run-command';
 import { buildBpf, ClangNotFoundError } from './bpf-build';
+import { targetVmlinuxDir } from './vmlinux-command';
 
-export const BUILD_USAGE = `usage: bpf-ide build FILE [-o OUT] [-I DIR]... [-D NAME[=VALUE]]... [--clang PATH] [--json]
+export const BUILD_USAGE = `usage: bpf-ide build FILE [-o OUT] [-I DIR]... [-D NAME[=VALUE]]... [--clang PATH] [--json] [--target T]
   Compiles FILE with clang -O2 -g -target bpf (include paths also from compile_commands.json).
-  Default output: .output/<name>.bpf.o next to FILE.`;
+  Default output: .output/<name>.bpf.o next to FILE. When FILE includes vmlinux.h and none is on its
+  include path, the --target's (default local) is used, from the cache (bpf-ide vmlinux).`;
 
 export async function runBuildCommand(argv: string[]): Promise<number> {
   let file: string | undefined;
@@ -16,6 +19,7 @@ export async function runBuildCommand(argv: string[]): Promise<number> {
   let json = false;
   const includeDirs: string[] = [];
   const defines: string[] = [];
+  const target: TargetArgs = { target: 'local' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -24,6 +28,7 @@ export async function runBuildCommand(argv: string[]): Promise<number> {
       return x;
     };
     try {
+      if (targetOption(a, v, target)) continue;
       if (a === '-o') out = v();
       else if (a === '-I') includeDirs.push(v());
       else if (a.startsWith('-I')) includeDirs.push(a.slice(2));
@@ -47,7 +52,23 @@ export async function runBuildCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const r = await buildBpf({ file, out, includeDirs, defines, clang, pch: 'reuse' });
+    let vmlinuxDir: string | undefined;
+    try {
+      vmlinuxDir = await targetVmlinuxDir(file, includeDirs, target, (l) => process.stderr.write(`${l}\n`));
+    } catch (e) {
+      process.stderr.write(
+        `bpf-ide build: ${file} includes vmlinux.h, none is on its include path, and the target's could not be had: ${(e as Error).message}\n`,
+      );
+      return 1;
+    }
+    const r = await buildBpf({
+      file,
+      out,
+      includeDirs: vmlinuxDir ? [...includeDirs, vmlinuxDir] : includeDirs,
+      defines,
+      clang,
+      pch: 'reuse',
+    });
     if (json)
       process.stdout.write(
         JSON.stringify(

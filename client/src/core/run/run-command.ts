@@ -10,6 +10,8 @@ import { basename, relative } from 'node:path';
 import type { LoadedMap, MethodResult } from '../agent/agent-protocol';
 import { AgentRequestError } from '../agent/agent-client';
 import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
+import { needsTargetVmlinux } from '../build/vmlinux-cache';
+import { targetVmlinuxDir } from '../build/vmlinux-command';
 import { connectTarget, type ConnectedTarget } from './connect';
 import { verdictFromLog } from './verdict';
 
@@ -52,7 +54,8 @@ export interface RunReport {
 
 export const RUN_USAGE = `usage: bpf-ide run FILE [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
                     [--accept-new-host-key] [--attach] [--duration SECONDS] [--log-level N] [--json] [-I DIR] [-D N]
-  FILE: a .bpf.c (built first with clang -target bpf) or a BPF object.
+  FILE: a .bpf.c (built first with clang -target bpf) or a BPF object. When FILE includes vmlinux.h and
+  none is on its include path, the target's is used (cached; see bpf-ide vmlinux).
   Exit: 0 everything loaded, 3 the verifier rejected a program, 1 other errors, 2 bad usage.`;
 
 export function parseRunArgs(argv: string[]): RunOptions {
@@ -124,23 +127,46 @@ type Log = (line: string) => void;
 export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport; code: number }> {
   const report: RunReport = { target: o.target, programs: [], maps: [] };
   let object = o.file;
+  // Connected first when the build needs the target's vmlinux.h (none on the include path).
+  let early: ConnectedTarget | undefined;
+  let includeDirs = o.includeDirs;
+  if (/\.c$/.test(o.file) && needsTargetVmlinux(o.file, o.includeDirs)) {
+    try {
+      early = await connectTarget(o.target, o);
+      const dir = await targetVmlinuxDir(o.file, o.includeDirs, o, log, early);
+      if (dir) includeDirs = [...includeDirs, dir];
+    } catch (e) {
+      await early?.dispose();
+      return {
+        report: {
+          ...report,
+          error: `${basename(o.file)} includes vmlinux.h, none is on its include path, and the target's could not be had: ${(e as Error).message}`,
+        },
+        code: 1,
+      };
+    }
+  }
   if (/\.c$/.test(o.file)) {
     let b;
     try {
-      b = await buildBpf({ file: o.file, includeDirs: o.includeDirs, defines: o.defines, pch: 'reuse' });
+      b = await buildBpf({ file: o.file, includeDirs, defines: o.defines, pch: 'reuse' });
     } catch (e) {
+      await early?.dispose();
       if (e instanceof ClangNotFoundError) return { report: { ...report, error: e.message }, code: 1 };
       throw e;
     }
     for (const p of b.problems)
       log(`${p.file ? `${relative(process.cwd(), p.file)}:${p.line}:${p.column}: ` : ''}${p.severity}: ${p.message}`);
-    if (!b.ok) return { report: { ...report, error: `build failed: ${basename(o.file)} did not compile` }, code: 1 };
+    if (!b.ok) {
+      await early?.dispose();
+      return { report: { ...report, error: `build failed: ${basename(o.file)} did not compile` }, code: 1 };
+    }
     object = b.object;
     log(`built ${relative(process.cwd(), object)} in ${b.durationMs.toFixed(0)} ms`);
   }
   let target: ConnectedTarget;
   try {
-    target = await connectTarget(o.target, o);
+    target = early ?? (await connectTarget(o.target, o));
   } catch (e) {
     return { report: { ...report, error: (e as Error).message }, code: 1 };
   }
