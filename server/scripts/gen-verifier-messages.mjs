@@ -190,8 +190,9 @@ function formatsIn(path, rel) {
     if (!arg) continue;
     let fn = '';
     for (const [at, name] of fnStarts) if (at < m.index) fn = name;
-    for (const f of literalFormats(arg)) {
-      const fmt = f.replace(/\n+$/, '').replace(/\n/g, ' ');
+    // a format with a newline inside prints several lines: each is a format of its own
+    for (const f of literalFormats(arg).flatMap((x) => x.replace(/\n(?=.)/g, '\n\0').split('\0'))) {
+      const fmt = f.replace(/\n+$/, '');
       // btf_verifier_log*() end the line themselves, and the _type/_member/_vsi ones start it with the BTF
       // type they are about ("[3] STRUCT foo size=8 vlen=1 Invalid member"): the format is not the line's start
       const btf = m[1].startsWith('btf_verifier_log') || m[1] === '__btf_verifier_log';

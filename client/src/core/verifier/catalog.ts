@@ -155,7 +155,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     },
     fix: 'Pass a pointer to an object of the type the callee declares (same struct, same size), or fix the size argument; keep stack buffers small (big ones go in a per-CPU array map).',
     registerGroup: 1,
-    fixtures: ['stack_out_of_range'],
+    fixtures: ['stack_out_of_range', 'global_struct_size'],
   },
   {
     id: 'uninit-register',
@@ -337,7 +337,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     id: 'pointer-arithmetic',
     title: 'Arithmetic on a pointer that does not allow it',
-    pattern: /^R(\d+) pointer arithmetic on (\w+) prohibited/,
+    pattern: /^R(\d+) pointer arithmetic on (\w+) prohibited$/,
     explain: (m) => `${reg(m)} is a '${m[2]}', which the program may pass around but not offset.`,
     fix: 'Use the pointer as given (e.g. pass &map to helpers); offset only map values, packet and stack pointers.',
     registerGroup: 1,

@@ -22,6 +22,11 @@ export interface Family {
   generic?: string;
   /** not an error: the verifier's trace (states, precision marks, statistics); never matched */
   trace?: true;
+  /**
+   * real logs of this family (test/fixtures/verifier/<name>.log, made by loading <name>.bpf.c on this host's
+   * kernel with make-logs.mjs); families without one are tested on their format strings instantiated
+   */
+  fixtures?: string[];
 }
 
 /** Families whose formats are not errors, for the coverage report's exclusion and the matcher's skip. */

@@ -105,6 +105,7 @@ export const PROGRAM_FAMILIES: Family[] = [
     formats: ['invalid shift %d'],
     explain: 'The program shifts by the constant $1, which is not below the operand width (32 or 64).',
     fix: 'Shift by less than the operand’s width; use a 64-bit type for shifts of 32 or more.',
+    fixtures: ['bad_shift'],
   },
   {
     id: 'insn-encoding',
