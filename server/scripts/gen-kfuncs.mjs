@@ -6,7 +6,7 @@
 //
 // A kfunc is a FUNC that carries a DECL_TAG "bpf_kfunc" (pahole adds the tag for every function
 // in a kfunc BTF id set). Its prototype is rendered as C from the FUNC_PROTO. The flags that the
-// kernel keeps in its BTF id sets (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL) are not in BTF, so they
+// kernel keeps in its BTF id sets (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL, KF_SLEEPABLE) are not in BTF, so they
 // are curated below from the kernel sources (kernel/bpf/helpers.c, cpumask.c, net/netfilter/...)
 // and applied only to kfuncs this kernel has.
 import { execFileSync } from 'node:child_process';
@@ -199,6 +199,21 @@ function params(proto) {
   });
 }
 
+// KF_SLEEPABLE kfuncs (kernel/bpf/helpers.c, fs/bpf_fs_kfuncs.c, kernel/trace/bpf_trace.c,
+// kernel/bpf/arena.c): the verifier refuses them in programs that are not sleepable.
+const SLEEPABLE = new Set([
+  'bpf_copy_from_user_str',
+  'bpf_copy_from_user_task_str',
+  'bpf_get_file_xattr',
+  'bpf_get_dentry_xattr',
+  'bpf_set_dentry_xattr',
+  'bpf_remove_dentry_xattr',
+  'bpf_lookup_user_key',
+  'bpf_verify_pkcs7_signature',
+  'bpf_arena_alloc_pages',
+  'bpf_arena_free_pages',
+]);
+
 const kfuncs = [];
 for (const t of dump.types) {
   if (t.kind !== 'DECL_TAG' || t.name !== 'bpf_kfunc' || t.component_idx !== -1) continue;
@@ -221,6 +236,7 @@ for (const t of dump.types) {
     args,
   };
   if (RET_NULL.has(name) || /^bpf_iter_\w+_next$/.test(name)) entry.mayReturnNull = true;
+  if (SLEEPABLE.has(name)) entry.sleepable = true;
   const iterNew = /^bpf_iter_(\w+)_new$/.exec(name);
   if (UNLOCKED_BY[name]) entry.unlockedBy = UNLOCKED_BY[name];
   if (RELEASED_BY[name]) entry.releasedBy = RELEASED_BY[name];

@@ -138,6 +138,11 @@ export function helpersAllowed(programType: string): ReadonlySet<string> | undef
   return allowedByType.get(programType);
 }
 
+/** True when programs of `programType` may call helper `name` only when they are sleepable. */
+export function isSleepableOnlyHelper(programType: string, name: string): boolean {
+  return !!availability.sleepableOnly?.[programType]?.includes(name);
+}
+
 /** True when the verifier refuses `name` to programs whose license is not GPL-compatible. */
 export function isGplOnly(name: string): boolean {
   return gplOnlySet.has(name);

@@ -93,6 +93,8 @@ export interface HelperAvailability {
   programTypes: Record<string, string[]>;
   /** Helpers refused to programs with a non-GPL-compatible license. */
   gplOnly: string[];
+  /** Program type -> helpers it knows but refuses outside sleepable programs ("helper call might sleep"). */
+  sleepableOnly?: Record<string, string[]>;
   /** Program types that could not be loaded on the probing machine. */
   unprobed: string[];
   /** For unprobed types whose list was derived: from which probed types and why. */
@@ -177,6 +179,8 @@ export interface Kfunc {
   unlockedBy?: string[];
   /** KF_RELEASE: releases a reference acquired by another kfunc. */
   releases?: boolean;
+  /** KF_SLEEPABLE: only sleepable programs may call it. */
+  sleepable?: boolean;
 }
 
 export interface KfuncsData {

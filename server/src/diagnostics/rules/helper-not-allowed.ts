@@ -5,7 +5,7 @@
  * (through any chain of calls in the file).
  */
 import type { Node } from 'web-tree-sitter';
-import { helperByName, helpersAllowed } from '../../catalog/catalog';
+import { helperByName, helpersAllowed, isSleepableOnlyHelper } from '../../catalog/catalog';
 import type { BpfProgram } from '../../bpf-document';
 import type { Rule } from '../rule';
 import { calledFunctions, type CallSite } from '../syntax';
@@ -69,6 +69,8 @@ export const helperNotAllowedRule: Rule = {
         for (const p of progs) {
           const allowed = helpersAllowed(p.def!.programType);
           if (!allowed || allowed.has(name)) continue;
+          // Refused only outside sleepable programs: the sleepable-call rule says so, with the kernel's words.
+          if (isSleepableOnlyHelper(p.def!.programType, name)) continue;
           const alt = (ALTERNATIVES[name] ?? []).find((a) => allowed.has(a));
           const via = p.node === fn ? '' : ` (this function is called from the ${p.section} program ${p.name})`;
           report({

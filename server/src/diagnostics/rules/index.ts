@@ -1,12 +1,16 @@
 /** Every restricted-C rule, one file each, in the order of the list. Add a rule here to turn it on. */
 import type { Rule } from '../rule';
+import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperNotAllowedRule } from './helper-not-allowed';
 import { licenseRule } from './license';
+import { mapValueIndexRule } from './map-value-index';
 import { nullCheckRule } from './null-check';
 import { packetBoundsRule } from './packet-bounds';
 import { printkArgsRule } from './printk-args';
+import { scalarDerefRule } from './scalar-deref';
 import { sectionRule } from './section';
+import { sleepableCallRule } from './sleepable-call';
 import { stackSizeRule } from './stack-size';
 import { unboundedLoopRule } from './unbounded-loop';
 import { unreleasedReferenceRule } from './unreleased-reference';
@@ -24,4 +28,8 @@ export const ALL_RULES: readonly Rule[] = [
   helperNotAllowedRule,
   unreleasedReferenceRule,
   printkArgsRule,
+  sleepableCallRule,
+  scalarDerefRule,
+  ctxWriteRule,
+  mapValueIndexRule,
 ];

@@ -1,0 +1,77 @@
+/**
+ * A write to a field of the program's context that the program type may not write. The verifier
+ * checks every context access against the type's is_valid_access() and rejects the write ("invalid
+ * bpf_context access off=16 size=8"): tracepoint, kprobe, perf_event and XDP contexts are read-only,
+ * a socket filter may write only skb->cb[], tc may write mark, priority, tc_index, tc_classid, cb[],
+ * queue_mapping and tstamp. Packet data is changed through the data pointers or helpers
+ * (bpf_xdp_adjust_head(), bpf_skb_store_bytes()), never by moving ctx->data.
+ */
+import type { Node } from 'web-tree-sitter';
+import { field, opOf, ty } from '../fast-node';
+import { stripParens } from '../flow';
+import type { Rule } from '../rule';
+import { identOf } from '../syntax';
+
+/** Context fields each program type may write; a type not listed here is not checked. */
+const WRITABLE: Record<string, ReadonlySet<string>> = {
+  sched_cls: new Set(['mark', 'tc_index', 'priority', 'cb', 'tc_classid', 'queue_mapping', 'tstamp']),
+  sched_act: new Set(['mark', 'tc_index', 'priority', 'cb', 'tc_classid', 'queue_mapping', 'tstamp']),
+  cgroup_skb: new Set(['mark', 'priority', 'cb', 'tstamp']),
+  socket_filter: new Set(['cb']),
+  xdp: new Set(),
+  tracepoint: new Set(),
+  raw_tracepoint: new Set(),
+  perf_event: new Set(),
+  kprobe: new Set(),
+};
+
+/** What to do instead of writing `field` in a program of `type`. */
+function advice(type: string, name: string): string {
+  if (type === 'xdp' && /^data/.test(name))
+    return 'Move the packet start with bpf_xdp_adjust_head() (or bpf_xdp_adjust_meta()), then re-read ctx->data.';
+  if ((type === 'sched_cls' || type === 'sched_act') && /^data/.test(name))
+    return 'Change the packet with bpf_skb_adjust_room() / bpf_skb_change_head(), then re-read skb->data.';
+  if (type === 'socket_filter')
+    return 'A socket filter may write only skb->cb[]; to mark packets use a tc or cgroup_skb program.';
+  if (['tracepoint', 'raw_tracepoint', 'kprobe', 'perf_event'].includes(type))
+    return 'Tracing contexts are read-only: copy the value into a local or a map and change that; to change a return value use bpf_override_return() or fmod_ret.';
+  return 'Write to a copy (a local or a map value) instead.';
+}
+
+export const ctxWriteRule: Rule = {
+  id: 'ctx-write',
+  description: 'writes to context fields the program type may not write',
+  functionFilter: /(=|\+\+|--)/,
+  runFunction({ fn, programs, report }) {
+    const p = programs.find((q) => q.node.startIndex === fn.startIndex);
+    if (!p?.def || !p.ctxParam?.name) return;
+    const writable = WRITABLE[p.def.programType];
+    if (!writable) return;
+    // BPF_PROG()/BPF_KPROBE() definitions hide the context: their first parameter is not it.
+    if (/^\s*BPF_\w+\s*\(/.test(field(fn, 'declarator')?.text ?? '')) return;
+    const ctx = p.ctxParam.name;
+    const body = field(fn, 'body');
+    if (!body) return;
+    const targets: Node[] = [];
+    for (const a of body.descendantsOfType('assignment_expression')) if (a) targets.push(field(a, 'left')!);
+    for (const u of body.descendantsOfType('update_expression')) if (u) targets.push(field(u, 'argument')!);
+    for (const t of targets) {
+      if (!t) continue;
+      let cur = stripParens(t);
+      while (ty(cur) === 'subscript_expression' && field(cur, 'argument')) cur = stripParens(field(cur, 'argument')!);
+      if (ty(cur) !== 'field_expression' || opOf(cur) !== '->') continue;
+      if (identOf(field(cur, 'argument')) !== ctx) continue;
+      const name = field(cur, 'field')?.text ?? '';
+      if (!name || writable.has(name)) continue;
+      const type = p.def.programType;
+      report({
+        start: t.startIndex,
+        end: t.endIndex,
+        severity: 'error',
+        message:
+          `${p.name} writes ${ctx}->${name}, but ${type} programs ${writable.size ? `may write only ${[...writable].map((f) => `${ctx}->${f}`).join(', ')}` : 'may not write their context'}: ` +
+          `the verifier rejects the program ("invalid bpf_context access"). ${advice(type, name)}`,
+      });
+    }
+  },
+};

@@ -1,0 +1,277 @@
+/**
+ * An array inside a map value indexed by a variable the code does not keep below the array's length.
+ * The verifier checks every map value access against value_size and rejects a variable offset whose
+ * range reaches past it ("invalid access to map value, value_size=108 off=108 size=4", "R2 max value
+ * is outside of the allowed memory range"). Typical: a log2 histogram slot without
+ * `if (slot >= MAX_SLOTS) slot = MAX_SLOTS - 1;`, or that check written with `>` (off by one).
+ *
+ * The index's upper bound is followed along the paths of the function: comparisons refine it,
+ * assignments of constants, masks (`& 63`) and remainders set it, a u8/u16 type caps it. Error when a
+ * check exists but lets the index reach the length; warning when nothing bounds it here (a caller or a
+ * function we cannot see may).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { BpfDocument } from '../../bpf-document';
+import { field, kids, opOf, ty } from '../fast-node';
+import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
+import type { Rule } from '../rule';
+import { typeSizes, type TypeSizes } from '../type-sizes';
+import { callArgs, calleeName, identOf } from '../syntax';
+
+interface Bound {
+  /** Exclusive upper bound of the value (Infinity: unknown). */
+  ub: number;
+  /** The comparison that set it, when one did. */
+  check?: Node;
+  /** Set by bpf_for()/an iterator: the verifier bounds it itself. */
+  iter?: boolean;
+}
+type State = Map<string, Bound>;
+
+const TYPE_CAP: Record<string, number> = {
+  u8: 256,
+  __u8: 256,
+  'unsigned char': 256,
+  uint8_t: 256,
+  u16: 65536,
+  __u16: 65536,
+  'unsigned short': 65536,
+  uint16_t: 65536,
+};
+
+/** Struct name -> array member -> its length, for the structs that are map values in this file. */
+function mapValueArrays(doc: BpfDocument, sizes: TypeSizes): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const m of doc.maps) {
+    const name = /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1];
+    const s = name ? doc.structs.get(name) : undefined;
+    if (!name || !s) continue;
+    const arrays = new Map<string, number>();
+    for (const f of s.fields) {
+      for (const d of f.node.descendantsOfType('array_declarator')) {
+        const size = d && field(d, 'size');
+        const n = size ? sizes.constValue(size.text) : undefined;
+        if (d && field(d, 'declarator')?.text === f.name && n !== undefined && n > 0) arrays.set(f.name, n);
+      }
+    }
+    if (arrays.size) out.set(name, arrays);
+  }
+  return out;
+}
+
+/** `struct hist` from a type text such as `struct hist *`. */
+const structOf = (type: string) => /^(?:const\s+)?struct\s+(\w+)\s*\*$/.exec(type.trim())?.[1];
+
+export const mapValueIndexRule: Rule = {
+  id: 'map-value-index',
+  description: 'an array in a map value indexed without keeping the index below its length',
+  functionFilter: /\[/,
+  runFunction({ doc, fn, report }) {
+    const sizes = typeSizes(doc);
+    const arrays = mapValueArrays(doc, sizes);
+    if (!arrays.size) return;
+    const body = field(fn, 'body');
+    if (!body) return;
+    // Pointers to map value structs (locals and parameters), and the declared types of integers.
+    const valuePtr = new Map<string, string>();
+    const declared = new Map<string, string>();
+    const entry: State = new Map();
+    const params = fn.descendantsOfType('parameter_declaration').filter((p) => p && p.startIndex < body.startIndex);
+    for (const p of params) {
+      if (!p) continue;
+      const base = field(p, 'type')?.text ?? '';
+      const d = field(p, 'declarator');
+      const name = d ? innerIdent(d) : undefined;
+      if (!name || !d) continue;
+      const type = ty(d) === 'pointer_declarator' ? `${base} *` : base;
+      const s = structOf(type);
+      if (s && arrays.has(s)) valuePtr.set(name, s);
+      const cap = TYPE_CAP[base];
+      if (cap && ty(d) === 'identifier') entry.set(name, { ub: cap });
+    }
+    if (!valuePtr.size && !/\bstruct\s+\w+\s*\*/.test(body.text)) return;
+
+    const boundOf = (e: Node | null, s: State): Bound | undefined => {
+      if (!e) return undefined;
+      const v = stripParens(e);
+      if (ty(v) === 'cast_expression') {
+        const inner = boundOf(field(v, 'value'), s);
+        const cap = TYPE_CAP[field(v, 'type')?.text ?? ''];
+        if (cap && (!inner || inner.ub > cap)) return { ub: cap };
+        return inner;
+      }
+      const c = sizes.constValue(v.text);
+      if (c !== undefined && c >= 0) return { ub: c + 1 };
+      if (ty(v) === 'identifier') return s.get(v.text);
+      if (ty(v) === 'binary_expression') {
+        const op = opOf(v);
+        const l = field(v, 'left');
+        const r = field(v, 'right');
+        const cl = l ? sizes.constValue(l.text) : undefined;
+        const cr = r ? sizes.constValue(r.text) : undefined;
+        if (op === '&' && (cl !== undefined || cr !== undefined))
+          return { ub: Math.min(cl ?? Infinity, cr ?? Infinity) + 1 };
+        if (op === '%' && cr !== undefined) return { ub: cr };
+      }
+      if (ty(v) === 'conditional_expression') {
+        const a = boundOf(field(v, 'consequence'), s);
+        const b = boundOf(field(v, 'alternative'), s);
+        if (a && b) return { ub: Math.max(a.ub, b.ub) };
+      }
+      return undefined;
+    };
+
+    const set = (name: string, b: Bound | undefined, s: State) => {
+      const cap = TYPE_CAP[declared.get(name) ?? ''];
+      if (cap && (!b || b.ub > cap)) b = { ub: cap };
+      if (b) s.set(name, b);
+      else s.delete(name);
+    };
+
+    const reported = new Set<number>();
+    const checkAccess = (sub: Node, s: State) => {
+      const arr = stripParens(field(sub, 'argument') ?? sub);
+      if (ty(arr) !== 'field_expression') return;
+      const base = identOf(field(arr, 'argument'));
+      const member = field(arr, 'field')?.text;
+      const struct = base ? valuePtr.get(base) : undefined;
+      const len = struct && member ? arrays.get(struct)?.get(member) : undefined;
+      const index = field(sub, 'index');
+      if (!len || !index || reported.has(sub.startIndex)) return;
+      const b = boundOf(index, s);
+      if (b?.iter || (b && b.ub <= len)) return;
+      if (sizes.constValue(index.text) !== undefined) return;
+      reported.add(sub.startIndex);
+      const idx = index.text;
+      const clamp = `if (${idx} >= ${len}) ${idx} = ${len} - 1;`;
+      if (b && b.check) {
+        report({
+          start: sub.startIndex,
+          end: sub.endIndex,
+          severity: 'error',
+          message:
+            `'${idx}' can reach ${b.ub - 1} here, but ${member}[] has ${len} elements: the check lets one past the end through ` +
+            `and the verifier rejects the program ("invalid access to map value"). Bound it below ${len}: ${clamp}`,
+          related: [
+            { start: b.check.startIndex, end: b.check.endIndex, message: `this check allows ${idx} up to ${b.ub - 1}` },
+          ],
+        });
+        return;
+      }
+      report({
+        start: sub.startIndex,
+        end: sub.endIndex,
+        severity: 'warning',
+        message:
+          `${member}[] in the map value has ${len} elements, but nothing here keeps '${idx}' below ${len}` +
+          `${b ? ` (it may be up to ${b.ub - 1})` : ''}: the verifier rejects a map value access it cannot bound ` +
+          `("invalid access to map value" or "unbounded memory access"). Clamp it first: ${clamp}`,
+      });
+    };
+
+    const domain: FlowDomain<State> = {
+      copy: (s) => new Map(s),
+      join: (a, b) => {
+        const out: State = new Map();
+        for (const [k, va] of a) {
+          const vb = b.get(k);
+          if (!vb) continue;
+          out.set(k, va.ub >= vb.ub ? va : vb);
+        }
+        return out;
+      },
+      declare(name, _n, value, typeText, s) {
+        declared.set(name, typeText.replace(/^const\s+/, '').trim());
+        const st = structOf(typeText);
+        if (st && arrays.has(st)) valuePtr.set(name, st);
+        set(name, value ? boundOf(value, s) : undefined, s);
+      },
+      visit(n, s, flow) {
+        const t = ty(n);
+        if (t === 'subscript_expression') {
+          for (const c of kids(n)) if (c) flow.expr(c, s);
+          checkAccess(n, s);
+          return true;
+        }
+        if (t === 'assignment_expression') {
+          const left = field(n, 'left');
+          const right = field(n, 'right');
+          if (right) flow.expr(right, s);
+          if (left && ty(left) !== 'identifier') flow.expr(left, s);
+          const name = identOf(left);
+          if (!name) return true;
+          const op = opOf(n);
+          if (op === '=') set(name, boundOf(right, s), s);
+          else if (op === '&=' && right && sizes.constValue(right.text) !== undefined)
+            set(name, { ub: sizes.constValue(right.text)! + 1 }, s);
+          else if (op === '%=' && right && sizes.constValue(right.text) !== undefined)
+            set(name, { ub: sizes.constValue(right.text)! }, s);
+          else set(name, undefined, s);
+          return true;
+        }
+        if (t === 'update_expression') {
+          const arg = field(n, 'argument');
+          const name = identOf(arg);
+          if (!name && arg) flow.expr(arg, s);
+          if (name) {
+            const b = s.get(name);
+            set(name, b && !b.iter && opOf(n) === '++' ? { ub: b.ub + 1 } : b?.iter ? b : undefined, s);
+          }
+          return true;
+        }
+        if (t === 'call_expression') {
+          const callee = calleeName(n);
+          const args = callArgs(n);
+          if (callee && /^bpf_(for|repeat|for_each)$/.test(callee)) {
+            const name = identOf(args[0]);
+            if (name) s.set(name, { ub: Infinity, iter: true });
+            return true;
+          }
+          for (const a of args) {
+            flow.expr(a, s);
+            // `&i` handed to a call: it may write anything there.
+            const d = stripCasts(a);
+            if (ty(d) === 'pointer_expression' && opOf(d) === '&') {
+              const name = identOf(field(d, 'argument'));
+              if (name) s.delete(name);
+            }
+          }
+          return true;
+        }
+        return false;
+      },
+      assume(cond, s, truthy) {
+        const c = stripParens(cond);
+        if (ty(c) !== 'binary_expression') return;
+        let op = opOf(c);
+        let l = field(c, 'left');
+        let r = field(c, 'right');
+        if (!l || !r) return;
+        if (sizes.constValue(l.text) !== undefined && sizes.constValue(r.text) === undefined) {
+          [l, r] = [r, l];
+          op = ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
+        }
+        const name = identOf(l);
+        const k = sizes.constValue(r.text);
+        if (!name || k === undefined) return;
+        // The comparison as "name < ub" on this branch.
+        let ub: number | undefined;
+        if (truthy) ub = op === '<' ? k : op === '<=' ? k + 1 : op === '==' ? k + 1 : undefined;
+        else ub = op === '>=' ? k : op === '>' ? k + 1 : op === '!=' ? k + 1 : undefined;
+        if (ub === undefined) return;
+        const prev = s.get(name);
+        if (!prev || prev.ub > ub) s.set(name, { ub, check: c });
+      },
+    };
+    new FlowWalker(domain).run(body, entry);
+  },
+};
+
+function innerIdent(d: Node): string | undefined {
+  let cur: Node | null = d;
+  for (let g = 0; cur && g < 16; g++) {
+    if (ty(cur) === 'identifier') return cur.text;
+    cur = field(cur, 'declarator');
+  }
+  return undefined;
+}

@@ -1,0 +1,118 @@
+/**
+ * A pointer read with BPF_CORE_READ(), bpf_probe_read*() or bpf_get_current_task() is a plain number
+ * to the verifier (a scalar): dereferencing it (`p->field`, `*p`, `p[i]`) is rejected ("R1 invalid mem
+ * access 'scalar'"). Read through it with BPF_CORE_READ() / bpf_probe_read_kernel() instead, or use a
+ * BTF pointer (bpf_get_current_task_btf(), a tp_btf/fentry argument).
+ */
+import type { Node } from 'web-tree-sitter';
+import { field, kids, opOf, ty } from '../fast-node';
+import { stripCasts } from '../flow';
+import type { Rule, RuleDiagnostic } from '../rule';
+import { callArgs, calleeName, identOf } from '../syntax';
+
+/** Calls whose value is a scalar even when it is a pointer in C. */
+const SCALAR_SOURCES =
+  /^(BPF_CORE_READ|BPF_CORE_READ_USER|BPF_PROBE_READ|BPF_PROBE_READ_USER|bpf_get_current_task|bpf_core_read_user)$/;
+/** Helpers that write a value read from kernel or user memory into their first argument. */
+const READ_INTO = /^(bpf_probe_read|bpf_probe_read_kernel|bpf_probe_read_user|bpf_core_read|bpf_core_read_user)$/;
+
+interface Source {
+  node: Node;
+  how: string;
+}
+
+export const scalarDerefRule: Rule = {
+  id: 'scalar-deref',
+  description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
+  functionFilter: /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read)\w*\s*\(/,
+  runFunction({ fn, report }) {
+    const body = field(fn, 'body');
+    if (!body) return;
+    // Every assignment to each local pointer: only variables whose every value is a scalar are tracked.
+    const sources = new Map<string, Source>();
+    const other = new Set<string>();
+    const note = (name: string | undefined, value: Node | null, whole: Node) => {
+      if (!name) return;
+      const v = value ? stripCasts(value) : null;
+      const callee = v && ty(v) === 'call_expression' ? calleeName(v) : undefined;
+      if (callee && SCALAR_SOURCES.test(callee)) {
+        if (!sources.has(name)) sources.set(name, { node: whole, how: `${callee}()` });
+      } else other.add(name);
+    };
+    const pointerVars = new Set<string>();
+    for (const d of body.descendantsOfType('declaration')) {
+      if (!d) continue;
+      for (const decl of kids(d)) {
+        if (ty(decl) !== 'init_declarator' && ty(decl) !== 'pointer_declarator') continue;
+        const target = ty(decl) === 'init_declarator' ? field(decl, 'declarator') : decl;
+        if (!target || ty(target) !== 'pointer_declarator') continue;
+        const name = identOf(field(target, 'declarator'));
+        if (!name) continue;
+        pointerVars.add(name);
+        if (ty(decl) === 'init_declarator') note(name, field(decl, 'value'), decl);
+      }
+    }
+    if (!pointerVars.size) return;
+    for (const a of body.descendantsOfType('assignment_expression')) {
+      if (!a) continue;
+      const name = identOf(field(a, 'left'));
+      if (!name || !pointerVars.has(name)) continue;
+      if (opOf(a) === '=') note(name, field(a, 'right'), a);
+      else other.add(name);
+    }
+    for (const c of body.descendantsOfType('call_expression')) {
+      if (!c) continue;
+      const callee = calleeName(c);
+      if (callee && READ_INTO.test(callee)) {
+        const dst = callArgs(c)[0];
+        const d = dst && stripCasts(dst);
+        if (d && ty(d) === 'pointer_expression' && opOf(d).startsWith('&')) {
+          const name = identOf(field(d, 'argument'));
+          if (name && pointerVars.has(name) && !sources.has(name)) sources.set(name, { node: c, how: `${callee}()` });
+        }
+      } else {
+        // Its address handed to anything else: something else may write a real pointer there.
+        for (const arg of callArgs(c)) {
+          const d = stripCasts(arg);
+          if (ty(d) === 'pointer_expression' && opOf(d).startsWith('&')) other.add(identOf(field(d, 'argument')) ?? '');
+        }
+      }
+    }
+    const tracked = [...sources.keys()].filter((n) => !other.has(n));
+    if (!tracked.length) return;
+    const reported = new Set<string>();
+    const check = (node: Node, name: string | undefined, form: 'field' | 'deref' | 'subscript') => {
+      if (!name || !tracked.includes(name) || reported.has(name)) return;
+      const src = sources.get(name)!;
+      if (node.startIndex < src.node.endIndex) return;
+      // `&p->field` and `&p[i]` compute an address, they read nothing.
+      let up = node.parent;
+      while (up && ty(up) === 'parenthesized_expression') up = up.parent;
+      if (up && ty(up) === 'pointer_expression' && opOf(up).startsWith('&')) return;
+      // `p->comm` passed to a call (or sizeof) may be an array member: an address, not a read.
+      if (form !== 'deref' && up && (ty(up) === 'argument_list' || ty(up) === 'sizeof_expression')) return;
+      reported.add(name);
+      const d: RuleDiagnostic = {
+        start: node.startIndex,
+        end: node.endIndex,
+        severity: 'error',
+        message:
+          `'${name}' holds a value read with ${src.how}: to the verifier it is a number (a scalar), not a pointer, and '${node.text}' reads through it: ` +
+          `the verifier rejects the program ("invalid mem access 'scalar'"). Read through it with BPF_CORE_READ(${name}, ...) or bpf_probe_read_kernel().`,
+        related: [
+          { start: src.node.startIndex, end: src.node.endIndex, message: `'${name}' is read here with ${src.how}` },
+        ],
+      };
+      report(d);
+    };
+    for (const f of body.descendantsOfType('field_expression')) {
+      if (f && opOf(f) === '->') check(f, identOf(field(f, 'argument')), 'field');
+    }
+    for (const p of body.descendantsOfType('pointer_expression')) {
+      if (p && opOf(p) === '*') check(p, identOf(field(p, 'argument')), 'deref');
+    }
+    for (const s of body.descendantsOfType('subscript_expression')) {
+      if (s) check(s, identOf(field(s, 'argument')), 'subscript');
+    }
+  },
+};
