@@ -3,9 +3,97 @@
  * The kernel refuses GPL-only helpers ("cannot call GPL-restricted function from non-GPL compatible
  * program") when the license is missing or not GPL-compatible.
  */
-import { isGplOnly } from '../../catalog/catalog';
+import type { Node } from 'web-tree-sitter';
+import type { BpfDocument } from '../../bpf-document';
+import { isGplOnly, kfuncByName } from '../../catalog/catalog';
+import { opOf } from '../fast-node';
 import type { Rule } from '../rule';
 import { calledFunctions } from '../syntax';
+
+/** libbpf macros that expand to GPL-only helpers. */
+const GPL_MACROS: Record<string, string> = {
+  BPF_CORE_READ: 'bpf_probe_read_kernel',
+  BPF_CORE_READ_INTO: 'bpf_probe_read_kernel',
+  BPF_CORE_READ_STR_INTO: 'bpf_probe_read_kernel_str',
+  BPF_PROBE_READ: 'bpf_probe_read_kernel',
+  BPF_PROBE_READ_INTO: 'bpf_probe_read_kernel',
+  BPF_CORE_READ_USER: 'bpf_probe_read_user',
+  BPF_CORE_READ_USER_INTO: 'bpf_probe_read_user',
+  bpf_core_read: 'bpf_probe_read_kernel',
+  bpf_core_read_str: 'bpf_probe_read_kernel_str',
+  bpf_core_read_user: 'bpf_probe_read_user',
+  bpf_printk: 'bpf_trace_printk',
+};
+
+interface GplUse {
+  name: string;
+  start: number;
+  end: number;
+  /** What the use is, for the message: "bpf_probe_read_kernel is GPL-only". */
+  what: string;
+  /** The kernel's words when it refuses it. */
+  kernel: string;
+}
+
+const GPL_HELPER_MSG = 'cannot call GPL-restricted function from non-GPL compatible program';
+
+/** Functions of the file the programs reach (themselves included), through any chain of calls. */
+function reachable(doc: BpfDocument): Node[] {
+  const out: Node[] = [];
+  const seen = new Set<number>();
+  const queue: Node[] = doc.programs.map((p) => p.node);
+  while (queue.length) {
+    const fn = queue.shift()!;
+    if (seen.has(fn.startIndex)) continue;
+    seen.add(fn.startIndex);
+    out.push(fn);
+    for (const c of calledFunctions(doc, fn)) {
+      const callee = doc.functions.get(c.name);
+      if (callee && !seen.has(callee.startIndex)) queue.push(callee);
+    }
+  }
+  return out;
+}
+
+/** What in the programs needs a GPL-compatible license: GPL-only helpers (also through libbpf macros), kfuncs, BTF pointers. */
+function gplUses(doc: BpfDocument): GplUse[] {
+  const uses: GplUse[] = [];
+  for (const fn of reachable(doc)) {
+    for (const c of calledFunctions(doc, fn)) {
+      if (doc.functions.has(c.name)) continue;
+      if (isGplOnly(c.name)) uses.push({ ...c, what: `${c.name} is GPL-only`, kernel: GPL_HELPER_MSG });
+      else if (GPL_MACROS[c.name] && isGplOnly(GPL_MACROS[c.name]))
+        uses.push({ ...c, what: `${c.name}() calls ${GPL_MACROS[c.name]}, which is GPL-only`, kernel: GPL_HELPER_MSG });
+      else if (kfuncByName(c.name))
+        uses.push({
+          ...c,
+          what: `${c.name} is a kfunc (kfuncs need a GPL-compatible license)`,
+          kernel: 'cannot call kernel function from non-GPL compatible program',
+        });
+    }
+  }
+  // BTF-typed programs (tp_btf, fentry, lsm, iter...) reading through their kernel pointer arguments.
+  for (const p of doc.programs) {
+    if (!p.def || !['tracing', 'lsm', 'struct_ops'].includes(p.def.programType) || !p.body) continue;
+    const header = doc.text.slice(p.node.startIndex, p.body.startIndex);
+    const args = new Map<string, string>();
+    for (const m of header.matchAll(/struct\s+(\w+)\s*\*\s*(\w+)/g)) args.set(m[2], m[1]);
+    for (const f of p.body.descendantsOfType('field_expression')) {
+      const arg = f?.childForFieldName('argument');
+      if (!f || !arg || arg.type !== 'identifier' || !args.has(arg.text) || opOf(f) !== '->') continue;
+      const st = args.get(arg.text)!;
+      uses.push({
+        name: arg.text,
+        start: f.startIndex,
+        end: f.endIndex,
+        what: `reading the kernel's struct ${st} through '${arg.text}' needs a GPL-compatible license`,
+        kernel: `Cannot access kernel 'struct ${st}' from non-GPL compatible program`,
+      });
+      break;
+    }
+  }
+  return uses.sort((a, b) => a.start - b.start);
+}
 
 /** The license strings the kernel's license_is_gpl_compatible() accepts. */
 export const GPL_COMPATIBLE = new Set([
@@ -24,9 +112,7 @@ export const licenseRule: Rule = {
   description: 'missing license section, or GPL-only helpers under a non-GPL license',
   run({ doc, report }) {
     if (doc.programs.length === 0) return;
-    const gplCalls = doc.programs.flatMap((p) =>
-      p.body ? calledFunctions(doc, p.body).filter((c) => isGplOnly(c.name)) : [],
-    );
+    const gplCalls = gplUses(doc);
     const license = doc.license;
     if (!license) {
       const first = doc.programs[0];
@@ -37,12 +123,12 @@ export const licenseRule: Rule = {
         end: first.sec.end,
         severity: gplCalls.length ? 'error' : 'warning',
         message: gplCalls.length
-          ? `No LICENSE section, but ${gplCalls[0].name} is GPL-only: the kernel rejects the program ` +
-            `("cannot call GPL-restricted function from non-GPL compatible program"). ` +
+          ? `No LICENSE section, but ${gplCalls[0].what}: the kernel rejects the program ` +
+            `("${gplCalls[0].kernel}"). ` +
             `Add: ${LICENSE_LINE}`
           : `No LICENSE section: the kernel treats the object as non-GPL and refuses every GPL-only helper ` +
             `(bpf_probe_read_kernel, bpf_trace_printk, ...). Add: ${LICENSE_LINE}`,
-        related: gplCalls.slice(0, 3).map((c) => ({ start: c.start, end: c.end, message: `${c.name} is GPL-only` })),
+        related: gplCalls.slice(0, 3).map((c) => ({ start: c.start, end: c.end, message: c.what })),
         fixes: [
           {
             title: 'Add a GPL-compatible license (Dual BSD/GPL)',
@@ -54,6 +140,9 @@ export const licenseRule: Rule = {
       return;
     }
     if (GPL_COMPATIBLE.has(license.value) || gplCalls.length === 0) return;
+    const spdx = /^(GPL|LGPL)-[\d.]+(-only|-or-later|\+)?$|^(Dual |)\w+\/GPL-/.test(license.value)
+      ? ` ("${license.value}" is an SPDX id; the kernel knows only "GPL", "GPL v2", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL" and "GPL and additional rights")`
+      : '';
     const lit = license.node.descendantsOfType('string_literal')[0];
     const start = lit?.startIndex ?? license.node.startIndex;
     const end = lit?.endIndex ?? license.node.endIndex;
@@ -63,9 +152,9 @@ export const licenseRule: Rule = {
         end: call.end,
         severity: 'error',
         message:
-          `${call.name} is GPL-only, and the license "${license.value}" is not GPL-compatible: the kernel ` +
-          `rejects the program ("cannot call GPL-restricted function from non-GPL compatible program"). ` +
-          `Use a GPL-compatible license such as "Dual BSD/GPL", or avoid this helper.`,
+          `${call.what}, and the license "${license.value}" is not GPL-compatible${spdx}: the kernel ` +
+          `rejects the program ("${call.kernel}"). ` +
+          `Use a GPL-compatible license such as "Dual BSD/GPL", or avoid this.`,
         related: [{ start, end, message: `license "${license.value}"` }],
         fixes: lit
           ? [

@@ -32,6 +32,8 @@ interface Off {
   vars: string[];
   /** Sizes of types we do not know (`struct foo`), sorted. */
   sizes: string[];
+  /** The check against data_end that proved it (for covered ranges). */
+  at?: Node;
 }
 interface PVal {
   off: Off | null;
@@ -226,7 +228,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     if (need.sizes.length && sameVars.length) return;
     if (sameVars.some((c) => c.sizes.length)) return;
     reported.add(use.startIndex);
-    const best = sameVars.reduce<Off | undefined>((a, c) => (!a || c.c > a.c ? c : a), undefined);
+    const best = sameVars.reduce<Off | undefined>((a, c) => (!a || c.c >= a.c ? c : a), undefined);
     const bytes = need.sizes.length ? `${need.c} bytes + sizeof(${need.sizes.join(') + sizeof(')})` : `${need.c} bytes`;
     const what = need.vars.length ? `data + ${need.vars.join(' + ')} + ${bytes}` : `data + ${bytes}`;
     const proven = best
@@ -264,6 +266,15 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
       message:
         `Packet access without a bounds check: this reads up to ${what}, but ${proven}. The verifier rejects it ` +
         `("invalid access to packet"). Compare against data_end first, e.g. if ((void *)(p + 1) > data_end) return ...;`,
+      related: best?.at
+        ? [
+            {
+              start: best.at.startIndex,
+              end: best.at.endIndex,
+              message: 'the last check against data_end on this path',
+            },
+          ]
+        : undefined,
       fixes,
     });
   };
@@ -396,7 +407,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
         s.unknown = true;
         return;
       }
-      if (proven) s.covered.push(p.off);
+      if (proven) s.covered.push({ ...p.off, at: c });
     },
   };
   new FlowWalker(domain).run(body, { ptrs: new Map(), ends: new Set(), covered: [], unknown: false });

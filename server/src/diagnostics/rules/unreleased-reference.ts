@@ -39,9 +39,53 @@ function argAcquire(name: string): { index: number; releasers: string[] } | unde
   return undefined;
 }
 
-function acquireOf(name: string): string[] | undefined {
+function acquireOf(name: string, summaries?: ReadonlyMap<string, string[]>): string[] | undefined {
   if (argAcquire(name)) return undefined;
-  return helperByName(name)?.releasedBy ?? kfuncByName(name)?.releasedBy;
+  return helperByName(name)?.releasedBy ?? kfuncByName(name)?.releasedBy ?? summaries?.get(name);
+}
+
+const acquireOfIn = acquireOf;
+
+/**
+ * Functions of the file that return a reference they acquired (`return e;` where
+ * `e = bpf_ringbuf_reserve(...)`): a call to one acquires that reference, which the caller must release.
+ * Followed through chains of such functions.
+ */
+export function returnedReferences(doc: BpfDocument): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (let round = 0; round < 4; round++) {
+    let changed = false;
+    for (const [name, fn] of doc.functions) {
+      if (out.has(name) || doc.programs.some((p) => p.node.startIndex === fn.startIndex)) continue;
+      const body = field(fn, 'body');
+      if (!body || !/\breturn\s+\w+\s*;/.test(body.text)) continue;
+      const bound = new Map<string, string[]>();
+      const note = (v: string | undefined, value: Node | null) => {
+        const call = value ? stripCasts(value) : null;
+        const callee = call && ty(call) === 'call_expression' ? calleeName(call) : undefined;
+        const rel = callee ? acquireOf(callee, out) : undefined;
+        if (v && rel) bound.set(v, rel);
+      };
+      for (const d of body.descendantsOfType('init_declarator'))
+        if (d)
+          note(
+            identOf(field(d, 'declarator')) ?? field(d, 'declarator')?.text.replace(/^\*+\s*/, ''),
+            field(d, 'value'),
+          );
+      for (const a of body.descendantsOfType('assignment_expression'))
+        if (a) note(identOf(field(a, 'left')), field(a, 'right'));
+      for (const r of body.descendantsOfType('return_statement')) {
+        const v = r && identOf(kids(r)[0]);
+        if (v && bound.has(v)) {
+          out.set(name, bound.get(v)!);
+          changed = true;
+          break;
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  return out;
 }
 
 const norm = (t: string) => t.replace(/\s+/g, '');
@@ -53,21 +97,29 @@ export const unreleasedReferenceRule: Rule = {
     const { doc } = ctx;
     if (!doc.root) return;
     let globalFns: Set<string> | undefined;
+    const summaries = returnedReferences(doc);
     for (const fn of functionDefinitions(doc)) {
       // Only functions that acquire something or take a lock have anything to release.
       const sources = [
         ...new Set(
           callFacts(doc, fn)
-            .filter((c) => c.name === 'bpf_spin_lock' || acquireOf(c.name) || argAcquire(c.name))
+            .filter(
+              (c) =>
+                c.name === 'bpf_spin_lock' ||
+                acquireOf(c.name, summaries) ||
+                argAcquire(c.name) ||
+                kfuncByName(c.name)?.releases,
+            )
             .map((c) => c.name),
         ),
       ];
       if (!sources.length) continue;
-      const found = functionFindings('unreleased-reference', doc, fn, '', () => {
+      const summaryKey = [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';');
+      const found = functionFindings('unreleased-reference', doc, fn, summaryKey, () => {
         const out: RuleDiagnostic[] = [];
         const body = field(fn, 'body');
         globalFns ??= globalFunctions(doc);
-        if (body) checkFunction({ doc, report: (d) => out.push(d) }, body, globalFns, sources);
+        if (body) checkFunction({ doc, report: (d) => out.push(d) }, body, globalFns, sources, summaries);
         return out;
       });
       for (const d of found) ctx.report(d);
@@ -86,9 +138,26 @@ function globalFunctions(doc: BpfDocument): Set<string> {
   return out;
 }
 
-function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sources: string[]): void {
+function checkFunction(
+  ctx: RuleContext,
+  body: Node,
+  globalFns: Set<string>,
+  sources: string[],
+  summaries: ReadonlyMap<string, string[]>,
+): void {
   const { doc } = ctx;
   const reported = new Set<number>();
+  const acquireOf = (name: string) => acquireOfIn(name, summaries);
+  // A program's own pointer arguments (BPF_PROG(name, struct task_struct *p)) are borrowed, never
+  // acquired: releasing one is refused. Only those the body never reassigns are known to be borrowed.
+  const fnNode = body.parent;
+  const isProgram = !!fnNode && doc.programs.some((p) => p.node.startIndex === fnNode.startIndex);
+  const borrowed = new Set<string>();
+  if (isProgram && fnNode) {
+    const header = doc.text.slice(fnNode.startIndex, body.startIndex);
+    for (const m of header.matchAll(/\*\s*(\w+)\s*[,)]/g))
+      if (!new RegExp(`\\b${m[1]}\\s*=[^=]`).test(body.text)) borrowed.add(m[1]);
+  }
 
   const release = (s: State, ref: Ref) => {
     for (const [k, v] of s.refs) if (v === ref || v.call.startIndex === ref.call.startIndex) s.refs.delete(k);
@@ -195,6 +264,21 @@ function checkFunction(ctx: RuleContext, body: Node, globalFns: Set<string>, sou
       }
       // A release, or the reference handed to a function we do not follow.
       const releases = !!kfuncByName(callee)?.releases || callee === 'bpf_kptr_xchg';
+      if (kfuncByName(callee)?.releases && args[0]) {
+        const arg = identOf(args[0]);
+        if (arg && borrowed.has(arg) && !s.refs.has(arg) && !reported.has(n.startIndex)) {
+          reported.add(n.startIndex);
+          ctx.report({
+            start: n.startIndex,
+            end: n.endIndex,
+            severity: 'error',
+            message:
+              `${callee}() releases a reference, but '${arg}' is the program's own argument, which it borrows and never acquired: ` +
+              `the verifier rejects the program ("release kernel function ${callee} expects refcounted PTR_TO_BTF_ID"). ` +
+              `Release only what an acquire (bpf_task_acquire(), bpf_task_from_pid(), ...) returned.`,
+          });
+        }
+      }
       for (const a of args) {
         const key = identOf(a) ?? norm(a.text);
         const ref = s.refs.get(key);
