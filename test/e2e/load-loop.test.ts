@@ -6,13 +6,28 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { agentUnavailableReason } from '../agent/preconditions';
+import { lineIn } from './harness/fixtures';
+import { FIXTURES_DIR } from './harness/paths';
 import { assertPrerequisites, isCI, skipUnlessReady } from './harness/preconditions';
 import { activationErrors, withVsCode } from './harness/session';
 
 const agentReason = agentUnavailableReason();
 const skip = skipUnlessReady() || (agentReason && !isCI ? agentReason : false);
+
+const LOAD_FIXTURES = join(FIXTURES_DIR, '..', '..', 'fixtures', 'load');
+const EXTRA = join(FIXTURES_DIR, 'load-extra');
+
+/** The kernel's links of a program (bpftool link show). */
+function linksOf(progId: number): number[] {
+  const out = execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' });
+  return (JSON.parse(out || '[]') as { id: number; prog_id: number }[])
+    .filter((l) => l.prog_id === progId)
+    .map((l) => l.id);
+}
 
 function loadedIds(name: string): number[] {
   const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -20,14 +35,28 @@ function loadedIds(name: string): number[] {
 }
 
 test(
-  'UI: the Load CodeLens loads the program, the Programs view shows it, disconnect releases it',
-  { skip, timeout: 240_000 },
+  'UI: the Load CodeLens loads the program, the Programs view shows it; a lens acts on its own program (only the clicked one attached, bpftool), a refused program says so, two rejected programs get two diagnostics (one in a header on the include path), a project without vmlinux.h builds, loads and completes members; disconnect releases it',
+  { skip, timeout: 330_000 },
   async (t) => {
     assertPrerequisites();
     if (agentReason) assert.fail(`precondition not met under CI: ${agentReason}`);
     const before = new Set(loadedIds('xdp_count'));
     await withVsCode(
-      { name: 'load-loop', fixture: 'xdp-workspace', deadlineMs: 230_000, signal: t.signal },
+      {
+        name: 'load-loop',
+        fixture: 'xdp-workspace',
+        deadlineMs: 320_000,
+        signal: t.signal,
+        // The header of two_rejected.bpf.c sits outside the workspace, on the include path (bpfIde.includePaths).
+        userSettings: { 'bpfIde.includePaths': ['${workspaceFolder}/../home/inc'] },
+        prepareHome: (home) => {
+          const workspace = join(home, '..', 'workspace');
+          mkdirSync(join(home, 'inc'), { recursive: true });
+          copyFileSync(join(LOAD_FIXTURES, 'inc', 'rejecting.bpf.h'), join(home, 'inc', 'rejecting.bpf.h'));
+          copyFileSync(join(LOAD_FIXTURES, 'two_rejected.bpf.c'), join(workspace, 'two_rejected.bpf.c'));
+          copyFileSync(join(EXTRA, 'multi.bpf.c'), join(workspace, 'multi.bpf.c'));
+        },
+      },
       async (s) => {
         const wb = s.workbench;
         await wb.openFile('xdp_count.bpf.c');
@@ -66,6 +95,61 @@ test(
         await wb.screenshot('programs-view');
         assert.ok(!before.has(id));
         assert.ok(loadedIds('xdp_count').includes(id), 'bpftool sees the program while it is loaded');
+
+        // A multi-program object in a project without vmlinux.h: Load + Attach above the first program attaches it
+        // alone; the others load unattached, the fentry is refused (its lens and the notification say why).
+        await wb.clearNotifications();
+        await wb.openFile('multi.bpf.c');
+        await wb.clickCodeLens(/Load \+ Attach/, 60_000);
+        const note = await wb.notification(/count_getppid: loaded \(id \d+/, 120_000);
+        const noteText = await note.innerText();
+        assert.match(
+          noteText,
+          /count_getppid: loaded \(id \d+, \d+ insns verified\) and attached\. 2 other programs loaded \(not attached\), 1 refused: this kernel refuses BPF trampolines/,
+        );
+        await wb.notification(/vmlinux\.h and none is on its include path: using the one of Linux/, 10_000);
+        const attachedLens = await wb.codeLens(/loaded: id \d+ · \d+ insns verified · attached/, 30_000);
+        const clickedId = Number(/id (\d+)/.exec(await attachedLens.innerText())?.[1]);
+        await wb.codeLens(/refused: this kernel refuses BPF trampolines/, 10_000);
+        await wb.screenshot('multi-lenses');
+        assert.equal(linksOf(clickedId).length, 1, 'bpftool: the clicked program is attached');
+        const others = ['count_raw', 'kp_nanosleep'].flatMap((n) => loadedIds(n).filter((x) => x > clickedId));
+        assert.equal(others.length, 2, `the other programs are loaded: ${others.join(', ')}`);
+        for (const id of others) assert.deepEqual(linksOf(id), [], `bpftool: program ${id} is not attached`);
+        // Members of kernel types complete from the target's vmlinux.h (the language server has the cache folder).
+        await wb.clearNotifications();
+        await wb.goToLine(lineIn(join(EXTRA, 'multi.bpf.c'), 'completion test types task->'));
+        await wb.page.keyboard.press('End');
+        await wb.page.keyboard.press('Enter');
+        await wb.type('task->pi');
+        await wb.page.keyboard.press('Escape');
+        await wb.triggerSuggest('pid', 60_000);
+        const members = await wb.suggestionLabels();
+        assert.ok(members.includes('pid'), `task->pi members: ${members.slice(0, 20).join(', ')}`);
+        await wb.screenshot('members');
+        await wb.page.keyboard.press('Escape');
+        await wb.runCommand('File: Revert File');
+
+        // Two rejected programs: one diagnostic each, on the line the kernel names (one in the header outside the
+        // workspace), and one notification that lists both with their own messages.
+        await wb.openFile('two_rejected.bpf.c');
+        await wb.clickCodeLens(/^\s*Load\s*$/, 60_000);
+        const rej = await wb.notification(/null_here: rejected by the verifier/, 120_000);
+        assert.match(
+          await rej.innerText(),
+          /null_here: rejected by the verifier at two_rejected\.bpf\.c:20: R\d invalid mem access 'map_value_or_null'\. 1 other program loaded \(not attached\), 1 rejected by the verifier\. Rejected: null_in_header at rejecting\.bpf\.h:10: R\d invalid mem access/,
+        );
+        await wb.openProblems();
+        await wb.waitForProblem(/null_here: R\d invalid mem access 'map_value_or_null'/, 30_000);
+        await wb.waitForProblem(/null_in_header: R\d invalid mem access 'map_value_or_null'/, 30_000);
+        const rows = await wb.problemRows();
+        assert.ok(
+          rows.some((r) => r.includes('rejecting.bpf.h')),
+          `the header's diagnostic: ${rows.join(' | ')}`,
+        );
+        assert.ok(!rows.some((r) => /is not in this workspace/.test(r)), rows.join(' | '));
+        assert.equal(rows.filter((r) => /null_here:|null_in_header:/.test(r)).length, 2, rows.join(' | '));
+        await wb.screenshot('two-rejected');
 
         await wb.runCommand('bpf-ide: Disconnect from Target (releases everything loaded)');
         await wb.step('released', async () => {
