@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,7 +15,7 @@ import { writeCpio } from '../../client/src/core/vm/cpio-writer';
 import { compareVersions } from '../../client/src/core/vm/kernel-cache';
 import { crashLine } from '../../client/src/core/vm/qemu-vm';
 import { NotAKernelError } from '../../client/src/core/vm/vm-errors';
-import { matrixExitCode, type MatrixReport } from '../../client/src/core/run/matrix';
+import { lineFromQuotedSource, matrixExitCode, type MatrixReport } from '../../client/src/core/run/matrix';
 import { formatMatrix, parseMatrixArgs } from '../../client/src/core/run/matrix-command';
 
 test('vm: specs name a kernel or a path; an empty one is a usage error', () => {
@@ -143,4 +143,15 @@ test('matrix arguments: --kernels is a list, each once; --target is refused with
   assert.deepEqual(parseMatrixArgs(['x.o']).kernels, ['local', 'vm:6.1', 'vm:6.12']);
   assert.throws(() => parseMatrixArgs(['x.o', '--kernels', 'local,local']), /twice/);
   assert.throws(() => parseMatrixArgs(['x.o', '--target', 'local']), /--kernels/);
+});
+
+test("a 6.1 log's source quote (no @ file:line) is found in the source file", () => {
+  const dir = join(__dirname, '..', 'fixtures');
+  const log = readFileSync(join(dir, 'verifier', 'bpf_for_6.1_l2.log'), 'utf8');
+  const src = join(dir, 'vm', 'bpf-for.bpf.c');
+  const hit = lineFromQuotedSource(log, src);
+  assert.ok(hit);
+  assert.equal(hit.file, 'bpf-for.bpf.c');
+  assert.match(readFileSync(src, 'utf8').split('\n')[hit.line - 1], /while \(\(v = bpf_iter_num_next\(&it\)\)\)/);
+  assert.equal(lineFromQuotedSource('; not in the file\nerror', src), undefined);
 });

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import '../../client/src/core/zod-setup';
 import { VmTarget, type VmTargetOptions } from '../../client/src/core/targets/vm-target';
@@ -73,19 +73,21 @@ export function vmlinuxInclude(): string {
 }
 
 /** Compiles a BPF C file into the test's temp folder; returns the object's path. */
-export function compile(source: string): string {
+export function compile(source: string, clang = 'clang'): string {
   const inc = vmlinuxInclude();
   const outDir = join(inc, 'objects');
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, source.replace(/[^a-z0-9]+/gi, '_') + '.o');
   if (existsSync(out)) return out;
-  execFileSync('clang', [
+  execFileSync(clang, [
     '-O2',
     '-g',
     '-target',
     'bpf',
     `-D__TARGET_ARCH_${bpfTargetArch(process.arch)}`,
     `-I${inc}`,
+    `-I${dirname(source)}`,
+    '-I/usr/include/x86_64-linux-gnu',
     '-c',
     source,
     '-o',

@@ -167,6 +167,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
   const report = await runMatrix(
     {
       object,
+      source: /\.c$/.test(o.file) ? o.file : undefined,
       targets: o.kernels,
       attach: o.attach,
       durationS: o.durationS,

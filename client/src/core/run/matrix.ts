@@ -8,6 +8,7 @@
  * No `vscode` import: the CLI (`bpf-ide matrix`) and the editor (Test on Kernels...) share it.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { AgentRequestError } from '../agent/agent-client';
 import type { MethodResult } from '../agent/agent-protocol';
 import type { TargetStateChange } from '../targets';
@@ -63,6 +64,8 @@ export interface MatrixOptions extends Omit<ConnectOptions, 'log'> {
   parallel: number;
   /** Keep rejection logs in the results. */
   keepLogs?: boolean;
+  /** The C source the object was built from: older kernels' logs (6.1) quote source text without `@ file:line`. */
+  source?: string;
 }
 
 /** Progress per target: `connecting`, `fetching kernel 6.1`, `booting ...`, `loading`, `done`, `failed`. */
@@ -137,7 +140,7 @@ async function onTarget(
           name: body.program,
           section: body.section ?? '',
           results: {},
-          result: failure(body.code, body.message, body.hint, body.log ?? '', body.stats ?? undefined, o.keepLogs),
+          result: failure(body.code, body.message, body.hint, body.log ?? '', body.stats ?? undefined, o),
         });
         kernel.ok = true;
         return { kernel, programs };
@@ -170,7 +173,7 @@ async function onTarget(
           f.error.hint ?? undefined,
           f.verifier.log,
           f.verifier.stats,
-          o.keepLogs,
+          o,
         ),
       });
     }
@@ -196,10 +199,12 @@ function failure(
   hint: string | undefined,
   log: string,
   stats: { processed_insns?: number | null; time_usec?: number | null } | undefined,
-  keepLog?: boolean,
+  o: Pick<MatrixOptions, 'keepLogs' | 'source'>,
 ): MatrixResult {
+  const keepLog = o.keepLogs;
   const rejected = code === 'verifier_rejected';
   const v = rejected ? verdictFromLog(log, message) : undefined;
+  if (v && v.line == null && o.source) Object.assign(v, lineFromQuotedSource(log, o.source) ?? {});
   return {
     loaded: false,
     status: rejected ? 'rejected' : 'refused',
@@ -258,4 +263,23 @@ export function matrixExitCode(r: MatrixReport): number {
   if (results.some((x) => x.status === 'rejected')) return 3;
   if (r.kernels.some((k) => !k.ok) || results.some((x) => x.status !== 'loaded') || r.programs.length === 0) return 1;
   return 0;
+}
+
+/**
+ * Kernels before 6.2 quote the source line as `; text` without ` @ file:line`: the last quote before
+ * the error, found once in the source file, gives the line (none when the text is not there or is
+ * there more than once).
+ */
+export function lineFromQuotedSource(log: string, sourceFile: string): { file: string; line: number } | undefined {
+  const quotes = log.split('\n').filter((l) => l.startsWith('; ') && !/ @ \S+:\d+$/.test(l));
+  const text = quotes[quotes.length - 1]?.slice(2).trim();
+  if (!text) return undefined;
+  let lines: string[];
+  try {
+    lines = readFileSync(sourceFile, 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const hits = lines.flatMap((l, i) => (l.trim() === text ? [i + 1] : []));
+  return hits.length === 1 ? { file: basename(sourceFile), line: hits[0] } : undefined;
 }

@@ -146,8 +146,10 @@ export class VmTarget extends BaseTarget {
           'timeout',
           { cause: err },
         );
-      } else if (!vm.running) {
-        e = this.guestDown(k.release, 'before the agent started', err);
+      } else {
+        // the port closes as qemu goes down: give its exit (and the console's last words) a moment
+        await Promise.race([vm.exited, new Promise((r) => setTimeout(r, 2000))]);
+        if (!vm.running) e = this.guestDown(k.release, 'before the agent started', err);
       }
       throw e;
     }

@@ -1,0 +1,77 @@
+/**
+ * `bpf-ide matrix --json` through the CLI on three real kernels at once: this machine (6.18), a
+ * 6.1 guest and a 6.12 guest. The fixture uses open-coded iterators (bpf_iter_num_*, what bpf_for
+ * expands to): 6.18 and 6.12 load it, 6.1's verifier rejects it, and the matrix says so, with the
+ * source line, and exits 3. Both guests are gone afterwards.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { MatrixReport } from '../../client/src/core/run/matrix';
+import { agentUnavailableReason } from '../agent/preconditions';
+import { need } from '../support/preconditions';
+import { ROOT, vmlinuxInclude, vmPrecondition } from './vm-fixture';
+
+const vmDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('bpf-ide-vm-'));
+
+test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its line; exit 3; no guest left', (t) => {
+  if (!vmPrecondition(t)) return;
+  const local = agentUnavailableReason();
+  if (!need(t, !local, local ?? '')) return;
+  const before = new Set(vmDirs());
+  const src = join(ROOT, 'test', 'fixtures', 'vm', 'bpf-for.bpf.c');
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts'),
+      'matrix',
+      src,
+      '-I',
+      vmlinuxInclude(),
+      '--kernels',
+      'local,vm:6.1,vm:6.12',
+      '--attach',
+      '--json',
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 180_000 },
+  );
+  assert.equal(r.status, 3, r.stderr);
+  const m = JSON.parse(r.stdout) as MatrixReport;
+  assert.deepEqual(
+    m.kernels.map((k) => [k.target, k.ok]),
+    [
+      ['local', true],
+      ['vm:6.1', true],
+      ['vm:6.12', true],
+    ],
+  );
+  assert.match(m.kernels[1].release!, /^6\.1\.0-/);
+  assert.match(m.kernels[2].release!, /^6\.12\./);
+  const sum = m.programs.find((p) => p.name === 'sum_on_exec')!;
+  assert.equal(sum.section, 'tracepoint/syscalls/sys_enter_execve');
+  assert.equal(sum.results.local.loaded, true);
+  assert.equal(sum.results.local.attached, true);
+  assert.equal(sum.results['vm:6.12'].loaded, true);
+  assert.ok(sum.results['vm:6.12'].processed_insns! > 0);
+  const rejected = sum.results['vm:6.1'];
+  assert.equal(rejected.loaded, false);
+  assert.match(rejected.error!.message, /infinite loop detected/);
+  assert.equal(rejected.error!.file, 'bpf-for.bpf.c');
+  assert.match(readFileSync(src, 'utf8').split('\n')[rejected.error!.line! - 1], /bpf_iter_num_next/);
+  assert.ok(rejected.error!.explanation);
+  const count = m.programs.find((p) => p.name === 'count_exec')!;
+  for (const k of ['local', 'vm:6.1', 'vm:6.12']) {
+    assert.equal(count.results[k].loaded, true, k);
+    assert.equal(count.results[k].attached, true, k);
+    assert.equal(typeof count.results[k].verify_us === 'number' || k === 'local', true);
+  }
+  assert.deepEqual(
+    vmDirs().filter((d) => !before.has(d)),
+    [],
+  );
+});
