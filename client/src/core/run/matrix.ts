@@ -167,14 +167,7 @@ async function onTarget(
         name: f.name,
         section: f.section,
         results: {},
-        result: failure(
-          f.error.code,
-          f.error.message,
-          f.error.hint ?? undefined,
-          f.verifier.log,
-          f.verifier.stats,
-          o,
-        ),
+        result: failure(f.error.code, f.error.message, f.error.hint ?? undefined, f.verifier.log, f.verifier.stats, o),
       });
     }
     if (o.attach) await attachAll(target, loaded, programs, o.durationS ?? 0, spec, progress);
