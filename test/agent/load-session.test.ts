@@ -10,7 +10,7 @@ import { connectTarget } from '../../client/src/core/run/connect';
 import { attachTargetNeeded, LoadSession } from '../../client/src/core/run/load-session';
 import { summarizeLoad } from '../../client/src/core/run/load-summary';
 import { ROOT } from '../support/lsp-session';
-import { bpftoolHas, waitFor } from './agent-harness';
+import { bpftoolHas, fixture, waitFor } from './agent-harness';
 import { haveBtf, isRoot, need } from '../support/preconditions';
 
 test('attach targets by program type', () => {
@@ -179,6 +179,36 @@ test('two rejected programs: each with its own verdict and line (one in a header
     );
     assert.equal(s.stepThrough?.name, 'null_here');
     await session.unload(r.loaded!.handle);
+  } finally {
+    await target.dispose();
+  }
+});
+
+test('Cancel during a load of a large object: the load stops between programs, what it loaded is released', async (t) => {
+  if (!need(t, isRoot() && haveBtf(), 'needs root and BTF')) return;
+  const target = await connectTarget('local');
+  try {
+    const session = new LoadSession(target);
+    const abort = new AbortController();
+    const seen: string[] = [];
+    const r = await session.load(fixture('many'), {
+      logLevel: 2,
+      signal: abort.signal,
+      onProgress: (p) => {
+        seen.push(p.program);
+        abort.abort();
+      },
+    });
+    assert.equal(r.cancelled, true);
+    assert.equal(r.loaded, undefined);
+    assert.deepEqual(session.loaded, []);
+    assert.ok(seen.length >= 1 && seen.length < 16, `stopped after ${seen.length} of 16`);
+    assert.equal(
+      summarizeLoad(r, { target: 'local' }).message,
+      'the load was cancelled: what it had loaded was released.',
+    );
+    const list = await target.client.request('list', {});
+    assert.ok(!list.programs.some((p) => p.handle !== undefined), 'nothing of this agent is loaded');
   } finally {
     await target.dispose();
   }

@@ -124,7 +124,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
    */
   async load(
     uri: vscode.Uri | undefined,
-    o: { attach?: boolean; program?: string; reload?: boolean } = {},
+    o: { attach?: boolean; program?: string; reload?: boolean; names?: string[] } = {},
   ): Promise<LoadOutcome | undefined> {
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!target || target.scheme !== 'file') {
@@ -164,6 +164,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
           attach: o.attach,
           clicked,
           programs: cfg.get<'object' | 'clicked'>('load.programs', 'object'),
+          names: o.names,
           replace: true,
           logLevel: cfg.get<number>('load.logLevel', 1),
           clang: cfg.get<string>('clang.path') || undefined,
@@ -242,7 +243,9 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
   private async reload(uri: vscode.Uri): Promise<void> {
     const old = this.loadedFrom(uri.fsPath).at(-1);
     const attached = old?.programs.filter((p) => p.links.length).map((p) => p.name) ?? [];
-    const outcome = await this.load(uri, { reload: true, program: attached[0] ?? old?.programs[0]?.name });
+    // The same programs as before (whatever bpfIde.load.programs says), then the same ones attached.
+    const names = old ? [...old.programs, ...old.failed].map((p) => p.name) : undefined;
+    const outcome = await this.load(uri, { reload: true, program: attached[0] ?? names?.[0], names });
     const session = this.targets.session;
     if (!outcome?.loaded || !session) return;
     for (const name of attached)

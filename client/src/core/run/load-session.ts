@@ -82,6 +82,8 @@ export interface LoadOptions {
   clicked?: string;
   /** `object` (default): every program libbpf autoloads, plus `clicked`; `clicked`: only the clicked program. */
   programs?: 'object' | 'clicked';
+  /** Exactly these programs (a reload loads what was loaded before); overrides `programs`. */
+  names?: string[];
   /** Release the objects previously loaded from the same source (reload). */
   replace?: boolean;
   /** Each program's verdict as the agent reaches it. */
@@ -147,7 +149,7 @@ export class LoadSession extends EventEmitter<{ changed: [] }> {
       ? { object: readFileSync(object).toString('base64'), file_name: basename(object) }
       : { path: object };
     const r = await this.request(
-      { ...params, programs: o.programs === 'clicked' && o.clicked ? [o.clicked] : undefined },
+      { ...params, programs: o.names ?? (o.programs === 'clicked' && o.clicked ? [o.clicked] : undefined) },
       o,
       outcome,
     );
