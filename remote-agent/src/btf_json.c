@@ -174,7 +174,14 @@ static void value_json(struct sbuf *s, const struct btf *btf, uint32_t id, const
 	case BTF_KIND_ARRAY: {
 		const struct btf_array *a = btf_array(t);
 		if (btf_is_char(btf, a->type)) {
-			size_t n = strnlen(data, a->nelems);
+			/*
+			 * A C string ends at its first NUL, but bytes after it are data too (`ab\0cd`): they are kept,
+			 * the NULs written as \u0000, up to the last non-zero byte, so nothing is hidden and the string
+			 * writes back the same bytes. Only the zero padding at the end is left out.
+			 */
+			size_t n = a->nelems;
+			while (n && !((const char *)data)[n - 1])
+				n--;
 			sb_json_strn(s, data, n);
 			return;
 		}

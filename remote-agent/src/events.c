@@ -340,7 +340,7 @@ struct trace {
 	struct watcher w;
 	char *filter;
 	char tracing_on[300]; /* set when we switched tracing on, to switch it back off */
-	struct sbuf line, out;
+	struct sbuf out;
 	struct watcher tick; /* drop/skip reports */
 	struct rate_limit rate;
 	uint64_t delivered, dropped, skipped, reported_dropped, reported_skipped;
@@ -358,12 +358,17 @@ static void trace_emit(struct trace *t, const char *l, size_t n)
 	s->len = 0;
 	sb_printf(s, "{\"event\":\"%s\",\"subscription\":%d,\"line\":", EV_TRACE_LINE, t->sub.id);
 	sb_json_strn(s, l, n);
-	/* "  task-pid  [cpu] flags  timestamp: function: message" */
+	/*
+	 * "  task-pid  [cpu] flags  timestamp: function: message", parsed on the entry's first line only: what
+	 * follows a newline in the message is message text, whatever it looks like.
+	 */
+	const char *nl = memchr(l, '\n', n);
+	size_t first = nl ? (size_t)(nl - l) : n;
 	char task[64];
 	int pid, cpu, off = 0;
 	char flags[16];
 	double ts;
-	char *tmp = strndup(l, n);
+	char *tmp = strndup(l, first);
 	const char *p = tmp;
 	while (*p == ' ')
 		p++;
@@ -381,14 +386,14 @@ static void trace_emit(struct trace *t, const char *l, size_t n)
 			sb_printf(s, ",\"pid\":%d,\"cpu\":%d,\"flags\":", pid, cpu);
 			sb_json_str(s, flags);
 			sb_printf(s, ",\"timestamp\":%.6f,\"function\":", ts);
-			if (colon) {
+			/* the message: the rest of the first line and every further line of this entry */
+			const char *msg = colon ? colon + 2 : rest;
+			if (colon)
 				sb_json_strn(s, rest, colon - rest);
-				sb_puts(s, ",\"message\":");
-				sb_json_str(s, colon + 2);
-			} else {
-				sb_puts(s, "null,\"message\":");
-				sb_json_str(s, rest);
-			}
+			else
+				sb_puts(s, "null");
+			sb_puts(s, ",\"message\":");
+			sb_json_strn(s, l + (msg - tmp), n - (size_t)(msg - tmp));
 		}
 	}
 	free(tmp);
@@ -414,23 +419,26 @@ static void trace_tick(struct watcher *w, uint32_t events)
 			   (json_int_t)t->skipped));
 }
 
+/*
+ * One trace entry at a time, framed by the kernel: trace_pipe prints entries into a buffer and hands out what is
+ * left of it before printing more, so a 1-byte read prints exactly one entry and the next read returns the rest
+ * of it. A newline inside a %s argument of bpf_printk stays part of that entry's message: a forged
+ * "task-pid [cpu] flags time: ..." after it is text of the real entry, never a line of its own.
+ */
 static void trace_ready(struct watcher *w, uint32_t events)
 {
 	struct trace *t = w->data;
 	char buf[65536];
 	out_batch_begin();
-	for (int rounds = 0; rounds < 64; rounds++) {
-		ssize_t n = read(w->fd, buf, sizeof(buf));
+	for (int entries = 0; entries < 4096; entries++) {
+		ssize_t n = read(w->fd, buf, 1);
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				trace_emit(t, t->line.buf, t->line.len);
-				t->line.len = 0;
-			} else if (t->line.len < 8192) {
-				sb_putc(&t->line, buf[i]);
-			}
-		}
+		ssize_t rest = read(w->fd, buf + 1, sizeof(buf) - 1);
+		size_t len = 1 + (rest > 0 ? rest : 0);
+		while (len && buf[len - 1] == '\n')
+			len--;
+		trace_emit(t, buf, len);
 	}
 	out_batch_end();
 }
@@ -459,7 +467,6 @@ static void trace_release(struct sub *s)
 		close(t->tick.fd);
 	}
 	free(t->filter);
-	sb_free(&t->line);
 	sb_free(&t->out);
 	free(t);
 }
@@ -488,7 +495,6 @@ void do_trace_subscribe(json_t *id, json_t *params)
 	t->sub.release = trace_release;
 	t->tick.fd = -1;
 	rate_init(&t->rate, max_rate);
-	sb_init(&t->line, 256);
 	sb_init(&t->out, 512);
 	t->filter = filter && *filter ? strdup(filter) : NULL;
 	t->w.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -193,7 +193,7 @@ static json_t *load_nulling_big_numbers(const char *line, size_t len)
 	json_t *r = NULL;
 	json_error_t e;
 	for (int tries = 0; tries < 64; tries++) {
-		r = json_loadb(copy, len, JSON_REJECT_DUPLICATES, &e);
+		r = json_loadb(copy, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
 		if (r || !number_out_of_range(&e))
 			break;
 		/* the token ends at (or just before) the error position: find its bounds */
@@ -219,7 +219,8 @@ static void handle_line(char *line, size_t len)
 		len--;
 	if (!len)
 		return; /* blank lines are ignored */
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* \u0000 is allowed in strings: char arrays with bytes after a NUL are written back as map_dump shows them */
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!req && number_out_of_range(&jerr)) {
 		/* valid JSON with a number jansson cannot hold: answer the request (its id) rather than no one */
 		char column[32];

@@ -281,6 +281,11 @@ bool p_str(json_t *id, json_t *params, const char *key, bool required, const cha
 		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "parameter '%s' must be a string", key);
 		return false;
 	}
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		/* a path or name with a NUL in it would be cut there by every C call that takes it */
+		reply_error(id, E_INVALID_PARAMS, NULL, NULL, "parameter '%s' must not contain a NUL character", key);
+		return false;
+	}
 	*out = json_string_value(v);
 	return true;
 }

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LoadedObject } from '../core/run/load-session';
+import { visibleText } from '../core/visible-text';
 import type { TargetManager } from './target-manager';
 
 const SHOWN = 5;
@@ -15,9 +16,9 @@ function heading(commands: string[], name: string, rest: string): vscode.Markdow
   const md = new vscode.MarkdownString();
   md.isTrusted = { enabledCommands: commands };
   md.appendMarkdown('**');
-  md.appendText(name);
+  md.appendText(visibleText(name));
   md.appendMarkdown('**');
-  md.appendText(rest);
+  md.appendText(visibleText(rest));
   md.appendMarkdown('\n\n');
   return md;
 }
@@ -62,11 +63,11 @@ export class MapHover implements vscode.HoverProvider, vscode.Disposable {
       );
       if (shown.length)
         md.appendCodeblock(
-          shown.map((e) => `${JSON.stringify(e.key)} => ${JSON.stringify(e.value)}`).join('\n'),
+          shown.map((e) => visibleText(`${JSON.stringify(e.key)} => ${JSON.stringify(e.value)}`)).join('\n'),
           'text',
         );
     } catch (e) {
-      md.appendText(`could not read it: ${(e as Error).message}`);
+      md.appendText(`could not read it: ${visibleText((e as Error).message)}`);
       md.appendMarkdown('\n\n');
     }
     md.appendMarkdown(

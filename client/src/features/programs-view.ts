@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { ListedMap, ListedProgram } from '../core/agent/agent-protocol';
+import { visibleText as t } from '../core/visible-text';
 import type { LoadedObject } from '../core/run/load-session';
 import type { TargetManager } from './target-manager';
 
@@ -111,23 +112,23 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       }
       case 'program': {
         const p = node.obj.programs.find((x) => x.name === node.name)!;
-        const item = new vscode.TreeItem(p.name, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(t(p.name), vscode.TreeItemCollapsibleState.None);
         const runs =
           p.runCount !== undefined
             ? ` · ${p.runCount} runs${p.runCount ? ` · ${Math.round((p.runTimeNs ?? 0) / p.runCount)} ns/run` : ''}`
             : '';
         item.description = `${p.type} · id ${p.id} · ${p.verified_insns} insns${p.links.length ? ' · attached' : p.attachError ? ' · not attached' : ''}${runs}`;
-        item.tooltip = `SEC("${p.section}")\nprogram type ${p.type}, id ${p.id}, tag ${p.tag}\nverified ${p.verified_insns} insns, ${p.xlated_insns} xlated, ${p.jited_bytes} bytes JITed${!p.links.length && p.attachError ? `\nattach failed: ${p.attachError}` : ''}`;
+        item.tooltip = `SEC("${t(p.section)}")\nprogram type ${p.type}, id ${p.id}, tag ${p.tag}\nverified ${p.verified_insns} insns, ${p.xlated_insns} xlated, ${p.jited_bytes} bytes JITed${!p.links.length && p.attachError ? `\nattach failed: ${t(p.attachError)}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(p.links.length ? 'debug-start' : 'symbol-function');
         item.contextValue = p.links.length ? 'program.attached' : 'program.loaded';
         return item;
       }
       case 'failed': {
         const f = node.obj.failed.find((x) => x.name === node.name)!;
-        const item = new vscode.TreeItem(f.name, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(t(f.name), vscode.TreeItemCollapsibleState.None);
         const rejected = f.code === 'verifier_rejected';
-        item.description = `${rejected ? 'rejected' : 'refused'}: ${f.error.message}`;
-        item.tooltip = `${f.error.message}${f.error.line ? `\nat ${f.error.file}:${f.error.line}` : ''}${f.hint ? `\n${f.hint}` : ''}`;
+        item.description = `${rejected ? 'rejected' : 'refused'}: ${t(f.error.message)}`;
+        item.tooltip = `${t(f.error.message)}${f.error.line ? `\nat ${t(f.error.file ?? '')}:${f.error.line}` : ''}${f.hint ? `\n${t(f.hint)}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(rejected ? 'error' : 'circle-slash');
         item.contextValue = rejected ? 'program.rejected' : 'program.refused';
         return item;
@@ -142,7 +143,7 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         return item;
       }
       case 'syserror': {
-        const item = new vscode.TreeItem(`could not list: ${node.message}`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(`could not list: ${t(node.message)}`, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('error');
         return item;
       }
@@ -158,17 +159,17 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       }
       case 'sysprog': {
         const p = node.prog;
-        const item = new vscode.TreeItem(p.name || `(id ${p.id})`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(t(p.name) || `(id ${p.id})`, vscode.TreeItemCollapsibleState.None);
         const runs = p.run_cnt ? ` · ${p.run_cnt} runs · ${Math.round(p.run_time_ns / p.run_cnt)} ns/run` : '';
         item.description = `${p.type} · id ${p.id} · ${p.verified_insns} insns${runs}${p.handle ? ' · this window' : ''}`;
-        item.tooltip = `${p.type} program ${p.name}, id ${p.id}, tag ${p.tag}\nloaded by uid ${p.uid}${p.handle ? ' (from this window)' : ''}\nmaps: ${p.map_ids.length ? p.map_ids.join(', ') : 'none'}`;
+        item.tooltip = `${p.type} program ${t(p.name)}, id ${p.id}, tag ${p.tag}\nloaded by uid ${p.uid}${p.handle ? ' (from this window)' : ''}\nmaps: ${p.map_ids.length ? p.map_ids.join(', ') : 'none'}`;
         item.iconPath = new vscode.ThemeIcon('symbol-function');
         item.contextValue = 'sysprog';
         return item;
       }
       case 'sysmap': {
         const m = node.map;
-        const item = new vscode.TreeItem(m.name || `(id ${m.id})`, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(t(m.name) || `(id ${m.id})`, vscode.TreeItemCollapsibleState.None);
         item.description = `${m.type} · id ${m.id} · ${m.max_entries} max${m.handle ? ' · this window' : ''}`;
         item.tooltip = `key ${m.key_size} bytes, value ${m.value_size} bytes${m.btf_id ? `, BTF ${m.btf_id}` : ''}\nClick to watch it (read-only unless this window loaded it).`;
         item.iconPath = new vscode.ThemeIcon('symbol-array');
@@ -178,9 +179,9 @@ export class ProgramsView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       }
       case 'map': {
         const m = node.obj.maps.find((x) => x.id === node.id)!;
-        const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(t(m.name), vscode.TreeItemCollapsibleState.None);
         item.description = `${m.type} · id ${m.id} · ${m.max_entries} max`;
-        item.tooltip = `key ${m.key_type ?? `${m.key_size} bytes`}, value ${m.value_type ?? `${m.value_size} bytes`}`;
+        item.tooltip = `key ${t(m.key_type ?? `${m.key_size} bytes`)}, value ${t(m.value_type ?? `${m.value_size} bytes`)}`;
         item.iconPath = new vscode.ThemeIcon('symbol-array');
         item.contextValue = 'map';
         item.command = { command: 'bpfIde.openMap', title: 'Open map', arguments: [node] };

@@ -7,6 +7,7 @@
  * No `vscode` import: the extension wraps it in a webview panel; tests and the benchmark drive it
  * directly with a real agent.
  */
+import { visibleLines, visibleText } from '../visible-text';
 import type { MapTypes } from './btf-types';
 import { toCsv, toJson, rowCells } from './export-rows';
 import { bucketLabel, detectHistograms } from './histogram';
@@ -329,9 +330,9 @@ export class MapController {
     void this.o.post({
       type: 'map-detail',
       id,
-      key: JSON.stringify(r.key, null, 2),
-      value: JSON.stringify(r.value, null, 2),
-      perCpu: r.perCpu ? r.perCpu.map((v, i) => `CPU ${i}: ${JSON.stringify(v)}`) : null,
+      key: visibleLines(JSON.stringify(r.key, null, 2)),
+      value: visibleLines(JSON.stringify(r.value, null, 2)),
+      perCpu: r.perCpu ? r.perCpu.map((v, i) => visibleText(`CPU ${i}: ${JSON.stringify(v)}`)) : null,
     });
   }
 

@@ -5,6 +5,7 @@
  *
  * No `vscode` import.
  */
+import { visibleText } from '../visible-text';
 
 /** A column of the table: a path into the decoded key or value. */
 export interface Column {
@@ -93,18 +94,8 @@ function hexOf(n: bigint): string {
   return n < 0n ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
 }
 
-/**
- * Makes control characters, bidi overrides and other invisible code points visible (`\n`, `\u202e`),
- * so a key or log line from the target cannot hide or reorder text in the panel.
- */
-export function visible(s: string, max = 4096): string {
-  let out = s.length > max ? `${s.slice(0, max)}…` : s;
-  out = out.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => {
-    const map: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
-    return map[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-  return out;
-}
+/** Target text made visible (control, bidi and invisible characters escaped): the shared visibleText. */
+export const visible = visibleText;
 
 /** Per-CPU values (an array, one per CPU) summed member by member; non-numbers keep CPU 0's value. */
 export function sumPerCpu(values: unknown[]): unknown {

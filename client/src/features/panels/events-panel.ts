@@ -3,6 +3,7 @@
  * object's BTF (suggested, remembered per map), with rate, drops, pause, filter and bounded history.
  */
 import * as vscode from 'vscode';
+import { visibleText } from '../../core/visible-text';
 import { BtfTypes } from '../../core/panels/btf-types';
 import type { StreamUiState } from '../../core/panels/panel-messages';
 import { EventsController } from '../../core/panels/events-controller';
@@ -22,7 +23,7 @@ export async function openEventsPanel(
   const { map, obj } = picked;
   if (!isStreamMap(map)) {
     void vscode.window.showWarningMessage(
-      `bpf-ide: ${map.name} is a ${map.type} map, not a ring buffer or perf event array.`,
+      `bpf-ide: ${visibleText(map.name)} is a ${map.type} map, not a ring buffer or perf event array.`,
     );
     return undefined;
   }

@@ -3,6 +3,7 @@
  * point, wired once from the extension's context.
  */
 import * as vscode from 'vscode';
+import { visibleText } from '../../core/visible-text';
 import type { BpfIdeContext } from '../../ctx';
 import { openEventsPanel } from './events-panel';
 import { openMapPanel } from './map-panel';
@@ -21,7 +22,7 @@ export function activatePanels(ctx: BpfIdeContext): vscode.Disposable[] {
         await fn(arg);
       } catch (e) {
         ctx.output.error(`${what}: ${(e as Error).message}`);
-        void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${(e as Error).message}`);
+        void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${visibleText((e as Error).message)}`);
       }
     };
   return [

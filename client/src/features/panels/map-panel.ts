@@ -10,6 +10,7 @@ import { openEventsPanel } from './events-panel';
 import { PanelHost } from './panel-host';
 import type { PanelState } from './panel-state';
 import * as vscode from 'vscode';
+import { visibleText } from '../../core/visible-text';
 import { describeSystemMap, findMap, isStreamMap, isSystemMapArg, pickMap } from './pick-map';
 
 export async function openMapPanel(
@@ -23,7 +24,7 @@ export async function openMapPanel(
     // a ring buffer has one reader position and a perf event array one buffer per CPU: reading another program's
     // would take its events away from it
     void vscode.window.showInformationMessage(
-      `bpf-ide: ${system.name} (map ${system.id}) is another program's ${system.type}: reading it here would take its events from that program, so it is not opened.`,
+      `bpf-ide: ${visibleText(system.name)} (map ${system.id}) is another program's ${system.type}: reading it here would take its events from that program, so it is not opened.`,
     );
     return undefined;
   }

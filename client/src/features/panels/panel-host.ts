@@ -6,6 +6,7 @@
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import type { FromWebview, ToWebview } from '../../core/panels/panel-messages';
+import { visibleText } from '../../core/visible-text';
 import type { BpfIdeContext } from '../../ctx';
 import { panelHtml, webviewOptions, type PanelKind } from './webview-html';
 
@@ -18,6 +19,13 @@ export interface PanelController {
 }
 
 const open = new Map<string, PanelHost>();
+
+/** Status lines and titles quote the target (names, error messages): shown with hidden characters escaped. */
+function visibleTexts(msg: ToWebview): ToWebview {
+  if (msg.type === 'status') return { ...msg, text: visibleText(msg.text) };
+  if (msg.type === 'stream-init' || msg.type === 'map-init') return { ...msg, title: visibleText(msg.title) };
+  return msg;
+}
 
 /** bpfIde.panels.maxEventRate: what the agent forwards to a streaming panel at most, events/s (0: no limit). */
 export function maxEventRate(): number {
@@ -77,7 +85,7 @@ export class PanelHost implements vscode.Disposable {
 
   /** Posts to the webview (dropped while it is hidden: it asks again with 'ready' when shown). */
   post = (msg: ToWebview): Thenable<boolean> =>
-    this.disposed ? Promise.resolve(false) : this.panel.webview.postMessage(msg);
+    this.disposed ? Promise.resolve(false) : this.panel.webview.postMessage(visibleTexts(msg));
 
   attach(c: PanelController): void {
     this.controller = c;

@@ -5,6 +5,7 @@
  * postMessage and is rendered with textContent: the log is untrusted text.
  */
 import * as vscode from 'vscode';
+import { visibleDeep } from '../../core/visible-text';
 import type { RowFilter } from '../../core/verifier/stepper-model';
 import { webviewShell } from '../webview-shell';
 import type { VerifierDocument } from './verifier-document';
@@ -130,7 +131,8 @@ export class StepperPanel implements vscode.Disposable {
   }
 
   private post(m: unknown): Thenable<boolean> {
-    return this.panel.webview.postMessage(m);
+    // log lines quote the program's source (BTF line info): bidi and control characters are shown escaped
+    return this.panel.webview.postMessage(visibleDeep(m));
   }
 
   private pendingRow: number | undefined;
