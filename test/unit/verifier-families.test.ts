@@ -149,7 +149,7 @@ describe('verifier message families', () => {
     assert.equal(m.entry.id, 'stack-out-of-range');
     const text = m.entry.explain(m.match);
     assert.match(text, /runs 8 bytes past the top of the stack frame/);
-    assert.match(text, /only 8 bytes/);
+    assert.match(text, /At most 8 bytes of stack lie above fp-8/);
     assert.doesNotMatch(text, /512/);
   });
 

@@ -147,15 +147,17 @@ export const CATALOG: readonly CatalogEntry[] = [
     explain: (m) => {
       const off = Number(m[2]);
       const size = Number(m[3]);
+      if (off >= 0)
+        return `R${m[1]} points at fp+${off}, at or above the frame pointer, where this function has no stack (stack objects sit at negative offsets, down to fp-512). Usually an index or loop counter that is not bounded by the array's size walked past the end of a stack array (the verifier follows a loop iteration by iteration until it does), or a pointer to the stack was moved the wrong way.`;
       if (off < 0 && off + size > 0)
-        return `R${m[1]} points ${-off} bytes below the frame pointer, and ${size} bytes are accessed from there: the access runs ${off + size} bytes past the top of the stack frame. The object at fp${off} is only ${-off} bytes, so something reads or writes it as a bigger type: typically a pointer to a smaller struct (or variable) passed to a function or helper that takes a bigger one (an 8-byte struct where a global function declares a 16-byte one), or a size argument larger than the buffer.`;
+        return `R${m[1]} points ${-off} bytes below the frame pointer, and ${size} bytes are accessed from there: the access runs ${off + size} bytes past the top of the stack frame. At most ${-off} bytes of stack lie above fp${off}, so the object there is smaller than what is read or written: typically a pointer to a smaller struct (or variable) passed to a function or helper that takes a bigger one (an 8-byte struct where a global function declares a 16-byte one), or a size argument larger than the buffer.`;
       if (off < -512 || off + size < -512)
         return `The access of ${size} bytes at fp${off} is below the 512 bytes of stack a BPF function may use.`;
       return `The access of ${size} bytes at fp${off} is outside the stack frame (R${m[1]} does not point to the start of a stack object of that size).`;
     },
-    fix: 'Pass a pointer to an object of the type the callee declares (same struct, same size), or fix the size argument; keep stack buffers small (big ones go in a per-CPU array map).',
+    fix: 'Bound indexes and loops by the array size (`i < ARRAY_SIZE(arr)`, also when a run-time limit exists); pass a pointer to an object of the type the callee declares (same struct, same size), and sizes no larger than the buffer; keep stack buffers small (big ones go in a per-CPU array map).',
     registerGroup: 1,
-    fixtures: ['stack_out_of_range', 'global_struct_size'],
+    fixtures: ['stack_out_of_range', 'global_struct_size', 'kfunc_mem_size'],
   },
   {
     id: 'uninit-register',
@@ -259,10 +261,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     title: 'Helper argument of the wrong kind',
     pattern: /^R(\d+) type=(\w+) expected=(.+)$/,
     explain: (m) =>
-      `${reg(m)} holds a '${m[2]}', but the helper wants one of: ${m[3]}. Keys and values are passed by pointer (usually to the stack), not by value.`,
-    fix: 'Put the value in a local variable and pass its address (`&key`).',
+      /or_null_?$/.test(m[2]!)
+        ? `${reg(m)} holds a '${m[2]}': a pointer that is NULL when the lookup or call that produced it failed, and the helper wants one of: ${m[3]}, which may not be NULL.`
+        : m[2] === 'scalar'
+          ? `${reg(m)} holds a number ('scalar'), but the helper wants one of: ${m[3]}. Keys and values are passed by pointer (usually to the stack), not by value.`
+          : `${reg(m)} holds a '${m[2]}', but the helper wants one of: ${m[3]}.`,
+    fix: 'Check pointers for NULL before passing them (`if (!v) return 0;`); pass keys and values by address (`&key`), not by value.',
     registerGroup: 1,
-    fixtures: ['arg_type_scalar'],
+    fixtures: ['arg_type_scalar', 'spin_lock_unchecked'],
   },
   {
     id: 'map-type-helper',

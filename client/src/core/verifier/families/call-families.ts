@@ -466,14 +466,22 @@ export const CALL_FAMILIES: Family[] = [
   },
   {
     id: 'spin-lock-exit',
-    title: 'Return while holding a lock',
+    title: 'Return while holding a bpf_spin_lock',
+    formats: ['bpf_spin_unlock is missing'],
+    entry: 'spin-lock-exit',
+  },
+  {
+    id: 'region-not-closed',
+    title: 'Exit, tail call or throw inside a lock, RCU, preemption or IRQ section',
     formats: [
-      'bpf_spin_unlock is missing',
       /^%d bpf_preempt_enable%s missing$/,
       'bpf_rcu_read_unlock is missing',
       /^(BPF_LD_\[ABS\|IND\]|tail_call|bpf_throw|%s) cannot be used inside bpf_(spin_lock|rcu_read_lock|preempt_disable|local_irq_save)-ed region$/,
     ],
-    entry: 'spin-lock-exit',
+    explain:
+      'On this path the program returns, tail-calls, throws or uses a legacy packet load while a section it opened is still open: bpf_spin_lock without bpf_spin_unlock, bpf_rcu_read_lock without bpf_rcu_read_unlock, bpf_preempt_disable without bpf_preempt_enable, or bpf_local_irq_save without bpf_local_irq_restore.',
+    fix: 'Close the section on every path before leaving it (including early returns), and make tail calls and bpf_throw() outside of it.',
+    fixtures: ['preempt_not_enabled', 'tail_call_in_rcu'],
   },
   {
     id: 'spin-unlock-unlocked',

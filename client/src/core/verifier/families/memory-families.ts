@@ -311,6 +311,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'Reading kernel structs through BTF pointers needs CAP_PERFMON (or CAP_SYS_ADMIN), and for some types a GPL-compatible license.',
     fix: 'Load with the needed capabilities, and declare `char LICENSE[] SEC("license") = "GPL";` (or "Dual BSD/GPL").',
+    fixtures: ['btf_license'],
   },
   {
     id: 'map-ptr-access',

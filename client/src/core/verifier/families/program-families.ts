@@ -218,6 +218,7 @@ export const PROGRAM_FAMILIES: Family[] = [
     explain:
       'The function, tracepoint, LSM hook, struct_ops member or program named in the section (SEC("fentry/<func>"), SEC("freplace/<func>"), SEC("lsm/<hook>") ...) does not exist on this kernel, cannot be traced (inlined, notrace, __noreturn), or has a prototype that does not match the program: wrong argument count or types, or access to an argument the function does not have.',
     fix: 'Check the target name against this kernel (bpf-ide’s section completion lists them), declare the program with BPF_PROG() and the target’s exact argument types from vmlinux.h, or use a kprobe where fentry is not possible.',
+    fixtures: ['attach_arg_missing'],
   },
   {
     id: 'lsm-hook',
