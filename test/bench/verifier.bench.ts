@@ -7,6 +7,9 @@
  *   BENCH verifier_log_memory ours=<MB>MB baseline=<MB>MB ratio=<x>     (retained: text + index vs text + split lines)
  *   BENCH verifier_step_p99 ours=<ms>ms baseline=16ms ratio=<x>         (a stepper step: the state at a row; baseline: a 60 Hz frame)
  *   BENCH verifier_follow_p99 ours=<ms>ms baseline=16ms ratio=<x>       (a click on a register: its history)
+ *   BENCH verifier_root_cause_rate ours=<pct>% baseline=90% ratio=<x>   (realistic single mistakes: the mistaken
+ *     line is the error's line or a related location's; the kernel's logs of test/fixtures/mistakes, committed
+ *     under test/fixtures/verifier/mistakes; baseline: the issue's goal; ratio = ours / goal here, higher is better)
  * BPF_IDE_VERIFIER_LOG=<file> benches an existing log instead. Needs root, BTF, clang and the agent.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { analyzeLog } from '../../client/src/core/verifier/analyze';
 import { parseVerifierLog } from '../../client/src/core/verifier/log-parser';
 import { StepperModel } from '../../client/src/core/verifier/stepper-model';
+import { rootCauseResults } from '../support/root-cause-rate';
 
 const ROOT = join(__dirname, '..', '..');
 const AGENT = join(ROOT, 'remote-agent', 'build', 'bpf-agent');
@@ -86,7 +90,22 @@ function memoryChild(mode: string, file: string): void {
   if (!kept) process.exit(1);
 }
 
+/** The root-cause rate on the mistake corpus, with every miss named (no kernel needed: committed logs). */
+function rootCauseRate(): void {
+  const rs = rootCauseResults();
+  const hits = rs.filter((r) => r.hit);
+  for (const r of rs.filter((x) => !x.hit))
+    console.log(`# root cause missed: ${r.id} (${r.class}): mistake at ${r.mistake}; shown ${r.shown.join(', ')}`);
+  const related = rs.reduce((n, r) => n + r.shown.length - 1, 0);
+  console.log(
+    `# root cause: ${hits.length}/${rs.length} cases (${hits.filter((r) => r.hit === 'error').length} on the error's line, ${hits.filter((r) => r.hit === 'related').length} at a related location); ${(related / rs.length).toFixed(1)} related locations per error on average`,
+  );
+  const pct = (100 * hits.length) / rs.length;
+  console.log(`BENCH verifier_root_cause_rate ours=${pct.toFixed(1)}% baseline=90% ratio=${(pct / 90).toFixed(2)}`);
+}
+
 async function main(): Promise<void> {
+  rootCauseRate();
   const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-vbench-'));
   try {
     const t0 = performance.now();

@@ -41,7 +41,13 @@ export interface RunProgramReport {
       time_usec: number | null;
       stack_depth: number | null;
     };
-    error?: { message: string; file?: string; line?: number; explanation?: string };
+    error?: {
+      message: string;
+      file?: string;
+      line?: number;
+      explanation?: string;
+      related?: { message: string; file?: string; line?: number }[];
+    };
   };
 }
 
@@ -146,6 +152,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
       };
     }
   }
+  const mainSource = /\.c$/.test(o.file) ? o.file : undefined;
   if (/\.c$/.test(o.file)) {
     let b;
     try {
@@ -195,7 +202,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
             section: body.section ?? '',
             type: body.type ?? '',
             loaded: false,
-            verifier: { error: verdictFromLog(body.log ?? '', body.message ?? e.message) },
+            verifier: { error: verdictFromLog(body.log ?? '', body.message ?? e.message, mainSource) },
           });
           return { report, code: 3 };
         }
@@ -217,7 +224,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
       if (rejected) code = 3;
       else if (code === 0) code = 1;
       const error = rejected
-        ? verdictFromLog(f.verifier.log, f.error.message)
+        ? verdictFromLog(f.verifier.log, f.error.message, mainSource)
         : { message: `${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}` };
       report.programs.push({
         name: f.name,
@@ -270,7 +277,7 @@ function printVerdicts(r: RunReport, log: Log): void {
     } else {
       const e = p.verifier.error;
       log(
-        `✗ ${p.name} (${p.section}) rejected: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}`,
+        `✗ ${p.name} (${p.section}) rejected: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}${(e?.related ?? []).map((x) => `\n    related: ${x.message}${x.file ? ` (${x.file}:${x.line})` : ''}`).join('')}`,
       );
     }
   }

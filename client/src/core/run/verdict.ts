@@ -10,11 +10,14 @@ export interface VerdictError {
   line?: number;
   source?: string;
   explanation?: string;
+  /** where the mistake likely is (the license line, the acquiring call, the check...): file and line when known */
+  related?: { message: string; file?: string; line?: number }[];
 }
 
-export function verdictFromLog(log: string, fallback: string): VerdictError {
+/** `mainSource`: the program's .c file, when known, to find related lines the log does not name. */
+export function verdictFromLog(log: string, fallback: string, mainSource?: string): VerdictError {
   try {
-    return verdictErrorFromLog(log, fallback);
+    return verdictErrorFromLog(log, fallback, mainSource);
   } catch {
     // The parser never throws on bad input (it is fuzzed); this is a last line of defence.
     return { message: fallback };

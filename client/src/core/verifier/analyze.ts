@@ -7,6 +7,8 @@
 import { matchCatalog, type CatalogEntry } from './catalog';
 import { followBack, type DepStep } from './dependencies';
 import { LineKind, type SourceRef, type VerifierLog, type VerifierStats } from './log-parser';
+import { callSites, rootCauseRelated } from './root-cause';
+import type { RelatedSearch } from './source-map';
 
 export interface SourceLocation {
   /** basename as the log gives it ('' for 5.x logs, which quote only the text) */
@@ -20,10 +22,16 @@ export interface SourceLocation {
 
 export interface RelatedLocation {
   message: string;
-  /** log line of the instruction */
+  /** log line of the instruction (-1: the log names none) */
   logLine: number;
+  /** instruction index (-1: none) */
   insn: number;
   source?: SourceLocation;
+  /**
+   * a location the log does not name but the program's source shows (the license declaration): the
+   * consumer that can read the files resolves it (source-map.ts resolveRelatedSearch)
+   */
+  find?: RelatedSearch;
 }
 
 export interface VerifierError {
@@ -109,12 +117,6 @@ function toLoc(s: SourceRef, compilerGenerated: boolean): SourceLocation {
   return { file: s.file, line: s.line, text: s.text, compilerGenerated };
 }
 
-/** The source of instruction index `insn` as first walked (-1 / undefined when never walked). */
-function sourceForInsn(log: VerifierLog, insn: number): { logLine: number; source?: SourceLocation } {
-  const li = insn >= 0 && insn < log.firstLineOfInsn.length ? log.firstLineOfInsn[insn]! : -1;
-  return { logLine: li, source: li >= 0 ? sourceForLine(log, li) : undefined };
-}
-
 const ROLE_TEXT: Record<DepStep['role'], string> = {
   origin: 'gets its value here',
   move: 'is copied here',
@@ -196,17 +198,6 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
           ? 'the log has no BTF line info: build with -g (clang -O2 -g -target bpf) to get source lines'
           : 'the failing instruction has no source line in the log';
   }
-  // related: the instruction that acquired a leaked reference
-  if (entry?.id === 'reference-leak' && cm?.match[2] !== undefined) {
-    const n = Number(cm.match[2]);
-    const r = sourceForInsn(log, n);
-    err.related.push({
-      message: `the reference is acquired here (insn ${n})`,
-      logLine: r.logLine,
-      insn: n,
-      source: r.source,
-    });
-  }
   // related: where the offending register got its value
   let regName: string | undefined;
   if (entry?.registerGroup && cm) {
@@ -220,7 +211,7 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
   if (regName && err.insnLine >= 0) {
     err.chain = followBack(log, err.insnLine, regName);
     // the check that let the value through on this path (a NULL check that went the other way)
-    for (const c of err.chain.filter((s) => s.role === 'check')) {
+    for (const c of err.chain.filter((s) => s.role === 'check').slice(0, 1)) {
       err.related.push({
         message: `${c.value} ${ROLE_TEXT.check}: ${c.text}`,
         logLine: c.line,
@@ -239,6 +230,18 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
       });
     }
   }
+  // the likely mistakes behind the symptom (root-cause.ts), and the callers of inlined header helpers
+  // (one related location per source line, none on the error's own line, unless found in the source)
+  const seen = new Set<string>(err.source ? [`${err.source.file}:${err.source.line}`] : []);
+  const add = (r: RelatedLocation) => {
+    const key = r.source && !r.find ? `${r.source.file}:${r.source.line}` : '';
+    if (key && seen.has(key)) return;
+    if (key) seen.add(key);
+    err.related.push(r);
+  };
+  const fromChain = err.related.splice(0);
+  for (const r of [...fromChain, ...rootCauseRelated(log, err, sourceForLine)]) add(r);
+  for (const r of callSites(log, err.related, sourceForLine)) add(r);
   report.error = err;
   return report;
 }

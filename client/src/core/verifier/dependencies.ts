@@ -118,6 +118,19 @@ function testsReg(text: string, n: number): boolean {
 }
 
 /**
+ * Does the jump at line i test a register that is a copy of register n (the same `id=` scalar, which the
+ * kernel narrows together: `r3 = r1; if r3 > 0x1b goto ...` bounds r1 too)?
+ */
+function sharesScalarId(log: VerifierLog, i: number, f: number, text: string, n: number): boolean {
+  const m = /^if [rw](\d+) /.exec(text);
+  if (!m || Number(m[1]) === n || !log.stateAt[i] || !log.line(i).includes('id=')) return false;
+  const tested = parseStateText(log.stateText(i), f).find((e) => e.name === `R${m[1]}`)?.value;
+  const id = tested && /^P?scalar\(id=(\d+)/.exec(tested)?.[1];
+  if (!id) return false;
+  return new RegExp(`^P?scalar\\(id=${id}[,)]`).test(regBefore(log, i, f, n) ?? '');
+}
+
+/**
  * The chain of instructions that produced `value` (e.g. 'R0', 'fp-8') as seen at log line `fromLine`
  * (exclusive: the line itself is where the value is used). Bounded by maxSteps and maxLines.
  */
@@ -127,6 +140,8 @@ export function followBack(
   value: string,
   maxSteps = 32,
   maxLines = 200000,
+  /** also count jumps on copies of the value (same scalar id) as its checks: costs a state per jump */
+  linkedChecks = false,
 ): DepStep[] {
   const steps: DepStep[] = [];
   if (fromLine < 0 || fromLine > log.lineCount) return steps;
@@ -138,8 +153,6 @@ export function followBack(
   const kind = log.kind;
   const insnOf = log.insn;
   let seen = 0;
-  /** the jump line a `from X to Y:` line sent the walk to (that jump started the path) */
-  let takenJump = -1;
   for (
     let i = Math.min(fromLine, log.lineCount) - 1;
     i >= 0 && steps.length < maxSteps && seen < maxLines;
@@ -153,7 +166,6 @@ export function followBack(
       while (j >= 0 && !(kind[j] === LineKind.Insn && insnOf[j] === from)) j--;
       if (j < 0) break;
       seen += i - j;
-      takenJump = j;
       i = j + 1; // the loop's i-- lands on the jump (or the callee's exit that returned here)
       continue;
     }
@@ -162,7 +174,6 @@ export function followBack(
     const d = decodedAt(log, i);
     const insn = log.insn[i]!;
     const text = d.text;
-    const startedPath = takenJump === i || log.glueTo[i]! >= 0;
     if (target.kind === 'slot') {
       const t = target;
       if (f < t.frame) break; // above the entry of the slot's frame: the slot did not exist yet
@@ -201,8 +212,13 @@ export function followBack(
       }
       break; // a callback's arguments come from the helper that calls it, not from a register here
     }
-    if (startedPath && testsReg(text, target.n)) {
-      // the path this value is on went through this jump: the check that let it through
+    if (
+      d.kind === 'other' &&
+      text.startsWith('if ') &&
+      (testsReg(text, target.n) || (linkedChecks && sharesScalarId(log, i, f, text, target.n)))
+    ) {
+      // the path this value is on went through this jump (taken, or falling through): the check that
+      // gave it the type or range it has here (a copy with the same scalar id is narrowed with it)
       steps.push({ line: i, insn, text, role: 'check', value: name(target) });
       continue;
     }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { analyzeLog } from './analyze';
 import { parseVerifierLog } from './log-parser';
-import { formatReport, reportToJson } from './report-format';
+import { formatReport, reportToJson, type SourceReader } from './report-format';
 import type { SourceLocation } from './analyze';
 import { findLineByText, resolveSourceFile } from './source-map';
 
@@ -125,10 +125,22 @@ export async function runLogCommand(argv: string[]): Promise<number> {
   };
   byText(report.error?.source);
   for (const r of report.error?.related ?? []) byText(r.source);
-  if (json) process.stdout.write(JSON.stringify(reportToJson(report, file, resolveName), null, 2) + '\n');
+  // related locations the log cannot name (the license line) are found in the sources it names
+  const sources: SourceReader = {
+    read: (base) => {
+      const p = resolveName(base);
+      if (!p) return undefined;
+      try {
+        return readFileSync(p, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  if (json) process.stdout.write(JSON.stringify(reportToJson(report, file, resolveName, sources), null, 2) + '\n');
   else {
     if (report.verdict === 'unknown') process.stderr.write(`bpf-ide log: ${file} does not look like a verifier log\n`);
-    process.stdout.write(`${file}\n${formatReport(report, resolveName)}\n`);
+    process.stdout.write(`${file}\n${formatReport(report, resolveName, sources)}\n`);
   }
   if (report.verdict === 'accepted') return 0;
   if (report.verdict === 'rejected') return 3;

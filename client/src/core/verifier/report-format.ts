@@ -2,11 +2,63 @@
  * A verifier report as text for a terminal and as JSON for tools: shared by `bpf-ide log` and by
  * `bpf-ide run` (which reports rejections through the same code).
  */
-import { analyzeLog, type SourceLocation, type VerifierReport } from './analyze';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { analyzeLog, type RelatedLocation, type SourceLocation, type VerifierReport } from './analyze';
 import { parseVerifierLog } from './log-parser';
+import { resolveRelatedSearch } from './source-map';
 
 /** Maps a log basename to a path the user can open (undefined: keep the basename). */
 export type PathResolver = (basename: string) => string | undefined;
+
+/** The program's sources, for related locations the log does not name (the license line). */
+export interface SourceReader {
+  /** a file's text by the basename the log uses (undefined: not found) */
+  read: (basename: string) => string | undefined;
+  /** the program's main file when the log names none (a log with no line info) */
+  mainFile?: string;
+}
+
+/** A related location as tools see it: where (resolved from the sources when the log cannot say) and why. */
+export interface JsonRelated {
+  message: string;
+  insn: number | null;
+  file: string | null;
+  line: number | null;
+}
+
+/** Reads the sources next to a program's main .c file (what `run` and the editor have). */
+export function sourcesBeside(mainSource: string): SourceReader {
+  const dir = dirname(mainSource);
+  return {
+    mainFile: basename(mainSource),
+    read: (base) => {
+      const p = base === basename(mainSource) ? mainSource : join(dir, basename(base));
+      try {
+        return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** The related locations of a report, those found by searching the sources resolved when they can be read. */
+export function relatedToJson(
+  related: RelatedLocation[],
+  resolve?: PathResolver,
+  sources?: SourceReader,
+): JsonRelated[] {
+  const out: JsonRelated[] = [];
+  for (const x of related) {
+    const found = sources ? resolveRelatedSearch(x, sources.mainFile, sources.read) : undefined;
+    const l = loc(found ?? x.source, resolve);
+    // a search that found nothing and has no line from the log says nothing useful
+    if (!l && x.find) continue;
+    out.push({ message: x.message, insn: x.insn >= 0 ? x.insn : null, file: l?.file ?? null, line: l?.line ?? null });
+  }
+  return out;
+}
 
 export interface JsonLocation {
   /** resolved path when found, else the basename from the log (null: the log names none) */
@@ -38,7 +90,8 @@ export interface VerifierReportJson {
     sourceText: string | null;
     compilerGenerated: boolean;
     noSource: string | null;
-    related: { message: string; insn: number; file: string | null; line: number | null }[];
+    /** where the mistake likely is: the license line, the acquiring call, the check that let a value through... */
+    related: JsonRelated[];
   };
 }
 
@@ -48,7 +101,12 @@ function loc(s: SourceLocation | undefined, resolve?: PathResolver): JsonLocatio
   return { file, line: s.line > 0 ? s.line : null, text: s.text, compilerGenerated: s.compilerGenerated };
 }
 
-export function reportToJson(r: VerifierReport, file?: string, resolve?: PathResolver): VerifierReportJson {
+export function reportToJson(
+  r: VerifierReport,
+  file?: string,
+  resolve?: PathResolver,
+  sources?: SourceReader,
+): VerifierReportJson {
   const e = r.error;
   const src = loc(e?.source, resolve);
   return {
@@ -73,10 +131,7 @@ export function reportToJson(r: VerifierReport, file?: string, resolve?: PathRes
           sourceText: src?.text ?? null,
           compilerGenerated: src?.compilerGenerated ?? false,
           noSource: e.noSource ?? null,
-          related: e.related.map((x) => {
-            const l = loc(x.source, resolve);
-            return { message: x.message, insn: x.insn, file: l?.file ?? null, line: l?.line ?? null };
-          }),
+          related: relatedToJson(e.related, resolve, sources),
         }
       : null,
   };
@@ -95,8 +150,8 @@ function statsLine(r: VerifierReport): string {
 }
 
 /** Human-readable report, one fact per line. */
-export function formatReport(r: VerifierReport, resolve?: PathResolver): string {
-  const j = reportToJson(r, undefined, resolve);
+export function formatReport(r: VerifierReport, resolve?: PathResolver, sources?: SourceReader): string {
+  const j = reportToJson(r, undefined, resolve, sources);
   const out: string[] = [];
   out.push(`verdict: ${r.verdict}${r.truncated ? ' (the log is truncated: the kernel kept only its tail)' : ''}`);
   const e = j.error;
@@ -129,14 +184,27 @@ export function formatReport(r: VerifierReport, resolve?: PathResolver): string 
 export function verdictErrorFromLog(
   log: string,
   fallback: string,
-): { message: string; file?: string; line?: number; source?: string; explanation?: string } {
+  mainSource?: string,
+): {
+  message: string;
+  file?: string;
+  line?: number;
+  source?: string;
+  explanation?: string;
+  related?: { message: string; file?: string; line?: number }[];
+} {
   const r = analyzeLog(parseVerifierLog(log));
   const e = r.error;
   if (!e) return { message: fallback };
   const s = e.source;
+  const related = relatedToJson(e.related, undefined, mainSource ? sourcesBeside(mainSource) : undefined).map((x) => ({
+    message: x.message,
+    ...(x.file && x.line ? { file: x.file, line: x.line } : {}),
+  }));
   return {
     message: e.message,
     ...(s && s.file && s.line > 0 ? { file: s.file, line: s.line, source: s.text } : {}),
     ...(e.catalog ? { explanation: `${e.catalog.explanation} Fix: ${e.catalog.fix}` } : {}),
+    ...(related.length ? { related } : {}),
   };
 }

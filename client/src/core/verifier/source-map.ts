@@ -58,3 +58,54 @@ export function findLineByText(fileText: string, quoted: string, nearLine = 0): 
   }
   return best;
 }
+
+/** What a related location needs from the program's source when the log does not name its line. */
+export interface RelatedSearch {
+  /** the file (basename as the log names it) to search; unset: the program's main file */
+  file?: string;
+  /** the location is the first line matching this regular expression (source text) */
+  pattern: string;
+  /** search from this 1-based line (itself included) ... */
+  from?: number;
+  /** ... this many lines down (> 0) or up (< 0); unset: the whole file from the top */
+  within?: number;
+  /** no line matches: point at the end of the file (where a missing declaration goes) */
+  endIfMissing?: boolean;
+}
+
+/**
+ * The source location of a related location found by searching the program's source (`mainFile`:
+ * the program's main file when the search names none; `read` returns a file's text by basename).
+ * Undefined when the file cannot be read or nothing matches (the consumer keeps the log's location).
+ */
+export function resolveRelatedSearch(
+  r: { find?: RelatedSearch },
+  mainFile: string | undefined,
+  read: (basename: string) => string | undefined,
+): { file: string; line: number; text: string; compilerGenerated: boolean } | undefined {
+  const f = r.find;
+  const file = f?.file ?? mainFile;
+  if (!f || !file) return undefined;
+  const text = read(file);
+  if (text === undefined) return undefined;
+  const lines = text.split('\n');
+  let re: RegExp;
+  try {
+    re = new RegExp(f.pattern);
+  } catch {
+    return undefined;
+  }
+  const at = (i: number) => ({ file, line: i + 1, text: lines[i]!.trim(), compilerGenerated: false });
+  if (f.from !== undefined && f.within !== undefined) {
+    const step = f.within < 0 ? -1 : 1;
+    for (let k = 0, i = f.from - 1; k <= Math.abs(f.within) && i >= 0 && i < lines.length; k++, i += step)
+      if (re.test(lines[i]!)) return at(i);
+    return undefined;
+  }
+  const i = lines.findIndex((l) => re.test(l));
+  if (i >= 0) return at(i);
+  if (!f.endIfMissing) return undefined;
+  let last = lines.length;
+  while (last > 1 && lines[last - 1]!.trim() === '') last--;
+  return at(last - 1);
+}
