@@ -17,13 +17,12 @@ import { documentSymbols } from '../../server/src/features/symbols';
 import { HeaderIndex } from '../../server/src/header-index';
 import { CParser, loadCLanguage } from '../../server/src/parser';
 import type { ServerContext } from '../../server/src/server';
-import { bigBpfFile } from '../bench/big-bpf-file';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 3000);
 
 function corpus(): string[] {
-  const files = [bigBpfFile(3)];
-  for (const dir of ['test/fixtures/realistic', 'bpf-templates']) {
+  const files: string[] = [];
+  for (const dir of ['test/fixtures/bench', 'test/fixtures/realistic', 'bpf-templates']) {
     const abs = join(__dirname, '..', '..', dir);
     if (!existsSync(abs)) continue;
     const walk = (d: string) => {
