@@ -110,6 +110,7 @@ export const programTypes = lazy((): readonly string[] => [...new Set(SECTIONS.m
 let availability = availabilityJson as unknown as HelperAvailability;
 let allowedByType = buildAllowed(availability);
 let gplOnlySet = new Set(availability.gplOnly);
+let availabilityGeneration = 0;
 
 function buildAllowed(data: HelperAvailability): Map<string, ReadonlySet<string>> {
   return new Map(Object.entries(data.programTypes).map(([t, names]) => [t, new Set(names)]));
@@ -123,6 +124,12 @@ export function setHelperAvailability(data: HelperAvailability): void {
   availability = data;
   allowedByType = buildAllowed(data);
   gplOnlySet = new Set(data.gplOnly);
+  availabilityGeneration++;
+}
+
+/** Changes whenever setHelperAvailability() is called: part of the cache key of findings that depend on it. */
+export function availabilityKey(): string {
+  return `avail${availabilityGeneration}`;
 }
 
 /** The availability table in use: the bundled probe, or the one set by setHelperAvailability(). */

@@ -68,6 +68,7 @@ interface PerDoc {
   /** Function bodies ([start, end) of each, from its `{`), the text topLevelKey leaves out. */
   bodies?: number[];
   analyses?: Map<number, FunctionAnalysis>;
+  byName?: Map<string, Node>;
 }
 const perDoc = new WeakMap<BpfDocument, PerDoc>();
 
@@ -258,11 +259,11 @@ function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysi
   const byName = new Map<string, Node>();
   const names = new Map<number, string | undefined>();
   for (const fn of d.functions) {
-    const name = memo(`name\u0000${functionKey(doc, fn)}`, () => functionName(fn));
+    const name = functionNameOf(doc, fn);
     names.set(fn.startIndex, name);
-    if (name && !byName.has(name)) byName.set(name, fn);
+    if (name) byName.set(name, fn); // the last definition of a name wins, as in doc.functions
   }
-  // The call graph between the file's functions.
+  // The call graph between the file's functions (from the calls' text, cached by function text).
   const callees = new Map<number, Node[]>();
   const callers = new Map<number, Node[]>();
   for (const fn of d.functions) {
@@ -277,9 +278,7 @@ function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysi
     }
     callees.set(fn.startIndex, list);
   }
-  const programOf = new Map<number, BpfProgram>();
-  for (const p of doc.programs) programOf.set(p.node.startIndex, p);
-  const reach = (start: Node, edges: Map<number, Node[]>): Node[] => {
+  const reach = (start: Node, edges: Map<number, Node[]>, stop?: (n: Node) => boolean): Node[] => {
     const seen = new Set<number>([start.startIndex]);
     const out: Node[] = [];
     const stack = [...(edges.get(start.startIndex) ?? [])];
@@ -288,35 +287,67 @@ function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysi
       if (seen.has(n.startIndex)) continue;
       seen.add(n.startIndex);
       out.push(n);
-      stack.push(...(edges.get(n.startIndex) ?? []));
+      if (!stop?.(n)) stack.push(...(edges.get(n.startIndex) ?? []));
     }
     return out;
   };
   const out = new Map<number, FunctionAnalysis>();
-  for (const fn of d.functions) {
+  let programOf: Map<number, BpfProgram> | undefined;
+  const programsOf = (fn: Node): BpfProgram[] => {
+    if (!programOf) {
+      programOf = new Map();
+      for (const p of doc.programs) programOf.set(p.node.startIndex, p);
+    }
     const own = programOf.get(fn.startIndex);
-    const programs = own
-      ? [own]
-      : reach(fn, callers)
-          .map((c) => programOf.get(c.startIndex))
-          .filter((p): p is BpfProgram => !!p)
-          .sort((a, b) => a.node.startIndex - b.node.startIndex);
+    if (own) return [own];
+    // Programs that call it, directly or through functions that are not programs themselves.
+    return reach(fn, callers, (n) => programOf!.has(n.startIndex))
+      .map((c) => programOf!.get(c.startIndex))
+      .filter((p): p is BpfProgram => !!p)
+      .sort((a, b) => a.node.startIndex - b.node.startIndex);
+  };
+  for (const fn of d.functions) {
     const calleeKeys = reach(fn, callees)
       .map((c) => functionKey(doc, c))
       .sort()
       .join(',');
+    // Which of its callers are programs is decided by the top level (SEC() lines), part of the key.
+    const callerNames = reach(fn, callers)
+      .map((c) => names.get(c.startIndex) ?? '?')
+      .sort()
+      .join(',');
     const key = functionKey(doc, fn);
-    const progs = programs.map((p) => `${p.name}:${p.section}`).join(',');
     const text = functionText(doc, fn);
+    let programs: BpfProgram[] | undefined;
     out.set(fn.startIndex, {
       name: names.get(fn.startIndex),
       text,
-      programs,
-      dependencyKey: `${top}\u0000${key}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${progs.length > 64 ? hash(progs) : progs}`,
+      get programs() {
+        return (programs ??= programsOf(fn));
+      },
+      dependencyKey: `${top}\u0000${key}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${callerNames.length > 64 ? hash(callerNames) : callerNames}`,
       matches: (ruleId, filter) => memo(`filter\u0000${ruleId}\u0000${key}`, () => filter.test(text)),
     });
   }
   return out;
+}
+
+/** The name a function definition defines (BPF_PROG(name, ...) aware), cached by its text. */
+export function functionNameOf(doc: BpfDocument, fn: Node): string | undefined {
+  return memo(`name\u0000${functionKey(doc, fn)}`, () => functionName(fn));
+}
+
+/** The file's function definitions by name (the last of each name, as doc.functions), from the cached names. */
+export function functionsByName(doc: BpfDocument): Map<string, Node> {
+  const d = docInfo(doc);
+  if (!d.byName) {
+    d.byName = new Map();
+    for (const fn of d.functions) {
+      const name = functionNameOf(doc, fn);
+      if (name) d.byName.set(name, fn);
+    }
+  }
+  return d.byName;
 }
 
 /**

@@ -4,11 +4,10 @@
  * bpf_get_stack#67"). Functions without SEC() are checked against every program that calls them
  * (through any chain of calls in the file).
  */
-import type { Node } from 'web-tree-sitter';
-import { helperByName, helpersAllowed, isSleepableOnlyHelper } from '../../catalog/catalog';
-import type { BpfProgram } from '../../bpf-document';
+import { availabilityKey, helperByName, helpersAllowed, isSleepableOnlyHelper } from '../../catalog/catalog';
 import type { Rule } from '../rule';
-import { calledFunctions, type CallSite } from '../syntax';
+import { functionsByName } from '../function-cache';
+import { calledFunctions } from '../syntax';
 
 /** What to call instead, tried in order (the first one the program type may use is suggested). */
 const ALTERNATIVES: Record<string, string[]> = {
@@ -32,47 +31,28 @@ const ALTERNATIVES: Record<string, string[]> = {
 export const helperNotAllowedRule: Rule = {
   id: 'helper-not-allowed',
   description: 'helpers the program type may not call',
-  run({ doc, report }) {
-    const programs = doc.programs.filter((p) => p.def && p.body);
-    if (!programs.length) return;
-    // Which programs reach each function of the file.
-    const callsOf = new Map<string, CallSite[]>();
-    const nameOf = new Map<Node, string>();
-    for (const [name, fn] of doc.functions) {
-      callsOf.set(name, calledFunctions(doc, fn));
-      nameOf.set(fn, name);
-    }
-    const reach = new Map<Node, BpfProgram[]>();
-    for (const p of programs) {
-      const seen = new Set<string>();
-      const visit = (fn: Node, depth: number) => {
-        const list = reach.get(fn) ?? [];
-        if (!list.includes(p)) list.push(p);
-        reach.set(fn, list);
-        if (depth > 32) return;
-        const name = nameOf.get(fn);
-        for (const c of (name ? callsOf.get(name) : undefined) ?? calledFunctions(doc, fn)) {
-          const callee = doc.functions.get(c.name);
-          if (callee && !seen.has(c.name) && !doc.programs.some((q) => q.node === callee)) {
-            seen.add(c.name);
-            visit(callee, depth + 1);
-          }
-        }
-      };
-      visit(p.node, 0);
-    }
-    for (const [fn, progs] of reach) {
+  functionFilter: /\bbpf_/,
+  // The table of allowed helpers changes when a target is connected (its own probe).
+  fileKey: () => availabilityKey(),
+  runFunction({ doc, fn, programs, report }) {
+    const progs = programs.filter((p) => p.def && p.body);
+    if (!progs.length) return;
+    const defined = functionsByName(doc);
+    {
       for (const c of calledFunctions(doc, fn)) {
         const name = c.name === 'bpf_printk' ? 'bpf_trace_printk' : c.name;
         const h = helperByName(name);
-        if (!h || doc.functions.has(c.name)) continue;
+        if (!h || defined.has(c.name)) continue;
         for (const p of progs) {
           const allowed = helpersAllowed(p.def!.programType);
           if (!allowed || allowed.has(name)) continue;
           // Refused only outside sleepable programs: the sleepable-call rule says so, with the kernel's words.
           if (isSleepableOnlyHelper(p.def!.programType, name)) continue;
           const alt = (ALTERNATIVES[name] ?? []).find((a) => allowed.has(a));
-          const via = p.node === fn ? '' : ` (this function is called from the ${p.section} program ${p.name})`;
+          const via =
+            p.node.startIndex === fn.startIndex
+              ? ''
+              : ` (this function is called from the ${p.section} program ${p.name})`;
           report({
             start: c.start,
             end: c.end,

@@ -10,13 +10,12 @@ import type { BpfDocument } from '../../bpf-document';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
 import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
-import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { callFacts, functionFindings, functionKey, functionText, memo } from '../function-cache';
+import type { Rule, RuleContext } from '../rule';
+import { callFacts, functionKey, functionNameOf, functionsOf, functionText, memo } from '../function-cache';
 import {
   blockStatement,
   callArgs,
   calleeName,
-  functionDefinitions,
   identOf,
   indentAt,
   indentUnit,
@@ -62,7 +61,6 @@ function nullableCallee(name: string, fileNullable: Set<string>): boolean {
  * pointer and have `return callee(...)` with a may-be-NULL callee (read from the text, cached).
  */
 function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<string> {
-  const ix = syntaxIndex(doc);
   const returned: { name: string; callees: string[] }[] = [];
   for (const fn of fns) {
     const text = functionText(doc, fn);
@@ -73,7 +71,7 @@ function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<stri
       return [...text.matchAll(/\breturn\s+(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]);
     });
     if (!callees.length) continue;
-    const name = ix.functionName(fn);
+    const name = functionNameOf(doc, fn);
     if (name) returned.push({ name, callees });
   }
   const out = new Set<string>();
@@ -86,30 +84,19 @@ function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<stri
 export const nullCheckRule: Rule = {
   id: 'null-check',
   description: 'pointer from a may-be-NULL helper or kfunc used before a NULL check',
-  run(ctx) {
-    const { doc } = ctx;
-    if (!doc.root) return;
-    const fns = functionDefinitions(doc);
-    const fileNullable = fileNullableFunctions(doc, fns);
-    const extra = `${[...fileNullable].sort().join(',')}|${/\bTC_ACT_OK\b/.test(doc.text)}`;
-    for (const fn of fns) {
-      // Only functions that call something that may return NULL have anything to check.
-      const sources = [
-        ...new Set(
-          callFacts(doc, fn)
-            .filter((c) => nullableCallee(c.name, fileNullable))
-            .map((c) => c.name),
-        ),
-      ];
-      if (!sources.length) continue;
-      const found = functionFindings('null-check', doc, fn, extra, () => {
-        const out: RuleDiagnostic[] = [];
-        const body = field(fn, 'body');
-        if (body) checkFunction({ doc, report: (d) => out.push(d) }, fn, body, fileNullable, sources);
-        return out;
-      });
-      for (const d of found) ctx.report(d);
-    }
+  // The quick fix returns TC_ACT_OK when the file names it.
+  fileKey: (doc) => (/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''),
+  runFunction(ctx) {
+    const { doc, fn } = ctx;
+    // Only functions that call something that may return NULL have anything to check. The file's
+    // functions it calls are part of its cache key, so which of them may return NULL is too.
+    const calls = callFacts(doc, fn);
+    if (!calls.length) return;
+    const fileNullable = fileNullableFunctions(doc, functionsOf(doc));
+    const sources = [...new Set(calls.filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
+    if (!sources.length) return;
+    const body = field(fn, 'body');
+    if (body) checkFunction(ctx, fn, body, fileNullable, sources);
   },
 };
 

@@ -12,18 +12,8 @@
 import type { Node } from 'web-tree-sitter';
 import { field, opOf, ty } from '../fast-node';
 import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
-import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { functionFindings, functionText } from '../function-cache';
-import {
-  blockStatement,
-  callArgs,
-  calleeName,
-  functionDefinitions,
-  identOf,
-  indentAt,
-  indentUnit,
-  safeReturn,
-} from '../syntax';
+import type { Rule, RuleContext } from '../rule';
+import { blockStatement, callArgs, calleeName, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
 
 interface Off {
@@ -88,23 +78,14 @@ function pointee(type: string): string | undefined {
 export const packetBoundsRule: Rule = {
   id: 'packet-bounds',
   description: 'packet data read without a bounds check against data_end',
-  run(ctx) {
-    if (!ctx.doc.root) return;
-    if (!/->\s*data\b/.test(ctx.doc.text)) return;
-    const { doc } = ctx;
-    const extra = `${/\bTC_ACT_OK\b/.test(doc.text)}`;
-    for (const fn of functionDefinitions(doc)) {
-      // Only functions that take an xdp_md or __sk_buff context can reach ctx->data.
-      const text = functionText(doc, fn);
-      const head = text.slice(0, text.indexOf('{'));
-      if (!/\b(xdp_md|__sk_buff)\b/.test(head) || !/->\s*data\b/.test(text)) continue;
-      const found = functionFindings('packet-bounds', doc, fn, extra, () => {
-        const out: RuleDiagnostic[] = [];
-        analyseFunction({ doc, report: (d) => out.push(d) }, fn);
-        return out;
-      });
-      for (const d of found) ctx.report(d);
-    }
+  functionFilter: /->\s*data\b/,
+  // The quick fix returns TC_ACT_OK when the file names it.
+  fileKey: (doc) => (/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''),
+  runFunction(ctx) {
+    // Only functions that take an xdp_md or __sk_buff context can reach ctx->data.
+    const head = ctx.text.slice(0, ctx.text.indexOf('{'));
+    if (!/\b(xdp_md|__sk_buff)\b/.test(head)) return;
+    analyseFunction(ctx, ctx.fn);
   },
 };
 

@@ -107,12 +107,12 @@ export function decodeEscape(esc: string): string {
 export const printkArgsRule: Rule = {
   id: 'printk-args',
   description: 'bpf_printk/bpf_trace_printk with too many arguments or format conversions the kernel rejects',
-  run({ doc, report }) {
-    const root = doc.root;
-    if (!root || !/bpf_(trace_)?printk/.test(doc.text)) return;
-    for (const m of doc.text.matchAll(/(?<![\w.>])(bpf_printk|bpf_trace_printk)\s*\(/g)) {
+  functionFilter: /bpf_(trace_)?printk/,
+  runFunction({ doc, fn: func, text: fnText, report }) {
+    for (const m of fnText.matchAll(/(?<![\w.>])(bpf_printk|bpf_trace_printk)\s*\(/g)) {
       const name = m[1];
-      const id = root.descendantForIndex(m.index!, m.index! + name.length);
+      const at = func.startIndex + m.index!;
+      const id = func.descendantForIndex(at, at + name.length);
       const call = id?.type === 'identifier' ? id.parent : null;
       if (call?.type !== 'call_expression') continue;
       const args = callArgs(call);

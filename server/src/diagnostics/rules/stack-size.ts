@@ -8,10 +8,10 @@
 import type { Node } from 'web-tree-sitter';
 import type { Rule } from '../rule';
 import { functionNameNode } from '../../bpf-document';
-import { functionDefinitions } from '../syntax';
+import type { BpfDocument } from '../../bpf-document';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { declaredType, typeSizes, typeText, type TypeSizes } from '../type-sizes';
-import { callFacts, functionKey, memo as cached, topLevelKey } from '../function-cache';
+import { callFacts, functionKey, functionsByName, memo as cached, topLevelKey } from '../function-cache';
 
 const LIMIT = 512;
 /** Declarations that start with a scalar type hold no arrays or structs (unless they have a `[`). */
@@ -61,79 +61,80 @@ const SCRATCH =
   'Keep big buffers in a BPF_MAP_TYPE_PERCPU_ARRAY map with one entry used as scratch space ' +
   '(u32 zero = 0; buf = bpf_map_lookup_elem(&scratch, &zero);), or in a ring buffer reservation.';
 
+/** The locals of a function (cached by the top level and the function's text, offsets relative to it). */
+function localsFor(doc: BpfDocument, fn: Node): Local[] {
+  const base = fn.startIndex;
+  const rel = cached(`stack-size\u0000${topLevelKey(doc)}\u0000${functionKey(doc, fn)}`, () =>
+    localsOf(fn, syntaxIndex(doc), typeSizes(doc)).map((l) => ({ ...l, start: l.start - base, end: l.end - base })),
+  );
+  return rel.map((l) => ({ ...l, start: l.start + base, end: l.end + base }));
+}
+
+const total = (locals: Local[]) => locals.reduce((a, l) => a + l.size, 0);
+
 export const stackSizeRule: Rule = {
   id: 'stack-size',
   description: 'locals over the 512-byte BPF stack',
-  run({ doc, report }) {
-    if (!doc.root) return;
-    const sizes = typeSizes(doc);
-    const ix = syntaxIndex(doc);
-    const fns = functionDefinitions(doc);
-    const own = new Map<string, { fn: Node; locals: Local[]; total: number; calls: string[] }>();
-    for (const fn of fns) {
-      const base = fn.startIndex;
-      const rel = cached(`stack-size\u0000${topLevelKey(doc)}\u0000${functionKey(doc, fn)}`, () =>
-        localsOf(fn, ix, sizes).map((l) => ({ ...l, start: l.start - base, end: l.end - base })),
-      );
-      const locals = rel.map((l) => ({ ...l, start: l.start + base, end: l.end + base }));
-      const name = ix.functionName(fn) ?? '';
-      const calls = callFacts(doc, fn).map((c) => c.name);
-      own.set(name, { fn, locals, total: locals.reduce((a, l) => a + l.size, 0), calls });
+  runFunction({ doc, fn, name: fnName, programs, report }) {
+    const name = fnName ?? '';
+    const locals = localsFor(doc, fn);
+    for (const l of locals) {
+      if (l.size > LIMIT) {
+        report({
+          start: l.start,
+          end: l.end,
+          severity: 'error',
+          message: `'${l.name}' (${l.type}) takes ${l.size} bytes of stack, more than the 512 bytes a BPF program has: clang fails ("Looks like the BPF stack limit of 512 bytes is exceeded"). ${SCRATCH}`,
+        });
+      }
     }
-    // Deepest total stack of the call chain starting at each function (calls in the file only).
+    if (locals.some((l) => l.size > LIMIT)) return;
+    const biggest = [...locals].sort((a, b) => b.size - a.size).slice(0, 3);
+    const nameNode = functionNameNode(fn);
+    if (!nameNode) return;
+    const own = total(locals);
+    if (own > LIMIT) {
+      report({
+        start: nameNode.startIndex,
+        end: nameNode.endIndex,
+        severity: 'warning',
+        message: `The locals of ${name}() add up to ${own} bytes of stack (limit 512): ${biggest.map((l) => `${l.name} ${l.size}`).join(', ')}. The compiler may reuse slots, but likely the build or the verifier fails ("combined stack size ... too large"). ${SCRATCH}`,
+        related: biggest.map((l) => ({ start: l.start, end: l.end, message: `${l.size} bytes` })),
+      });
+      return;
+    }
+    if (!programs.some((p) => p.node.startIndex === fn.startIndex)) return;
+    // Deepest total stack of the call chain starting here (calls in the file only; the functions it
+    // calls are part of this function's cache key).
+    const byName = functionsByName(doc);
     const memo = new Map<string, { total: number; chain: string[] }>();
-    const deep = (name: string, stack: Set<string>): { total: number; chain: string[] } => {
-      const m = memo.get(name);
+    const deep = (n: string, stack: Set<string>): { total: number; chain: string[] } => {
+      const m = memo.get(n);
       if (m) return m;
-      const f = own.get(name)!;
+      const f = byName.get(n)!;
       let best = { total: 0, chain: [] as string[] };
-      if (!stack.has(name) && stack.size < 16) {
-        stack.add(name);
-        for (const c of new Set(f.calls)) {
-          if (!own.has(c) || c === name) continue;
+      if (!stack.has(n) && stack.size < 16) {
+        stack.add(n);
+        for (const c of new Set(callFacts(doc, f).map((x) => x.name))) {
+          if (!byName.has(c) || c === n) continue;
           const r = deep(c, stack);
           if (r.total > best.total) best = r;
         }
-        stack.delete(name);
+        stack.delete(n);
       }
-      const r = { total: f.total + best.total, chain: [name, ...best.chain] };
-      memo.set(name, r);
+      const r = { total: total(localsFor(doc, f)) + best.total, chain: [n, ...best.chain] };
+      memo.set(n, r);
       return r;
     };
-    for (const [name, f] of own) {
-      for (const l of f.locals) {
-        if (l.size > LIMIT) {
-          report({
-            start: l.start,
-            end: l.end,
-            severity: 'error',
-            message: `'${l.name}' (${l.type}) takes ${l.size} bytes of stack, more than the 512 bytes a BPF program has: clang fails ("Looks like the BPF stack limit of 512 bytes is exceeded"). ${SCRATCH}`,
-          });
-        }
-      }
-      if (f.locals.some((l) => l.size > LIMIT)) continue;
-      const biggest = [...f.locals].sort((a, b) => b.size - a.size).slice(0, 3);
-      const nameNode = functionNameNode(f.fn);
-      if (!nameNode) continue;
-      if (f.total > LIMIT) {
-        report({
-          start: nameNode.startIndex,
-          end: nameNode.endIndex,
-          severity: 'warning',
-          message: `The locals of ${name}() add up to ${f.total} bytes of stack (limit 512): ${biggest.map((l) => `${l.name} ${l.size}`).join(', ')}. The compiler may reuse slots, but likely the build or the verifier fails ("combined stack size ... too large"). ${SCRATCH}`,
-          related: biggest.map((l) => ({ start: l.start, end: l.end, message: `${l.size} bytes` })),
-        });
-        continue;
-      }
-      const d = deep(name, new Set());
-      if (d.total > LIMIT && d.chain.length > 1 && doc.programs.some((p) => p.node === f.fn)) {
-        report({
-          start: nameNode.startIndex,
-          end: nameNode.endIndex,
-          severity: 'warning',
-          message: `The call chain ${d.chain.join(' -> ')} needs ${d.total} bytes of stack in all (limit 512 for all frames together): the verifier may reject it ("combined stack size of N calls is ... Too large"). ${SCRATCH}`,
-        });
-      }
+    if (!byName.has(name)) return;
+    const d = deep(name, new Set());
+    if (d.total > LIMIT && d.chain.length > 1) {
+      report({
+        start: nameNode.startIndex,
+        end: nameNode.endIndex,
+        severity: 'warning',
+        message: `The call chain ${d.chain.join(' -> ')} needs ${d.total} bytes of stack in all (limit 512 for all frames together): the verifier may reject it ("combined stack size of N calls is ... Too large"). ${SCRATCH}`,
+      });
     }
   },
 };

@@ -6,9 +6,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { helperByName, kfuncByName, macroByName } from '../../catalog/catalog';
-import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { callArgs, functionDefinitions, identOf } from '../syntax';
-import { callFacts, functionFindings, topLevelNodes } from '../function-cache';
+import type { Rule, RuleContext } from '../rule';
+import { callArgs, identOf } from '../syntax';
+import { callFacts, functionNameOf, functionsByName, functionsOf, topLevelNodes } from '../function-cache';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { typeSizes } from '../type-sizes';
 import { stripParens } from '../flow';
@@ -62,8 +62,8 @@ const MATH =
 export const unsupportedCallRule: Rule = {
   id: 'unsupported-call',
   description: 'libc calls, non-constant memcpy/memset, recursion and calls through function pointers',
-  run(ctx) {
-    const { doc } = ctx;
+  runFunction(ctx) {
+    const { doc, fn } = ctx;
     const root = doc.root;
     if (!root) return;
     const ix = syntaxIndex(doc);
@@ -72,7 +72,7 @@ export const unsupportedCallRule: Rule = {
     let declaredCache: Set<string> | undefined;
     const declared = () => {
       if (declaredCache) return declaredCache;
-      declaredCache = new Set<string>(doc.functions.keys());
+      declaredCache = new Set<string>(functionsByName(doc).keys());
       for (const n of topLevelNodes(doc)) {
         const t = n.type;
         if (t === 'preproc_def' || t === 'preproc_function_def') {
@@ -105,19 +105,18 @@ export const unsupportedCallRule: Rule = {
       doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) ||
       doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
 
+    checkFunction(ctx, ix, fn, declared, globals, hasLocalHeaders);
+  },
+  run(ctx) {
+    // Recursion, across the file's functions: from the calls' text (cached per function).
+    const { doc } = ctx;
+    const byName = functionsByName(doc);
     const graph = new Map<string, { calls: { name: string; start: number; end: number }[] }>();
-    for (const fn of functionDefinitions(doc)) {
-      const name = ix.functionName(fn);
+    for (const fn of functionsOf(doc)) {
+      const name = functionNameOf(doc, fn);
       const base = fn.startIndex;
-      const found = functionFindings('unsupported-call', doc, fn, '', () => {
-        const out: RuleDiagnostic[] = [];
-        const sub: RuleContext = { doc, report: (d) => out.push(d) };
-        checkFunction(sub, ix, fn, declared, globals, hasLocalHeaders);
-        return out;
-      });
-      for (const d of found) ctx.report(d);
       const calls = callFacts(doc, fn)
-        .filter((c) => doc.functions.has(c.name))
+        .filter((c) => byName.has(c.name))
         .map((c) => ({ name: c.name, start: c.start + base, end: c.end + base }));
       if (name) graph.set(name, { calls });
     }
