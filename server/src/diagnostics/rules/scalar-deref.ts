@@ -85,9 +85,19 @@ export const scalarDerefRule: Rule = {
       if (!name || !tracked.includes(name) || reported.has(name)) return;
       const src = sources.get(name)!;
       if (node.startIndex < src.node.endIndex) return;
-      // `&p->field` and `&p[i]` compute an address, they read nothing.
+      // `&p->field` and `&p[i]` compute an address, they read nothing; so do `&p->array[i]` and
+      // `&p->field.member` (runqlat's `&pid->numbers[level]`).
       let up = node.parent;
-      while (up && ty(up) === 'parenthesized_expression') up = up.parent;
+      let inner: Node = node;
+      while (
+        up &&
+        (ty(up) === 'parenthesized_expression' ||
+          (ty(up) === 'subscript_expression' && field(up, 'argument')?.startIndex === inner.startIndex) ||
+          (ty(up) === 'field_expression' && opOf(up) === '.'))
+      ) {
+        inner = up;
+        up = up.parent;
+      }
       if (up && ty(up) === 'pointer_expression' && opOf(up).startsWith('&')) return;
       // `p->comm` passed to a call (or sizeof) may be an array member: an address, not a read.
       if (form !== 'deref' && up && (ty(up) === 'argument_list' || ty(up) === 'sizeof_expression')) return;
