@@ -145,10 +145,13 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
         );
       }
       // The stepper: the log instruction by instruction, with register and stack state, on the source.
+      // Diagnostics: the load published one per rejected program already.
       await vscode.commands.executeCommand('bpfIde.openVerifierLog', {
         text: log,
         title: a?.name,
         sourceFile: obj?.source,
+        includeDirs: obj ? ctx.loader.includeDirsOf(obj.source) : undefined,
+        diagnostics: false,
       });
     },
   };

@@ -263,7 +263,10 @@ test(
           await wb.openFile('rejected/null_deref.bpf.c');
           await wb.goToLine(lineIn(join(s.workspace, 'rejected', 'null_deref.bpf.c'), 'SEC("tracepoint/'));
           await wb.clickCodeLens(/^\s*Load\s*$/, 60_000);
-          const rejected = await wb.notification(/the verifier rejected count_execs/, 120_000);
+          const rejected = await wb.notification(
+            /count_execs: rejected by the verifier at null_deref\.bpf\.c:\d+/,
+            120_000,
+          );
           await wb.openProblems();
           const badLine = lineIn(join(s.workspace, 'rejected', 'null_deref.bpf.c'), 'journey: the verifier rejects');
           const verdictRow = await wb.waitForProblem(/map_value_or_null/, 60_000);

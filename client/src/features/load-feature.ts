@@ -221,6 +221,11 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
     );
   }
 
+  /** The include directories of the last build of `source` (for finding the headers a verifier log names). */
+  includeDirsOf(source: string): string[] | undefined {
+    return this.includeDirs.get(source);
+  }
+
   /** Attach every loaded program of an object (the Programs view's and the palette's Attach All). */
   async attachAll(handle: number): Promise<void> {
     const session = this.targets.session;

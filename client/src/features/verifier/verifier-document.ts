@@ -47,12 +47,16 @@ export class VerifierDocument {
     const hit = this.uris.get(name);
     if (hit !== undefined) return hit;
     let uri: vscode.Uri | null = null;
-    const onIncludePath = [
-      ...(this.options.sourceFile ? [path.dirname(this.options.sourceFile.fsPath)] : []),
-      ...(this.options.includeDirs ?? []),
-    ]
-      .map((d) => path.join(d, name))
-      .find((f) => existsSync(f));
+    // The log names a basename (from the target: no path parts are followed).
+    const onIncludePath =
+      name === path.basename(name)
+        ? [
+            ...(this.options.sourceFile ? [path.dirname(this.options.sourceFile.fsPath)] : []),
+            ...(this.options.includeDirs ?? []),
+          ]
+            .map((d) => path.join(d, name))
+            .find((f) => existsSync(f))
+        : undefined;
     if (this.options.sourceFile && path.basename(this.options.sourceFile.fsPath) === name)
       uri = this.options.sourceFile;
     else if (onIncludePath) uri = vscode.Uri.file(onIncludePath);
