@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentClient } from '../../client/src/core/agent/agent-client';
 import type { VmTarget } from '../../client/src/core/targets/vm-target';
+import { targetVmlinux } from '../../client/src/core/templates';
 import { GuestFailureError } from '../../client/src/core/vm/vm-errors';
 import { waitFor } from '../agent/agent-harness';
 import { alive, bootGuest, compile, ROOT, vmPrecondition, vmUnavailableReason } from './vm-fixture';
@@ -96,6 +97,15 @@ for (const kernel of ['6.1', '6.12'] as const) {
       }, 'execs[0]');
       assert.ok(Number((entry.value as { allowed: number }).allowed) >= 1, JSON.stringify(entry.value));
       await agent.request('unload', { handle: l.handle });
+    });
+
+    test("Generate vmlinux.h for the VM target: the guest's own BTF as C", async (t) => {
+      if (!vmPrecondition(t)) return;
+      const h = await targetVmlinux(agent, `vm:${kernel}`).generate();
+      assert.match(h, /^struct task_struct \{$/m);
+      // the numeric iterators came in 6.4: the 6.1 guest's header has no such type, 6.12's has
+      if (kernel === '6.1') assert.doesNotMatch(h, /^struct bpf_iter_num \{$/m);
+      else assert.match(h, /^struct bpf_iter_num \{$/m);
     });
 
     if (kernel === '6.1') {
