@@ -481,15 +481,12 @@ function familyEntry(line: string): CatalogMatch | undefined {
       id: hand?.id ?? f.id,
       title: hand?.title ?? f.title,
       pattern: matcher.re,
-      explain: (m) =>
-        f.generic ??
-        (f.explain
-          ? familyText(f.explain, m)
-          : // a wording of the hand entry's message its own pattern does not know (another kernel version)
-            `${hand?.title ?? f.title}. (This kernel words the message differently from the one the detailed explanation was written for.)`),
+      // for an entry family, the hand entry's pattern did not match this wording (another kernel's): the
+      // family's own, shorter explanation (every family has one; test/unit/verifier-families.test.ts)
+      explain: (m) => f.generic ?? familyText(f.explain ?? f.title, m),
       fix:
-        hand?.fix ??
         f.fix ??
+        hand?.fix ??
         'No fix can be given for the program itself: see the explanation, and report the message to the kernel BPF list if it persists.',
       fixtures: [],
     };

@@ -25,18 +25,21 @@ export const CALL_FAMILIES: Family[] = [
     id: 'helper-not-allowed',
     title: 'Helper not available to this program type',
     formats: [/^program of this type cannot use helper %s#%d$/],
+    explain: 'The helper exists, but this program type may not call it (each program type has its own set of helpers).',
     entry: 'helper-not-allowed',
   },
   {
     id: 'unknown-helper',
     title: 'Unknown helper',
     formats: [/^(invalid func|unknown func) %s#%d$/],
+    explain: 'The helper call names a helper this kernel does not have, or one that is not valid here.',
     entry: 'unknown-helper',
   },
   {
     id: 'sleepable-helper',
     title: 'Helper that may sleep, in a program that may not',
     formats: ['helper call might sleep in a non-sleepable prog'],
+    explain: 'The helper may sleep, and this program is not sleepable.',
     entry: 'sleepable-helper',
   },
   {
@@ -65,19 +68,23 @@ export const CALL_FAMILIES: Family[] = [
     id: 'ringbuf-not-reserved',
     title: 'Ring buffer record used after it was submitted',
     formats: [],
+    explain: 'The ring buffer helper is given something that is not a live reservation from bpf_ringbuf_reserve.',
     entry: 'ringbuf-not-reserved',
+  },
+  {
+    id: 'btf-type-mismatch',
+    title: 'Pointer to the wrong kernel type passed to a helper or kfunc',
+    formats: [/^(R%d|%s) is of type %s but %s is expected$/],
+    explain:
+      "$r1 points to a '$2', and the function takes a pointer to '$3' (BTF types must match exactly, e.g. a struct sock where a struct tcp_sock is wanted).",
+    fix: 'Pass a pointer of the declared type; convert socket types with bpf_skc_to_*() helpers, and check the result for NULL.',
   },
   {
     id: 'arg-type-mismatch',
     title: 'Helper or kfunc argument of the wrong kind',
-    formats: [
-      /^(R%d|%s) type=%s expected=$/,
-      'expected=%s',
-      /^(R%d|%s) is of type %s but %s is expected$/,
-      /^(R%d|%s) type=%s $/,
-      '%s, ',
-      /^(R%d|%s) has non-overwritten BPF_PTR_POISON type$/,
-    ],
+    formats: [/^(R%d|%s) type=%s expected=$/, 'expected=%s', /^(R%d|%s) type=%s $/, '%s, '],
+    explain:
+      'A helper or kfunc argument has the wrong kind of value ($r1 holds another type of pointer, or a number, or a pointer that may be NULL) for what the function declares.',
     entry: 'arg-type-mismatch',
   },
   {
@@ -133,6 +140,7 @@ export const CALL_FAMILIES: Family[] = [
     id: 'arg-not-map',
     title: 'Something other than a map passed as the map argument',
     formats: [/^pointer in (R%d|%s) isn't map pointer$/, /^invalid map_ptr to access map->(key|value|type)$/],
+    explain: 'The argument that must be a map (`&my_map`) is something else, or the map pointer was changed.',
     entry: 'arg-not-map',
   },
   {
@@ -145,6 +153,8 @@ export const CALL_FAMILIES: Family[] = [
       'callback function not allowed for map',
       'expected prog array map for tail call',
     ],
+    explain:
+      'This helper cannot be used with this map type, or not in this context (e.g. updating a sockmap from a program type that may not).',
     entry: 'map-type-helper',
   },
   {
@@ -185,6 +195,8 @@ export const CALL_FAMILIES: Family[] = [
       /^Leaking reference id=%d alloc_insn=%d\. Release it first\.$/,
       /would lead to reference leak$/,
     ],
+    explain:
+      'On this path the program ends (returns, tail-calls or throws) while still holding a reference it acquired (a ring buffer reservation, a socket, a task, a dynptr, an iterator ...).',
     entry: 'reference-leak',
   },
   {
@@ -450,6 +462,7 @@ export const CALL_FAMILIES: Family[] = [
     id: 'spin-lock-call',
     title: 'Call while holding a bpf_spin_lock',
     formats: ['function calls are not allowed while holding a lock'],
+    explain: 'Between bpf_spin_lock and bpf_spin_unlock the program may not call helpers or functions.',
     entry: 'spin-lock-call',
   },
   {
@@ -468,6 +481,7 @@ export const CALL_FAMILIES: Family[] = [
     id: 'spin-lock-exit',
     title: 'Return while holding a bpf_spin_lock',
     formats: ['bpf_spin_unlock is missing'],
+    explain: 'On some path the program returns while a bpf_spin_lock is still held.',
     entry: 'spin-lock-exit',
   },
   {
@@ -487,6 +501,7 @@ export const CALL_FAMILIES: Family[] = [
     id: 'spin-unlock-unlocked',
     title: 'Unlock without lock',
     formats: [/^(bpf_spin|%s)_unlock without taking a lock$/],
+    explain: 'The program unlocks a lock it does not hold on this path.',
     entry: 'spin-unlock-unlocked',
   },
   {
@@ -573,6 +588,7 @@ export const CALL_FAMILIES: Family[] = [
     id: 'callback-return',
     title: 'Callback or subprogram returns a value out of range',
     formats: [],
+    explain: 'A callback returns a value outside the range its caller allows.',
     entry: 'callback-return',
   },
   {
@@ -649,12 +665,14 @@ export const CALL_FAMILIES: Family[] = [
     id: 'call-stack-depth',
     title: 'Too many nested function calls',
     formats: [/^the call stack of %d frames is too deep( !)?$/],
+    explain: 'The calls nest deeper than the verifier allows (8 frames including the main program).',
     entry: 'call-stack-depth',
   },
   {
     id: 'combined-stack-size',
     title: 'Functions on one call chain use more than 512 bytes of stack',
     formats: [/^combined stack size of %d calls is %d\. Too large$/, /^stack size of subprog %d is %d\. Too large$/],
+    explain: 'The stack frames of one call chain (or one subprogram) add up to more than 512 bytes.',
     entry: 'combined-stack-size',
   },
   {

@@ -16,7 +16,10 @@ export interface Family {
    */
   explain?: string;
   fix?: string;
-  /** explained by this entry of the hand-written catalog (catalog.ts), which has its own pattern and test */
+  /**
+   * explained by this entry of the hand-written catalog (catalog.ts), which has its own pattern and test; the
+   * family's `explain` is used for the wordings that pattern does not match (other kernels)
+   */
   entry?: string;
   /** deliberately generic: why no program-specific explanation is given (the text shown instead) */
   generic?: string;

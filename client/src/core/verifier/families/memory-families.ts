@@ -19,12 +19,15 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'packet-bounds',
     title: 'Packet read or written without a bounds check',
     formats: [/^invalid access to packet, off=/, /offset is outside of the packet$/],
+    explain: 'The program reads or writes packet bytes it has not proven to be before data_end.',
     entry: 'packet-bounds',
   },
   {
     id: 'packet-unbounded-math',
     title: 'Unbounded offset added to a pointer',
     formats: [/^math between %s pointer and register with unbounded min value/],
+    explain:
+      'A value with no known lower bound (it may be negative or huge) is added to a pointer, so the verifier cannot tell where the result points.',
     entry: 'packet-unbounded-math',
   },
   {
@@ -44,12 +47,14 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'packet-write-denied',
     title: 'This program type may not write to the packet',
     formats: ['cannot write into packet', 'the prog does not allow writes to packet data'],
+    explain: 'The program (or a kfunc it calls) would write to the packet, which this program type may not do.',
     entry: 'packet-write-denied',
   },
   {
     id: 'map-value-bounds',
     title: 'Access past the end of a map value',
     formats: [/^invalid access to map value, value_size=/],
+    explain: 'The access falls outside the map value (offset plus size past value_size, or before its start).',
     entry: 'map-value-bounds',
   },
   {
@@ -76,12 +81,14 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'map-value-negative',
     title: 'Index into a map value may be negative',
     formats: [/min value is negative, either use unsigned index/],
+    explain: 'The index into the object may be negative: it is signed and bounded only from above.',
     entry: 'map-value-negative',
   },
   {
     id: 'unbounded-mem-access',
     title: 'Index with no upper bound',
     formats: [/unbounded memory access, make sure to bounds check any such access$/],
+    explain: 'The offset into memory has no upper bound the verifier knows.',
     entry: 'unbounded-mem-access',
   },
   {
@@ -107,18 +114,21 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'zero-sized-access',
     title: 'Zero-sized memory argument',
     formats: ['invalid zero-sized read'],
+    explain: 'A memory argument of size 0 is passed where at least one byte is needed.',
     entry: 'zero-sized-access',
   },
   {
     id: 'mem-bounds',
     title: 'Access past the end of a memory region',
     formats: [/^invalid access to memory, mem_size=/],
+    explain: 'The access falls outside the memory region (e.g. a ring buffer record) the pointer refers to.',
     entry: 'mem-bounds',
   },
   {
     id: 'mem-range',
     title: 'Access outside the allowed memory range',
     formats: [/(min|max) value is outside of the allowed memory range$/],
+    explain: 'The lowest or highest offset the register can have puts the access outside the object it points into.',
     entry: 'mem-range',
   },
   {
@@ -144,12 +154,16 @@ export const MEMORY_FAMILIES: Family[] = [
       /^invalid%s read from stack (R%d|%s) var_off /,
       /^invalid read from stack %s var_off /,
     ],
+    explain:
+      'The stack is accessed through a pointer whose offset varies, and its range reaches outside the stack buffer or into bytes never written.',
     entry: 'stack-variable-offset',
   },
   {
     id: 'stack-out-of-range',
     title: 'Stack access outside the stack frame',
     formats: [/^invalid%s stack (R%d|%s) off=/],
+    explain:
+      "The stack access falls outside the function's stack frame (above the frame pointer, or below its 512 bytes).",
     entry: 'stack-out-of-range',
   },
   {
@@ -201,12 +215,15 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'register-fill-size',
     title: 'Spilled pointer read back with a different size',
     formats: ['invalid size of register fill', 'invalid size of register spill'],
+    explain:
+      'A register saved on the stack (spilled) is written or read back with a different size than a whole register.',
     entry: 'register-fill-size',
   },
   {
     id: 'ctx-access',
     title: 'Invalid access to the context',
     formats: [/^invalid bpf_context access off=%d size=%d$/, /^invalid access to context, ctx_size=/],
+    explain: 'The program accesses the context at an offset or size that is not a field this program type may access.',
     entry: 'ctx-access',
   },
   {
@@ -220,12 +237,16 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'ctx-variable-offset',
     title: 'Context read at a variable offset',
     formats: [/^variable %s access var_off=%s disallowed$/],
+    explain:
+      'A context (or similar special pointer) is accessed at a variable offset; such accesses must use a constant offset.',
     entry: 'ctx-variable-offset',
   },
   {
     id: 'modified-ctx',
     title: 'Pointer moved before use',
     formats: [/^dereference of modified %s ptr/, /^negative offset %s ptr/],
+    explain:
+      'A special pointer (the context, a socket, flow keys ...) was moved by an offset, or by a negative offset, before being dereferenced; it must be used unmodified, with the offset in the load itself.',
     entry: 'modified-ctx',
   },
   {
@@ -325,6 +346,7 @@ export const MEMORY_FAMILIES: Family[] = [
     id: 'pointer-arithmetic',
     title: 'Arithmetic on a pointer that does not allow it',
     formats: [/^R%d pointer arithmetic on %s prohibited$/],
+    explain: 'Arithmetic on this kind of pointer is not allowed.',
     entry: 'pointer-arithmetic',
   },
   {

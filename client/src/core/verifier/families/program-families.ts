@@ -18,6 +18,7 @@ export const PROGRAM_FAMILIES: Family[] = [
       'has unknown scalar value',
       'has value %s',
     ],
+    explain: 'The function returns a value outside the range its program type, subprogram or callback must return.',
     entry: 'return-range',
   },
   {
@@ -29,24 +30,30 @@ export const PROGRAM_FAMILIES: Family[] = [
       'R0 not a scalar value',
       'cannot return stack pointer to the caller',
     ],
+    explain:
+      'The returned value (R0) is a pointer, or not known, where a number is required: programs, callbacks and global subprograms return scalars, and a stack pointer cannot be returned to the caller.',
     entry: 'return-not-scalar',
   },
   {
     id: 'uninit-register',
     title: 'Register read before it was written',
-    formats: ['R%d !read_ok', 'R%d is invalid'],
+    formats: ['R%d !read_ok'],
+    explain: 'A register is read before anything on this path wrote it.',
     entry: 'uninit-register',
   },
   {
     id: 'frame-pointer-write',
     title: 'R10 is read-only',
     formats: ['frame pointer is read only'],
+    explain: 'R10 is the frame pointer; programs may read it but never write it.',
     entry: 'frame-pointer-write',
   },
   {
     id: 'infinite-loop',
     title: 'Loop that never ends',
     formats: ['infinite loop detected at insn %d'],
+    explain:
+      'The verifier came back to this instruction in a state identical to an earlier one: the loop can spin forever.',
     entry: 'infinite-loop',
   },
   {
@@ -61,6 +68,7 @@ export const PROGRAM_FAMILIES: Family[] = [
     id: 'too-many-insns',
     title: 'Program too large to verify',
     formats: [/^BPF program is too large\. Processed %d insn$/],
+    explain: 'The verifier walked its limit of 1,000,000 instructions (paths times loop iterations).',
     entry: 'too-many-insns',
   },
   {
@@ -79,9 +87,16 @@ export const PROGRAM_FAMILIES: Family[] = [
     id: 'unreachable-insn',
     title: 'Unreachable instruction',
     formats: ['unreachable insn %d'],
+    explain: 'No path reaches this instruction; the verifier rejects dead code.',
     entry: 'unreachable-insn',
   },
-  { id: 'no-exit', title: 'Program falls off its end', formats: ['last insn is not an exit or jmp'], entry: 'no-exit' },
+  {
+    id: 'no-exit',
+    title: 'Program falls off its end',
+    formats: ['last insn is not an exit or jmp'],
+    explain: 'The last instruction is neither an exit nor a jump, so execution could run past the end.',
+    entry: 'no-exit',
+  },
   {
     id: 'jump-out-of-range',
     title: 'Jump outside the program',
@@ -96,9 +111,17 @@ export const PROGRAM_FAMILIES: Family[] = [
       /^R%d has type %s, expected PTR_TO_INSN$/,
       /^register R%d doesn't point to any offset in map/,
     ],
+    explain:
+      'A jump or call (or an indirect jump through a jump table) goes outside the program or subprogram, or into the middle of a 16-byte instruction.',
     entry: 'jump-out-of-range',
   },
-  { id: 'div-by-zero', title: 'Division by a constant zero', formats: ['div by zero'], entry: 'div-by-zero' },
+  {
+    id: 'div-by-zero',
+    title: 'Division by a constant zero',
+    formats: ['div by zero'],
+    explain: 'The program divides (or takes a modulo) by the constant 0.',
+    entry: 'div-by-zero',
+  },
   {
     id: 'invalid-shift',
     title: 'Shift by a constant larger than the operand',
@@ -119,6 +142,7 @@ export const PROGRAM_FAMILIES: Family[] = [
       /^invalid may_goto (off %d imm %d|imm %d)$/,
       /^addr_space_cast insn can only /,
       /^invalid insn idx %d insn_cnt %d$/,
+      'R%d is invalid',
       /^insn %d cannot be patched due to 16-bit range$/,
       /^r11 load must be before/,
       /^stack arg write offset/,
@@ -297,7 +321,7 @@ export const PROGRAM_FAMILIES: Family[] = [
       /internal bug$/,
       /^bpf verifier (narrow ctx|is misconfigured)/,
       /^kernel subsystem misconfigured/,
-      /^func %s has non-overwritten BPF_PTR_POISON return type$/,
+      /non-overwritten BPF_PTR_POISON/,
       /^(invalid|unknown) return type %u of func %s#%d$/,
       /^Helper has invalid btf(\/btf_id|_id)? in R/,
       'allocated_stack too small',
