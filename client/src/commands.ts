@@ -3,6 +3,7 @@
  * (no target connected, nothing loaded) say so plainly instead of failing later.
  */
 import * as vscode from 'vscode';
+import { visibleText } from './core/visible-text';
 import type { BpfIdeContext } from './ctx';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,7 +32,7 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     return { ...a, session };
   };
   const report = (what: string) => (e: unknown) =>
-    void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`bpf-ide: ${what}: ${visibleText((e as Error).message)}`);
   return {
     'bpfIde.restartServer': async () => {
       await ctx.restartLanguageServer();

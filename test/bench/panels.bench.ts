@@ -15,6 +15,9 @@
  *   panels_events_sustained    a steady ~100k records/s stream (paced by another process): records/s the events
  *                              panel received vs records/s produced (ratio 1.00: it kept up; drops are printed)
  *   panels_events_logic        records per second into the events panel logic alone (no agent), vs 100k/s
+ *   panels_events_throttled_cpu CPU of this process (the extension host's stand-in) in % of one core while a
+ *                              ~50k records/s stream is shown with the agent's max_rate at 2,000/s (the default of
+ *                              bpfIde.panels.maxEventRate), vs the same stream with no limit
  * Prints `BENCH <name> ours=<v><unit> baseline=<v><unit> ratio=<x>`; ratio > 1 means we are better.
  *   node --import tsx test/bench/panels.bench.ts
  */
@@ -322,6 +325,48 @@ async function sustained(agent: AgentClient, maps: Map<string, LoadedMap>, comm:
   bench('panels_events_sustained', got / secs, total / produceSecs, '/s', true);
 }
 
+/** CPU of this process while a ~50k/s stream (paced by a shell) is shown, with and without the agent's max_rate. */
+async function throttledCpu(agent: AgentClient, maps: Map<string, LoadedMap>, comm: string): Promise<void> {
+  const link = join(tempDir(), comm);
+  if (!existsSync(link)) symlinkSync('/bin/true', link);
+  const pass = async (maxRate: number) => {
+    // 10 execs a second x 5,000 records, for 4 s
+    await agent.request('map_update', {
+      map_id: maps.get('config')!.id,
+      key: 0,
+      value: { ring_burst: 5000, perf_burst: 0, comm },
+    });
+    const c = new EventsController({
+      agent,
+      map: maps.get('rb')!,
+      typeChoices: ['struct event'],
+      post: () => undefined,
+      maxRate,
+    });
+    await c.start();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise<void>((res, rej) =>
+      spawn('bash', ['-c', `for i in $(seq 40); do "${link}"; sleep 0.1; done`], { stdio: 'ignore' })
+        .on('exit', () => res())
+        .on('error', rej),
+    );
+    await sleep(300);
+    const cpu = process.cpuUsage(cpu0);
+    const secs = (performance.now() - t0) / 1000;
+    await c.dispose();
+    const s = c.stats;
+    const pct = ((cpu.user + cpu.system) / 1e6 / secs) * 100;
+    console.log(
+      `# max_rate ${maxRate || 'none'}: ${Math.round((s.received + s.skipped) / secs)} records/s at the source, ${s.received} received, ${s.skipped} skipped by the agent, ${s.agentDropped} dropped, CPU ${pct.toFixed(1)} % of a core`,
+    );
+    return pct;
+  };
+  const limited = await pass(2000);
+  const unlimited = await pass(0);
+  bench('panels_events_throttled_cpu', limited, unlimited, '%', false);
+}
+
 async function eventsE2e(agent: AgentClient): Promise<void> {
   const r = await agent.request('load', { path: fixture('events') });
   try {
@@ -390,12 +435,21 @@ async function main(): Promise<void> {
   const agent = AgentClient.spawn(ensureAgent(), { requestTimeoutMs: 300_000 });
   const ncpus = (await agent.hello).kernel.ncpus;
   try {
-    // BENCH_ONLY=map,refresh,events,logic runs a subset
-    const only = (process.env.BENCH_ONLY ?? 'map,refresh,events,logic').split(',');
+    // BENCH_ONLY=map,refresh,events,logic,throttled runs a subset
+    const only = (process.env.BENCH_ONLY ?? 'map,refresh,events,logic,throttled').split(',');
     if (only.includes('map')) await firstPage(agent, ncpus);
     if (only.includes('refresh')) await refresh10k(agent, ncpus);
     if (only.includes('events')) await eventsE2e(agent);
     if (only.includes('logic')) await eventsLogic();
+    if (only.includes('throttled')) {
+      const r = await agent.request('load', { path: fixture('events') });
+      try {
+        await agent.request('attach', { handle: r.handle });
+        await throttledCpu(agent, new Map(r.maps.map((m) => [m.name, m])), `bpfide_t${UNIQUE}`.slice(0, 15));
+      } finally {
+        await agent.request('unload', { handle: r.handle });
+      }
+    }
   } finally {
     await agent.shutdown();
   }

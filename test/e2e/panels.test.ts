@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { build } from 'esbuild';
 import { agentUnavailableReason } from '../agent/preconditions';
+import { lineIn } from './harness/fixtures';
 import { HOST_SUITES_DIR } from './harness/paths';
 import { assertPrerequisites, isCI, skipUnlessReady } from './harness/preconditions';
 import { activationErrors, withVsCode } from './harness/session';
@@ -106,6 +107,27 @@ for (const { name: sessionName, theme } of THEMES)
               writeFileSync(join(steps, `${name}.done`), '');
             };
 
+            /** Quick Open (Ctrl+P) of a workspace file, three times: ms until the file is listed. */
+            const quickOpenMs = async () => {
+              const ms: number[] = [];
+              // keyboard focus out of a webview (a revealed panel takes it): the Explorer's title
+              await wb.page.locator('.part.sidebar .composite.title').click();
+              for (let i = 0; i < 3; i++) {
+                const t0 = Date.now();
+                await wb.page.keyboard.press('Control+P');
+                await wb.quickInput.locator('input').fill('xdp_count');
+                await wb.quickInput
+                  .locator('.monaco-list-row')
+                  .filter({ hasText: 'xdp_count.bpf.c' })
+                  .first()
+                  .waitFor();
+                ms.push(Date.now() - t0);
+                await wb.page.keyboard.press('Escape');
+                await wb.quickInput.waitFor({ state: 'hidden' });
+              }
+              return ms;
+            };
+
             await step('map', async ({ pid }) => {
               const v = webview(wb);
               await v.locator('body[data-panel="map"] .vt-row').first().waitFor({ timeout: 60_000 });
@@ -186,20 +208,7 @@ for (const { name: sessionName, theme } of THEMES)
                 await delay(250); // polling a number the page updates: there is no event to wait on
               }
               // Quick Open answers while the stream runs
-              const quick: number[] = [];
-              for (let i = 0; i < 3; i++) {
-                const t0 = Date.now();
-                await wb.page.keyboard.press('Control+P');
-                await wb.quickInput.locator('input').fill('xdp_count');
-                await wb.quickInput
-                  .locator('.monaco-list-row')
-                  .filter({ hasText: 'xdp_count.bpf.c' })
-                  .first()
-                  .waitFor();
-                quick.push(Date.now() - t0);
-                await wb.page.keyboard.press('Escape');
-                await wb.quickInput.waitFor({ state: 'hidden' });
-              }
+              const quick = await quickOpenMs();
               // another panel opens
               const t1 = Date.now();
               await wb.runCommand('bpf-ide: Show Program Stats');
@@ -212,6 +221,12 @@ for (const { name: sessionName, theme } of THEMES)
             });
 
             await step('flood-counts', async ({ written }) => {
+              // the same Quick Open with the stream stopped: what this machine gives without the load
+              writeFileSync(
+                join(s.artifactsDir, 'flood.txt'),
+                `Quick Open without the stream ${(await quickOpenMs()).join('/')} ms\n`,
+                { flag: 'a' },
+              );
               const v = webview(wb);
               await v
                 .locator('body[data-panel="events"] .note')
@@ -244,6 +259,30 @@ for (const { name: sessionName, theme } of THEMES)
               assert.ok(c.skipped > 0, text);
               // in the panel: every record received was shown or counted as not shown
               assert.equal(c.shown + c.coalesced + c.filtered + c.whilePaused + c.pending, c.received, text);
+            });
+
+            await step('hostile', async ({ source }) => {
+              const v = webview(wb);
+              const row = v.locator('body[data-panel="map"] .vt-row').first();
+              await row.waitFor({ timeout: 60_000 });
+              const text = await row.innerText();
+              // shown escaped: the override cannot reverse the row, the text after the NUL is not hidden
+              assert.ok(text.includes('ev\\u202eil') && text.includes('ab\\0cd'), `row: ${text}`);
+              assert.ok(!text.includes('\u202e'), 'no raw U+202E in the panel');
+              // the hover over the map's name in its source
+              const src = join(s.workspace, String(source));
+              await wb.page.locator('.part.sidebar .composite.title').click();
+              await wb.openFile(String(source));
+              await wb.goToLine(lineIn(src, '} hostile SEC(".maps");'), 4);
+              await wb.runCommand('Show or Focus Hover');
+              const hover = wb.page.locator('.monaco-hover').filter({ hasText: /hostile\s·\shash\smap/ });
+              await hover.waitFor({ state: 'visible', timeout: 30_000 });
+              const shown = await hover.innerText();
+              await wb.screenshot('hostile-hover');
+              await wb.page.keyboard.press('Escape');
+              assert.ok(shown.includes('ev\\u202eil'), `hover: ${shown}`);
+              assert.ok(shown.includes('ab\\u0000cd'), `hover: ${shown}`);
+              assert.ok(!shown.includes('\u202e'), `a raw U+202E in the hover: ${shown}`);
             });
 
             await step('histogram', async () => {

@@ -6,6 +6,7 @@
  * on the line the kernel names (headers on the build's include path included).
  */
 import * as vscode from 'vscode';
+import { visibleText } from '../core/visible-text';
 import { summarizeLoad } from '../core/run/load-summary';
 import type { LoadedObject, LoadOptions, LoadOutcome, ProgramFailure } from '../core/run/load-session';
 import { programsInSource, type SourceProgram } from '../core/run/source-programs';
@@ -271,7 +272,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
           ? vscode.window.showWarningMessage
           : vscode.window.showInformationMessage;
     // Not awaited: the load is done; the buttons open the stepper on a rejected program's log, or the Programs view.
-    void show(`bpf-ide: ${s.message}`, ...buttons).then((choice) => {
+    void show(`bpf-ide: ${visibleText(s.message)}`, ...buttons).then((choice) => {
       if (choice === 'Show Programs') void vscode.commands.executeCommand('bpfIde.showPrograms');
       else if (choice && s.stepThrough)
         void vscode.commands.executeCommand('bpfIde.openVerifierLog', {

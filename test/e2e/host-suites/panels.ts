@@ -218,6 +218,31 @@ export async function run(): Promise<void> {
         },
       },
       {
+        name: 'hostile text: a U+202E in a map key and text after a NUL, in the map panel and the hover',
+        timeoutMs: 120_000,
+        fn: async () => {
+          // loaded from the workspace, so that the hover over the map's name in that file shows its live entries
+          const dir = join(ws, 'hostile');
+          mkdirSync(dir, { recursive: true });
+          const src = join(dir, 'hostile.bpf.c');
+          cpSync(join(root, 'test', 'fixtures', 'agent', 'hostile.bpf.c'), src);
+          const out = await session.load(src, { attach: true });
+          assert.ok(out.loaded, `the hostile fixture did not load: ${out.error}`);
+          handles.push(out.loaded.handle);
+          const map = (name: string) => out.loaded!.maps.find((m) => m.name === name)!;
+          const comm = 'h\u202eostile';
+          await session.target.client.request('map_update', {
+            map_id: map('hostile_config').id,
+            key: 0,
+            value: { comm },
+          });
+          await execAs(steps, comm);
+          await openMapPanel(ctx, state, map('hostile').id);
+          stepReady(steps, 'hostile', { source: 'hostile/hostile.bpf.c' });
+          await stepDone(steps, 'hostile');
+        },
+      },
+      {
         name: 'map panel: the log2 latency histogram of the uprobe template on libc close(), as bars',
         timeoutMs: 120_000,
         fn: async () => {

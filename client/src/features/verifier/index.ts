@@ -8,6 +8,7 @@
  *   bpfIde.verifier.clear             remove the verifier diagnostics and decorations
  */
 import * as vscode from 'vscode';
+import { visibleText } from '../../core/visible-text';
 import { LogStore } from '../../core/verifier/log-store';
 import { CoverageDecorations } from './coverage';
 import { parseRestore, StepperPanel, type StepperRestore } from './stepper-panel';
@@ -119,7 +120,9 @@ export function activateVerifier(ctx: {
       await present(Buffer.from(bytes).toString('utf8'), { logUri: uri });
     } catch (err) {
       ctx.output.error(`open verifier log: ${String(err)}`);
-      void vscode.window.showErrorMessage(`bpf-ide: could not open the verifier log: ${(err as Error).message}`);
+      void vscode.window.showErrorMessage(
+        `bpf-ide: could not open the verifier log: ${visibleText((err as Error).message)}`,
+      );
     }
   }
 
