@@ -354,7 +354,8 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
     uri: vscode.Uri,
     includeDirs: string[] | undefined,
   ): Promise<{ uri: vscode.Uri; d: vscode.Diagnostic }[]> {
-    const doc = new VerifierDocument(f.log, { title: f.name, sourceFile: uri, includeDirs });
+    const fallbackLine = programsInSource(await this.textOf(uri)).find((p) => p.name === f.name)?.line;
+    const doc = new VerifierDocument(f.log, { title: f.name, sourceFile: uri, includeDirs, fallbackLine });
     const out: { uri: vscode.Uri; d: vscode.Diagnostic }[] = [];
     for (const { uri: at, diags } of (await verifierDiagnostics(doc)).values())
       for (const d of diags) {

@@ -14,7 +14,8 @@ export async function verifierDiagnostics(
   const e = doc.report.error;
   if (!e) return out;
   const at = await doc.locate(e.source);
-  const target = at ?? (doc.options.sourceFile ? { uri: doc.options.sourceFile, line: 0 } : undefined);
+  const target =
+    at ?? (doc.options.sourceFile ? { uri: doc.options.sourceFile, line: doc.options.fallbackLine ?? 0 } : undefined);
   if (!target) return out;
   const where = at
     ? e.source?.compilerGenerated

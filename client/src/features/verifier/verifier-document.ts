@@ -19,6 +19,8 @@ export interface OpenLogOptions {
   sourceFile?: vscode.Uri;
   /** the build's include directories (-I): a header the log names is looked up there before the workspace */
   includeDirs?: string[];
+  /** 0-based line of sourceFile for an error the log places nowhere (the program's SEC() line) */
+  fallbackLine?: number;
 }
 
 export class VerifierDocument {
