@@ -229,6 +229,8 @@
     });
     let stats = null;
     let frame = 0;
+    let initSeen = false;
+    let askedAt = Date.now();
     let resetSeen = false;
     const n = (v) => String(v || 0);
     function draw() {
@@ -262,6 +264,7 @@
     window.addEventListener('message', (ev) => {
       const m = ev.data;
       if (m.type === 'stream-init') {
+        initSeen = true;
         title.textContent = m.title;
         table.setColumns(m.columns);
         if (m.choices) {
@@ -272,6 +275,11 @@
           typeSel.value = m.choices.current || '';
         }
       } else if (m.type === 'stream-batch') {
+        // rows before the columns: our 'ready' (or the answer to it) was lost while the page loaded; ask again
+        if (!initSeen && Date.now() - askedAt > 1000) {
+          askedAt = Date.now();
+          vscode.postMessage({ type: 'ready', state: ui });
+        }
         // batches are cheap to take (an array push); the page is drawn once per frame, whatever arrives
         if (m.reset) rows = [];
         for (const cells of m.rows) rows.push({ id: String(++seq), cells });
