@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <linux/capability.h>
@@ -28,6 +31,14 @@
 volatile int g_stop;
 static int epfd = -1;
 static bool stdin_eof;
+/* Liveness: with nothing read on stdin for this long (the client pings every few seconds), the client
+ * is taken as gone (a silent network drop leaves the SSH channel open for hours) and everything is
+ * released. 0: never. */
+#define DEFAULT_IDLE_TIMEOUT_S 30
+static long idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
+static struct timespec last_heard;
+static bool idle_exit;
+static void heard(void) { clock_gettime(CLOCK_MONOTONIC, &last_heard); }
 
 static void do_ping(json_t *id, json_t *params);
 static void do_shutdown(json_t *id, json_t *params);
@@ -148,7 +159,7 @@ static void send_hello(void)
 	if (!tfs)
 		json_array_append_new(warnings, json_string(cap_admin ? "tracefs is not mounted; the agent mounts it on /sys/kernel/tracing when needed" : "tracefs is not mounted and cannot be mounted without CAP_SYS_ADMIN: trace_subscribe and tracepoint lists are unavailable"));
 	json_t *hello = json_pack(
-		"{s:s,s:i,s:s,s:{s:s,s:s,s:b,s:i},s:{s:i,s:b,s:b,s:b,s:b,s:b},s:{s:{s:s,s:b,s:b},s:{s:s?,s:b,s:b}},s:o,s:o,s:{s:i,s:i},s:i}",
+		"{s:s,s:i,s:s,s:{s:s,s:s,s:b,s:i},s:{s:i,s:b,s:b,s:b,s:b,s:b},s:{s:{s:s,s:b,s:b},s:{s:s?,s:b,s:b}},s:o,s:o,s:{s:i,s:i},s:i,s:I}",
 		"event", EV_HELLO, "protocol", PROTOCOL_VERSION, "agent_version", AGENT_VERSION,
 		"kernel", "release", u.release, "machine", u.machine, "btf", btf, "ncpus", ncpus_possible(),
 		"privileges", "uid", (int)geteuid(), "privileged", priv, "cap_bpf", cap_bpf, "cap_sys_admin", cap_admin,
@@ -156,7 +167,8 @@ static void send_hello(void)
 		"fs", "bpffs", "path", "/sys/fs/bpf", "mounted", is_mounted("/sys/fs/bpf", BPF_FS_MAGIC), "mountable", cap_admin,
 		"tracefs", "path", tfs, "mounted", tfs != NULL, "mountable", cap_admin,
 		"capabilities", caps, "warnings", warnings,
-		"libbpf", "major", LIBBPF_MAJOR_VERSION, "minor", LIBBPF_MINOR_VERSION, "pid", (int)getpid());
+		"libbpf", "major", LIBBPF_MAJOR_VERSION, "minor", LIBBPF_MINOR_VERSION, "pid", (int)getpid(),
+		"idle_timeout_s", (json_int_t)idle_timeout_s);
 	out_json(hello);
 }
 
@@ -197,7 +209,7 @@ static json_t *load_nulling_big_numbers(const char *line, size_t len)
 		if (r || !number_out_of_range(&e))
 			break;
 		/* the token ends at (or just before) the error position: find its bounds */
-		size_t end = e.position < len ? e.position : len;
+		size_t pos = e.position > 0 ? (size_t)e.position : 0, end = pos < len ? pos : len;
 		while (end > 0 && !is_number_char(copy[end - 1]))
 			end--;
 		size_t start = end;
@@ -277,6 +289,7 @@ static void handle_line(char *line, size_t len)
 	json_decref(empty);
 cleanup:
 	json_decref(req);
+	heard(); /* the time a long request took is not the client's silence */
 }
 
 static struct sbuf inbuf;
@@ -288,6 +301,27 @@ static size_t pending_scanned;
 static bool stdin_pollable;
 /* The ids of the last requests a cancel stopped, so the cancel's own reply can say so. */
 static json_t *cancelled_ids;
+
+static void idle_tick(struct watcher *w, uint32_t events)
+{
+	(void)events;
+	uint64_t n;
+	if (read(w->fd, &n, sizeof(n)) < 0)
+		return;
+	/* requests already waiting (queued while a long request ran) are not silence */
+	int queued = 0;
+	if (pending.len || (ioctl(0, FIONREAD, &queued) == 0 && queued > 0))
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double quiet = (now.tv_sec - last_heard.tv_sec) + (now.tv_nsec - last_heard.tv_nsec) / 1e9;
+	if (quiet < idle_timeout_s)
+		return;
+	fprintf(stderr, "bpf-agent: nothing heard from the client for %.0f s (--idle-timeout %ld): releasing everything and exiting\n",
+		quiet, idle_timeout_s);
+	idle_exit = true;
+	g_stop = 1;
+}
 
 /* Splits `n` bytes of stdin into lines and serves each. */
 static void feed(char *chunk, size_t n)
@@ -355,6 +389,7 @@ static void stdin_ready(struct watcher *w, uint32_t events)
 			g_stop = 1;
 			return;
 		}
+		heard();
 		feed(chunk, n);
 		if (g_stop)
 			return;
@@ -456,12 +491,25 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: bpf-agent [--allow-exec]\n  speaks JSON lines on stdin/stdout; see PROTOCOL.md\n"
-		       "  --allow-exec  serve the `exec` method (for bpf-ide's throwaway VM guests only)\n");
+		printf("usage: bpf-agent [--allow-exec] [--idle-timeout SECONDS]\n  speaks JSON lines on stdin/stdout; see PROTOCOL.md\n"
+		       "  --allow-exec  serve the `exec` method (for bpf-ide's throwaway VM guests only)\n"
+		       "  --idle-timeout SECONDS  release everything and exit when nothing was read on stdin for this long\n"
+		       "                          (default %d; 0: never; bpf-ide's clients ping every few seconds)\n",
+		       DEFAULT_IDLE_TIMEOUT_S);
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--allow-exec")) {
+		const char *v = !strcmp(argv[i], "--idle-timeout") ? (i + 1 < argc ? argv[++i] : "")
+				: !strncmp(argv[i], "--idle-timeout=", 15) ? argv[i] + 15 : NULL;
+		if (v) {
+			char *end = NULL;
+			long t = strtol(v, &end, 10);
+			if (!*v || *end || t < 0 || t > 86400L * 365) {
+				fprintf(stderr, "bpf-agent: --idle-timeout takes a number of seconds (0: never), not '%s'\n", v);
+				return 2;
+			}
+			idle_timeout_s = t;
+		} else if (!strcmp(argv[i], "--allow-exec")) {
 			g_allow_exec = true;
 		} else {
 			fprintf(stderr, "bpf-agent: unknown option %s (see --help)\n", argv[i]);
@@ -487,6 +535,17 @@ int main(int argc, char **argv)
 	sb_init(&inbuf, 1 << 16);
 	send_hello();
 
+	/* liveness: a check every second (a quarter of the timeout when shorter) */
+	heard();
+	struct watcher idle_w = {.fd = -1, .cb = idle_tick};
+	if (idle_timeout_s > 0) {
+		long ms = idle_timeout_s * 1000 / 4 < 1000 ? idle_timeout_s * 1000 / 4 : 1000;
+		struct itimerspec its = {.it_value = {ms / 1000, (ms % 1000) * 1000000L},
+					 .it_interval = {ms / 1000, (ms % 1000) * 1000000L}};
+		idle_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (idle_w.fd >= 0 && timerfd_settime(idle_w.fd, 0, &its, NULL) == 0)
+			loop_add(&idle_w, EPOLLIN);
+	}
 	struct watcher in_w = {.fd = 0, .cb = stdin_ready};
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	stdin_pollable = loop_add(&in_w, EPOLLIN) == 0;
@@ -515,7 +574,7 @@ int main(int argc, char **argv)
 	/* cleanup: release everything this agent created */
 	cleanup_all();
 	if (!stdin_eof)
-		out_json(json_pack("{s:s,s:s}", "event", EV_BYE, "reason", "shutdown"));
+		out_json(json_pack("{s:s,s:s}", "event", EV_BYE, "reason", idle_exit ? "idle_timeout" : "shutdown"));
 	out_flush_blocking();
 	return 0;
 }

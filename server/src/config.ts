@@ -65,6 +65,15 @@ export const SETTINGS = {
       'Where programs load: "local" (this machine, through the agent as a child process, with sudo -n when not root), "ssh://user@host[:port]", or a Host from ~/.ssh/config.',
     scope: 'window',
   },
+  'bpfIde.agent.idleTimeoutSeconds': {
+    type: 'number',
+    default: 30,
+    minimum: 0,
+    maximum: 86400,
+    description:
+      'Seconds without a word from the editor after which the agent on the target releases everything it loaded and exits (the editor pings every few seconds, so this only happens when the connection died silently). 0: never.',
+    scope: 'window',
+  },
   'bpfIde.build.onSave': {
     type: 'boolean',
     default: false,

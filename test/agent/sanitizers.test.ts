@@ -14,7 +14,19 @@ import { agentUnavailableReason, precondition } from './preconditions';
 import { ROOT } from './agent-harness';
 
 /** The agent protocol tests that exercise the most agent code per second (about 40 s in all). */
-const SUITES = ['unload-streaming', 'fuzz', 'events', 'maps', 'attach', 'load', 'golden'];
+const SUITES = [
+  'unload-streaming',
+  'big-maps',
+  'bad-paths',
+  'big-numbers',
+  'idle-timeout',
+  'fuzz',
+  'events',
+  'maps',
+  'attach',
+  'load',
+  'golden',
+];
 
 test('the agent protocol tests pass against the AddressSanitizer + UBSan agent, with no report', async (t) => {
   if (!precondition(t, agentUnavailableReason())) return;

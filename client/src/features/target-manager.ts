@@ -59,6 +59,7 @@ export class TargetManager implements vscode.Disposable {
       const target = await connectTarget(spec, {
         ...this.prompts(),
         reconnect: true,
+        idleTimeoutSeconds: vscode.workspace.getConfiguration('bpfIde').get<number>('agent.idleTimeoutSeconds', 30),
         log: (l) => this.ctx.output.info(l),
       });
       this.target = target;

@@ -49,6 +49,29 @@ export interface AgentClientOptions {
   requestTimeoutMs?: number;
   /** Time limit for the agent's first line (ms). */
   helloTimeoutMs?: number;
+  /**
+   * Ping the agent when nothing was sent for a while (default true), so that an agent with an idle
+   * timeout (hello's `idle_timeout_s`) knows this client is alive. A silent network drop stops the
+   * pings, and the agent releases everything within its timeout. False: stay silent (tests of that).
+   */
+  keepalive?: boolean;
+}
+
+/** How the agent is started: its command-line options (the same for every target). */
+export interface AgentLaunchOptions {
+  /** The agent's `--idle-timeout` in seconds (0: never). Default: the agent's own, 30 s. */
+  idleTimeoutSeconds?: number;
+}
+
+/** The agent's command-line arguments for these options. */
+export function agentArgs(o: AgentLaunchOptions): string[] {
+  const t = o.idleTimeoutSeconds;
+  return t === undefined || !Number.isFinite(t) ? [] : ['--idle-timeout', String(Math.max(0, Math.floor(t)))];
+}
+
+/** How often a quiet client pings: a third of the agent's idle timeout, between 250 ms and 5 s. */
+export function keepaliveIntervalMs(idleTimeoutS: number): number {
+  return Math.min(5000, Math.max(250, Math.floor((idleTimeoutS * 1000) / 3)));
 }
 
 export interface SpawnAgentOptions extends AgentClientOptions {
@@ -98,6 +121,9 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private helloReject!: (e: Error) => void;
   private helloSeen = false;
   private helloTimer?: NodeJS.Timeout;
+  private keepaliveTimer?: NodeJS.Timeout;
+  private lastWriteAt = Date.now();
+  private readonly keepalive: boolean;
 
   /** Spawns the agent binary as a child process and connects to it. */
   static spawn(binary: string, options: SpawnAgentOptions = {}): AgentClient {
@@ -120,6 +146,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   ) {
     super();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.keepalive = options.keepalive ?? true;
     this.hello = new Promise<HelloEvent>((resolve, reject) => {
       this.helloResolve = resolve;
       this.helloReject = reject;
@@ -172,13 +199,29 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
         }, ms);
       }
       this.pending.set(id, p);
-      this.streams.input.write(line);
+      this.write(line);
     });
   }
 
   /** Writes a raw line (for tests of the agent's handling of bad input). */
   writeRaw(text: string): void {
+    this.write(text);
+  }
+
+  private write(text: string): void {
+    this.lastWriteAt = Date.now();
     this.streams.input.write(text);
+  }
+
+  /** Pings when nothing else was sent for an interval; the reply (id "keepalive") is matched to no request. */
+  private startKeepalive(idleTimeoutS: number | undefined): void {
+    if (!this.keepalive || !idleTimeoutS || this.keepaliveTimer) return;
+    const every = keepaliveIntervalMs(idleTimeoutS);
+    this.keepaliveTimer = setInterval(() => {
+      if (this.closed || Date.now() - this.lastWriteAt < every) return;
+      this.write('{"id":"keepalive","method":"ping","params":{}}\n');
+    }, every);
+    this.keepaliveTimer.unref?.(); // a live agent's streams keep the process going, not this timer
   }
 
   /** Asks the agent to release everything and exit; waits for its output to close. */
@@ -298,6 +341,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
           );
         } else {
           this.helloResolve(ev);
+          this.startKeepalive(ev.idle_timeout_s);
         }
         this.emit('hello', ev);
         break;
@@ -357,6 +401,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.helloTimer);
+    clearInterval(this.keepaliveTimer);
     const finish = () => {
       const err = this.exitedError();
       this.helloReject(err);

@@ -460,6 +460,8 @@ export const HelloEvent = z.object({
   warnings: z.array(z.string()),
   libbpf: z.object({ major: z.number().int(), minor: z.number().int() }),
   pid: z.number().int(),
+  /** Seconds without a line on stdin after which the agent releases everything and exits (0: never). Absent from older agents. */
+  idle_timeout_s: z.number().int().optional(),
 });
 export type HelloEvent = z.infer<typeof HelloEvent>;
 

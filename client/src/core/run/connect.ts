@@ -18,6 +18,8 @@ export interface ConnectOptions extends Partial<SshPrompts> {
   log?: (line: string) => void;
   /** Reconnect after a drop (the editor does; the CLI doesn't). */
   reconnect?: boolean;
+  /** The agent's --idle-timeout in seconds (0: never; default the agent's 30 s): a silent drop releases everything within it. */
+  idleTimeoutSeconds?: number;
   /** State changes while connecting (a VM target's `fetching kernel`, `booting`). */
   onState?: (change: TargetStateChange) => void;
 }
@@ -35,6 +37,7 @@ export async function connectTarget(spec: string, o: ConnectOptions = {}): Promi
     agent: { path: agentBinaryPath(), version: AGENT_VERSION },
     identityFiles: o.identity ? [o.identity] : undefined,
     knownHostsFile: o.knownHosts,
+    idleTimeoutSeconds: o.idleTimeoutSeconds,
     // Where the agent is cached on SSH boxes (default ~/.cache/bpf-ide/agent); tests point it at a temp dir.
     remoteCacheDir: process.env.BPF_IDE_REMOTE_CACHE_DIR || undefined,
     reconnect: o.reconnect ? undefined : false,

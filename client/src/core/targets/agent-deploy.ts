@@ -49,6 +49,8 @@ export interface DeployContext {
   log?: (line: string) => void;
   /** Cache folder relative to the remote home (default `.cache/bpf-ide/agent`). */
   cacheDir?: string;
+  /** The agent's command-line arguments (`--idle-timeout N`). */
+  agentArgs?: string[];
 }
 
 const hashes = new Map<string, { mtimeMs: number; size: number; sha256: string; data: Buffer }>();
@@ -87,7 +89,8 @@ interface LaunchStatus {
  * (through `sudo -n` unless root, after checking sudo allows it: else `nosudo`); otherwise
  * `missing` (after creating the folder).
  */
-function launcherScript(dirExpr: string, sha256: string, tmp?: string): string {
+function launcherScript(dirExpr: string, sha256: string, tmp?: string, args: string[] = []): string {
+  const a = args.map((x) => ' ' + shQuote(x)).join('');
   const say = (st: string, detail = '') => `printf 'BPFIDE\\t%s\\t%s\\t%s\\t%s\\n' ${st} "$u" "$HOME" "${detail}"`;
   return [
     'm=$(uname -m); u=$(id -u)',
@@ -102,8 +105,8 @@ function launcherScript(dirExpr: string, sha256: string, tmp?: string): string {
         ]
       : []),
     `if [ -x "$f" ] && [ "$(sha256sum "$f" 2>/dev/null | cut -c1-64)" = ${sha256} ]; then`,
-    `  if [ "$u" = 0 ]; then ${say('run')}; exec "$f"; fi`,
-    `  if e=$(sudo -n "$f" --version 2>&1 >/dev/null); then ${say('run')}; exec sudo -n "$f"; fi`,
+    `  if [ "$u" = 0 ]; then ${say('run')}; exec "$f"${a}; fi`,
+    `  if e=$(sudo -n "$f" --version 2>&1 >/dev/null); then ${say('run')}; exec sudo -n "$f"${a}; fi`,
     `  ${say('nosudo', '$(printf %s "$e" | tail -n 1)')}; exit 0`,
     'fi',
     `if e=$(mkdir -p -m 700 "${dirExpr}" 2>&1); then ${say('missing')}; else ${say('mkdirfail', '$e')}; fi`,
@@ -225,7 +228,7 @@ export async function deployAndStartAgent(conn: Client, bin: AgentBinary, ctx: D
   const remoteDir = (home: string) => (cache.startsWith('/') ? `${cache}/${dirName}` : `${home}/${cache}/${dirName}`);
 
   const t0 = Date.now();
-  let r = await runLauncher(conn, launcherScript(dirExpr, sha256), ctx);
+  let r = await runLauncher(conn, launcherScript(dirExpr, sha256, undefined, ctx.agentArgs), ctx);
   const ms = { probe: Date.now() - t0, upload: 0, verify: 0 };
   let remotePath = `${remoteDir(r.status.home)}/bpf-agent`;
   checkStatus(r.status, ctx, remotePath, sha256);
@@ -259,7 +262,7 @@ export async function deployAndStartAgent(conn: Client, bin: AgentBinary, ctx: D
   ms.upload = Date.now() - t1;
 
   const t2 = Date.now();
-  r = await runLauncher(conn, launcherScript(dirExpr, sha256, tmpName), ctx);
+  r = await runLauncher(conn, launcherScript(dirExpr, sha256, tmpName, ctx.agentArgs), ctx);
   ms.verify = Date.now() - t2;
   remotePath = `${remoteDir(r.status.home)}/bpf-agent`;
   checkStatus(r.status, ctx, remotePath, sha256);

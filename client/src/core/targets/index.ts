@@ -38,6 +38,7 @@ export function createTarget(spec: string, options: CreateTargetOptions): Target
       agentPath: options.agent.path,
       sudo: options.sudo,
       sudoPath: options.sudoPath,
+      idleTimeoutSeconds: options.idleTimeoutSeconds,
       reconnect: options.reconnect,
       requestTimeoutMs: options.requestTimeoutMs,
       helloTimeoutMs: options.helloTimeoutMs,

@@ -7,11 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { AgentClient, type AgentClientOptions } from '../agent/agent-client';
+import { AgentClient, agentArgs, type AgentClientOptions, type AgentLaunchOptions } from '../agent/agent-client';
 import { BaseTarget, type ReconnectPolicy } from './target';
 import { LocalPrivilegeError, TargetError } from './target-errors';
 
-export interface LocalTargetOptions extends AgentClientOptions {
+export interface LocalTargetOptions extends AgentClientOptions, AgentLaunchOptions {
   /** The bundled bpf-agent binary. */
   agentPath: string;
   /**
@@ -86,7 +86,7 @@ export class LocalTarget extends BaseTarget {
     this.log(`starting ${sudo ? 'sudo -n ' : ''}${bin}`);
     const client = sudo
       ? spawnWithSudo(this.options.sudoPath ?? 'sudo', bin, this.options)
-      : AgentClient.spawn(bin, this.clientOptions());
+      : AgentClient.spawn(bin, { ...this.clientOptions(), args: agentArgs(this.options) });
     this.child = client;
     client.on('stderr', (t) => this.log(`agent: ${t.trimEnd()}`));
     try {
@@ -152,8 +152,9 @@ export class LocalTarget extends BaseTarget {
 /** AgentClient.spawn with sudo, but with a sudo path of our choosing. */
 function spawnWithSudo(sudoPath: string, bin: string, options: LocalTargetOptions): AgentClient {
   const clientOptions = { requestTimeoutMs: options.requestTimeoutMs, helloTimeoutMs: options.helloTimeoutMs };
-  if (sudoPath === 'sudo') return AgentClient.spawn(bin, { ...clientOptions, sudo: true });
-  const child = spawn(sudoPath, ['-n', bin], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = agentArgs(options);
+  if (sudoPath === 'sudo') return AgentClient.spawn(bin, { ...clientOptions, sudo: true, args });
+  const child = spawn(sudoPath, ['-n', bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const client = new AgentClient(
     { input: child.stdin, output: child.stdout, stderr: child.stderr },
     clientOptions,

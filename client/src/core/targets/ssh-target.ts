@@ -9,7 +9,13 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Client, ClientChannel, ParsedKey } from 'ssh2';
-import { AgentClient, AgentExitedError, type AgentClientOptions } from '../agent/agent-client';
+import {
+  AgentClient,
+  AgentExitedError,
+  agentArgs,
+  type AgentClientOptions,
+  type AgentLaunchOptions,
+} from '../agent/agent-client';
 import type { AgentBinary, DeployResult } from './agent-deploy';
 import { deployAndStartAgent } from './agent-deploy';
 import { KnownHosts } from './known-hosts';
@@ -18,7 +24,7 @@ import { connectChain, type SshConnectOptions, type SshEndpoint, type SshPrompts
 import { BaseTarget, parseTargetSpec, type ReconnectPolicy } from './target';
 import { SshConnectionLostError, TargetSpecError } from './target-errors';
 
-export interface SshTargetOptions extends SshPrompts, AgentClientOptions {
+export interface SshTargetOptions extends SshPrompts, AgentClientOptions, AgentLaunchOptions {
   /** `ssh://user@host[:port]`, `user@host`, or a Host alias of the ssh config. */
   spec: string;
   /** The bundled agent (path and version). */
@@ -186,6 +192,7 @@ export class SshTarget extends BaseTarget {
       user: ep.user,
       log: (l: string) => this.log(l),
       cacheDir: this.options.remoteCacheDir,
+      agentArgs: agentArgs(this.options),
     };
     const { channel, output, deploy } = await deployAndStartAgent(conn, this.options.agent, ctx);
     session.channel = channel;
