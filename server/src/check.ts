@@ -13,6 +13,7 @@ import { RULE_FAILED, runRules } from './diagnostics/engine';
 import type { Rule } from './diagnostics/rule';
 import type { Severity } from './diagnostics/rule';
 import { DocumentStore } from './document-store';
+import { sharedHeaderDeclarations } from './header-declarations';
 import { loadCLanguage } from './parser';
 
 export interface CheckFinding {
@@ -95,6 +96,9 @@ export async function check(
       continue;
     }
     const abs = resolve(file);
+    const db = compileFlagsFor(abs);
+    // The rules read functions and macros of the file's headers from these directories too.
+    sharedHeaderDeclarations.setSearchDirs([...o.includeDirs, ...(db?.includeDirs ?? [])]);
     const doc = store.analyseOnce(pathToFileURL(abs).toString(), text);
     for (const d of runRules(doc, {
       disabledRules: o.disabledRules,
@@ -117,7 +121,6 @@ export async function check(
     }
     doc.dispose();
     if (clang) {
-      const db = compileFlagsFor(abs);
       const diags = await runClang({
         clang,
         file: abs,

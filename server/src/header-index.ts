@@ -89,6 +89,11 @@ export class HeaderIndex {
     return undefined;
   }
 
+  /** The text of a header (cached by modification time), or undefined when it cannot be read. */
+  text(file: string): string | undefined {
+    return this.load(file)?.text;
+  }
+
   /** Names of every struct and union defined in `file` (not following includes). */
   structNames(file: string): string[] {
     return [...(this.load(file)?.defs.keys() ?? [])];

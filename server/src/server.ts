@@ -27,6 +27,7 @@ import { definition } from './features/definition';
 import { documentSymbols } from './features/symbols';
 import { hover } from './features/hover';
 import { signatureHelp } from './features/signature-help';
+import { sharedHeaderDeclarations } from './header-declarations';
 import { HeaderIndex } from './header-index';
 import { loadCLanguage } from './parser';
 import {
@@ -67,6 +68,7 @@ export function startServer(connection: Connection): void {
       target: null,
       log,
     };
+    sharedHeaderDeclarations.setSearchDirs(ctx.settings.includePaths);
     clang = new ClangScheduler({
       settings: () => ctx!.settings,
       publish: (uri, diags) => publish(uri, diags),
@@ -105,6 +107,7 @@ export function startServer(connection: Connection): void {
     try {
       const section: unknown = await connection.workspace.getConfiguration('bpfIde');
       ctx.settings = parseServerSettings(nest(section));
+      sharedHeaderDeclarations.setSearchDirs(ctx.settings.includePaths);
     } catch (err) {
       log(`could not read settings: ${String(err)}`);
     }

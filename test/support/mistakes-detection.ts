@@ -7,8 +7,11 @@
  * license) counts when any error or warning is reported. Looser, also reported: an error or warning
  * the case has and its program has not, in the function of the mistake.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sharedHeaderDeclarations } from '../../server/src/header-declarations';
 import { BpfDocument } from '../../server/src/bpf-document';
 import { runRules, type EngineDiagnostic } from '../../server/src/diagnostics/engine';
 import type { CParser } from '../../server/src/parser';
@@ -36,6 +39,25 @@ function analyse(parser: CParser, file: string): { doc: BpfDocument; diags: Engi
   const doc = new BpfDocument(`file://${file}`, 0, readFileSync(file, 'utf8'), parser);
   const diags = runRules(doc).filter((d) => d.severity === 'error' || d.severity === 'warning');
   return { doc, diags };
+}
+
+/**
+ * Puts a vmlinux.h of this kernel (bpftool btf dump) on the rules' include path, as a user's project has
+ * one; returns a cleanup, or undefined when there is no bpftool or no kernel BTF.
+ */
+export function withVmlinuxHeader(): (() => void) | undefined {
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return undefined;
+  const r = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+    maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-mistakes-'));
+  writeFileSync(join(dir, 'vmlinux.h'), r.stdout);
+  sharedHeaderDeclarations.setSearchDirs([dir]);
+  return () => {
+    sharedHeaderDeclarations.setSearchDirs([]);
+    rmSync(dir, { recursive: true, force: true });
+  };
 }
 
 const key = (d: EngineDiagnostic) => `${d.code}\u0000${d.message.replace(/\d+/g, '#')}`;

@@ -2,6 +2,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Location, Position } from 'vscode-languageserver/node';
 import type { BpfDocument } from '../bpf-document';
+import { documentHeaderDeclarations } from '../header-declarations';
 import { documentHeaderPaths } from '../header-index';
 import type { ServerContext } from '../server';
 import { wordAt } from './cursor';
@@ -21,6 +22,14 @@ export function definition(ctx: ServerContext, doc: BpfDocument, pos: Position):
     const prog = doc.programs.find((p) => p.node.startIndex === fn.startIndex);
     return here(prog?.nameNode ?? fn);
   }
+  // A function or macro of an included header (maps.bpf.h, core_fixes.bpf.h, libbpf's).
+  const hdr = documentHeaderDeclarations(doc);
+  const inHeader = hdr.functions.get(w.word) ?? hdr.macros.get(w.word);
+  if (inHeader && !/\b(struct|union)\s+$/.test(doc.text.slice(Math.max(0, w.start - 10), w.start)))
+    return {
+      uri: pathToFileURL(inHeader.file).toString(),
+      range: { start: { line: inHeader.line, character: 0 }, end: { line: inHeader.line, character: 0 } },
+    };
   const isStruct = /\b(struct|union)\s+$/.test(doc.text.slice(Math.max(0, w.start - 10), w.start));
   if (isStruct) {
     const local = doc.structs.get(w.word);

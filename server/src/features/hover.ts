@@ -1,4 +1,5 @@
 /** Hover: helper and kfunc docs, macros, maps (type, key, value, max_entries), what a SEC() means. */
+import { basename } from 'node:path';
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
 import type { BpfDocument } from '../bpf-document';
 import {
@@ -9,9 +10,16 @@ import {
   mapFlagByName,
   returnCodeSets,
 } from '../catalog/catalog';
+import { documentHeaderDeclarations, type HeaderFunction } from '../header-declarations';
 import type { ServerContext } from '../server';
 import { wordAt } from './cursor';
 import { helperMarkdown, kfuncMarkdown, macroMarkdown, mapMarkdown, sectionMarkdown } from './docs';
+
+/** A function from an included header: its signature, where it is, and what the rules know of it. */
+function headerFunctionMarkdown(f: HeaderFunction): string {
+  const body = f.text.length > 900 ? `${f.text.slice(0, 900)}\n...` : f.text;
+  return `\`\`\`c\n${f.signature}\n\`\`\`\n\nDefined in ${basename(f.file)}:${f.line + 1}\n\n\`\`\`c\n${body}\n\`\`\``;
+}
 
 export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hover | null {
   const offset = doc.offsetAt(pos);
@@ -40,6 +48,14 @@ export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hov
   if (m) return md(macroMarkdown(m));
   const map = doc.maps.find((x) => x.name === w.word);
   if (map) return md(mapMarkdown(map));
+  if (!doc.functions.has(w.word)) {
+    const hdr = documentHeaderDeclarations(doc);
+    const f = hdr.functions.get(w.word);
+    if (f) return md(headerFunctionMarkdown(f));
+    const mac = hdr.macros.get(w.word);
+    if (mac)
+      return md(`\`\`\`c\n${mac.text.slice(0, 600)}\n\`\`\`\n\nmacro from ${basename(mac.file)}:${mac.line + 1}`);
+  }
   const mt = mapTypeByName(w.word);
   if (mt)
     return md(`**${mt.name}** (Linux ${mt.since})\n\n${mt.description}\n\n- key: ${mt.key}\n- value: ${mt.value}`);

@@ -12,6 +12,7 @@ import { scalarDerefRule } from './scalar-deref';
 import { sectionRule } from './section';
 import { sleepableCallRule } from './sleepable-call';
 import { stackSizeRule } from './stack-size';
+import { tpBtfArgsRule } from './tp-btf-args';
 import { unboundedLoopRule } from './unbounded-loop';
 import { unreleasedReferenceRule } from './unreleased-reference';
 import { unsupportedCallRule } from './unsupported-call';
@@ -32,4 +33,5 @@ export const ALL_RULES: readonly Rule[] = [
   scalarDerefRule,
   ctxWriteRule,
   mapValueIndexRule,
+  tpBtfArgsRule,
 ];

@@ -10,6 +10,7 @@ import type { BpfDocument } from '../../bpf-document';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
 import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
+import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import { callFacts, functionKey, functionNameOf, functionsOf, functionText, memo } from '../function-cache';
 import {
@@ -84,15 +85,22 @@ function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<stri
 export const nullCheckRule: Rule = {
   id: 'null-check',
   description: 'pointer from a may-be-NULL helper or kfunc used before a NULL check',
-  // The quick fix returns TC_ACT_OK when the file names it.
-  fileKey: (doc) => (/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''),
+  // The quick fix returns TC_ACT_OK when the file names it; header functions may return NULL.
+  fileKey: (doc) => `${/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''}|${documentHeaderDeclarations(doc).key}`,
   runFunction(ctx) {
     const { doc, fn } = ctx;
     // Only functions that call something that may return NULL have anything to check. The file's
     // functions it calls are part of its cache key, so which of them may return NULL is too.
     const calls = callFacts(doc, fn);
     if (!calls.length) return;
-    const fileNullable = fileNullableFunctions(doc, functionsOf(doc));
+    const fileNullable = new Set(fileNullableFunctions(doc, functionsOf(doc)));
+    // Functions of the included headers that may return NULL (bpf_map_lookup_or_try_init() of maps.bpf.h).
+    const hdr = headerFunctionSummaries(
+      documentHeaderDeclarations(doc),
+      (c) => nullableCallee(c, fileNullable),
+      () => undefined,
+    );
+    for (const n of hdr.nullable) if (!doc.functions.has(n)) fileNullable.add(n);
     const sources = [...new Set(calls.filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
     if (!sources.length) return;
     const body = field(fn, 'body');

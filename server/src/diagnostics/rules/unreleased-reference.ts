@@ -10,6 +10,7 @@ import { field, kids, opOf, ty } from '../fast-node';
 import { helperByName, kfuncByName } from '../../catalog/catalog';
 import type { BpfDocument } from '../../bpf-document';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
+import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
 import { callFacts, functionFindings } from '../function-cache';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
@@ -98,6 +99,13 @@ export const unreleasedReferenceRule: Rule = {
     if (!doc.root) return;
     let globalFns: Set<string> | undefined;
     const summaries = returnedReferences(doc);
+    // Functions of the included headers that return a reference they acquired.
+    const hdr = headerFunctionSummaries(
+      documentHeaderDeclarations(doc),
+      () => false,
+      (c) => acquireOf(c, summaries),
+    );
+    for (const [n, rel] of hdr.returnsRef) if (!doc.functions.has(n)) summaries.set(n, rel);
     for (const fn of functionDefinitions(doc)) {
       // Only functions that acquire something or take a lock have anything to release.
       const sources = [

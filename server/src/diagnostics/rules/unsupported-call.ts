@@ -6,6 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { helperByName, kfuncByName, macroByName } from '../../catalog/catalog';
+import { documentHeaderDeclarations, type HeaderDeclarations } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import { callArgs, identOf } from '../syntax';
 import { callFacts, functionNameOf, functionsByName, functionsOf, topLevelNodes } from '../function-cache';
@@ -62,17 +63,26 @@ const MATH =
 export const unsupportedCallRule: Rule = {
   id: 'unsupported-call',
   description: 'libc calls, non-constant memcpy/memset, recursion and calls through function pointers',
+  // What the included headers declare (their names are known functions, not unknown ones).
+  fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction(ctx) {
     const { doc, fn } = ctx;
     const root = doc.root;
     if (!root) return;
     const ix = syntaxIndex(doc);
+    let hdrCache: HeaderDeclarations | undefined;
+    const headers = () => (hdrCache ??= documentHeaderDeclarations(doc));
     // Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros.
     // All top-level, so part of the cache key; computed only when a function is analysed.
     let declaredCache: Set<string> | undefined;
     const declared = () => {
       if (declaredCache) return declaredCache;
       declaredCache = new Set<string>(functionsByName(doc).keys());
+      // Functions, macros and prototypes of the included headers (maps.bpf.h, core_fixes.bpf.h, libbpf's).
+      const hdr = headers();
+      for (const n of hdr.functions.keys()) declaredCache.add(n);
+      for (const n of hdr.macros.keys()) declaredCache.add(n);
+      for (const n of hdr.prototypes) declaredCache.add(n);
       for (const n of topLevelNodes(doc)) {
         const t = n.type;
         if (t === 'preproc_def' || t === 'preproc_function_def') {

@@ -1,0 +1,104 @@
+/**
+ * A tp_btf program declared with more arguments than its tracepoint passes, and reading one of the
+ * extra ones: the context is exactly the tracepoint's arguments, so the verifier rejects the read
+ * ("func 'sched_wakeup' doesn't have 2-th argument", "invalid bpf_context access off=8 size=8").
+ * Typical after a kernel changed a tracepoint (sched_wakeup lost `success` in 4.x, block_rq_issue lost
+ * its request_queue in 5.11). The tracepoint's arguments come from `typedef void (*btf_trace_<name>)(void
+ * *, ...)` in the vmlinux.h the file includes; without one the rule says nothing.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sharedHeaderDeclarations } from '../../header-declarations';
+import type { BpfDocument } from '../../bpf-document';
+import { field } from '../fast-node';
+import type { Rule } from '../rule';
+
+const cache = new Map<string, { mtimeMs: number; text: string }>();
+
+/** The text of a vmlinux.h (cached by modification time). */
+function vmlinuxText(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    const hit = cache.get(path);
+    if (hit && hit.mtimeMs === st.mtimeMs) return hit.text;
+    const text = readFileSync(path, 'latin1');
+    cache.set(path, { mtimeMs: st.mtimeMs, text });
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The argument types of tracepoint `name` (without the leading `void *`), or undefined. */
+export function tracepointArgs(vmlinux: string, name: string): string[] | undefined {
+  const at = vmlinux.indexOf(`(*btf_trace_${name})(`);
+  if (at < 0) return undefined;
+  const open = vmlinux.indexOf('(', at + 2);
+  const close = vmlinux.indexOf(');', open);
+  if (open < 0 || close < 0) return undefined;
+  const args = vmlinux
+    .slice(open + 1, close)
+    .split(',')
+    .map((a) => a.trim());
+  return args.slice(1);
+}
+
+/** The vmlinux.h the document includes, with its modification time (`path@mtime`), or ''. */
+function vmlinuxKey(doc: BpfDocument): string {
+  const inc = doc.includes.find((i) => /(^|\/)vmlinux\.h$/.test(i.path));
+  if (!inc || !doc.uri.startsWith('file:') || !doc.programs.some((p) => p.section.startsWith('tp_btf/'))) return '';
+  const path = sharedHeaderDeclarations.headers.resolveInclude(
+    fileURLToPath(doc.uri),
+    inc.path,
+    inc.system,
+    sharedHeaderDeclarations.searchDirectories(),
+  );
+  if (!path) return '';
+  try {
+    return `${path}@${statSync(path).mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+export const tpBtfArgsRule: Rule = {
+  id: 'tp-btf-args',
+  description: 'a tp_btf program reading an argument its tracepoint does not pass',
+  functionFilter: /\bBPF_PROG\s*\(/,
+  fileKey: vmlinuxKey,
+  runFunction({ doc, fn, programs, report }) {
+    const p = programs.find((q) => q.node.startIndex === fn.startIndex);
+    if (!p || !p.section.startsWith('tp_btf/') || !p.body) return;
+    const key = vmlinuxKey(doc);
+    if (!key) return;
+    const vmlinux = vmlinuxText(key.slice(0, key.lastIndexOf('@')));
+    const tp = p.section.slice('tp_btf/'.length);
+    const tpArgs = vmlinux ? tracepointArgs(vmlinux, tp) : undefined;
+    if (!tpArgs) return;
+    const decl = field(fn, 'declarator');
+    const m = decl ? /^\s*BPF_PROG\s*\(\s*\w+\s*((?:,[^,()]*(?:\([^()]*\))?)*)\)/.exec(decl.text) : null;
+    if (!m || !decl) return;
+    const declared = m[1]
+      .split(',')
+      .slice(1)
+      .map((a) => a.trim());
+    if (declared.length <= tpArgs.length) return;
+    const body = p.body.text;
+    for (let i = tpArgs.length; i < declared.length; i++) {
+      const name = /([A-Za-z_]\w*)\s*$/.exec(declared[i])?.[1];
+      if (!name || !new RegExp(`\\b${name}\\b`).test(body)) continue;
+      const off = decl.text.indexOf(declared[i]);
+      const start = decl.startIndex + Math.max(0, off);
+      report({
+        start,
+        end: start + declared[i].length,
+        severity: 'error',
+        message:
+          `The ${tp} tracepoint passes ${tpArgs.length} argument${tpArgs.length === 1 ? '' : 's'} (${tpArgs.join(', ')}) on this kernel's vmlinux.h, ` +
+          `but ${p.name} reads '${name}', argument ${i + 1}: the verifier rejects the program ("func '${tp}' doesn't have ${i + 1}-th argument", ` +
+          `"invalid bpf_context access"). Declare the arguments as the tracepoint has them (older kernels passed others).`,
+      });
+      return;
+    }
+  },
+};
