@@ -3,7 +3,7 @@
  * each guest, loads the chosen test/fixtures/verifier/*.bpf.c (and test/fixtures/vm/bpf-for.bpf.c)
  * at log level 2, and writes test/fixtures/verifier/<name>_<kernel>_l2.log. Needs the VM tier's
  * preconditions (qemu, busybox-static, cached kernels, clang, bpftool).
- * Usage: node --import tsx test/vm/capture-logs.ts
+ * Usage: node --import tsx test/vm/capture-logs.ts [name ...]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +11,17 @@ import { AgentRequestError } from '../../client/src/core/agent/agent-errors';
 import { bootGuest, compile, ROOT } from './vm-fixture';
 
 const VERIFIER = join(ROOT, 'test', 'fixtures', 'verifier');
-const PROGRAMS = [
-  join(ROOT, 'test', 'fixtures', 'vm', 'bpf-for.bpf.c'),
-  ...['null_map_value', 'map_value_oob', 'helper_not_allowed', 'ref_leak', 'infinite_loop', 'pkt_bounds'].map((n) =>
-    join(VERIFIER, `${n}.bpf.c`),
-  ),
-];
+// names on the command line pick other test/fixtures/verifier programs (the catalog's: node --import tsx
+// test/vm/capture-logs.ts gpl_only_call dynptr_uninit ...)
+const NAMES = process.argv.slice(2);
+const PROGRAMS = NAMES.length
+  ? NAMES.map((n) => join(VERIFIER, `${n}.bpf.c`))
+  : [
+      join(ROOT, 'test', 'fixtures', 'vm', 'bpf-for.bpf.c'),
+      ...['null_map_value', 'map_value_oob', 'helper_not_allowed', 'ref_leak', 'infinite_loop', 'pkt_bounds'].map((n) =>
+        join(VERIFIER, `${n}.bpf.c`),
+      ),
+    ];
 
 async function main(): Promise<void> {
   for (const kernel of ['6.1', '6.12']) {

@@ -3,6 +3,7 @@
  * per kernel version, how many verifier message families the catalog explains, and every family with the
  * kernel formats it claims.
  */
+import { CATALOG } from './catalog';
 import { coverage, FAMILIES, familyOf, KERNEL_MESSAGES, KERNEL_SOURCES, type Family } from './catalog-families';
 
 const pct = (n: number, d: number) => (d === 0 ? 0 : (100 * n) / d);
@@ -67,6 +68,13 @@ export function coverageMarkdown(): string {
       continue;
     }
     if (f.generic) out.push(`Why generic: ${f.generic}`, '');
+    const logs = [...(f.fixtures ?? []), ...(f.entry ? (CATALOG.find((e) => e.id === f.entry)?.fixtures ?? []) : [])];
+    out.push(
+      logs.length
+        ? `Real logs (test/fixtures/verifier): ${[...new Set(logs)].map((l) => code(l)).join(', ')}`
+        : 'Tested on its format strings instantiated (no real log yet)',
+      '',
+    );
     for (const fmt of fmts.slice(0, f.generic ? 12 : 40)) out.push(`- ${code(fmt)}`);
     if (fmts.length > (f.generic ? 12 : 40)) out.push(`- ... and ${fmts.length - (f.generic ? 12 : 40)} more`);
     out.push('');

@@ -19,7 +19,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'This helper (e.g. bpf_probe_read_kernel, bpf_trace_printk, bpf_get_current_task), every kfunc, and LSM/struct_ops programs are available only to programs whose license section is GPL-compatible. The call is only where the kernel noticed; the mistake is the LICENSE line (missing, or a proprietary string).',
     fix: GPL,
-    fixtures: ['gpl_only_call'],
+    fixtures: ['gpl_only_call', 'gpl_only_call_6.12_l2', 'gpl_only_call_6.1_l2'],
   },
   {
     id: 'helper-not-allowed',
@@ -55,7 +55,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'A call that may sleep is made where sleeping is not allowed: in a program that is not sleepable, or inside bpf_rcu_read_lock(), bpf_preempt_disable(), bpf_local_irq_save() or a spin-locked region.',
     fix: 'Use a sleepable section (SEC("lsm.s/..."), "fentry.s/...", "uprobe.s/...", "iter.s/...", "syscall"), and make the call outside RCU/preemption/IRQ/lock regions.',
-    fixtures: ['sleepable_in_rcu'],
+    fixtures: ['sleepable_in_rcu', 'sleepable_in_rcu_6.12_l2'],
   },
   {
     id: 'helper-in-probe',
@@ -86,6 +86,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'A helper or kfunc argument has the wrong kind of value ($r1 holds another type of pointer, or a number, or a pointer that may be NULL) for what the function declares.',
     entry: 'arg-type-mismatch',
+    fixtures: ['spin_lock_unchecked_6.12_l2', 'spin_lock_unchecked_6.1_l2'],
   },
   {
     id: 'helper-null-arg',
@@ -172,7 +173,14 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'A release function (bpf_ringbuf_submit/discard, bpf_sk_release, bpf_task_release, bpf_obj_drop, bpf_cgroup_release ...) receives a pointer that does not hold a reference on this path: it was never acquired, was already released (which invalidates every copy), or is only borrowed (e.g. skb->sk, bpf_get_current_task_btf(), a ctx argument). For dynptrs: bpf_ringbuf_submit_dynptr/discard_dynptr got a dynptr that is not a ring buffer reservation (e.g. one from bpf_dynptr_from_mem).',
     fix: 'Release exactly what an acquire call (bpf_task_acquire, bpf_sk_lookup_*, bpf_ringbuf_reserve, bpf_obj_new ...) returned, once, on each path; do not release borrowed pointers.',
-    fixtures: ['unacquired_release', 'dynptr_unacquired_submit'],
+    fixtures: [
+      'unacquired_release',
+      'dynptr_unacquired_submit',
+      'dynptr_unacquired_submit_6.12_l2',
+      'dynptr_unacquired_submit_6.1_l2',
+      'unacquired_release_6.12_l2',
+      'unacquired_release_6.1_l2',
+    ],
   },
   {
     id: 'release-offset',
@@ -247,7 +255,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The called function declares this argument as the program context (`struct __sk_buff *`, `struct xdp_md *`, `void *ctx` with the program type’s ctx, or an __arg_ctx tag) and receives something else: a stack pointer, a map value, or a ctx pointer moved by an offset.',
     fix: 'Pass the program’s own ctx argument unchanged, or change the function’s parameter type to what you pass.',
-    fixtures: ['global_ctx_arg'],
+    fixtures: ['global_ctx_arg', 'global_ctx_arg_6.12_l2', 'global_ctx_arg_6.1_l2'],
   },
   {
     id: 'kfunc-mem-len',
@@ -273,7 +281,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The kfunc exists but is not registered for this program type (each kfunc set is enabled for some program types only), or needs a privilege, device binding or context the program lacks.',
     fix: 'Use a program type that may call it (see the kernel documentation of the kfunc), or an equivalent helper.',
-    fixtures: ['kfunc_not_allowed'],
+    fixtures: ['kfunc_not_allowed', 'kfunc_not_allowed_6.12_l2'],
   },
   {
     id: 'kfunc-not-found',
@@ -373,7 +381,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'bpf_list_*/bpf_rbtree_* kfuncs must run while the bpf_spin_lock that protects the list or tree (declared next to it, e.g. `private(A) struct bpf_spin_lock lock; private(A) struct bpf_rb_root root __contains(node, rb);`) is held, on the node field the root was declared to contain, and some may not be called from the rbtree less() callback.',
     fix: 'Take bpf_spin_lock(&lock) around every list/rbtree call, pass &obj->node for the field named in __contains(), and keep the less() callback free of calls.',
-    fixtures: ['rbtree_no_lock'],
+    fixtures: ['rbtree_no_lock', 'rbtree_no_lock_6.12_l2'],
   },
   {
     id: 'dynptr-uninit',
@@ -382,18 +390,23 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The argument must be a struct bpf_dynptr that a constructor (bpf_dynptr_from_mem, bpf_ringbuf_reserve_dynptr, bpf_dynptr_from_skb/xdp ...) has initialised on every path to here, and on this path it was not (never initialised, or already released/submitted, or its stack slot was overwritten).',
     fix: 'Initialise the dynptr before the call on every path (check the constructor’s return value), and do not use it after bpf_ringbuf_submit_dynptr/discard_dynptr.',
-    fixtures: ['dynptr_uninit'],
+    fixtures: ['dynptr_uninit', 'dynptr_overwrite_6.1_l2', 'dynptr_uninit_6.12_l2', 'dynptr_uninit_6.1_l2'],
   },
   {
     id: 'dynptr-wrong-type',
     title: 'Dynptr of the wrong type',
-    formats: [
-      /^Expected a dynptr of type %s as (arg #%d|%s)$/,
-      /^Unsupported reg type %s for bpf_dynptr_from_mem data$/,
-    ],
+    formats: [/^Expected a dynptr of type %s as (arg #%d|%s)$/],
+    explain: 'The function needs a dynptr of another kind (local, ringbuf, skb, xdp ...) than the one passed.',
+    fix: 'Use the dynptr kind the function expects (e.g. bpf_ringbuf_submit_dynptr only for dynptrs from bpf_ringbuf_reserve_dynptr).',
+  },
+  {
+    id: 'dynptr-from-mem',
+    title: 'bpf_dynptr_from_mem over memory it cannot wrap',
+    formats: [/^Unsupported reg type %s for bpf_dynptr_from_mem data$/],
     explain:
-      'The function needs a dynptr of another kind (local, ringbuf, skb, xdp ...) than the one passed, or bpf_dynptr_from_mem() was given memory it cannot wrap.',
-    fix: 'Use the dynptr kind the function expects (e.g. bpf_ringbuf_submit_dynptr only for ringbuf dynptrs), and build local dynptrs from map values or the stack.',
+      "bpf_dynptr_from_mem() wraps map values (and, on some kernels, other helper-accessible memory); the data passed here is a '$1' (fp is the stack), which this kernel does not accept.",
+    fix: 'Put the buffer in a map value (a per-CPU array with one entry works as scratch space) and pass that.',
+    fixtures: ['dynptr_from_stack', 'dynptr_from_stack_6.12_l2', 'dynptr_from_stack_6.1_l2'],
   },
   {
     id: 'dynptr-init-twice',
@@ -406,7 +419,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The stack slot already holds a dynptr, and it is initialised again or written over. For a referenced dynptr (from bpf_ringbuf_reserve_dynptr) this would lose the reservation.',
     fix: 'Submit or discard the ringbuf dynptr before reusing its variable, use a separate struct bpf_dynptr variable for each, and never write to the dynptr struct directly.',
-    fixtures: ['dynptr_overwrite'],
+    fixtures: ['dynptr_overwrite', 'dynptr_overwrite_6.12_l2'],
   },
   {
     id: 'dynptr-stack',
@@ -427,7 +440,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'bpf_iter_<type>_next/_destroy needs an iterator created by bpf_iter_<type>_new on every path to here; on this path it was not created or was already destroyed.',
     fix: 'Call bpf_iter_<type>_new before the loop and _destroy after it, on the same variable; bpf_for()/bpf_for_each() do this for you.',
-    fixtures: ['iter_uninit'],
+    fixtures: ['iter_uninit', 'iter_uninit_6.12_l2'],
   },
   {
     id: 'iter-init-twice',
@@ -435,7 +448,7 @@ export const CALL_FAMILIES: Family[] = [
     formats: [/^expected uninitialized iter_%s as (arg #%d|%s)$/],
     explain: 'bpf_iter_<type>_new is called on an iterator that is still live (not destroyed).',
     fix: 'Destroy the iterator (bpf_iter_<type>_destroy) before creating it again, or use a second variable.',
-    fixtures: ['iter_new_twice'],
+    fixtures: ['iter_new_twice', 'iter_new_twice_6.12_l2'],
   },
   {
     id: 'iter-not-stack',
@@ -464,6 +477,7 @@ export const CALL_FAMILIES: Family[] = [
     formats: ['function calls are not allowed while holding a lock'],
     explain: 'Between bpf_spin_lock and bpf_spin_unlock the program may not call helpers or functions.',
     entry: 'spin-lock-call',
+    fixtures: ['global_call_in_lock_6.1_l2'],
   },
   {
     id: 'global-call-in-lock',
@@ -475,7 +489,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'A global (non-static) function is verified once on its own, without knowing that a lock is held or preemption is off, so the verifier cannot check it inside the locked region. Static functions are verified in the caller’s context and may be called.',
     fix: 'Make the function `static` (or `static __always_inline`), or call it after bpf_spin_unlock()/bpf_preempt_enable().',
-    fixtures: ['global_call_in_lock'],
+    fixtures: ['global_call_in_lock', 'global_call_in_lock_6.12_l2'],
   },
   {
     id: 'spin-lock-exit',
@@ -495,7 +509,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'On this path the program returns, tail-calls, throws or uses a legacy packet load while a section it opened is still open: bpf_spin_lock without bpf_spin_unlock, bpf_rcu_read_lock without bpf_rcu_read_unlock, bpf_preempt_disable without bpf_preempt_enable, or bpf_local_irq_save without bpf_local_irq_restore.',
     fix: 'Close the section on every path before leaving it (including early returns), and make tail calls and bpf_throw() outside of it.',
-    fixtures: ['preempt_not_enabled', 'tail_call_in_rcu'],
+    fixtures: ['preempt_not_enabled', 'tail_call_in_rcu', 'preempt_not_enabled_6.12_l2', 'tail_call_in_rcu_6.12_l2'],
   },
   {
     id: 'spin-unlock-unlocked',
@@ -511,7 +525,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The lock passed to bpf_spin_unlock() is not the one bpf_spin_lock() took on this path: another map value (a different key or a second lookup of the same key counts as different), or another field.',
     fix: 'Unlock through the same pointer you locked: `bpf_spin_lock(&v->lock); ...; bpf_spin_unlock(&v->lock);` with the same `v`.',
-    fixtures: ['spin_unlock_different'],
+    fixtures: ['spin_unlock_different', 'spin_unlock_different_6.12_l2', 'spin_unlock_different_6.1_l2'],
   },
   {
     id: 'spin-lock-twice',
@@ -551,7 +565,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'Maps whose values hold a bpf_spin_lock, bpf_timer, bpf_wq or list/rbtree root cannot be used by tracing or socket-filter programs (and sleepable programs only with some map types).',
     fix: 'Use such maps from networking, LSM or struct_ops programs, or move the lock/timer to a separate map used only there.',
-    fixtures: ['spin_lock_tracing'],
+    fixtures: ['spin_lock_tracing', 'spin_lock_tracing_6.12_l2', 'spin_lock_tracing_6.1_l2'],
   },
   {
     id: 'timer-map-mismatch',
@@ -567,7 +581,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'bpf_rcu_read_lock/unlock or bpf_preempt_disable/enable calls do not pair up on this path (an unlock without lock, or a nested lock).',
     fix: 'Pair each lock with exactly one unlock on every path, without nesting.',
-    fixtures: ['rcu_unlock_unmatched'],
+    fixtures: ['rcu_unlock_unmatched', 'rcu_unlock_unmatched_6.12_l2'],
   },
   {
     id: 'tail-call-context',
@@ -603,7 +617,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'Callbacks (bpf_loop, bpf_for_each_map_elem, timers, rbtree less ...) must be static functions of this object with BTF (build with -g), and need the JIT.',
     fix: 'Declare the callback `static` in the same file, compile with -g, and keep the JIT enabled.',
-    fixtures: ['loop_cb_global'],
+    fixtures: ['loop_cb_global', 'loop_cb_global_6.12_l2'],
   },
   {
     id: 'bpf-loop-limit',
@@ -645,7 +659,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'Global (non-static) functions are verified on their own from their BTF prototype, so each argument must be a scalar, a pointer to a struct/scalar, the ctx, or carry an __arg_* tag, and the return value a scalar; this one has an argument or return type the verifier cannot check, or too many arguments.',
     fix: 'Make the function `static` (verified inline with the real arguments), or change its prototype: at most 5 arguments, pointers to plain structs, `int`/`void` return.',
-    fixtures: ['global_ret_ptr'],
+    fixtures: ['global_ret_ptr', 'global_ret_ptr_6.12_l2', 'global_ret_ptr_6.1_l2'],
   },
   {
     id: 'global-func-info',
@@ -699,7 +713,7 @@ export const CALL_FAMILIES: Family[] = [
     formats: ['Invalid format string'],
     explain: 'The format string uses a conversion these helpers do not support, or has more arguments than allowed.',
     fix: 'Use only %d %i %u %x %ld %lld %llx %s %c %p(S|s|K|i4|i6|I4|I6) conversions, and pass arguments as an array of u64 (BPF_SNPRINTF / BPF_SEQ_PRINTF macros do it).',
-    fixtures: ['snprintf_bad_format'],
+    fixtures: ['snprintf_bad_format', 'snprintf_bad_format_6.12_l2', 'snprintf_bad_format_6.1_l2'],
   },
   {
     id: 'get-func-ip',

@@ -13,7 +13,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       "$r1 has the type '$2' here. A type ending in 'or_null' (map_value_or_null, ptr_or_null_, trusted_ptr_or_null_, mem_or_null, sock_or_null ...) is a pointer that is NULL when the helper or kfunc that produced it failed (a missing map key, a task or cgroup that was not found, a full ring buffer), and the program reads or writes through it before checking it. 'scalar' is a plain number, not a pointer the verifier tracked.",
     fix: 'Check the pointer right after the call that returns it (`if (!p) return 0;`) and use it only inside the checked branch; for kernel memory that is not a tracked pointer, read it with bpf_probe_read_kernel() / BPF_CORE_READ().',
-    fixtures: ['kfunc_null_deref'],
+    fixtures: ['kfunc_null_deref', 'kfunc_null_deref_6.12_l2'],
   },
   {
     id: 'packet-bounds',
@@ -41,7 +41,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'The program adds a constant offset to a pointer that the verifier will not accept (larger than 2^29 in either direction, or out of the object). Large offsets would let the pointer wrap around or leave its object.',
     fix: 'Keep offsets small and inside the object; compute indexes as scalars, bound them, then add them to the pointer.',
-    fixtures: ['ptr_huge_offset'],
+    fixtures: ['ptr_huge_offset', 'ptr_huge_offset_6.12_l2', 'ptr_huge_offset_6.1_l2'],
   },
   {
     id: 'packet-write-denied',
@@ -101,7 +101,14 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       "$r1 is passed as the size of a memory argument (bpf_probe_read_*'s size, bpf_ringbuf_output's size, a kfunc's __sz argument ...) and the verifier does not know an upper bound for it (or it may be negative), so it cannot check that the buffer is that large.",
     fix: 'Bound the size right before the call: `if (len > sizeof(buf)) len = sizeof(buf);` or `len &= sizeof(buf) - 1;` with an unsigned type; compilers may drop a check they prove redundant, so check the same variable you pass.',
-    fixtures: ['size_negative', 'size_unbounded'],
+    fixtures: [
+      'size_negative',
+      'size_unbounded',
+      'size_negative_6.12_l2',
+      'size_negative_6.1_l2',
+      'size_unbounded_6.12_l2',
+      'size_unbounded_6.1_l2',
+    ],
   },
   {
     id: 'zero-sized-arg',
@@ -165,6 +172,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       "The stack access falls outside the function's stack frame (above the frame pointer, or below its 512 bytes).",
     entry: 'stack-out-of-range',
+    fixtures: ['global_struct_size_6.12_l2', 'global_struct_size_6.1_l2', 'kfunc_mem_size_6.12_l2'],
   },
   {
     id: 'stack-read-uninit',
@@ -279,7 +287,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'The map was created with BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG (e.g. .rodata is read-only for programs), and the program accesses it the other way.',
     fix: 'Do not write to const globals (.rodata) or read write-only maps; drop `const` from the variable or the map flag.',
-    fixtures: ['rodata_write'],
+    fixtures: ['rodata_write', 'rodata_write_6.12_l2', 'rodata_write_6.1_l2'],
   },
   {
     id: 'btf-struct-access',
@@ -320,7 +328,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'Kernel objects reached through BTF pointers (and map pointers) are read-only for this program type; only some struct_ops and kfunc-returned objects may be written.',
     fix: 'Use a helper or kfunc that changes the object, or write to your own map instead.',
-    fixtures: ['btf_ptr_write'],
+    fixtures: ['btf_ptr_write', 'btf_ptr_write_6.12_l2', 'btf_ptr_write_6.1_l2'],
   },
   {
     id: 'btf-ptr-capability',
@@ -332,7 +340,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'Reading kernel structs through BTF pointers needs CAP_PERFMON (or CAP_SYS_ADMIN), and for some types a GPL-compatible license.',
     fix: 'Load with the needed capabilities, and declare `char LICENSE[] SEC("license") = "GPL";` (or "Dual BSD/GPL").',
-    fixtures: ['btf_license'],
+    fixtures: ['btf_license', 'btf_license_6.12_l2'],
   },
   {
     id: 'map-ptr-access',
@@ -355,7 +363,7 @@ export const MEMORY_FAMILIES: Family[] = [
     formats: ['R%d pointer arithmetic on %s prohibited, null-check it first'],
     explain: '$r1 is a $2: it may be NULL, so moving it (p + n, &p->field) is not allowed before the NULL check.',
     fix: 'Check the pointer for NULL first, then compute addresses from it.',
-    fixtures: ['null_ptr_arith'],
+    fixtures: ['null_ptr_arith', 'null_ptr_arith_6.12_l2', 'null_ptr_arith_6.1_l2'],
   },
   {
     id: 'pointer-alu',
@@ -370,7 +378,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'A pointer goes through an operation the verifier only allows on numbers: 32-bit arithmetic, multiplication, bitwise and/or/shift, subtracting it from a number, combining two pointers, copying part of it, or (unprivileged) comparing it.',
     fix: 'Compute offsets as scalars and add them to the pointer with + or -; for alignment or hashing use the value the pointer points to (or an id), not the pointer bits.',
-    fixtures: ['ptr_bitwise'],
+    fixtures: ['ptr_bitwise', 'ptr_bitwise_6.12_l2', 'ptr_bitwise_6.1_l2'],
   },
   {
     id: 'speculative-sanitize',
@@ -412,7 +420,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'An atomic instruction (__sync_fetch_and_add, __atomic_*) targets memory that does not support it (the context, packet, a BTF pointer), or uses a size or operation this kernel does not support.',
     fix: 'Use atomics only on map values, the stack or arena memory, with 4- or 8-byte operands.',
-    fixtures: ['atomic_ctx'],
+    fixtures: ['atomic_ctx', 'atomic_ctx_6.12_l2', 'atomic_ctx_6.1_l2'],
   },
   {
     id: 'write-map-key',
@@ -420,7 +428,7 @@ export const MEMORY_FAMILIES: Family[] = [
     formats: [/^write to change key (R%d|%s) not allowed$/],
     explain: 'The key pointer a map callback receives (bpf_for_each_map_elem) is read-only.',
     fix: 'Copy the key to a local variable if you need to change it.',
-    fixtures: ['map_cb_key_write'],
+    fixtures: ['map_cb_key_write', 'map_cb_key_write_6.12_l2', 'map_cb_key_write_6.1_l2'],
   },
   {
     id: 'insn-array-read',
@@ -453,6 +461,6 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'bpf_spin_lock, bpf_timer, bpf_wq, bpf_list_head, bpf_rb_root and similar fields of a map value may only be used through their helpers/kfuncs, never read or written directly (nor passed as part of a buffer to a helper).',
     fix: 'Use bpf_spin_lock()/bpf_timer_*()/... on the field, and copy only the other fields when you copy the value.',
-    fixtures: ['spin_lock_direct'],
+    fixtures: ['spin_lock_direct', 'spin_lock_direct_6.12_l2', 'spin_lock_direct_6.1_l2'],
   },
 ];

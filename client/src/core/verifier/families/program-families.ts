@@ -128,7 +128,7 @@ export const PROGRAM_FAMILIES: Family[] = [
     formats: ['invalid shift %d'],
     explain: 'The program shifts by the constant $1, which is not below the operand width (32 or 64).',
     fix: 'Shift by less than the operand’s width; use a 64-bit type for shifts of 32 or more.',
-    fixtures: ['bad_shift'],
+    fixtures: ['bad_shift', 'bad_shift_6.12_l2', 'bad_shift_6.1_l2'],
   },
   {
     id: 'insn-encoding',
@@ -242,7 +242,7 @@ export const PROGRAM_FAMILIES: Family[] = [
     explain:
       'The function, tracepoint, LSM hook, struct_ops member or program named in the section (SEC("fentry/<func>"), SEC("freplace/<func>"), SEC("lsm/<hook>") ...) does not exist on this kernel, cannot be traced (inlined, notrace, __noreturn), or has a prototype that does not match the program: wrong argument count or types, or access to an argument the function does not have.',
     fix: 'Check the target name against this kernel (bpf-ide’s section completion lists them), declare the program with BPF_PROG() and the target’s exact argument types from vmlinux.h, or use a kprobe where fentry is not possible.',
-    fixtures: ['attach_arg_missing'],
+    fixtures: ['attach_arg_missing', 'attach_arg_missing_6.12_l2', 'attach_arg_missing_6.1_l2'],
   },
   {
     id: 'lsm-hook',
