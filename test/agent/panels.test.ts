@@ -323,6 +323,10 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
       value: { ring_burst: ring, perf_burst: perf, comm },
     });
 
+  /** failed reservations the events fixture counted (ring full) */
+  const programDrops = async () =>
+    ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
+
   test('ring buffer: 20,000 records counted end to end (delivered + dropped = written), decoded as the suggested type', async (t) => {
     if (!precondition(t, reason)) return;
     const N = 20_000;
@@ -340,8 +344,6 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     await c.start();
     assert.equal(rec.last('stream-init')!.choices!.current, 'struct event');
     const pid = await runAs(comm);
-    const programDrops = async () =>
-      ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
     await waitFor(async () => c.received + (await programDrops()) >= N, `${N} records`, 30_000);
     c.flush(); // what the view has now (ticks are coalesced)
     await c.dispose();
@@ -371,8 +373,6 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     if (!precondition(t, reason)) return;
     const N = 30_000;
     await config(N, 0);
-    const programDrops = async () =>
-      ((await agent.request('map_dump', { map_id: maps.get('drops')!.id })).entries[0].value as number) ?? 0;
     const drops0 = await programDrops();
     const rec = new Recorder();
     const c = new EventsController({
