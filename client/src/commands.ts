@@ -92,6 +92,9 @@ export function createCommands(ctx: BpfIdeContext): Record<string, CommandHandle
     'bpfIde.refreshPrograms': () => ctx.programs.refreshSystem(),
     // Loaded when used: reading ~/.ssh/config for the picker.
     'bpfIde.selectTarget': async () => (await import('./features/select-target')).selectTarget(ctx),
+    // Loaded when used: the matrix boots VMs and brings the kernel cache.
+    'bpfIde.testOnKernels': async (arg?: unknown) =>
+      (await import('./features/test-on-kernels')).testOnKernels(ctx, arg),
     'bpfIde.generateVmlinux': async () => {
       // vmlinux.h for CO-RE from the selected target's kernel BTF, next to the active BPF file (or in the workspace root).
       const active = vscode.window.activeTextEditor?.document.uri;
