@@ -86,13 +86,14 @@ export async function testOnKernels(ctx: BpfIdeContext, arg?: unknown): Promise<
     enableScripts: true,
     localResourceRoots: [media],
   });
-  let report: MatrixReport | undefined;
+  // set once the matrix is done; the panel's clicks read it
+  const done: { report?: MatrixReport } = {};
   const stages = new Map<string, string>();
   const ready = new Promise<void>((resolve) => {
     panel.webview.onDidReceiveMessage(async (m: { type: string; program?: string; target?: string }) => {
       if (m.type === 'ready') resolve();
-      if (m.type === 'open' && report && m.program && m.target)
-        await openRejection(ctx, uri, report, m.program, m.target);
+      if (m.type === 'open' && done.report && m.program && m.target)
+        await openRejection(ctx, uri, done.report, m.program, m.target);
     });
   });
   panel.webview.html = webviewShell(panel.webview, media, {
@@ -106,7 +107,7 @@ export async function testOnKernels(ctx: BpfIdeContext, arg?: unknown): Promise<
   post({ type: 'init', title, kernels });
 
   const { runMatrix } = await import('../core/run/matrix');
-  report = await vscode.window.withProgress(
+  const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Test on Kernels', cancellable: false },
     (progress) =>
       runMatrix(
@@ -126,6 +127,7 @@ export async function testOnKernels(ctx: BpfIdeContext, arg?: unknown): Promise<
         },
       ),
   );
+  done.report = report;
   // the panel gets no logs (they can be megabytes): a click asks for one
   post({
     type: 'report',
@@ -140,7 +142,7 @@ export async function testOnKernels(ctx: BpfIdeContext, arg?: unknown): Promise<
   const diags = report.programs.flatMap((p) =>
     Object.entries(p.results)
       .filter(([, r]) => r.status === 'rejected')
-      .map(([t, r]) => rejectionDiagnostic(p.name, t, report!.kernels.find((k) => k.target === t)?.release, r)),
+      .map(([t, r]) => rejectionDiagnostic(p.name, t, report.kernels.find((k) => k.target === t)?.release, r)),
   );
   diagnostics.set(uri, diags);
   const failed = report.kernels.filter((k) => !k.ok).map((k) => k.target);
@@ -148,8 +150,7 @@ export async function testOnKernels(ctx: BpfIdeContext, arg?: unknown): Promise<
     void vscode.window.showWarningMessage(
       `bpf-ide: Test on Kernels could not use ${failed.join(', ')} (see the panel).`,
     );
-  const done = report;
-  return { report: done, open: (program, target) => openRejection(ctx, uri, done, program, target) };
+  return { report, open: (program, target) => openRejection(ctx, uri, report, program, target) };
 }
 
 /** A click on a rejected cell: its diagnostic on the source line, the editor there, its log in the stepper. */
