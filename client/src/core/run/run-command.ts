@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import type { LoadedMap, MethodResult } from '../agent/agent-protocol';
-import { AgentRequestError } from '../agent/agent-client';
+import { AgentExitedError, AgentRequestError } from '../agent/agent-client';
 import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
 import { needsTargetVmlinux } from '../build/vmlinux-cache';
 import { targetVmlinuxDir } from '../build/vmlinux-command';
@@ -251,16 +251,24 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
         }
       }
     }
-    if (o.durationS > 0) await watchMaps(target, loaded.maps, o.durationS, o.json ? () => undefined : log);
-    for (const m of report.maps) {
-      try {
-        const d = await target.client.request('map_dump', { map_id: m.id, limit: 100000 });
-        m.entries = d.count;
-      } catch {
-        // ring buffers and perf event arrays have no entries to count
+    try {
+      if (o.durationS > 0) await watchMaps(target, loaded.maps, o.durationS, o.json ? () => undefined : log);
+      for (const m of report.maps) {
+        try {
+          const d = await target.client.request('map_dump', { map_id: m.id, limit: 100000 });
+          m.entries = d.count;
+        } catch (e) {
+          if (e instanceof AgentExitedError) throw e;
+          // ring buffers and perf event arrays have no entries to count
+        }
       }
+      await target.client.request('unload', { handle: loaded.handle });
+    } catch (e) {
+      if (!(e instanceof AgentExitedError)) throw e;
+      // the agent died (killed, crashed, the box rebooted): its programs went with it; stop now, say it once
+      report.error = `${e.message}; what it had loaded and attached is gone`;
+      code = 1;
     }
-    await target.client.request('unload', { handle: loaded.handle });
   } finally {
     await target.dispose();
   }
@@ -288,17 +296,36 @@ async function watchMaps(target: ConnectedTarget, maps: LoadedMap[], seconds: nu
     (m) => !/ringbuf|perf_event_array|prog_array|\.rodata|\.bss|\.data/i.test(`${m.type} ${m.name}`),
   );
   const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
-    for (const m of dumpable) {
-      try {
-        const d = await target.client.request('map_dump', { map_id: m.id, limit: 5 });
-        log(
-          `  ${m.name}: ${d.count} entr${d.count === 1 ? 'y' : 'ies'}${d.entries.length ? `, e.g. ${JSON.stringify(d.entries[0].key)} => ${JSON.stringify(d.entries[0].value)}` : ''}`,
-        );
-      } catch (e) {
-        log(`  ${m.name}: ${(e as Error).message}`);
-      }
+  // the agent's exit ends the wait at once (map_dump then throws AgentExitedError, which stops the run)
+  let wake = () => undefined as void;
+  const onClose = () => wake();
+  target.client.once('close', onClose);
+  try {
+    while (Date.now() < end) {
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.min(1000, Math.max(0, end - Date.now())));
+        wake = () => (clearTimeout(timer), r());
+        if (target.client.isClosed) wake();
+      });
+      await readMaps(target, dumpable, log);
+    }
+  } finally {
+    target.client.off('close', onClose);
+  }
+}
+
+async function readMaps(target: ConnectedTarget, dumpable: LoadedMap[], log: Log): Promise<void> {
+  // a closed client throws AgentExitedError for any request: even with no map to read, the run stops
+  if (target.client.isClosed) await target.client.request('ping', {});
+  for (const m of dumpable) {
+    try {
+      const d = await target.client.request('map_dump', { map_id: m.id, limit: 5 });
+      log(
+        `  ${m.name}: ${d.count} entr${d.count === 1 ? 'y' : 'ies'}${d.entries.length ? `, e.g. ${JSON.stringify(d.entries[0].key)} => ${JSON.stringify(d.entries[0].value)}` : ''}`,
+      );
+    } catch (e) {
+      if (e instanceof AgentExitedError) throw e;
+      log(`  ${m.name}: ${(e as Error).message}`);
     }
   }
 }
