@@ -4,6 +4,7 @@
  * offending value came from and where a leaked reference was acquired.
  */
 import * as vscode from 'vscode';
+import { visibleLines, visibleText } from '../../core/visible-text';
 import type { VerifierDocument } from './verifier-document';
 
 /** Builds the diagnostics of a log, grouped by file. Empty when the program was accepted. */
@@ -26,7 +27,7 @@ export async function verifierDiagnostics(
   if (e.catalog) parts.push(`${e.catalog.title}: ${e.catalog.explanation}`, `Fix: ${e.catalog.fix}`);
   const d = new vscode.Diagnostic(
     new vscode.Range(target.line, 0, target.line, Number.MAX_SAFE_INTEGER),
-    parts.join('\n'),
+    visibleLines(parts.join('\n')),
     vscode.DiagnosticSeverity.Error,
   );
   d.source = 'verifier';
@@ -38,7 +39,7 @@ export async function verifierDiagnostics(
       related.push(
         new vscode.DiagnosticRelatedInformation(
           new vscode.Location(loc.uri, new vscode.Position(loc.line, 0)),
-          r.message,
+          visibleText(r.message),
         ),
       );
   }
@@ -48,7 +49,7 @@ export async function verifierDiagnostics(
       related.push(
         new vscode.DiagnosticRelatedInformation(
           new vscode.Location(at.uri, new vscode.Position(at.line, 0)),
-          `failing instruction ${e.insn}: ${insn}`,
+          visibleText(`failing instruction ${e.insn}: ${insn}`),
         ),
       );
   }
