@@ -15,7 +15,7 @@ import { sharedHeaderDeclarations } from '../../server/src/header-declarations';
 import { BpfDocument } from '../../server/src/bpf-document';
 import { runRules, type EngineDiagnostic } from '../../server/src/diagnostics/engine';
 import type { CParser } from '../../server/src/parser';
-import { mistakeCases, mistakePrograms, type MistakeCase } from './mistakes-corpus';
+import { MISTAKE_PROGRAMS_DIR, mistakeCases, mistakePrograms, type MistakeCase } from './mistakes-corpus';
 
 export interface CaseResult {
   case: MistakeCase;
@@ -64,6 +64,17 @@ const key = (d: EngineDiagnostic) => `${d.code}\u0000${d.message.replace(/\d+/g,
 
 /** Runs the rules over every case of the corpus. */
 export function detectMistakes(parser: CParser): CaseResult[] {
+  // The cases include the programs' headers (maps.bpf.h, ...) through -I programs/, as they are compiled.
+  const dirs = sharedHeaderDeclarations.searchDirectories();
+  sharedHeaderDeclarations.setSearchDirs([...dirs, MISTAKE_PROGRAMS_DIR]);
+  try {
+    return detect(parser);
+  } finally {
+    sharedHeaderDeclarations.setSearchDirs(dirs);
+  }
+}
+
+function detect(parser: CParser): CaseResult[] {
   const programDiags = new Map<string, Set<string>>();
   for (const p of mistakePrograms()) {
     const { doc, diags } = analyse(parser, p.file);

@@ -65,7 +65,7 @@ test('documents see the functions of their headers, and the summaries say what t
 
 test('the rules follow header functions: fixtures in test/fixtures/headers', async () => {
   const parser = new CParser(await loadCLanguage());
-  for (const name of ['bad-header-helpers.bpf.c', 'good-header-helpers.bpf.c']) {
+  for (const name of ['bad-header-helpers.bpf.c', 'bad-header-license.bpf.c', 'good-header-helpers.bpf.c']) {
     const file = join(HEADERS, name);
     const text = readFileSync(file, 'utf8');
     const doc = new BpfDocument(`file://${file}`, 0, text, parser);

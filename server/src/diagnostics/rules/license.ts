@@ -5,7 +5,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { BpfDocument } from '../../bpf-document';
+import { basename } from 'node:path';
 import { isGplOnly, kfuncByName } from '../../catalog/catalog';
+import { documentHeaderDeclarations, type HeaderDeclarations } from '../../header-declarations';
 import { opOf } from '../fast-node';
 import type { Rule } from '../rule';
 import { calledFunctions } from '../syntax';
@@ -56,11 +58,40 @@ function reachable(doc: BpfDocument): Node[] {
 }
 
 /** What in the programs needs a GPL-compatible license: GPL-only helpers (also through libbpf macros), kfuncs, BTF pointers. */
+/** The first GPL-only helper (or macro expanding to one) a header function's body calls, through other header functions. */
+function gplInHeaderFunction(hdr: HeaderDeclarations, name: string, depth = 0): string | undefined {
+  const f = hdr.functions.get(name);
+  if (!f || depth > 3) return undefined;
+  for (const m of f.text.slice(f.text.indexOf('{')).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const callee = m[1];
+    if (isGplOnly(callee)) return callee;
+    if (GPL_MACROS[callee] && isGplOnly(GPL_MACROS[callee])) return `${callee}() (${GPL_MACROS[callee]})`;
+    if (callee !== name && hdr.functions.has(callee)) {
+      const inner = gplInHeaderFunction(hdr, callee, depth + 1);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
 function gplUses(doc: BpfDocument): GplUse[] {
   const uses: GplUse[] = [];
+  let hdr: HeaderDeclarations | undefined;
   for (const fn of reachable(doc)) {
     for (const c of calledFunctions(doc, fn)) {
       if (doc.functions.has(c.name)) continue;
+      hdr ??= documentHeaderDeclarations(doc);
+      const inHeader = hdr.functions.get(c.name);
+      if (inHeader) {
+        const gpl = gplInHeaderFunction(hdr, c.name);
+        if (gpl)
+          uses.push({
+            ...c,
+            what: `${c.name}() (${basename(inHeader.file)}:${inHeader.line + 1}) calls ${gpl}, which is GPL-only`,
+            kernel: GPL_HELPER_MSG,
+          });
+        continue;
+      }
       if (isGplOnly(c.name)) uses.push({ ...c, what: `${c.name} is GPL-only`, kernel: GPL_HELPER_MSG });
       else if (GPL_MACROS[c.name] && isGplOnly(GPL_MACROS[c.name]))
         uses.push({ ...c, what: `${c.name}() calls ${GPL_MACROS[c.name]}, which is GPL-only`, kernel: GPL_HELPER_MSG });
