@@ -26,6 +26,7 @@ const SUITES = [
   'attach',
   'load',
   'golden',
+  'hostile-text',
 ];
 
 test('the agent protocol tests pass against the AddressSanitizer + UBSan agent, with no report', async (t) => {
