@@ -17,12 +17,7 @@ import { waitFor } from './agent-harness';
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const task of readdirSync(`/proc/${pid}/task`))
-    out.push(
-      ...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
-        .split(/\s+/)
-        .filter(Boolean)
-        .map(Number),
-    );
+    out.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number));
   return out;
 }
 
@@ -58,7 +53,9 @@ describe('bpf-ide run when the agent dies', () => {
       const code = await exited;
       const ms = Date.now() - killedAt;
       const after = stderr.slice(stderr.lastIndexOf('entr'));
-      t.diagnostic(`run exited ${ms} ms after the agent was killed; it said: ${after.trim().split('\n').slice(1).join(' | ')}`);
+      t.diagnostic(
+        `run exited ${ms} ms after the agent was killed; it said: ${after.trim().split('\n').slice(1).join(' | ')}`,
+      );
       assert.equal(code, 1);
       assert.ok(ms < 3000, `run stopped at once (${ms} ms), not at the end of --duration`);
       assert.equal(stderr.match(/agent exited/g)?.length, 1, `said once:\n${stderr}`);
