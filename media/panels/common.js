@@ -193,7 +193,11 @@
     let rows = [];
     let seq = 0;
     const title = el('h2', { class: 'title', text: opts.title });
-    const counters = el('div', { class: 'counters', role: 'status' });
+    const counters = el('div', {
+      class: 'counters',
+      role: 'status',
+      title: 'Rate at the source. The agent forwards at most bpfIde.panels.maxEventRate events a second (0: no limit) and counts the rest as skipped; received = shown + not shown + filtered out + while paused.',
+    });
     const note = el('div', { class: 'note' });
     const pauseBtn = button(ui.paused ? 'Resume' : 'Pause', 'Pause or resume the view (events are still counted and kept)', () => {
       ui.paused = !ui.paused;
