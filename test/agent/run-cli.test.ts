@@ -112,6 +112,33 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     assert.equal(p.verifier.error.file, 'reject.bpf.c');
     assert.match(p.verifier.error.explanation, /NULL/, 'the catalog explains it');
     assert.equal(p.verifier.error.line, REJECTED.split('\n').findIndex((l) => l.includes('*val += 1')) + 1);
+    // related: where R0 got its value, the lookup (issue 13: root cause as related locations)
+    const lookup = REJECTED.split('\n').findIndex((l) => l.includes('bpf_map_lookup_elem')) + 1;
+    assert.ok(
+      p.verifier.error.related.some(
+        (x: { message: string; file: string; line: number }) =>
+          /bpf_map_lookup_elem/.test(x.message) && x.file === 'reject.bpf.c' && x.line === lookup,
+      ),
+      JSON.stringify(p.verifier.error.related),
+    );
+  });
+
+  test('run: a GPL-only helper in a BSD-licensed program: related names the license line', (t) => {
+    if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
+    const src = REJECTED.replace('*val += 1;', 'bpf_probe_read_kernel(val, 0, 0);')
+      .replace('u64 *val = bpf_map_lookup_elem(&counts, &key);', 'u64 v = 0, *val = &v;')
+      .replace('"GPL"', '"Dual BSD/MIT"');
+    writeFileSync(join(dir, 'bsd.bpf.c'), src);
+    const r = cli(['run', 'bsd.bpf.c', '--json']);
+    assert.equal(r.status, 3, r.stderr);
+    const e = JSON.parse(r.stdout).programs[0].verifier.error;
+    assert.match(e.message, /GPL/);
+    const lic = src.split('\n').findIndex((l) => l.includes('SEC("license")')) + 1;
+    assert.ok(
+      e.related.some((x: { file: string; line: number }) => x.file === 'bsd.bpf.c' && x.line === lic),
+      JSON.stringify(e.related),
+    );
+    assert.match(r.stderr, /related: the license/);
   });
 
   test('run: bad usage exits 2; an unknown target exits 1 with a message', () => {

@@ -85,6 +85,23 @@ describe('verifier root cause on the realistic mistake corpus', () => {
     assert.ok(relatedLines(id).includes(`${id}.bpf.c:${markerLine(id)}`), relatedLines(id).join());
   });
 
+  test('a stack too large or too deep (no instruction line): the call chain, each function with its stack', () => {
+    const dir = join(__dirname, '..', 'fixtures', 'verifier');
+    const combined = analyzeLog(parseVerifierLog(readFileSync(join(dir, 'combined_stack.log'), 'utf8'))).error!;
+    assert.deepEqual(
+      combined.related.map((r) => [r.message.replace(/:.*uses/, ' uses'), r.source?.line]),
+      [
+        ['call 1 of 4 uses 0 bytes of stack', 33],
+        ['call 2 of 4 is made here uses 200 bytes of stack', 33], // main calls a()
+        ['call 3 of 4 is made here uses 200 bytes of stack', 27], // a() calls b()
+        ['call 4 of 4 is made here uses 200 bytes of stack', 19], // b() calls c()
+      ],
+    );
+    const deep = analyzeLog(parseVerifierLog(readFileSync(join(dir, 'call_stack_deep.log'), 'utf8'))).error!;
+    assert.equal(deep.related.length, 9); // "the call stack of 9 frames is too deep"
+    assert.match(deep.related[8]!.source?.text ?? '', /LEVEL\(7, f8\)/);
+  });
+
   test('bpf-ide log --json: related locations with file and line, the license found in the sources', async () => {
     const id = 'execsnoop-license-bsd';
     const out: string[] = [];

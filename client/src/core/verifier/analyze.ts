@@ -32,6 +32,8 @@ export interface RelatedLocation {
    * consumer that can read the files resolves it (source-map.ts resolveRelatedSearch)
    */
   find?: RelatedSearch;
+  /** one of a list (a call chain): kept even when another related location is on the same line */
+  keep?: boolean;
 }
 
 export interface VerifierError {
@@ -234,7 +236,7 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
   // (one related location per source line, none on the error's own line, unless found in the source)
   const seen = new Set<string>(err.source ? [`${err.source.file}:${err.source.line}`] : []);
   const add = (r: RelatedLocation) => {
-    const key = r.source && !r.find ? `${r.source.file}:${r.source.line}` : '';
+    const key = r.source && !r.find && !r.keep ? `${r.source.file}:${r.source.line}` : '';
     if (key && seen.has(key)) return;
     if (key) seen.add(key);
     err.related.push(r);

@@ -10,7 +10,8 @@
  * - where an index got its range (the check that bounds it, or where it comes from when none does)
  *   for out-of-range map value / stack / packet accesses, and the nearest packet bounds check above;
  * - the program's SEC() line for sleepable helpers in non-sleepable programs;
- * - for a location inside an inlined header helper, the line of the program that calls it.
+ * - for a location inside an inlined header helper, the line of the program that calls it;
+ * - for a stack too large or too deep (no instruction line), the call chain with each function's stack.
  */
 import type { RelatedLocation, SourceLocation, VerifierError } from './analyze';
 import { followBack, type DepStep } from './dependencies';
@@ -26,6 +27,7 @@ const RE_SLEEP = /might sleep|sleepable/;
 const RE_RANGE =
   /invalid access to (?:map value|packet|memory)|outside of the (?:packet|allowed memory range)|min value is (?:negative|outside)|max value is outside|unbounded memory access|variable-offset|invalid (?:read|write) from stack|invalid indirect (?:read|access)/;
 const RE_PACKET = /packet/;
+const RE_STACK_CHAIN = /combined stack size of (\d+) calls is (\d+)|the call stack of (\d+) frames is too deep/;
 
 /** Is the source file a header (an inlined helper) rather than the program's own .c file? */
 const isHeader = (file: string) => /\.h$/.test(file);
@@ -229,7 +231,82 @@ export function rootCauseRelated(log: VerifierLog, err: VerifierError, sourceOf:
       });
     }
   }
+  const chain = RE_STACK_CHAIN.exec(text);
+  if (chain) out.push(...callChain(log, sourceOf, Number(chain[1] ?? chain[3])));
   return out;
+}
+
+/**
+ * The deepest chain of subprogram calls from the main program (by stack used, then by depth), each
+ * function with its stack size: `stack depth 0+200+200` (log level 4) per function in order, or else
+ * the deepest r10 offset its instructions use.
+ */
+function callChain(log: VerifierLog, sourceOf: SourceOf, frames: number): RelatedLocation[] {
+  const starts = new Set<number>([0]);
+  const calls: [number, number][] = []; // [caller insn, callee start]
+  for (let n = 0; n < log.insnText.length; n++) {
+    const m = /^call pc([+-]\d+)$/.exec(log.insnText[n] ?? '');
+    if (m) {
+      starts.add(n + Number(m[1]) + 1);
+      calls.push([n, n + Number(m[1]) + 1]);
+    }
+  }
+  for (let i = 0; i < log.lineCount; i++) if (log.kind[i] === LineKind.Func) starts.add(log.aux[i]!);
+  const funcs = [...starts].sort((a, b) => a - b);
+  const funcOf = (insn: number) => {
+    let f = 0;
+    for (let k = 0; k < funcs.length; k++) if (funcs[k]! <= insn) f = k;
+    return f;
+  };
+  const stack = funcs.map((start, k) => {
+    const given = log.stats.stackDepth?.[k];
+    if (given !== undefined && log.stats.stackDepth!.length === funcs.length) return given;
+    let deepest = 0;
+    const end = funcs[k + 1] ?? log.insnText.length;
+    for (let n = start; n < end; n++) {
+      const m = /\(r10 -(\d+)\)|^r\d+ \+= -(\d+)$/.exec(log.insnText[n] ?? '');
+      if (m) deepest = Math.max(deepest, Number(m[1] ?? m[2]));
+    }
+    return Math.ceil(deepest / 16) * 16;
+  });
+  const callees = funcs.map(() => [] as { insn: number; f: number }[]);
+  for (const [from, to] of calls) callees[funcOf(from)]!.push({ insn: from, f: funcs.indexOf(to) });
+  // the heaviest chain, by depth-first search (a recursive call ends the chain where it repeats)
+  let best: { f: number; via: number }[] = [];
+  let bestCost = -1;
+  const walk = (path: { f: number; via: number }[], cost: number) => {
+    if (cost > bestCost || (cost === bestCost && path.length > best.length)) {
+      best = [...path];
+      bestCost = cost;
+    }
+    if (path.length > 12) return;
+    for (const c of callees[path[path.length - 1]!.f]!) {
+      if (path.some((p) => p.f === c.f)) {
+        if (path.length + 1 > best.length) best = [...path, { f: c.f, via: c.insn }];
+        continue;
+      }
+      walk([...path, { f: c.f, via: c.insn }], cost + stack[c.f]!);
+    }
+  };
+  walk([{ f: 0, via: -1 }], stack[0]!);
+  if (best.length < 2) return [];
+  if (frames > 1 && best.length > frames) best = best.slice(0, frames);
+  return best.map((p, k) => {
+    const li = log.firstLineOfInsn[funcs[p.f]!] ?? -1;
+    const at = p.via >= 0 ? (log.firstLineOfInsn[p.via] ?? -1) : li;
+    const name = p.f === 0 ? 'the program' : `function ${p.f} (insn ${funcs[p.f]})`;
+    return {
+      ...related(
+        log,
+        at >= 0 ? at : li,
+        k === 0
+          ? `call 1 of ${best.length}: ${name} uses ${stack[p.f]} bytes of stack`
+          : `call ${k + 1} of ${best.length} is made here: ${name} uses ${stack[p.f]} bytes of stack`,
+        sourceOf,
+      ),
+      keep: true,
+    };
+  });
 }
 
 /** For related locations inside inlined header helpers: the line of the program that calls the helper. */

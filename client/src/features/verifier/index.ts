@@ -6,11 +6,13 @@
  *   bpfIde.verifier.showInLog         select, in the stepper, the first instruction of the editor's line
  *   bpfIde.verifier.toggleCoverage    show/hide the walked-lines decorations
  *   bpfIde.verifier.clear             remove the verifier diagnostics and decorations
+ *   bpfIde.verifier.goToRootCause     jump to a verifier diagnostic's likely root cause (also a code action)
  */
 import * as vscode from 'vscode';
 import { visibleText } from '../../core/visible-text';
 import { LogStore } from '../../core/verifier/log-store';
 import { CoverageDecorations } from './coverage';
+import { activateRootCause } from './root-cause-action';
 import { parseRestore, StepperPanel, type StepperRestore } from './stepper-panel';
 import { verifierDiagnostics } from './verifier-diagnostics';
 import { VerifierDocument, type OpenLogOptions } from './verifier-document';
@@ -157,6 +159,7 @@ export function activateVerifier(ctx: {
   return [
     diagnostics,
     coverage,
+    ...activateRootCause(),
     { dispose: () => panel?.dispose() },
     vscode.window.registerWebviewPanelSerializer(StepperPanel.viewType, {
       deserializeWebviewPanel: (webviewPanel, state) =>

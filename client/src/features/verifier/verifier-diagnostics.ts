@@ -1,7 +1,8 @@
 /**
  * A rejection as a diagnostic (source `verifier`) on the source line the kernel names: the kernel's
- * message, the plain-language explanation and the fix; related information points at where the
- * offending value came from and where a leaked reference was acquired.
+ * message, the plain-language explanation and the fix; related information points at the likely root
+ * cause (core/verifier/root-cause.ts: the license line, the acquiring call, the check that let a value
+ * through...), which the "Go to Root Cause" action (root-cause-action.ts) jumps to.
  */
 import * as vscode from 'vscode';
 import { visibleLines, visibleText } from '../../core/visible-text';
@@ -34,7 +35,7 @@ export async function verifierDiagnostics(
   if (e.catalog) d.code = e.catalog.id;
   const related: vscode.DiagnosticRelatedInformation[] = [];
   for (const r of e.related) {
-    const loc = await doc.locate(r.source);
+    const loc = await doc.locateRelated(r).catch(() => undefined);
     if (loc)
       related.push(
         new vscode.DiagnosticRelatedInformation(

@@ -5,9 +5,15 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { analyzeLog, sourceForLine, type SourceLocation, type VerifierReport } from '../../core/verifier/analyze';
+import {
+  analyzeLog,
+  sourceForLine,
+  type RelatedLocation,
+  type SourceLocation,
+  type VerifierReport,
+} from '../../core/verifier/analyze';
 import { parseVerifierLog, type VerifierLog } from '../../core/verifier/log-parser';
-import { findLineByText, resolveSourceFile } from '../../core/verifier/source-map';
+import { findLineByText, resolveRelatedSearch, resolveSourceFile } from '../../core/verifier/source-map';
 import { StepperModel } from '../../core/verifier/stepper-model';
 
 export interface OpenLogOptions {
@@ -89,6 +95,24 @@ export class VerifierDocument {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Where a related location is: one the log does not name (the license line) is searched in the
+   * program's sources; otherwise, or when the search finds nothing, the log's own location.
+   */
+  async locateRelated(r: RelatedLocation): Promise<{ uri: vscode.Uri; line: number } | undefined> {
+    if (r.find) {
+      const main = this.options.sourceFile ? path.basename(this.options.sourceFile.fsPath) : undefined;
+      const texts = new Map<string, string | undefined>();
+      for (const name of [r.find.file ?? main].filter((n): n is string => !!n)) {
+        const uri = await this.resolve(name);
+        texts.set(name, uri ? Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') : undefined);
+      }
+      const found = resolveRelatedSearch(r, main, (name) => texts.get(name));
+      if (found) return this.locate(found);
+    }
+    return this.locate(r.source);
   }
 
   /** 5.x logs without a source file hint: the one workspace C file that holds the quoted line. */
