@@ -174,12 +174,14 @@ export const CALL_FAMILIES: Family[] = [
       'A release function (bpf_ringbuf_submit/discard, bpf_sk_release, bpf_task_release, bpf_obj_drop, bpf_cgroup_release ...) receives a pointer that does not hold a reference on this path: it was never acquired, was already released (which invalidates every copy), or is only borrowed (e.g. skb->sk, bpf_get_current_task_btf(), a ctx argument). For dynptrs: bpf_ringbuf_submit_dynptr/discard_dynptr got a dynptr that is not a ring buffer reservation (e.g. one from bpf_dynptr_from_mem).',
     fix: 'Release exactly what an acquire call (bpf_task_acquire, bpf_sk_lookup_*, bpf_ringbuf_reserve, bpf_obj_new ...) returned, once, on each path; do not release borrowed pointers.',
     fixtures: [
+      'obj_drop_map_value',
       'unacquired_release',
       'dynptr_unacquired_submit',
       'dynptr_unacquired_submit_6.12_l2',
       'dynptr_unacquired_submit_6.1_l2',
       'unacquired_release_6.12_l2',
       'unacquired_release_6.1_l2',
+      'obj_drop_map_value_6.12_l2',
     ],
   },
   {
@@ -194,6 +196,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The pointer given to a release function (or trusted kfunc argument, or dynptr/iterator argument) points into the middle of the object, not at its start.',
     fix: 'Pass the pointer exactly as the acquiring call returned it (keep a copy before doing arithmetic on it).',
+    fixtures: ['release_offset', 'release_offset_6.12_l2'],
   },
   {
     id: 'reference-leak',
@@ -206,6 +209,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'On this path the program ends (returns, tail-calls or throws) while still holding a reference it acquired (a ring buffer reservation, a socket, a task, a dynptr, an iterator ...).',
     entry: 'reference-leak',
+    fixtures: ['tail_call_leak', 'tail_call_leak_6.12_l2', 'tail_call_leak_6.1_l2'],
   },
   {
     id: 'kfunc-arg-btf-type',
@@ -457,6 +461,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'Open-coded iterators must be local variables of the function that uses them, passed by address at a constant offset.',
     fix: 'Declare `struct bpf_iter_num it;` as a local and pass &it.',
+    fixtures: ['iter_in_map', 'iter_in_map_6.12_l2'],
   },
   {
     id: 'irq-flag',
@@ -470,6 +475,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The IRQ flag passed to bpf_local_irq_restore() must be a stack variable filled by bpf_local_irq_save() on this path, restored in reverse order of saving.',
     fix: 'Save and restore with the same local variable, nested like brackets.',
+    fixtures: ['irq_restore_unsaved'],
   },
   {
     id: 'spin-lock-call',
@@ -553,6 +559,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The pointer given to bpf_spin_lock/bpf_timer_*/bpf_wq_*/bpf_kptr_xchg does not point at that field of a map value: the map has no BTF (not declared with SEC(".maps") and -g), its value type has no such field, or the pointer is at another offset.',
     fix: 'Declare the field in the map’s value struct (`struct bpf_spin_lock lock;`), define the map in SEC(".maps") with BTF (build with -g), and pass &value->field.',
+    fixtures: ['spin_lock_wrong_field', 'spin_lock_wrong_field_6.12_l2', 'spin_lock_wrong_field_6.1_l2'],
   },
   {
     id: 'map-special-fields-prog',
@@ -750,5 +757,6 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'load_byte()/load_half()/load_word() (LD_ABS/LD_IND) are only for socket filters and tc programs, need the skb in R6, and may not be mixed with references or callbacks.',
     fix: 'Use direct packet access (data/data_end) or bpf_skb_load_bytes() instead.',
+    fixtures: ['ld_abs_tracing', 'ld_abs_tracing_6.12_l2', 'ld_abs_tracing_6.1_l2'],
   },
 ];

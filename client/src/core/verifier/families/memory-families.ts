@@ -64,6 +64,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'The map key is $1 bytes, and the program accesses $3 bytes at offset $2 of it (in a bpf_for_each_map_elem callback, the key pointer).',
     fix: 'Access only the key type’s own fields, with its size.',
+    fixtures: ['map_key_oob', 'map_key_oob_6.12_l2', 'map_key_oob_6.1_l2'],
   },
   {
     id: 'map-value-direct-bounds',
@@ -116,6 +117,7 @@ export const MEMORY_FAMILIES: Family[] = [
     formats: [/^(R%d|%s) invalid zero-sized read: u64=/],
     explain: '$r1 is a size argument whose range includes 0, and this helper or kfunc needs at least one byte.',
     fix: 'Check that the size is not 0 (`if (len == 0) return 0;`) or use a helper argument that accepts zero sizes.',
+    fixtures: ['zero_size_arg', 'zero_size_arg_6.12_l2'],
   },
   {
     id: 'zero-sized-access',
@@ -123,6 +125,7 @@ export const MEMORY_FAMILIES: Family[] = [
     formats: ['invalid zero-sized read'],
     explain: 'A memory argument of size 0 is passed where at least one byte is needed.',
     entry: 'zero-sized-access',
+    fixtures: ['zero_size_arg_6.1_l2'],
   },
   {
     id: 'mem-bounds',
@@ -256,6 +259,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'A special pointer (the context, a socket, flow keys ...) was moved by an offset, or by a negative offset, before being dereferenced; it must be used unmodified, with the offset in the load itself.',
     entry: 'modified-ctx',
+    fixtures: ['release_offset_6.1_l2'],
   },
   {
     id: 'flow-keys-access',
@@ -315,6 +319,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'The program accesses a kernel object through a BTF pointer at a negative or non-constant offset, or the field is __user or __percpu memory that must not be dereferenced directly.',
     fix: 'Use constant field accesses; read __user memory with bpf_probe_read_user() and __percpu memory with bpf_per_cpu_ptr()/bpf_this_cpu_ptr().',
+    fixtures: ['btf_negative_offset', 'btf_negative_offset_6.12_l2', 'btf_negative_offset_6.1_l2'],
   },
   {
     id: 'btf-ptr-write',
@@ -453,6 +458,7 @@ export const MEMORY_FAMILIES: Family[] = [
     explain:
       'A field declared __kptr / __kptr_untrusted / __uptr in a map value is accessed with the wrong size, offset or instruction, or a referenced kptr is stored directly. Referenced kptrs may only be exchanged with bpf_kptr_xchg().',
     fix: 'Read or write kptr fields as whole 8-byte pointers at their declared offset, and store referenced objects with `old = bpf_kptr_xchg(&v->field, new);` (releasing `old`).',
+    fixtures: ['kptr_direct_store', 'kptr_direct_store_6.12_l2'],
   },
   {
     id: 'special-field-direct',
