@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { agentUnavailableReason } from '../agent/preconditions';
@@ -101,6 +101,8 @@ test(
         await wb.clearNotifications();
         await wb.openFile('multi.bpf.c');
         await wb.clickCodeLens(/Load \+ Attach/, 60_000);
+        const attachedLens = await wb.codeLens(/loaded: id \d+ · \d+ insns verified · attached/, 120_000);
+        const clickedId = Number(/id (\d+)/.exec(await attachedLens.innerText())?.[1]);
         const note = await wb.notification(/count_getppid: loaded \(id \d+/, 120_000);
         const noteText = await note.innerText();
         assert.match(
@@ -108,8 +110,6 @@ test(
           /count_getppid: loaded \(id \d+, \d+ insns verified\) and attached\. 2 other programs loaded \(not attached\), 1 refused: this kernel refuses BPF trampolines/,
         );
         await wb.notification(/vmlinux\.h and none is on its include path: using the one of Linux/, 10_000);
-        const attachedLens = await wb.codeLens(/loaded: id \d+ · \d+ insns verified · attached/, 30_000);
-        const clickedId = Number(/id (\d+)/.exec(await attachedLens.innerText())?.[1]);
         await wb.codeLens(/refused: this kernel refuses BPF trampolines/, 10_000);
         await wb.screenshot('multi-lenses');
         assert.equal(linksOf(clickedId).length, 1, 'bpftool: the clicked program is attached');
@@ -150,6 +150,21 @@ test(
         assert.ok(!rows.some((r) => /is not in this workspace/.test(r)), rows.join(' | '));
         assert.equal(rows.filter((r) => /null_here:|null_in_header:/.test(r)).length, 2, rows.join(' | '));
         await wb.screenshot('two-rejected');
+
+        // Generate vmlinux.h never replaces one silently: it asks, naming both kernels.
+        writeFileSync(join(s.workspace, 'vmlinux.h'), '/* a vmlinux.h from somewhere else */\n');
+        await wb.runCommand("bpf-ide: Generate vmlinux.h from the Target's Kernel");
+        const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+        const ask = await wb.dialog(/vmlinux\.h exists: replace it\?/, 30_000);
+        assert.match(
+          await ask.innerText(),
+          new RegExp(
+            `of an unknown kernel \\(not written by bpf-ide\\); the new one is of Linux ${release.replace(/[.+]/g, '\\$&')}`,
+          ),
+        );
+        await ask.locator('.monaco-button').filter({ hasText: 'Replace' }).click();
+        await wb.notification(new RegExp(`wrote vmlinux\\.h \\(Linux ${release.replace(/[.+]/g, '\\$&')}\\)`), 60_000);
+        assert.match(readFileSync(join(s.workspace, 'vmlinux.h'), 'utf8').split('\n')[0], /vmlinux\.h of Linux /);
 
         await wb.runCommand('bpf-ide: Disconnect from Target (releases everything loaded)');
         await wb.step('released', async () => {

@@ -216,6 +216,9 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
           await this.reportRejections(target, outcome, !into);
           this.notify(target, outcome, !!o.attach);
         }
+        // Once more at the end of every load, whatever the last state was: a lens request VS Code had in flight
+        // while the load changed things must not leave the old lenses on screen.
+        this.lensState = '';
         this.refreshLenses();
         return outcome;
       },
