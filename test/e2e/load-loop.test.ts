@@ -116,6 +116,10 @@ test(
         const others = ['count_raw', 'kp_nanosleep'].flatMap((n) => loadedIds(n).filter((x) => x > clickedId));
         assert.equal(others.length, 2, `the other programs are loaded: ${others.join(', ')}`);
         for (const id of others) assert.deepEqual(linksOf(id), [], `bpftool: program ${id} is not attached`);
+        // The editor's Build uses the same cached vmlinux.h.
+        await wb.clearNotifications();
+        await wb.runCommand('bpf-ide: Build BPF Program');
+        await wb.notification(/built \.output\/multi\.bpf\.o in \d+ ms/, 90_000);
         // Members of kernel types complete from the target's vmlinux.h (the language server has the cache folder).
         await wb.clearNotifications();
         await wb.goToLine(lineIn(join(EXTRA, 'multi.bpf.c'), 'completion test types task->'));
@@ -134,6 +138,9 @@ test(
         // workspace), and one notification that lists both with their own messages.
         await wb.openFile('two_rejected.bpf.c');
         await wb.clickCodeLens(/^\s*Load\s*$/, 60_000);
+        // each program's lens says what happened to it
+        await wb.codeLens(/rejected: R\d invalid mem access 'map_value_or_null'/, 120_000);
+        await wb.codeLens(/loaded: id \d+ · \d+ insns verified$/, 10_000);
         const rej = await wb.notification(/null_here: rejected by the verifier/, 120_000);
         assert.match(
           await rej.innerText(),
