@@ -107,6 +107,31 @@ describe('AgentClient', () => {
     assert.match(err.message, /invalid result for unload at handle/);
   });
 
+  test('an error reply this client cannot read (an unknown code) still fails its request at once', async () => {
+    // a fake agent: a newer agent's error code cannot be made by this repository's agent
+    const { client, send, nextRequest } = fake({ requestTimeoutMs: 60_000 });
+    const p = client.request('ping', {});
+    const r = await nextRequest();
+    send({ id: r.id, error: { code: 'a_code_from_the_future', message: 'new' } });
+    const err = await p.catch((e: unknown) => e);
+    assert.ok(err instanceof AgentProtocolError);
+    assert.match(err.message, /invalid error reply/);
+  });
+
+  test('a quiet client pings the agent a third of its idle timeout after its last line', async () => {
+    const { client, send, nextRequest } = fake();
+    send({ ...JSON.parse(HELLO), idle_timeout_s: 1 });
+    await client.hello;
+    const t0 = Date.now();
+    const ping = await nextRequest();
+    assert.deepEqual(ping, { id: 'keepalive', method: 'ping', params: {} });
+    assert.ok(Date.now() - t0 < 1000, 'within the idle timeout');
+    send({ id: 'keepalive', result: { pong: true } }); // matched to no request: ignored
+    const p = client.request('ping', {});
+    send({ id: (await nextRequest()).id, result: { pong: true } });
+    assert.deepEqual(await p, { pong: true });
+  });
+
   test('events are validated and emitted by name; bad lines are protocol_error events', async () => {
     const { client, send } = fake();
     const errors: AgentProtocolError[] = [];

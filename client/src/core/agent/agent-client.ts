@@ -291,6 +291,15 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if ('error' in raw) {
       const r = ReplyError.safeParse(raw);
       if (!r.success) {
+        // an error this client cannot read (a newer agent's code): still the answer to its request, which
+        // must fail now rather than wait out its timeout
+        const rid = (raw as { id?: unknown }).id;
+        const p = typeof rid === 'number' || typeof rid === 'string' ? this.pending.get(rid) : undefined;
+        const err = new AgentProtocolError('invalid error reply', line.slice(0, 500), { cause: r.error });
+        if (p) {
+          this.settle(rid as RequestId, p);
+          p.reject(err);
+        }
         this.protocolError('invalid error reply', line, r.error);
         return;
       }
