@@ -102,6 +102,14 @@ describe('verifier root cause on the realistic mistake corpus', () => {
     assert.match(deep.related[8]!.source?.text ?? '', /LEVEL\(7, f8\)/);
   });
 
+  test('a program too large to verify: the loop the verifier kept walking', () => {
+    const dir = join(__dirname, '..', 'fixtures', 'verifier');
+    const e = analyzeLog(parseVerifierLog(readFileSync(join(dir, 'too_large.log'), 'utf8'))).error!;
+    const header = e.related.find((r) => /the loop starts here/.test(r.message));
+    assert.match(header?.message ?? '', /walked \d+ times/);
+    assert.match(header?.source?.text ?? '', /sum \+= i/); // the body of `for (i = 0; i < 1000000; i++)`
+  });
+
   test('bpf-ide log --json: related locations with file and line, the license found in the sources', async () => {
     const id = 'execsnoop-license-bsd';
     const out: string[] = [];

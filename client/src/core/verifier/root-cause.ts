@@ -11,6 +11,7 @@
  *   for out-of-range map value / stack / packet accesses, and the nearest packet bounds check above;
  * - the program's SEC() line for sleepable helpers in non-sleepable programs;
  * - for a location inside an inlined header helper, the line of the program that calls it;
+ * - the loop header for an infinite loop or a program too large to verify (the loop walked most);
  * - for a stack too large or too deep (no instruction line), the call chain with each function's stack.
  */
 import type { RelatedLocation, SourceLocation, VerifierError } from './analyze';
@@ -27,6 +28,9 @@ const RE_SLEEP = /might sleep|sleepable/;
 const RE_RANGE =
   /invalid access to (?:map value|packet|memory)|outside of the (?:packet|allowed memory range)|min value is (?:negative|outside)|max value is outside|unbounded memory access|variable-offset|invalid (?:read|write) from stack|invalid indirect (?:read|access)/;
 const RE_PACKET = /packet/;
+const RE_INFINITE = /infinite loop detected at insn (\d+)/;
+const RE_TOO_LARGE =
+  /program is too large|too many states|sequence of \d+ jumps is too complex|loop is not bounded|back-edge/;
 const RE_STACK_CHAIN = /combined stack size of (\d+) calls is (\d+)|the call stack of (\d+) frames is too deep/;
 
 /** Is the source file a header (an inlined helper) rather than the program's own .c file? */
@@ -231,8 +235,49 @@ export function rootCauseRelated(log: VerifierLog, err: VerifierError, sourceOf:
       });
     }
   }
+  const inf = RE_INFINITE.exec(text);
+  if (inf || RE_TOO_LARGE.test(text)) out.push(...loopHeader(log, inf ? Number(inf[1]) : -1, sourceOf));
   const chain = RE_STACK_CHAIN.exec(text);
   if (chain) out.push(...callChain(log, sourceOf, Number(chain[1] ?? chain[3])));
+  return out;
+}
+
+/** Back edges: [jump insn, target insn] of jumps to an earlier instruction (`goto pc-2`, `if ... goto pc-9`). */
+function backEdges(log: VerifierLog): [number, number][] {
+  const out: [number, number][] = [];
+  for (let n = 0; n < log.insnText.length; n++) {
+    const m = /goto pc(-\d+)$/.exec(log.insnText[n] ?? '');
+    if (m) out.push([n, n + 1 + Number(m[1])]);
+  }
+  return out;
+}
+
+/**
+ * The loop behind an infinite loop at insn `at` (its back edge or header) or behind a program too large
+ * (the innermost loop around the instruction walked most): its header, and how often it was walked.
+ */
+function loopHeader(log: VerifierLog, at: number, sourceOf: SourceOf): RelatedLocation[] {
+  const edges = backEdges(log);
+  let hot = at;
+  if (hot < 0) {
+    let most = 0;
+    for (let n = 0; n < log.visitsOfInsn.length; n++)
+      if (log.visitsOfInsn[n]! > most) {
+        most = log.visitsOfInsn[n]!;
+        hot = n;
+      }
+  }
+  if (hot < 0) return [];
+  const around = edges.filter(([j, t]) => t <= hot && hot <= j).sort((a, b) => a[0] - a[1] - (b[0] - b[1]))[0];
+  if (!around) return [];
+  const [jump, header] = around;
+  const li = log.firstLineOfInsn[header] ?? -1;
+  const visits = log.visitsOfInsn[header] ?? 0;
+  const out: RelatedLocation[] = [];
+  if (li >= 0)
+    out.push(related(log, li, `the loop starts here (its header, insn ${header}, walked ${visits} times)`, sourceOf));
+  const jl = log.firstLineOfInsn[jump] ?? -1;
+  if (jl >= 0) out.push(related(log, jl, `the loop jumps back here (insn ${jump})`, sourceOf));
   return out;
 }
 
