@@ -369,7 +369,7 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
     assert.equal(stats.received, c.received);
   });
 
-  test('ring buffer with max_rate: the agent skips what is over the rate; written = received + skipped + dropped, received = shown + not shown, records drained at unsubscribe counted', async (t) => {
+  test('ring buffer with max_rate: the agent skips what is over the rate; written = received + skipped + dropped, received = shown + not shown; records right behind the subscribe reply and drained at unsubscribe counted', async (t) => {
     if (!precondition(t, reason)) return;
     const N = 30_000;
     await config(N, 0);
@@ -383,8 +383,9 @@ describe('panels on the real kernel: streams', { concurrency: false }, () => {
       tickMs: 50,
       maxRate: 500,
     });
-    await c.start();
+    // records already in the ring when the subscription starts: the agent sends them right behind its reply
     await runAs(comm);
+    await c.start();
     await runAs(comm);
     // ends the subscription while the agent may still hold records: those arrive before its reply
     await waitFor(() => c.stats.skipped > 0, 'an events_dropped report with skipped records');

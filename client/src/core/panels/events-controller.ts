@@ -8,6 +8,15 @@ import type { ColumnMsg, FromWebview } from './panel-messages';
 import { StreamController, type StreamControllerBase } from './stream-controller';
 import { cellValue, columnsOf, formatValue, type Column } from './value-format';
 
+/** A ringbuf_event as the controller reads it. */
+interface RecordEvent {
+  subscription: number;
+  map_id: number;
+  cpu?: number;
+  size: number;
+  data: unknown;
+}
+
 /** A record of a ring buffer or perf buffer, as kept in history. */
 export interface RecordRow {
   seq: number;
@@ -37,13 +46,25 @@ export class EventsController extends StreamController<RecordRow> {
   private dropsTimer: ReturnType<typeof setInterval> | undefined;
   /** the subscription's total from unsubscribe / the latest events_dropped */
   delivered = 0;
-  private readonly onEvent = (ev: { subscription: number; cpu?: number; size: number; data: unknown }) => {
-    if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
+  /**
+   * Records of this map that arrive while the subscribe request is in flight: the agent writes its reply before the
+   * first records, but a chunk holding both is dispatched before the awaited reply resumes start(), so the records
+   * come first here. Kept until the reply says which subscription is ours.
+   */
+  private early: RecordEvent[] | undefined;
+  private readonly onEvent = (ev: RecordEvent) => {
+    if (ev.subscription !== this.sub && ev.subscription !== this.draining) {
+      if (this.early && ev.map_id === this.o.map.id && this.early.length < 1_000_000) this.early.push(ev);
+      return;
+    }
+    this.take(ev);
+  };
+  private take(ev: RecordEvent): void {
     const row: RecordRow = { seq: ++this.seq, t: Date.now() - this.opened, cpu: ev.cpu, size: ev.size, data: ev.data };
     if (this.columns.length <= 3) this.learnColumns(ev.data);
     this.stream.push(row);
     this.coalescer.poke();
-  };
+  }
   private readonly onDropped = (ev: {
     subscription: number;
     dropped: number;
@@ -120,12 +141,21 @@ export class EventsController extends StreamController<RecordRow> {
   async start(): Promise<void> {
     this.sendInit();
     const method = this.o.map.type.includes('perf') ? 'perfbuf_subscribe' : 'ringbuf_subscribe';
-    const r = (await this.o.agent.request(method, {
-      map_id: this.o.map.id,
-      ...(this.type ? { type: this.type } : {}),
-      ...this.rateParams(),
-    })) as { subscription: number };
+    this.early = [];
+    const r = (await this.o.agent
+      .request(method, {
+        map_id: this.o.map.id,
+        ...(this.type ? { type: this.type } : {}),
+        ...this.rateParams(),
+      })
+      .catch((e: unknown) => {
+        this.early = undefined;
+        throw e;
+      })) as { subscription: number };
+    const early = this.early ?? [];
+    this.early = undefined;
     this.sub = r.subscription;
+    for (const ev of early) if (ev.subscription === r.subscription) this.take(ev);
     if (this.o.dropsMap && !this.dropsTimer) {
       const dm = this.o.dropsMap;
       this.dropsTimer = setInterval(() => {

@@ -7,6 +7,18 @@ import type { ColumnMsg } from './panel-messages';
 import { StreamController, type StreamControllerBase } from './stream-controller';
 import { formatValue } from './value-format';
 
+/** A trace_line event as the controller reads it. */
+interface LineEvent {
+  subscription: number;
+  line: string;
+  task?: string;
+  pid?: number;
+  cpu?: number;
+  timestamp?: number;
+  function?: string | null;
+  message?: string;
+}
+
 /** One trace_pipe line. */
 export interface TraceRow {
   timestamp?: number;
@@ -22,17 +34,17 @@ export class TraceController extends StreamController<TraceRow> {
   private sub: number | undefined;
   /** the subscription being ended: the agent delivers what was in the buffer before it replies */
   private draining: number | undefined;
-  private readonly onLine = (ev: {
-    subscription: number;
-    line: string;
-    task?: string;
-    pid?: number;
-    cpu?: number;
-    timestamp?: number;
-    function?: string | null;
-    message?: string;
-  }) => {
-    if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
+  /** lines that arrive while trace_subscribe is in flight (before the reply resumes start()): see EventsController */
+  private early: LineEvent[] | undefined;
+  private readonly onLine = (ev: LineEvent) => {
+    if (ev.subscription !== this.sub && ev.subscription !== this.draining) {
+      if (this.early && this.early.length < 1_000_000) this.early.push(ev);
+      return;
+    }
+    this.take(ev);
+  };
+
+  private take(ev: LineEvent): void {
     this.stream.push({
       timestamp: ev.timestamp,
       task: ev.task,
@@ -42,7 +54,7 @@ export class TraceController extends StreamController<TraceRow> {
       message: ev.message ?? ev.line,
     });
     this.coalescer.poke();
-  };
+  }
 
   private readonly onDropped = (ev: { subscription: number; dropped: number; lost: number; skipped?: number }) => {
     if (ev.subscription !== this.sub && ev.subscription !== this.draining) return;
@@ -110,19 +122,24 @@ export class TraceController extends StreamController<TraceRow> {
   async start(retryMs = 2000): Promise<void> {
     this.sendInit();
     try {
+      this.early = [];
       const r = (await this.o.agent.request('trace_subscribe', {
         ...(this.o.filter ? { filter: this.o.filter } : {}),
         ...this.rateParams(),
       })) as {
         subscription: number;
       };
+      const early = this.early ?? [];
+      this.early = undefined;
       if (this.disposed) {
         await this.o.agent.request('unsubscribe', { subscription: r.subscription }).catch(() => undefined);
         return;
       }
       this.sub = r.subscription;
+      for (const ev of early) if (ev.subscription === r.subscription) this.take(ev);
       void this.base.post({ type: 'status', text: '' });
     } catch (e) {
+      this.early = undefined;
       const err = e as Error & { code?: string };
       if (err.code !== 'busy' && !/busy/i.test(err.message)) throw e;
       void this.base.post({
