@@ -4,7 +4,7 @@
 // version, from the kernel sources. The verifier catalog (client/src/core/verifier/catalog-families.ts) groups
 // them into families and `npm run catalog:coverage` reports how many families it explains.
 //
-// Usage: node server/scripts/gen-verifier-messages.mjs [<version>=<linux source dir> ...] [--out file]
+// Usage: node server/scripts/gen-verifier-messages.mjs [<version>[=<linux source dir>] ...] [--out file]
 //   default versions: 6.1 and 6.12 (Debian 12's linux-source-6.1 / linux-source-6.12) and 7.2 (Debian
 //   trixie-backports' linux-source-7.2: the nearest source after this host's 6.18 that apt can fetch; Debian 12 has
 //   no 6.18 source). A missing default tree is fetched with `apt-get download` and only kernel/bpf/,
@@ -24,7 +24,8 @@ const outPath =
   outIdx >= 0
     ? argv[outIdx + 1]
     : join(here, '..', '..', 'client', 'src', 'core', 'verifier', 'data', 'kernel-messages.json');
-const given = argv.filter((a, i) => a.includes('=') && i !== outIdx + 1);
+// `6.12` (fetched into the cache) or `6.12=/path/to/linux` (a source tree you have)
+const given = argv.filter((a, i) => !a.startsWith('--') && (outIdx < 0 || i !== outIdx + 1));
 const DEFAULTS = { 6.1: 'bookworm', 6.12: 'bookworm', 7.2: 'trixie-backports' };
 
 /** Files whose log calls are the verifier's messages (BTF checks, program checks, attach checks). */
@@ -54,7 +55,20 @@ const LOGGERS = {
 
 function sourceDir(version) {
   const arg = given.find((a) => a.startsWith(`${version}=`));
-  if (arg) return arg.slice(version.length + 1);
+  if (arg) {
+    const dir = arg.slice(version.length + 1);
+    if (!existsSync(join(dir, 'kernel', 'bpf', 'verifier.c')) || !existsSync(join(dir, 'Makefile'))) {
+      console.error(`${dir}: not a Linux source tree (no kernel/bpf/verifier.c or Makefile); give the top directory`);
+      process.exit(2);
+    }
+    return dir;
+  }
+  if (!DEFAULTS[version]) {
+    console.error(
+      `${version}: no Debian source package known for it; give its source tree as ${version}=/path/to/linux`,
+    );
+    process.exit(2);
+  }
   const dir = join(cache, version, `linux-source-${version}`);
   if (existsSync(join(dir, 'kernel', 'bpf', 'verifier.c'))) return dir;
   fetchSource(version);
@@ -205,7 +219,9 @@ function formatsIn(path, rel) {
   return found;
 }
 
-const versions = given.length ? given.map((a) => a.slice(0, a.indexOf('='))) : Object.keys(DEFAULTS);
+const versions = given.length
+  ? given.map((a) => (a.includes('=') ? a.slice(0, a.indexOf('=')) : a))
+  : Object.keys(DEFAULTS);
 /** fmt -> { kernels: Set, where: Set } */
 const all = new Map();
 const kernels = {};

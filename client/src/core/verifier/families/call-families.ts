@@ -65,13 +65,6 @@ export const CALL_FAMILIES: Family[] = [
     fix: 'Move the logic to a program type that allows helper calls.',
   },
   {
-    id: 'ringbuf-not-reserved',
-    title: 'Ring buffer record used after it was submitted',
-    formats: [],
-    explain: 'The ring buffer helper is given something that is not a live reservation from bpf_ringbuf_reserve.',
-    entry: 'ringbuf-not-reserved',
-  },
-  {
     id: 'btf-type-mismatch',
     title: 'Pointer to the wrong kernel type passed to a helper or kfunc',
     formats: [/^(R%d|%s) is of type %s but %s is expected$/],
@@ -604,13 +597,6 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'bpf_tail_call() never returns, so it may not be made while holding references, locks or RCU/preemption sections, inside callbacks, or when the frames above it use more than 256 bytes of stack together.',
     fix: 'Release references and unlock before the tail call, call it from the main program or small subprograms, and keep stack usage of the calling chain small.',
-  },
-  {
-    id: 'callback-return',
-    title: 'Callback or subprogram returns a value out of range',
-    formats: [],
-    explain: 'A callback returns a value outside the range its caller allows.',
-    entry: 'callback-return',
   },
   {
     id: 'callback-not-static',

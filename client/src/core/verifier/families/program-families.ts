@@ -207,6 +207,13 @@ export const PROGRAM_FAMILIES: Family[] = [
     fix: 'Drop the ".s" from the section, or attach to a target that may sleep (an LSM hook or function in the sleepable allow-list).',
   },
   {
+    id: 'lsm-hook',
+    title: 'LSM hook not usable',
+    formats: [/^attach_btf_id %u points to (disabled hook|wrong type name) %s$/],
+    explain: 'The LSM hook named in SEC("lsm/<hook>") is disabled for BPF or is not an LSM hook.',
+    fix: 'Use a hook listed in the kernel’s bpf_lsm hooks (include/linux/lsm_hook_defs.h) and enabled in this kernel.',
+  },
+  {
     id: 'attach-target',
     title: 'Attach target invalid for this program',
     formats: [
@@ -243,13 +250,6 @@ export const PROGRAM_FAMILIES: Family[] = [
       'The function, tracepoint, LSM hook, struct_ops member or program named in the section (SEC("fentry/<func>"), SEC("freplace/<func>"), SEC("lsm/<hook>") ...) does not exist on this kernel, cannot be traced (inlined, notrace, __noreturn), or has a prototype that does not match the program: wrong argument count or types, or access to an argument the function does not have.',
     fix: 'Check the target name against this kernel (bpf-ide’s section completion lists them), declare the program with BPF_PROG() and the target’s exact argument types from vmlinux.h, or use a kprobe where fentry is not possible.',
     fixtures: ['attach_arg_missing', 'attach_arg_missing_6.12_l2', 'attach_arg_missing_6.1_l2'],
-  },
-  {
-    id: 'lsm-hook',
-    title: 'LSM hook not usable',
-    formats: [/^attach_btf_id %u points to (disabled hook|wrong type name) %s$/],
-    explain: 'The LSM hook named in SEC("lsm/<hook>") is disabled for BPF or is not an LSM hook.',
-    fix: 'Use a hook listed in the kernel’s bpf_lsm hooks (include/linux/lsm_hook_defs.h) and enabled in this kernel.',
   },
   {
     id: 'ksym-resolve',
