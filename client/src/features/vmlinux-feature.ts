@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { cachedVmlinux, needsTargetVmlinux } from '../core/build/vmlinux-cache';
+import { cachedVmlinux, type CachedVmlinux, needsTargetVmlinux } from '../core/build/vmlinux-cache';
 import type { BpfIdeContext } from '../ctx';
 import type { TargetManager } from './target-manager';
 
@@ -15,6 +15,7 @@ const STATE_KEY = 'bpfIde.vmlinuxDir';
 export class VmlinuxFeature implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly said = new Set<string>();
+  private readonly inFlight = new Map<object, Promise<CachedVmlinux>>();
   /** The folder of the target's cached vmlinux.h the language server has on its include path. */
   private dir: string | undefined;
 
@@ -55,7 +56,15 @@ export class VmlinuxFeature implements vscode.Disposable {
     if (!needsTargetVmlinux(uri.fsPath, includeDirs)) return undefined;
     const session = connect ? await this.targets.ensureConnected() : this.targets.session;
     if (!session) return undefined;
-    const v = await cachedVmlinux(session.target.client, this.targets.spec);
+    // One fetch per connection at a time (opening a file and loading it ask together).
+    let pending = this.inFlight.get(session.target.client);
+    if (!pending) {
+      pending = cachedVmlinux(session.target.client, this.targets.spec).finally(() =>
+        this.inFlight.delete(session.target.client),
+      );
+      this.inFlight.set(session.target.client, pending);
+    }
+    const v = await pending;
     const key = `${this.targets.spec} ${v.release} ${v.btfId}`;
     if (!this.said.has(key)) {
       this.said.add(key);

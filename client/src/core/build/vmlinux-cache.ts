@@ -5,6 +5,7 @@
  * second target with the same kernel reuses it and a rebuilt kernel gets a new one. No `vscode` import.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { compileFlagsFor } from '../../../../server/src/clang/compile-flags';
@@ -105,7 +106,8 @@ export async function cachedVmlinux(agent: VmlinuxAgent, target: string): Promis
   if (existsSync(file)) return { ...base, made: false };
   const { text } = await dumpVmlinux(agent);
   mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // A unique temp name, then an atomic rename: two builds making it at once both end with a whole file.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, vmlinuxBanner(release, machine, target) + text);
   renameSync(tmp, file);
   return { ...base, made: true };
