@@ -107,6 +107,7 @@ for (const { name: sessionName, theme } of THEMES)
               writeFileSync(join(steps, `${name}.done`), '');
             };
 
+            let quietQuickOpen: number[] = [];
             /** Quick Open (Ctrl+P) of a workspace file, three times: ms until the file is listed. */
             const quickOpenMs = async () => {
               const ms: number[] = [];
@@ -183,6 +184,8 @@ for (const { name: sessionName, theme } of THEMES)
               for (const h of ['pid', 'ppid', 'comm', 'filename'])
                 assert.ok(headers.includes(h), `events columns: ${headers.join(', ')}`);
               assert.equal(await v.locator('select').inputValue(), 'struct exec_exit_event');
+              // Quick Open on this machine before the flood, to tell the stream's cost from the machine's load
+              quietQuickOpen = await quickOpenMs();
             });
 
             await step('trace', async () => {
@@ -214,10 +217,13 @@ for (const { name: sessionName, theme } of THEMES)
               await wb.runCommand('bpf-ide: Show Program Stats');
               await webview(wb).locator('body[data-panel="stats"] table.stats').waitFor({ timeout: 20_000 });
               const panelMs = Date.now() - t1;
-              const figures = `source ${rate}/s, Quick Open ${quick.join('/')} ms, stats panel ${panelMs} ms`;
+              const figures = `source ${rate}/s, Quick Open ${quick.join('/')} ms (before the flood ${quietQuickOpen.join('/')} ms), stats panel ${panelMs} ms`;
               writeFileSync(join(s.artifactsDir, 'flood.txt'), figures + '\n');
               t.diagnostic(figures);
-              assert.ok(Math.max(...quick) < 1000, `Quick Open under 50,000 events/s: ${figures}`);
+              // the goal: under 1 s. A machine that is itself slower than that before the flood (a shared CI box under
+              // load) cannot show it; there the stream must not make it more than twice as slow.
+              const limit = Math.max(1000, 2 * Math.max(...quietQuickOpen));
+              assert.ok(Math.max(...quick) < limit, `Quick Open under 50,000 events/s (limit ${limit} ms): ${figures}`);
             });
 
             await step('flood-counts', async ({ written }) => {
