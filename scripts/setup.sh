@@ -17,6 +17,8 @@ APT_PACKAGES=(
   clang clang-19 clangd-19 llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev libzstd-dev
   gcc make pkg-config libc6-dev
+  # (gcc brings libasan/libubsan: test/agent/sanitizers.test.ts builds the agent with them, dynamically
+  #  linked against the -dev packages' shared libbpf, libelf, zlib and jansson)
   openssh-server openssh-client
   chromium libkrb5-dev
   iproute2 procps git ca-certificates
