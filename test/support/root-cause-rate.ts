@@ -12,6 +12,11 @@ import { resolveRelatedSearch } from '../../client/src/core/verifier/source-map'
 import { MISTAKE_PROGRAMS_DIR, mistakeCases, type MistakeCase } from './mistakes-corpus';
 
 export const MISTAKE_LOGS_DIR = join(__dirname, '..', 'fixtures', 'verifier', 'mistakes');
+/**
+ * Cases in the corpus's format written after the root-cause heuristics were (on copies of the corpus's
+ * programs), to see how they do on mistakes they were not tuned on; their logs are in logs/ there.
+ */
+export const HELDOUT_DIR = join(__dirname, '..', 'fixtures', 'verifier', 'root-cause-heldout');
 
 export interface RootCauseResult {
   id: string;
@@ -48,6 +53,33 @@ export function scoreCase(c: MistakeCase, logText: string): RootCauseResult {
   }
   const hit = shown[0] === mistake ? 'error' : shown.slice(1).includes(mistake) ? 'related' : null;
   return { id: c.id, class: c.class, hit, message: e?.message ?? '(no error found)', shown, mistake };
+}
+
+/** The held-out cases, read like the corpus's (first line `// mistake: class: ...`, one `@mistake` marker). */
+export function heldOutCases(): MistakeCase[] {
+  const manifest = JSON.parse(readFileSync(join(HELDOUT_DIR, 'manifest.json'), 'utf8')) as {
+    id: string;
+    class: string;
+    program: string;
+    kernelMessage: string;
+  }[];
+  return manifest.map((m) => {
+    const file = join(HELDOUT_DIR, 'cases', `${m.id}.bpf.c`);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const markerLine = lines.findIndex((l) => l.includes('/* @mistake */'));
+    return {
+      ...m,
+      file,
+      description: lines[0]!.replace(/^\/\/ mistake: [\w-]+: /, ''),
+      markerLine,
+      markerAlone: lines[markerLine]!.trim() === '/* @mistake */',
+    };
+  });
+}
+
+/** Scores the held-out cases from their logs. */
+export function heldOutResults(): RootCauseResult[] {
+  return heldOutCases().map((c) => scoreCase(c, readFileSync(join(HELDOUT_DIR, 'logs', `${c.id}.log`), 'utf8')));
 }
 
 /** Scores every case that has a captured log. */

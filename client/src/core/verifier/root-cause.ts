@@ -18,6 +18,7 @@ import type { RelatedLocation, SourceLocation, VerifierError } from './analyze';
 import { followBack, type DepStep } from './dependencies';
 import { decodedAt } from './insn-decode';
 import { LineKind, type VerifierLog } from './log-parser';
+import { stateAtLine } from './reg-state';
 
 type SourceOf = (log: VerifierLog, li: number) => SourceLocation | undefined;
 
@@ -167,13 +168,20 @@ export function rootCauseRelated(log: VerifierLog, err: VerifierError, sourceOf:
           };
         out.push(r);
       }
-      // where the reference is last used: its release belongs after it
-      if (leak) {
-        const id = `ref_obj_id=${leak[1]}`;
+      // where the reference (or the locked map value) is last used: the release belongs after it
+      const held = leak
+        ? `ref_obj_id=${leak[1]}`
+        : stateAtLine(log, acquire - 1).entries.get(`${log.frame[acquire]}:R1`)?.value;
+      if (held) {
         for (let i = err.insnLine - 1; i > acquire; i--) {
           if (log.kind[i] === LineKind.Branch) break;
-          if (log.kind[i] === LineKind.Insn && log.stateText(i).includes(id)) {
-            out.push(related(log, i, 'the reference is last used here: release it after this', sourceOf));
+          const d = log.kind[i] === LineKind.Insn ? decodedAt(log, i) : undefined;
+          const touches = d && (leak || d.kind === 'store' || (d.kind === 'assign' && d.rhs === 'load'));
+          if (touches && log.stateText(i).includes(held)) {
+            const what = leak
+              ? 'the reference is last used here: release it after this'
+              : 'the locked value is last used here: unlock after this';
+            out.push(related(log, i, what, sourceOf));
             break;
           }
         }
