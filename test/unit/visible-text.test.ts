@@ -6,6 +6,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasHiddenText, visibleDeep, visibleLines, visibleText } from '../../client/src/core/visible-text';
 import { formatValue } from '../../client/src/core/panels/value-format';
+import { analyzeLog } from '../../client/src/core/verifier/analyze';
+import { parseVerifierLog } from '../../client/src/core/verifier/log-parser';
+import { StepperModel } from '../../client/src/core/verifier/stepper-model';
 
 describe('visible text', () => {
   test('bidi controls, controls and invisible characters are escaped; plain text and other scripts are not', () => {
@@ -37,5 +40,23 @@ describe('visible text', () => {
       formatValue('real message\n  forged-4242 [003] d..31 1.0: bpf_trace_printk: FORGED'),
       'real message\\n  forged-4242 [003] d..31 1.0: bpf_trace_printk: FORGED',
     );
+  });
+
+  test('log lines: a source line quoted by the verifier with a U+202E reaches the stepper escaped', () => {
+    // a real log's shape; the quoted source line (from the program's BTF line info) is the target's text
+    const text = [
+      '0: R1=ctx() R10=fp0',
+      '; int x = 1; /* ev\u202eil */ @ hostile.bpf.c:3',
+      '0: (b7) r0 = 0                        ; R0_w=0',
+      '1: (95) exit',
+      'processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0',
+    ].join('\n');
+    const log = parseVerifierLog(text);
+    const m = new StepperModel(log, analyzeLog(log), 'hostile');
+    // what stepper-panel.ts posts to the webview
+    const posted = visibleDeep(m.rowWindow(0, 10));
+    const source = posted.rows.find((r) => r.text.includes('hostile.bpf.c'));
+    assert.ok(source, JSON.stringify(posted.rows));
+    assert.ok(source.text.includes('ev\\u202eil') && !source.text.includes('\u202e'), source.text);
   });
 });
