@@ -61,7 +61,15 @@ describe('agent: maps far larger than memory', { concurrency: false }, () => {
     if (!precondition(t, reason)) return;
     const map_id = maps.get('huge_values')!.id;
     const n = 40; // 40 x 4 MB = 160 MB present, above the agent's 128 MiB budget per read
-    for (let k = 0; k < n; k++) await agent.request('map_update', { map_id, key: k, value: { text: `big ${k}` } });
+    for (let k = 0; k < n / 2; k++) await agent.request('map_update', { map_id, key: k, value: { text: `big ${k}` } });
+    // 80 MB: watched; then it grows past the budget: the watch stops and says so once
+    const first = nextEvent(agent, 'map_snapshot', (e) => e.map_id === map_id);
+    const w = await agent.request('map_watch', { map_id, interval_ms: 50 });
+    assert.equal((await first).count, n / 2);
+    const stopped = nextEvent(agent, 'log', (e) => /map_watch \d+ stopped: map \d+ grew too large/.test(e.message));
+    for (let k = n / 2; k < n; k++) await agent.request('map_update', { map_id, key: k, value: { text: `big ${k}` } });
+    assert.equal((await stopped).level, 'error');
+    await agent.request('unsubscribe', { subscription: w.subscription });
     const keys: number[] = [];
     let cursor: string | undefined;
     let pages = 0;
