@@ -14,6 +14,7 @@ import { sleepableCallRule } from './sleepable-call';
 import { stackSizeRule } from './stack-size';
 import { tpBtfArgsRule } from './tp-btf-args';
 import { unboundedLoopRule } from './unbounded-loop';
+import { uninitializedRule } from './uninitialized';
 import { unreleasedReferenceRule } from './unreleased-reference';
 import { unsupportedCallRule } from './unsupported-call';
 
@@ -34,4 +35,5 @@ export const ALL_RULES: readonly Rule[] = [
   ctxWriteRule,
   mapValueIndexRule,
   tpBtfArgsRule,
+  uninitializedRule,
 ];
