@@ -24,7 +24,8 @@ export const uninitializedRule: Rule = {
   functionFilter: /^\s*(?:const\s+)?(?:(?:struct|union|unsigned|signed)\s+)?\w+\s+\**\s*\w+\s*(?:,\s*\**\s*\w+\s*)*;/m,
   runFunction({ doc, fn, report }) {
     const body = field(fn, 'body');
-    if (!body) return;
+    // Code being typed: where the parser had to recover, declarations may be missing from the tree.
+    if (!body || fn.hasError) return;
     const tracked = new Set<string>();
     const declNode = new Map<string, Node>();
     const reported = new Set<string>();
