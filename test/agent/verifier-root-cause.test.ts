@@ -16,6 +16,7 @@ import { compileMistakeFile, mistakeCases } from '../support/mistakes-corpus';
 import { HELDOUT_DIR, heldOutCases, MISTAKE_LOGS_DIR } from '../support/root-cause-rate';
 import { startAgent, tempDir } from './agent-harness';
 import { agentUnavailableReason, precondition } from './preconditions';
+import { comparableLog as norm } from '../support/verifier-log-compare';
 
 const SAMPLE = [
   'execsnoop-license-bsd',
@@ -28,12 +29,6 @@ const SAMPLE = [
   'ho-bashreadline-discard-missing',
 ];
 const reason = agentUnavailableReason();
-const norm = (s: string) =>
-  s
-    .replace(/0x[0-9a-f]{12,16}/g, 'ADDR')
-    .replace(/verification time \d+ usec/, 'verification time N usec')
-    // the object's name (libbpf names its .rodata/.bss maps after it) depends on how the agent got the file
-    .replace(/map=[\w.]{1,8}\.(rodata|bss|data|kconfig)/g, 'map=OBJ.$1');
 
 describe('the mistake corpus logs are still what the kernel says', { concurrency: false }, () => {
   let agent: AgentClient;

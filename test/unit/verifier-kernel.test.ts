@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { analyzeLog } from '../../client/src/core/verifier/analyze';
 import { parseVerifierLog } from '../../client/src/core/verifier/log-parser';
 import { haveBtf, haveCommand, isRoot, need } from '../support/preconditions';
+import { comparableLog as norm } from '../support/verifier-log-compare';
 
 const ROOT = join(__dirname, '..', '..');
 const DIR = join(ROOT, 'test', 'fixtures', 'verifier');
@@ -108,13 +109,6 @@ describe('verifier logs from this kernel', () => {
   });
   test('the stepper fixtures (levels 1 and 2: subprograms, bpf_loop, jumps) are still what this kernel logs', async (t) => {
     if (!ready(t)) return;
-    // map addresses and timings differ from load to load; everything else is the kernel's walk
-    const norm = (s: string) =>
-      s
-        .replace(/0x[0-9a-f]{12,16}/g, 'ADDR')
-        .replace(/verification time \d+ usec/, 'verification time N usec')
-        // the object's name (libbpf names its .rodata/.bss maps after it) depends on how the agent got the file
-        .replace(/map=[\w.]{1,8}\.(rodata|bss|data|kconfig)/g, 'map=OBJ.$1');
     for (const name of ['stepper_calls', 'stepper_branch', 'stepper_loop']) {
       for (const [level, file] of [
         [2, name],
