@@ -168,6 +168,14 @@ describe('verifier message families', () => {
     assert.doesNotMatch(text, /512/);
   });
 
+  test('a log whose walk is followed by trace lines only is accepted (the trace is not an error block)', () => {
+    const text = readFileSync(join(DIR, 'accepted_global_recursion.log'), 'utf8');
+    assert.match(text, /Func#1 \('depth'\) is safe for any args that match its prototype\n/);
+    const r = analyzeLog(parseVerifierLog(text));
+    assert.equal(r.verdict, 'accepted');
+    assert.equal(r.error, undefined);
+  });
+
   test('internal verifier errors are explained as generic, and the trace is never taken for an error', () => {
     const m = matchCatalog(['verifier internal error: no src_reg'])!;
     assert.equal(m.entry.id, 'internal-error');

@@ -5,6 +5,7 @@
  * acquired). One function used by the extension's diagnostics, the stepper and `bpf-ide log`.
  */
 import { matchCatalog, type CatalogEntry } from './catalog';
+import { isTraceLine } from './catalog-families';
 import { followBack, type DepStep } from './dependencies';
 import { LineKind, type SourceRef, type VerifierLog, type VerifierStats } from './log-parser';
 import { callSites, rootCauseRelated } from './root-cause';
@@ -85,7 +86,8 @@ export function errorBlock(log: VerifierLog): number[] {
     const k = log.kind[i];
     // libbpf/bpftool wrap the kernel's log in BEGIN/END markers; what follows END is the tool talking
     if (k === LineKind.Meta && log.line(i).includes('-- END')) break;
-    if (k === LineKind.Other || k === LineKind.Advice) out.push(i);
+    // the verifier's own trace after the walk (e.g. "Func#1 ('f') is safe for any args ...") is not the verdict
+    if ((k === LineKind.Other || k === LineKind.Advice) && !isTraceLine(log.line(i))) out.push(i);
   }
   // `arg#0 reference type(...)` and similar BTF notes precede the walk; they are not the verdict
   if (last < 0) return out.filter((i) => !/^(?:arg#\d|func#|Func#|Validating )/.test(log.line(i)));

@@ -60,6 +60,20 @@ function allMatchers(): FamilyMatcher[] {
   return matchers;
 }
 
+let traceMatchers: FormatMatcher[] | undefined;
+/**
+ * True when a line is the verifier's trace (a format of the trace family: "Func#1 ('f') is safe for any args that
+ * match its prototype", "Validating f() func#1...", precision marks), not an error, even where it follows the last
+ * instruction of the walk.
+ */
+export function isTraceLine(line: string): boolean {
+  traceMatchers ??= KERNEL_MESSAGES.filter((m) => familyOf(m)?.trace)
+    .map((m) => compileFormat(m.fmt, m))
+    .filter((m) => m.literal >= MIN_LITERAL);
+  const t = line.trim();
+  return traceMatchers.some((m) => m.re.test(t));
+}
+
 /** The family of one verifier line (the most specific matching format), with the match. */
 export function matchFamily(line: string): { matcher: FamilyMatcher; match: RegExpExecArray } | undefined {
   const t = line.trim();

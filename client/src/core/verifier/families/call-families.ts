@@ -79,7 +79,15 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'A helper or kfunc argument has the wrong kind of value ($r1 holds another type of pointer, or a number, or a pointer that may be NULL) for what the function declares.',
     entry: 'arg-type-mismatch',
-    fixtures: ['spin_lock_unchecked_6.12_l2', 'spin_lock_unchecked_6.1_l2'],
+    fixtures: [
+      'helper_null_btf_arg',
+      'snprintf_stack_fmt',
+      'spin_lock_unchecked_6.12_l2',
+      'spin_lock_unchecked_6.1_l2',
+      'helper_null_btf_arg_6.12_l2',
+      'snprintf_stack_fmt_6.12_l2',
+      'snprintf_stack_fmt_6.1_l2',
+    ],
   },
   {
     id: 'helper-null-arg',
@@ -227,6 +235,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'The kfunc expects a pointer to a specific kernel type (e.g. struct task_struct *, struct cgroup *), or to memory of scalars, and the argument is another type or kind of pointer (a void *, an untrusted pointer read from a struct, a map value).',
     fix: 'Pass a pointer of the declared type that the verifier trusts: one returned by an acquire kfunc or a tracing argument; cast with bpf_core_cast()/bpf_rdonly_cast() only for reading.',
+    fixtures: ['kfunc_wrong_struct', 'kfunc_wrong_struct_6.12_l2'],
   },
   {
     id: 'kfunc-trusted-arg',
@@ -573,6 +582,7 @@ export const CALL_FAMILIES: Family[] = [
     formats: [/pointer in R\S+ map_uid=%d doesn't match map pointer in R\S+ map_uid=%d$/],
     explain: 'bpf_timer_init/bpf_wq_init must be given the map that contains the timer (or workqueue) value.',
     fix: 'Pass the same map you looked the value up in: `bpf_timer_init(&v->t, &my_map, CLOCK_MONOTONIC);`.',
+    fixtures: ['timer_other_map', 'timer_other_map_6.12_l2', 'timer_other_map_6.1_l2'],
   },
   {
     id: 'rcu-unbalanced',
@@ -721,6 +731,7 @@ export const CALL_FAMILIES: Family[] = [
     formats: ["get_local_storage() doesn't support non-zero flags"],
     explain: 'bpf_get_local_storage() (cgroup storage) takes 0 as its flags argument; other values are reserved.',
     fix: 'Pass 0 as the flags: bpf_get_local_storage(&storage_map, 0).',
+    fixtures: ['local_storage_flags', 'local_storage_flags_6.12_l2', 'local_storage_flags_6.1_l2'],
   },
   {
     id: 'lsm-cgroup-return',
