@@ -309,6 +309,8 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
         diags.push({ uri, d });
       }
       for (const { uri: at, d } of diags) {
+        // which kernel said so, when it is not this machine's (vm:6.1, an SSH box)
+        if (this.targets.spec !== 'local') d.source = `verifier (${this.targets.spec})`;
         const e = mine.get(at.toString()) ?? { uri: at, diags: [] };
         e.diags.push(d);
         mine.set(at.toString(), e);
