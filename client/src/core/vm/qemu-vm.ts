@@ -32,14 +32,18 @@ const CONSOLE_TAIL = 16 * 1024;
 /** Kernel command line: serial console, reboot (so qemu exits) on panic, oops = panic, BPF LSM on. */
 export const KERNEL_ARGS = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'lsm=lockdown,capability,yama,bpf'];
 
-const live = new Set<ChildProcess>();
+/** Running guests and their temp dirs: the exit hook kills and removes what is left. */
+const live = new Map<ChildProcess, string>();
 let hooked = false;
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
   // the last chance: a guest must never outlive the process that started it
   process.on('exit', () => {
-    for (const c of live) c.kill('SIGKILL');
+    for (const [c, dir] of live) {
+      c.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -132,7 +136,7 @@ export class QemuVm {
     options.log?.(`qemu-system-x86_64 ${args.join(' ')}`);
     // stdin stays an open pipe that nobody writes: the serial console never sees EOF
     this.child = spawn(qemu, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    live.add(this.child);
+    live.set(this.child, this.dir);
     hookExit();
     this.child.stdout!.on('data', (d: Buffer) => {
       this.console = (this.console + d.toString('utf8')).slice(-CONSOLE_TAIL);
