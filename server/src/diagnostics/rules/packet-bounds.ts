@@ -78,14 +78,15 @@ function pointee(type: string): string | undefined {
 export const packetBoundsRule: Rule = {
   id: 'packet-bounds',
   description: 'packet data read without a bounds check against data_end',
-  functionFilter: /->\s*data\b/,
+  functionFilter: /->\s*data\b|\bdata_end\b/,
   // The quick fix returns TC_ACT_OK when the file names it.
   fileKey: (doc) => (/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''),
   runFunction(ctx) {
     // Only functions that take an xdp_md or __sk_buff context can reach ctx->data.
     const head = ctx.text.slice(0, ctx.text.indexOf('{'));
-    if (!/\b(xdp_md|__sk_buff)\b/.test(head)) return;
-    analyseFunction(ctx, ctx.fn);
+    if (/\b(xdp_md|__sk_buff)\b/.test(head)) analyseFunction(ctx, ctx.fn);
+    // A parsing helper in the xdp-tutorial style: parse_iphdr(struct hdr_cursor *nh, void *data_end, ...).
+    else if (/\bvoid\s*\*\s*data_end\b/.test(head) && /->\s*pos\b/.test(ctx.text)) analyseCursorHelper(ctx, ctx.fn);
   },
 };
 
@@ -106,7 +107,38 @@ function analyseFunction(ctx: RuleContext, fn: Node): void {
   if (ctxNames.size) checkFunction(ctx, fn, body, ctxNames, sizes);
 }
 
-function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<string>, sizes: TypeSizes): void {
+/**
+ * A helper that parses a header at a cursor (`nh->pos`) and checks it against its `data_end` parameter:
+ * `nh->pos` on entry is a packet pointer whose offset is unknown but the same for every read, so the
+ * checks and reads relative to it compare as in a program.
+ */
+function analyseCursorHelper(ctx: RuleContext, fn: Node): void {
+  const body = field(fn, 'body');
+  if (!body) return;
+  const cursors = new Set<string>();
+  let d: Node | null = field(fn, 'declarator');
+  while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
+  let end: string | undefined;
+  for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (p?.type !== 'parameter_declaration') continue;
+    const decl = field(p, 'declarator');
+    const name = identOf(decl?.childForFieldName('declarator') ?? decl);
+    if (!name || decl?.type !== 'pointer_declarator') continue;
+    if (name === 'data_end') end = name;
+    else if (new RegExp(`\\b${name}\\s*->\\s*pos\\b`).test(body.text)) cursors.add(name);
+  }
+  if (end && cursors.size) checkFunction(ctx, fn, body, new Set(), typeSizes(ctx.doc), cursors, end);
+}
+
+function checkFunction(
+  ctx: RuleContext,
+  fn: Node,
+  body: Node,
+  ctxNames: Set<string>,
+  sizes: TypeSizes,
+  cursors: ReadonlySet<string> = new Set(),
+  endParam?: string,
+): void {
   const { doc } = ctx;
   const varTypes = new Map<string, string>();
   const reported = new Set<number>();
@@ -163,11 +195,19 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     switch (ty(v)) {
       case 'identifier':
         return s.ptrs.get(v.text);
-      case 'field_expression':
+      case 'field_expression': {
         if (field(v, 'field')?.text === 'data' && ctxNames.has(identOf(field(v, 'argument')) ?? '')) {
           return { off: constOff(0), elem: 'char' };
         }
+        if (!cursors.size) return undefined;
+        // A cursor's position: what was stored there on this path, else its value on entry.
+        const key = v.text.replace(/\s+/g, '');
+        const stored = s.ptrs.get(key);
+        if (stored) return stored;
+        if (field(v, 'field')?.text === 'pos' && opOf(v) === '->' && cursors.has(identOf(field(v, 'argument')) ?? ''))
+          return { off: { c: 0, vars: [key], sizes: [] }, elem: 'char' };
         return undefined;
+      }
       case 'cast_expression': {
         const inner = field(v, 'value');
         const r = inner ? pkt(inner, s) : undefined;
@@ -272,7 +312,7 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
     if (p) s.ptrs.set(name, { off: p.off, elem: pointee(varTypes.get(name) ?? '') ?? p.elem });
   };
 
-  const statics = [...ctxNames, 'data'];
+  const statics = [...ctxNames, ...cursors, 'data'];
   const domain: FlowDomain<State> = {
     relevant(text, s) {
       if (s.unknown) return false;
@@ -305,7 +345,18 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
           const left = field(n, 'left');
           const right = field(n, 'right');
           if (right) flow.expr(right, s);
-          if (left?.type === 'identifier' && opOf(n) === '=') assign(left.text, right, s);
+          const cursorKey =
+            left &&
+            ty(left) === 'field_expression' &&
+            field(left, 'field')?.text === 'pos' &&
+            cursors.has(identOf(field(left, 'argument')) ?? '')
+              ? left.text.replace(/\s+/g, '')
+              : undefined;
+          if (cursorKey) {
+            // nh->pos = eth + 1 moves the cursor; nh->pos += n moves it by a run-time amount.
+            const p = opOf(n) === '=' && right ? pkt(right, s) : undefined;
+            s.ptrs.set(cursorKey, p ? { off: p.off, elem: 'char' } : { off: null, elem: 'char' });
+          } else if (left?.type === 'identifier' && opOf(n) === '=') assign(left.text, right, s);
           else if (left?.type === 'identifier' && s.ptrs.has(left.text))
             s.ptrs.set(left.text, { off: null, elem: s.ptrs.get(left.text)!.elem });
           else if (left) flow.expr(left, s);
@@ -391,5 +442,10 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, ctxNames: Set<str
       if (proven) s.covered.push({ ...p.off, at: c });
     },
   };
-  new FlowWalker(domain).run(body, { ptrs: new Map(), ends: new Set(), covered: [], unknown: false });
+  new FlowWalker(domain).run(body, {
+    ptrs: new Map(),
+    ends: new Set(endParam ? [endParam] : []),
+    covered: [],
+    unknown: false,
+  });
 }
