@@ -102,6 +102,15 @@ describe('verifier root cause on the realistic mistake corpus', () => {
     assert.match(deep.related[8]!.source?.text ?? '', /LEVEL\(7, f8\)/);
   });
 
+  test('a use after release (a record submitted twice): the call that released it', () => {
+    const dir = join(__dirname, '..', 'fixtures', 'verifier');
+    const e = analyzeLog(parseVerifierLog(readFileSync(join(dir, 'ringbuf_double_submit.log'), 'utf8'))).error!;
+    assert.equal(e.source?.line, 19); // the second bpf_ringbuf_submit(e, 0)
+    const rel = e.related.find((r) => /released here/.test(r.message));
+    assert.equal(rel?.source?.line, 18); // the first one
+    assert.ok(!e.related.some((r) => /from this check/.test(r.message)), 'the NULL check is not the cause');
+  });
+
   test('a program too large to verify: the loop the verifier kept walking', () => {
     const dir = join(__dirname, '..', 'fixtures', 'verifier');
     const e = analyzeLog(parseVerifierLog(readFileSync(join(dir, 'too_large.log'), 'utf8'))).error!;

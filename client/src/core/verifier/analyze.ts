@@ -246,6 +246,9 @@ export function analyzeLog(log: VerifierLog): VerifierReport {
   const fromChain = err.related.splice(0);
   for (const r of [...fromChain, ...rootCauseRelated(log, err, sourceForLine)]) add(r);
   for (const r of callSites(log, err.related, sourceForLine)) add(r);
+  // a value released earlier gets its type from the release, not from a check on the path before it
+  if (err.related.some((r) => r.message.startsWith('the reference is released here')))
+    err.related = err.related.filter((r) => !r.message.includes(ROLE_TEXT.check));
   report.error = err;
   return report;
 }

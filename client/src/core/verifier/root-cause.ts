@@ -29,6 +29,8 @@ const RE_SLEEP = /might sleep|sleepable/;
 const RE_RANGE =
   /invalid access to (?:map value|packet|memory)|outside of the (?:packet|allowed memory range)|min value is (?:negative|outside)|max value is outside|unbounded memory access|variable-offset|invalid (?:read|write) from stack|invalid indirect (?:read|access)/;
 const RE_PACKET = /packet/;
+const RE_AFTER_RELEASE =
+  /type=scalar expected=|invalid mem access 'scalar'|unacquired reference|expected an? (?:initialized|referenced)/i;
 const RE_INFINITE = /infinite loop detected at insn (\d+)/;
 const RE_TOO_LARGE =
   /program is too large|too many states|sequence of \d+ jumps is too complex|loop is not bounded|back-edge/;
@@ -243,11 +245,44 @@ export function rootCauseRelated(log: VerifierLog, err: VerifierError, sourceOf:
       });
     }
   }
+  if (RE_AFTER_RELEASE.test(text) && err.insnLine >= 0) {
+    const rel = releasedBy(log, err.insnLine);
+    if (rel >= 0)
+      out.push(
+        related(log, rel, 'the reference is released here: the pointer is no longer valid after this call', sourceOf),
+      );
+  }
+
   const inf = RE_INFINITE.exec(text);
   if (inf || RE_TOO_LARGE.test(text)) out.push(...loopHeader(log, inf ? Number(inf[1]) : -1, sourceOf));
   const chain = RE_STACK_CHAIN.exec(text);
   if (chain) out.push(...callChain(log, sourceOf, Number(chain[1] ?? chain[3])));
   return out;
+}
+
+/**
+ * A use after release: the latest helper or kfunc call before line li that was passed a reference
+ * (`ref_obj_id=N` in R1-R5) that no register holds any more at li (-1: none).
+ */
+function releasedBy(log: VerifierLog, li: number): number {
+  const at = stateAtLine(log, li - 1).entries;
+  const held = new Set<string>();
+  for (const e of at.values()) {
+    const m = /ref_obj_id=(\d+)/.exec(e.value);
+    if (m) held.add(m[1]!);
+  }
+  for (let i = li - 1, calls = 0; i >= 0 && li - i < 4000 && calls < 16; i--) {
+    if (log.kind[i] === LineKind.Branch) break;
+    if (log.kind[i] !== LineKind.Insn || decodedAt(log, i).kind !== 'call-helper') continue;
+    calls++;
+    const before = stateAtLine(log, i - 1).entries;
+    const f = log.frame[i]!;
+    for (let r = 1; r <= 5; r++) {
+      const m = /ref_obj_id=(\d+)/.exec(before.get(`${f}:R${r}`)?.value ?? '');
+      if (m && !held.has(m[1]!)) return i;
+    }
+  }
+  return -1;
 }
 
 /** Back edges: [jump insn, target insn] of jumps to an earlier instruction (`goto pc-2`, `if ... goto pc-9`). */
