@@ -214,6 +214,36 @@ export const PROGRAM_FAMILIES: Family[] = [
     fix: 'Use a hook listed in the kernel’s bpf_lsm hooks (include/linux/lsm_hook_defs.h) and enabled in this kernel.',
   },
   {
+    id: 'tracing-ctx-arg',
+    title: 'Tracing program reads an argument the traced function does not have (or cannot be read so)',
+    formats: [
+      /^func '%s' /,
+      /^invalid btf_id for context argument offset/,
+      /^marking pointer arg%d as scalar/,
+      /^ret type %s not allowed for fmod_ret$/,
+    ],
+    explain:
+      "A tracing program (fentry/fexit/fmod_ret, tp_btf, raw_tp, lsm) gets the traced function's or tracepoint's arguments as an array of 8-byte slots, one per argument of this kernel's prototype. This read is at a slot the function does not have (its signature changed between kernel versions, e.g. a tracepoint that lost an argument), not a whole aligned 8-byte slot, or goes through an argument whose type cannot be dereferenced.",
+    fix: 'Declare the program with BPF_PROG(name, ...) / BPF_PROG2 using the exact prototype from this kernel’s vmlinux.h (bpf-ide’s hover on the section shows it), and handle older/newer signatures with CO-RE (bpf_core_type_matches) or two programs.',
+    fixtures: ['attach_arg_missing', 'attach_arg_missing_6.12_l2', 'attach_arg_missing_6.1_l2'],
+  },
+  {
+    id: 'freplace-mismatch',
+    title: 'freplace program does not match the function it replaces',
+    formats: [
+      /^(%s\(\) has %d args while %s\(\) has %d args|Return type %s of %s\(\) doesn't match type %s of %s\(\))$/,
+      /^arg%d (%s\(struct %s \*\) doesn't match|in %s\(\) has size %d while|in %s\(\) has unrecognized type|in %s\(\) is %s while)/,
+      /^(Program extension requires BTF|%s\(\) is not a global function)$/,
+      /^Cannot replace (kernel|static) functions$/,
+      /^Extension program (changes packet data|may sleep)/,
+      'Extension programs should be JITed',
+      /^freplace programs with >%d args not supported yet$/,
+    ],
+    explain:
+      'A SEC("freplace/<func>") program replaces a global function of another loaded BPF program, so it must have exactly that function’s prototype (argument count, sizes and types, return type) and behave like it (no packet changes or sleeping the original does not do); static functions and kernel functions cannot be replaced.',
+    fix: 'Copy the target function’s prototype exactly, make the target function global (non-static, __noinline) in the original program, and load the original with BTF (-g).',
+  },
+  {
     id: 'attach-target',
     title: 'Attach target invalid for this program',
     formats: [
@@ -249,7 +279,6 @@ export const PROGRAM_FAMILIES: Family[] = [
     explain:
       'The function, tracepoint, LSM hook, struct_ops member or program named in the section (SEC("fentry/<func>"), SEC("freplace/<func>"), SEC("lsm/<hook>") ...) does not exist on this kernel, cannot be traced (inlined, notrace, __noreturn), or has a prototype that does not match the program: wrong argument count or types, or access to an argument the function does not have.',
     fix: 'Check the target name against this kernel (bpf-ide’s section completion lists them), declare the program with BPF_PROG() and the target’s exact argument types from vmlinux.h, or use a kprobe where fentry is not possible.',
-    fixtures: ['attach_arg_missing', 'attach_arg_missing_6.12_l2', 'attach_arg_missing_6.1_l2'],
   },
   {
     id: 'ksym-resolve',
