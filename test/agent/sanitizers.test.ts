@@ -57,7 +57,15 @@ test('the agent protocol tests pass against the AddressSanitizer + UBSan agent, 
   const reports = readdirSync(logs).map((f) => `--- ${f}\n${readFileSync(join(logs, f), 'utf8').slice(0, 6000)}`);
   assert.deepEqual(reports, [], `sanitizer reports from the agent:\n${reports.join('\n')}`);
   const summary = (r.stdout.match(/^# (tests|pass|fail) \d+$/gm) ?? []).join(', ');
-  assert.equal(r.status, 0, `the agent tests failed under the sanitizers (${summary}):\n${r.stdout.slice(-8000)}`);
+  const failed = r.stdout
+    .split('\n')
+    .filter((l) => /not ok|^\s+error:/.test(l))
+    .join('\n');
+  assert.equal(
+    r.status,
+    0,
+    `the agent tests failed under the sanitizers (${summary}):\n${failed}\n${r.stderr.slice(-2000)}`,
+  );
   const passed = Number(/^# pass (\d+)$/m.exec(r.stdout)?.[1] ?? 0);
   assert.ok(passed >= 20, `the agent tests ran under the sanitizers (${summary})`);
 });
