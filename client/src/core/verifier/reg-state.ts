@@ -107,9 +107,9 @@ interface Run {
 }
 
 /** How far back to look for a line where the whole state is known (keeps a step well under 16 ms). */
-const MAX_WALK = 8192;
+const MAX_WALK = 2048;
 /** Lines between the cached states of logs with no such line nearby (big level-1 logs). */
-const CHECKPOINT_EVERY = 4096;
+const CHECKPOINT_EVERY = 1024;
 /** How many callee paths deep to look up the caller frames a `from X to Y: frameN:` line leaves out. */
 const MAX_DEPTH = 3;
 
