@@ -25,6 +25,8 @@ interface State {
   refs: Map<string, Ref>;
   /** Lock argument text (`&val->lock`) -> the bpf_spin_lock call. */
   locks: Map<string, Node>;
+  /** Variable (or `&arg` text) whose reference a release call gave back, on some path to here. */
+  released: Map<string, { call: Node; callee: string }>;
 }
 
 /** Calls allowed while a spin lock is held (the lock/unlock pair, graph kfuncs, atomics). */
@@ -181,6 +183,7 @@ function checkFunction(
 
   const bind = (name: string, value: Node | null, s: State) => {
     s.refs.delete(name);
+    s.released.delete(name);
     if (!value) return;
     const r = acquireFrom(value);
     if (r) {
@@ -209,25 +212,58 @@ function checkFunction(
     });
   };
 
+  /** A released reference used again: dereferenced, passed on, or released twice. */
+  const useAfterRelease = (use: Node, name: string, rel: { call: Node; callee: string }, twice: boolean) => {
+    if (reported.has(use.startIndex)) return;
+    reported.add(use.startIndex);
+    const line = doc.positionAt(rel.call.startIndex).line + 1;
+    const iter = name.startsWith('&');
+    ctx.report({
+      start: use.startIndex,
+      end: use.endIndex,
+      severity: 'error',
+      message: twice
+        ? `'${name}' is released a second time: ${rel.callee}() at line ${line} already gave it back on this path. The verifier rejects the program (the released pointer is no longer a reference: "expects refcounted PTR_TO_BTF_ID", "must point to scalar"). Release it once on every path.`
+        : `'${name}' is used after ${rel.callee}() released it at line ${line}: the verifier rejects the program (` +
+          (iter ? `"expected an initialized iter_num"` : `"invalid mem access 'scalar'"`) +
+          `). Finish using it before the release.`,
+      related: [{ start: rel.call.startIndex, end: rel.call.endIndex, message: `${rel.callee}() released it here` }],
+    });
+  };
+
   const domain: FlowDomain<State> = {
     relevant(text, s) {
       // While something is held, every call (under a lock) and every return matters.
       if (s.locks.size && (text.includes('(') || text.includes('return'))) return true;
       if (s.refs.size && text.includes('return')) return true;
-      return mentions(text, s.refs.keys()) || mentions(text, sources);
+      return mentions(text, s.refs.keys()) || mentions(text, sources) || mentions(text, s.released.keys());
     },
-    copy: (s) => ({ refs: new Map(s.refs), locks: new Map(s.locks) }),
+    copy: (s) => ({ refs: new Map(s.refs), locks: new Map(s.locks), released: new Map(s.released) }),
     join: (a, b) => {
       const refs = new Map(a.refs);
       for (const [k, v] of b.refs) if (!refs.has(k)) refs.set(k, v);
       const locks = new Map(a.locks);
       for (const [k, v] of b.locks) if (!locks.has(k)) locks.set(k, v);
-      return { refs, locks };
+      const released = new Map(a.released);
+      for (const [k, v] of b.released) if (!released.has(k)) released.set(k, v);
+      return { refs, locks, released };
     },
     declare(name, _n, value, _t, s) {
       bind(name, value, s);
     },
     visit(n, s, flow) {
+      const t = ty(n);
+      if (
+        s.released.size &&
+        ((t === 'field_expression' && opOf(n) === '->') ||
+          (t === 'pointer_expression' && opOf(n) === '*') ||
+          t === 'subscript_expression')
+      ) {
+        const id = identOf(field(n, 'argument'));
+        const rel = id ? s.released.get(id) : undefined;
+        if (id && rel) useAfterRelease(n, id, rel, false);
+        return false;
+      }
       if (ty(n) === 'assignment_expression') {
         const left = field(n, 'left');
         const right = field(n, 'right');
@@ -267,6 +303,7 @@ function checkFunction(
       else if (callee === 'bpf_spin_unlock' && args[0]) s.locks.delete(norm(args[0].text));
       const aa = argAcquire(callee);
       if (aa && args[aa.index]) {
+        s.released.delete(norm(args[aa.index].text));
         s.refs.set(norm(args[aa.index].text), { call: n, callee, releasers: aa.releasers });
         return true;
       }
@@ -289,10 +326,16 @@ function checkFunction(
       }
       for (const a of args) {
         const key = identOf(a) ?? norm(a.text);
+        const rel = s.released.get(key);
+        if (rel && (helperByName(callee) || kfuncByName(callee)))
+          useAfterRelease(n, key, rel, releases || !!acquireOf(rel.callee) || rel.callee === callee);
         const ref = s.refs.get(key);
         if (!ref) continue;
-        if (ref.releasers.includes(callee) || releases || (!helperByName(callee) && !kfuncByName(callee)))
+        const byRelease = ref.releasers.includes(callee) || releases;
+        if (byRelease || (!helperByName(callee) && !kfuncByName(callee))) {
+          if (byRelease) for (const [k, v] of s.refs) if (v === ref) s.released.set(k, { call: n, callee });
           release(s, ref);
+        }
       }
       // An acquire whose result is thrown away can never be released.
       if (acquireOf(callee) && n.parent?.type === 'expression_statement') {
@@ -340,5 +383,5 @@ function checkFunction(
       }
     },
   };
-  new FlowWalker(domain).run(body, { refs: new Map(), locks: new Map() });
+  new FlowWalker(domain).run(body, { refs: new Map(), locks: new Map(), released: new Map() });
 }
