@@ -87,6 +87,9 @@ export const CALL_FAMILIES: Family[] = [
       'helper_null_btf_arg_6.12_l2',
       'snprintf_stack_fmt_6.12_l2',
       'snprintf_stack_fmt_6.1_l2',
+      'dynptr_in_map',
+      'dynptr_in_map_6.1_l2',
+      'dynptr_in_map_6.12_l2',
     ],
   },
   {
@@ -130,6 +133,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'This argument must be a constant the verifier can see at load time (a flags value, a string in .rodata, a type id); here it is computed, or points to writable memory.',
     fix: 'Pass a literal or a `const volatile` global / string literal (in .rodata), not a value computed at run time.',
+    fixtures: ['snprintf_data_fmt', 'snprintf_data_fmt_6.1_l2', 'snprintf_data_fmt_6.12_l2'],
   },
   {
     id: 'helper-scalar-arg',
@@ -137,6 +141,7 @@ export const CALL_FAMILIES: Family[] = [
     formats: [/^(R%d|%s) is not a scalar$/, 'R1 is not a scalar', /^(R%d|%s) is not a pointer to arena or scalar\.$/],
     explain: 'The function expects a plain number (or an arena pointer) in this argument, and gets a pointer.',
     fix: 'Pass a number (for example the value the pointer points to), not the pointer.',
+    fixtures: ['global_scalar_ptr', 'global_scalar_ptr_6.1_l2', 'global_scalar_ptr_6.12_l2'],
   },
   {
     id: 'arg-not-map',
@@ -353,6 +358,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'bpf_obj_new() needs a struct type defined in the program (with prog BTF); bpf_percpu_obj_new() a small struct of scalars only; bpf_rdonly_cast() a struct type.',
     fix: 'Allocate a struct defined in your program (`bpf_obj_new(struct node)`), built with -g so it has BTF.',
+    fixtures: ['obj_new_int', 'obj_new_int_6.12_l2'],
   },
   {
     id: 'alloc-object-arg',
@@ -709,6 +715,7 @@ export const CALL_FAMILIES: Family[] = [
     explain:
       'bpf_throw() may not be called from callbacks, the exception callback (__exception_cb) must be a global function taking one u64 and returning int, and it may not be called directly.',
     fix: 'Throw only from the main program or global subprograms, and declare the exception callback as documented (bpf_experimental.h).',
+    fixtures: ['throw_in_callback', 'throw_in_callback_6.12_l2'],
   },
   {
     id: 'bpf-snprintf-format',
