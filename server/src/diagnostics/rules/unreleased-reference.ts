@@ -108,6 +108,18 @@ export const unreleasedReferenceRule: Rule = {
       (c) => acquireOf(c, summaries),
     );
     for (const [n, rel] of hdr.returnsRef) if (!doc.functions.has(n)) summaries.set(n, rel);
+    const readOnly = readOnlyParams([
+      ...[...doc.functions].flatMap(([name, fn]) => {
+        const b = field(fn, 'body');
+        const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
+          (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
+        );
+        return b ? [{ name, params, body: b.text }] : [];
+      }),
+      ...[...documentHeaderDeclarations(doc).functions.values()]
+        .filter((f) => !doc.functions.has(f.name))
+        .map((f) => ({ name: f.name, params: f.params, body: f.text.slice(f.text.indexOf('{')) })),
+    ]);
     for (const fn of functionDefinitions(doc)) {
       // Only functions that acquire something or take a lock have anything to release.
       const sources = [
@@ -124,18 +136,47 @@ export const unreleasedReferenceRule: Rule = {
         ),
       ];
       if (!sources.length) continue;
-      const summaryKey = [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';');
+      const summaryKey =
+        [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';') +
+        '|' +
+        [...readOnly].map(([k, v]) => `${k}:${v.map(Number).join('')}`).join(';');
       const found = functionFindings('unreleased-reference', doc, fn, summaryKey, () => {
         const out: RuleDiagnostic[] = [];
         const body = field(fn, 'body');
         globalFns ??= globalFunctions(doc);
-        if (body) checkFunction({ doc, report: (d) => out.push(d) }, body, globalFns, sources, summaries);
+        if (body) checkFunction({ doc, report: (d) => out.push(d) }, body, globalFns, sources, summaries, readOnly);
         return out;
       });
       for (const d of found) ctx.report(d);
     }
   },
 };
+
+/**
+ * Which parameters of the file's (and its headers') functions they only read through (`e->pid = ...`,
+ * `if (!e)`): handing a reference to such a parameter does not release it, the caller still must.
+ * Any other use (passed on, stored, returned) counts as taking it over.
+ */
+export function readOnlyParams(
+  functions: Iterable<{ name: string; params: string[]; body: string }>,
+): Map<string, boolean[]> {
+  const out = new Map<string, boolean[]>();
+  for (const f of functions) {
+    out.set(
+      f.name,
+      f.params.map((p) => {
+        const uses = [...f.body.matchAll(new RegExp(`\\b${p}\\b`, 'g'))];
+        if (!uses.length) return false;
+        return uses.every((m) => {
+          const after = f.body.slice(m.index + p.length).trimStart();
+          const before = f.body.slice(0, m.index).trimEnd();
+          return /^(->|\[)/.test(after) || /^[=!]=/.test(after) || (before.endsWith('!') && !before.endsWith('!='));
+        });
+      }),
+    );
+  }
+  return out;
+}
 
 /** Non-static functions that are not programs: global subprograms, which the verifier checks apart. */
 function globalFunctions(doc: BpfDocument): Set<string> {
@@ -154,6 +195,7 @@ function checkFunction(
   globalFns: Set<string>,
   sources: string[],
   summaries: ReadonlyMap<string, string[]>,
+  readOnly: ReadonlyMap<string, boolean[]> = new Map(),
 ): void {
   const { doc } = ctx;
   const reported = new Set<number>();
@@ -324,7 +366,7 @@ function checkFunction(
           });
         }
       }
-      for (const a of args) {
+      for (const [i, a] of args.entries()) {
         const key = identOf(a) ?? norm(a.text);
         const rel = s.released.get(key);
         if (rel && (helperByName(callee) || kfuncByName(callee)))
@@ -332,7 +374,9 @@ function checkFunction(
         const ref = s.refs.get(key);
         if (!ref) continue;
         const byRelease = ref.releasers.includes(callee) || releases;
-        if (byRelease || (!helperByName(callee) && !kfuncByName(callee))) {
+        // Handed to a function that only reads through it: still ours to release.
+        const kept = readOnly.get(callee)?.[i] === true;
+        if (byRelease || (!helperByName(callee) && !kfuncByName(callee) && !kept)) {
           if (byRelease) for (const [k, v] of s.refs) if (v === ref) s.released.set(k, { call: n, callee });
           release(s, ref);
         }
