@@ -19,9 +19,6 @@ const CLI = join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts');
 const tmp = mkdtempSync(join(tmpdir(), 'bpf-ide-vmbad-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** bpf-ide's own socket dirs in the temp folder: none may outlive a failed connect. */
-const vmDirs = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('bpf-ide-vm-')));
-
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
@@ -35,21 +32,31 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
 
 /** Connects and expects a failure; returns it with how long it took and the qemu pid it had. */
 async function failing(o: ConstructorParameters<typeof VmTarget>[0]) {
-  const before = vmDirs();
+  // a private TMPDIR for the guest's socket dir (os.tmpdir() reads it at each call): none may outlive a failed connect
+  const own = mkdtempSync(join(tmp, 'guest-tmp-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = own;
   const vm = new VmTarget(o);
   let pid: number | undefined;
   vm.on('log', (l) => {
     if (l.startsWith('qemu-system')) setImmediate(() => (pid ??= vm.qemuPid));
   });
   const t0 = Date.now();
-  const err = await vm.connect().then(
-    () => assert.fail('connect should have failed'),
-    (e: Error) => e,
-  );
-  const ms = Date.now() - t0;
-  await vm.dispose();
-  const left = [...vmDirs()].filter((d) => !before.has(d));
-  assert.deepEqual(left, [], 'no socket dir is left');
+  let err: Error | undefined;
+  let ms = 0;
+  try {
+    err = await vm.connect().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    ms = Date.now() - t0;
+    await vm.dispose();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  assert.ok(err, 'connect should have failed');
+  assert.deepEqual(readdirSync(own), [], 'no socket dir is left');
   return { err, ms, pid };
 }
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,13 +15,13 @@ import { agentUnavailableReason } from '../agent/preconditions';
 import { need } from '../support/preconditions';
 import { ROOT, vmlinuxInclude, vmPrecondition } from './vm-fixture';
 
-const vmDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('bpf-ide-vm-'));
-
 test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its line; exit 3; no guest left', (t) => {
   if (!vmPrecondition(t)) return;
   const local = agentUnavailableReason();
   if (!need(t, !local, local ?? '')) return;
-  const before = new Set(vmDirs());
+  // a private TMPDIR: the guests' socket dirs go there (other VM users on this machine have their own)
+  const tmp = mkdtempSync(join(tmpdir(), 'bpf-ide-matrix-cli-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const src = join(ROOT, 'test', 'fixtures', 'vm', 'bpf-for.bpf.c');
   const r = spawnSync(
     process.execPath,
@@ -38,7 +38,7 @@ test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its li
       '--attach',
       '--json',
     ],
-    { cwd: ROOT, encoding: 'utf8', timeout: 180_000 },
+    { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { ...process.env, TMPDIR: tmp } },
   );
   assert.equal(r.status, 3, r.stderr);
   const m = JSON.parse(r.stdout) as MatrixReport;
@@ -71,7 +71,8 @@ test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its li
     assert.equal(typeof count.results[k].verify_us === 'number' || k === 'local', true);
   }
   assert.deepEqual(
-    vmDirs().filter((d) => !before.has(d)),
+    readdirSync(tmp).filter((f) => f.startsWith('bpf-ide-vm-')),
     [],
+    'no guest socket dir is left',
   );
 });
