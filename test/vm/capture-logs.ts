@@ -3,7 +3,7 @@
  * each guest, loads the chosen test/fixtures/verifier/*.bpf.c (and test/fixtures/vm/bpf-for.bpf.c)
  * at log level 2, and writes test/fixtures/verifier/<name>_<kernel>_l2.log. Needs the VM tier's
  * preconditions (qemu, busybox-static, cached kernels, clang, bpftool).
- * Usage: node --import tsx test/vm/capture-logs.ts [fixture-name...] [name ...]
+ * Usage: node --import tsx test/vm/capture-logs.ts [fixture-name...]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
