@@ -1,5 +1,5 @@
 /**
- * `bpf-ide list [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
+ * `bpf-ide list [--target local|vm:6.1|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
  *   [--accept-new-host-key] [--json]`
  * Every BPF program and map on the target, whoever loaded them (what `bpftool prog show` / `map show` list), through
  * the agent: the box needs no bpftool. Exit: 0 listed, 1 could not connect or list, 2 bad usage.
@@ -8,7 +8,7 @@ import type { ListedMap, ListedProgram } from '../agent/agent-protocol';
 import { connectTarget } from './connect';
 import { type TargetArgs, targetOption, UsageError } from './run-command';
 
-export const LIST_USAGE = `usage: bpf-ide list [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
+export const LIST_USAGE = `usage: bpf-ide list [--target local|vm:6.1|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
                      [--accept-new-host-key] [--json]
   Every BPF program and map on the target, whoever loaded them, through the agent (the box needs no bpftool).
   --json prints {target, programs: [{id, name, type, tag, uid, verified_insns, map_ids, run_cnt, run_time_ns, ...}],

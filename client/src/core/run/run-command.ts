@@ -1,5 +1,5 @@
 /**
- * `bpf-ide run FILE [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
+ * `bpf-ide run FILE [--target local|vm:6.1|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
  *   [--attach] [--duration SECONDS] [--log-level N] [--json]`
  * FILE is a .bpf.c (built first) or an object. Loads it through the agent on the target, optionally
  * attaches, reports each program's verdict, and releases everything before exiting.
@@ -58,7 +58,7 @@ export interface RunReport {
   error?: string;
 }
 
-export const RUN_USAGE = `usage: bpf-ide run FILE [--target local|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
+export const RUN_USAGE = `usage: bpf-ide run FILE [--target local|vm:6.1|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
                     [--accept-new-host-key] [--attach] [--duration SECONDS] [--log-level N] [--json] [-I DIR] [-D N]
   FILE: a .bpf.c (built first with clang -target bpf) or a BPF object. When FILE includes vmlinux.h and
   none is on its include path, the target's is used (cached; see bpf-ide vmlinux).
