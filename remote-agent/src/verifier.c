@@ -97,23 +97,36 @@ struct bpf_object *obj_open(struct handle *h, char *err, size_t errlen)
  * come from the network, so the first parse runs in a forked child: if it dies, the object
  * is refused and the agent keeps serving. Returns 0, or the signal that killed the parser.
  */
+/* the sandboxed parser's exit code when libbpf refused the object (distinct from a sanitizer's exit 1) */
+#define SANDBOX_OPEN_FAILED 3
+
 int sandbox_open(struct handle *h)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return 0; /* cannot fork: parse in-process as before */
 	if (pid == 0) {
-		signal(SIGALRM, SIG_DFL);
+		/* die by the signal itself: a handler (AddressSanitizer's, in the sanitizer build) would report
+		 * and exit(1), which reads as a clean parse and lets the parent crash on the same object */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			sigaction(fatal[i], &dfl, NULL);
 		alarm(20); /* a parser that loops forever dies too */
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name(h));
 		struct bpf_object *obj = bpf_object__open_mem(h->elf, h->elf_size, &oo);
-		_exit(obj ? 0 : 1);
+		_exit(obj ? 0 : SANDBOX_OPEN_FAILED);
 	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 0;
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	if (WIFSIGNALED(status))
+		return WTERMSIG(status);
+	/* any exit but "parsed" or "refused" means the parser died some other way */
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != SANDBOX_OPEN_FAILED)
+		return SIGABRT;
+	return 0;
 }
 
 void load_one(struct handle *h, const char *name, const struct load_opts *o, struct verdict *v)
