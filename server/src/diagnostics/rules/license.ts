@@ -143,8 +143,10 @@ export const licenseRule: Rule = {
   description: 'missing license section, or GPL-only helpers under a non-GPL license',
   run({ doc, report }) {
     if (doc.programs.length === 0) return;
-    const gplCalls = gplUses(doc);
     const license = doc.license;
+    // A GPL-compatible license allows everything: no need to look for GPL-only uses.
+    if (license && GPL_COMPATIBLE.has(license.value)) return;
+    const gplCalls = gplUses(doc);
     if (!license) {
       const first = doc.programs[0];
       const insertAt = doc.text.length;

@@ -12,7 +12,7 @@ import type { BpfDocument } from '../../bpf-document';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { callFacts, functionFindings } from '../function-cache';
+import { callFacts, functionFindings, functionKey, functionsByName, memo } from '../function-cache';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
 
 interface Ref {
@@ -56,39 +56,60 @@ const acquireOfIn = acquireOf;
  */
 export function returnedReferences(doc: BpfDocument): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  let programStarts: Set<number> | undefined;
+  const isProgram = (fn: Node) =>
+    (programStarts ??= new Set(doc.programs.map((p) => p.node.startIndex))).has(fn.startIndex);
   for (let round = 0; round < 4; round++) {
     let changed = false;
-    for (const [name, fn] of doc.functions) {
-      if (out.has(name) || doc.programs.some((p) => p.node.startIndex === fn.startIndex)) continue;
-      const body = field(fn, 'body');
-      if (!body || !/\breturn\s+\w+\s*;/.test(body.text)) continue;
+    for (const [name, fn] of functionsByName(doc)) {
+      if (out.has(name)) continue;
+      const facts = returnFacts(doc, fn);
+      if (!facts) continue;
       const bound = new Map<string, string[]>();
-      const note = (v: string | undefined, value: Node | null) => {
-        const call = value ? stripCasts(value) : null;
-        const callee = call && ty(call) === 'call_expression' ? calleeName(call) : undefined;
-        const rel = callee ? acquireOf(callee, out) : undefined;
-        if (v && rel) bound.set(v, rel);
-      };
-      for (const d of body.descendantsOfType('init_declarator'))
-        if (d)
-          note(
-            identOf(field(d, 'declarator')) ?? field(d, 'declarator')?.text.replace(/^\*+\s*/, ''),
-            field(d, 'value'),
-          );
-      for (const a of body.descendantsOfType('assignment_expression'))
-        if (a) note(identOf(field(a, 'left')), field(a, 'right'));
-      for (const r of body.descendantsOfType('return_statement')) {
-        const v = r && identOf(kids(r)[0]);
-        if (v && bound.has(v)) {
-          out.set(name, bound.get(v)!);
-          changed = true;
-          break;
-        }
+      for (const a of facts.assigns) {
+        const rel = acquireOf(a.callee, out);
+        if (rel) bound.set(a.v, rel);
+      }
+      const v = facts.returns.find((r) => bound.has(r));
+      if (v && !isProgram(fn)) {
+        out.set(name, bound.get(v)!);
+        changed = true;
       }
     }
     if (!changed) break;
   }
   return out;
+}
+
+/**
+ * What returnedReferences() needs from one function, read once per function text: the variables
+ * assigned a call's result (declarations first, then assignments, in order) and the variables returned.
+ */
+function returnFacts(
+  doc: BpfDocument,
+  fn: Node,
+): { assigns: { v: string; callee: string }[]; returns: string[] } | null {
+  return memo(`returned-refs\u0000${functionKey(doc, fn)}`, () => {
+    const body = field(fn, 'body');
+    if (!body || !/\breturn\s+\w+\s*;/.test(body.text)) return null;
+    const assigns: { v: string; callee: string }[] = [];
+    const note = (v: string | undefined, value: Node | null) => {
+      const call = value ? stripCasts(value) : null;
+      const callee = call && ty(call) === 'call_expression' ? calleeName(call) : undefined;
+      if (v && callee) assigns.push({ v, callee });
+    };
+    for (const d of body.descendantsOfType('init_declarator'))
+      if (d)
+        note(identOf(field(d, 'declarator')) ?? field(d, 'declarator')?.text.replace(/^\*+\s*/, ''), field(d, 'value'));
+    for (const a of body.descendantsOfType('assignment_expression'))
+      if (a) note(identOf(field(a, 'left')), field(a, 'right'));
+    const returns: string[] = [];
+    for (const r of body.descendantsOfType('return_statement')) {
+      const v = r && identOf(kids(r)[0]);
+      if (v) returns.push(v);
+    }
+    return assigns.length && returns.length ? { assigns, returns } : null;
+  });
 }
 
 const norm = (t: string) => t.replace(/\s+/g, '');
