@@ -391,7 +391,7 @@ export function functionName(fn: Node): string | undefined {
 }
 
 /** The first parameter of a function definition, with its type text. */
-function firstParam(fn: Node): BpfProgram['ctxParam'] {
+export function firstParam(fn: Node): BpfProgram['ctxParam'] {
   let d = fn.childForFieldName('declarator');
   while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
   const params = d?.childForFieldName('parameters');

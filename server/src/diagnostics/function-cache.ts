@@ -8,7 +8,9 @@
  * re-analysis after an edit into string hashing plus the one function that changed.
  */
 import type { Node } from 'web-tree-sitter';
-import { functionName, type BpfDocument, type BpfProgram } from '../bpf-document';
+import { firstParam, functionName, functionNameNode, type BpfDocument, type BpfProgram } from '../bpf-document';
+import type { SecMark } from '../bpf-masking';
+import { sectionFor } from '../catalog/catalog';
 import type { RuleDiagnostic } from './rule';
 
 const MAX_ENTRIES = 20000;
@@ -61,6 +63,9 @@ export function hash(s: string): string {
 interface PerDoc {
   functions: Node[];
   others: Node[];
+  /** Both, in document order. */
+  all: Node[];
+  secOwners?: Map<number, SecMark>;
   texts: Map<number, string>;
   keys: Map<number, string>;
   calls: Map<number, CallFact[]>;
@@ -75,8 +80,8 @@ const perDoc = new WeakMap<BpfDocument, PerDoc>();
 function docInfo(doc: BpfDocument): PerDoc {
   let d = perDoc.get(doc);
   if (!d) {
-    const { functions, others } = topNodes(doc);
-    d = { functions, others, texts: new Map(), keys: new Map(), calls: new Map() };
+    const { functions, others, all } = topNodes(doc);
+    d = { functions, others, all, texts: new Map(), keys: new Map(), calls: new Map() };
     perDoc.set(doc, d);
   }
   return d;
@@ -92,26 +97,32 @@ export function topLevelNodes(doc: BpfDocument): readonly Node[] {
   return docInfo(doc).others;
 }
 
-function topNodes(doc: BpfDocument): { functions: Node[]; others: Node[] } {
+function topNodes(doc: BpfDocument): { functions: Node[]; others: Node[]; all: Node[] } {
   const functions: Node[] = [];
   const others: Node[] = [];
+  const all: Node[] = [];
   const root = doc.root;
-  if (!root) return { functions, others };
+  if (!root) return { functions, others, all };
   const visit = (n: Node, depth: number) => {
     for (const c of n.namedChildren) {
       if (!c) continue;
       const t = c.type;
-      if (t === 'function_definition') functions.push(c);
-      else if (
+      if (t === 'function_definition') {
+        functions.push(c);
+        all.push(c);
+      } else if (
         depth < 8 &&
         (t === 'preproc_ifdef' || t === 'preproc_if' || t === 'preproc_else' || t === 'preproc_elif')
       )
         visit(c, depth + 1);
-      else if (t !== 'comment') others.push(c);
+      else if (t !== 'comment') {
+        others.push(c);
+        all.push(c);
+      }
     }
   };
   visit(root, 0);
-  return { functions, others };
+  return { functions, others, all };
 }
 
 /** The text of a function definition, read once per document. */
@@ -292,17 +303,17 @@ function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysi
     return out;
   };
   const out = new Map<number, FunctionAnalysis>();
-  let programOf: Map<number, BpfProgram> | undefined;
+  const programOf = new Map<number, BpfProgram | undefined>();
+  const programFor = (fn: Node): BpfProgram | undefined => {
+    if (!programOf.has(fn.startIndex)) programOf.set(fn.startIndex, programOfFunction(doc, fn));
+    return programOf.get(fn.startIndex);
+  };
   const programsOf = (fn: Node): BpfProgram[] => {
-    if (!programOf) {
-      programOf = new Map();
-      for (const p of doc.programs) programOf.set(p.node.startIndex, p);
-    }
-    const own = programOf.get(fn.startIndex);
+    const own = programFor(fn);
     if (own) return [own];
     // Programs that call it, directly or through functions that are not programs themselves.
-    return reach(fn, callers, (n) => programOf!.has(n.startIndex))
-      .map((c) => programOf!.get(c.startIndex))
+    return reach(fn, callers, (n) => !!programFor(n))
+      .map((c) => programFor(c))
       .filter((p): p is BpfProgram => !!p)
       .sort((a, b) => a.node.startIndex - b.node.startIndex);
   };
@@ -432,4 +443,40 @@ function mapFindings(ds: RuleDiagnostic[], f: (o: number) => number | undefined)
     fixes: d.fixes?.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, start: m(e.start), end: m(e.end) })) })),
   }));
   return ok ? out : undefined;
+}
+
+/**
+ * The SEC() of each top-level node, by the node's start: a SEC() belongs to the top-level node that
+ * contains it (`struct {...} m SEC(".maps");`) or else to the next one (`SEC("xdp")` on the line before
+ * `int prog(...)`), as in the document's structure.
+ */
+function secOwners(doc: BpfDocument): Map<number, SecMark> {
+  const d = docInfo(doc);
+  if (!d.secOwners) {
+    d.secOwners = new Map();
+    const ends = d.all.map((n) => n.endIndex);
+    let k = 0;
+    for (const sec of doc.mask.secs) {
+      while (k < ends.length && ends[k] <= sec.start) k++;
+      const node = d.all[k];
+      if (node && !d.secOwners.has(node.startIndex)) d.secOwners.set(node.startIndex, sec);
+    }
+  }
+  return d.secOwners;
+}
+
+/** The program a function definition is (it has a SEC()), read without the whole document structure. */
+export function programOfFunction(doc: BpfDocument, fn: Node): BpfProgram | undefined {
+  const sec = secOwners(doc).get(fn.startIndex);
+  if (!sec) return undefined;
+  return {
+    name: functionNameOf(doc, fn) ?? '(anonymous)',
+    section: sec.name,
+    sec,
+    def: sectionFor(sec.name),
+    node: fn,
+    body: fn.childForFieldName('body'),
+    nameNode: functionNameNode(fn),
+    ctxParam: firstParam(fn),
+  };
 }

@@ -76,14 +76,15 @@ const norm = (t: string) =>
 export const sectionRule: Rule = {
   id: 'section',
   description: 'unknown SEC() names, missing attach targets, and context types of another program type',
-  run(ctx) {
-    const known = KNOWN_CONTEXTS();
+  // SEC() names are top level; a program's context parameter and its uses are in its function.
+  runFunction(ctx) {
+    const p = ctx.programs.find((x) => x.node.startIndex === ctx.fn.startIndex);
+    if (p?.def) contextType(ctx, p, p.def, KNOWN_CONTEXTS());
+  },
+  runTopLevel(ctx) {
     for (const p of ctx.doc.programs) {
       if (!p.def) unknownSection(ctx, p);
-      else {
-        missingTarget(ctx, p, p.def);
-        contextType(ctx, p, p.def, known);
-      }
+      else missingTarget(ctx, p, p.def);
     }
     // A comment between SEC() and its function (`SEC("xdp") // parser`) takes the SEC in the
     // document model; the name is still checked.

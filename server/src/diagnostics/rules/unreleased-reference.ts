@@ -12,7 +12,7 @@ import type { BpfDocument } from '../../bpf-document';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { callFacts, functionFindings, functionKey, functionsByName, memo } from '../function-cache';
+import { callFacts, functionFindings, functionKey, functionsByName, memo, programOfFunction } from '../function-cache';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
 
 interface Ref {
@@ -56,9 +56,7 @@ const acquireOfIn = acquireOf;
  */
 export function returnedReferences(doc: BpfDocument): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  let programStarts: Set<number> | undefined;
-  const isProgram = (fn: Node) =>
-    (programStarts ??= new Set(doc.programs.map((p) => p.node.startIndex))).has(fn.startIndex);
+  const isProgram = (fn: Node) => !!programOfFunction(doc, fn);
   for (let round = 0; round < 4; round++) {
     let changed = false;
     for (const [name, fn] of functionsByName(doc)) {
