@@ -4,7 +4,7 @@
  * Built once per document version and shared by every rule and feature.
  */
 import type { Node, Tree } from 'web-tree-sitter';
-import { maskBpfSource, type MapFieldMark, type MaskResult, type SecMark } from './bpf-masking';
+import { maskBpfSource, remaskBpfSource, type MapFieldMark, type MaskResult, type SecMark } from './bpf-masking';
 import { sectionFor, type SectionDef } from './catalog/catalog';
 import type { CParser } from './parser';
 
@@ -59,6 +59,11 @@ export interface IncludeInfo {
 export class BpfDocument {
   readonly mask: MaskResult;
   readonly tree: Tree | null;
+  /**
+   * [start, end) of each function definition, flattened, once known (the analysis records them): the
+   * next version re-masks only the function an edit falls in.
+   */
+  functionSpans: number[] | undefined;
   private lineStarts: number[] | undefined;
   private structure: Structure | undefined;
 
@@ -69,7 +74,9 @@ export class BpfDocument {
     parser: CParser,
     previous?: BpfDocument,
   ) {
-    this.mask = maskBpfSource(text);
+    this.mask = previous
+      ? remaskBpfSource(text, previous.text, previous.mask, previous.functionSpans)
+      : maskBpfSource(text);
     this.tree = parser.parse(
       this.mask.masked,
       previous?.tree ? { tree: previous.tree, text: previous.mask.masked } : undefined,

@@ -49,6 +49,13 @@ export interface MaskResult {
   mapFields: MapFieldMark[];
   attributes: AttributeMark[];
   loopMacros: LoopMacroMark[];
+  /**
+   * Macro argument lists that were scanned but not masked (`SEC(` not closed yet...), as [start, end)
+   * of the text the scan read: what incremental masking must not cut through.
+   */
+  scans: { start: number; end: number }[];
+  /** A comment, string or macro argument list ran to the end of the text (remasking a part is unsafe). */
+  openAtEnd: boolean;
 }
 
 /** Attribute-like macros from libbpf's and the kernel's headers that expand to attributes or nothing. */
@@ -103,6 +110,8 @@ export function maskBpfSource(text: string): MaskResult {
   const mapFields: MapFieldMark[] = [];
   const attributes: AttributeMark[] = [];
   const loopMacros: LoopMacroMark[] = [];
+  const scans: { start: number; end: number }[] = [];
+  let openAtEnd = false;
   const n = text.length;
   let i = 0;
   let copied = 0; // text[copied, i) is still to be copied unchanged
@@ -123,16 +132,19 @@ export function maskBpfSource(text: string): MaskResult {
     // Comments, strings and character literals.
     if (c === '/' && text[i + 1] === '/') {
       const e = text.indexOf('\n', i);
+      if (e < 0) openAtEnd = true;
       i = e < 0 ? n : e;
       continue;
     }
     if (c === '/' && text[i + 1] === '*') {
       const e = text.indexOf('*/', i + 2);
+      if (e < 0) openAtEnd = true;
       i = e < 0 ? n : e + 2;
       continue;
     }
     if (c === '"' || c === "'") {
       i = skipQuoted(text, i);
+      if (i >= n && text[n - 1] !== c) openAtEnd = true;
       continue;
     }
     if (!IDENT_START.test(c) || (i > 0 && IDENT_CHAR.test(text[i - 1]))) {
@@ -150,6 +162,8 @@ export function maskBpfSource(text: string): MaskResult {
       }
       const close = matchParen(text, open);
       if (close < 0) {
+        scans.push({ start: i, end: scanReach + 1 });
+        if (scanReach >= n - 1) openAtEnd = true;
         i = j;
         continue;
       }
@@ -159,7 +173,7 @@ export function maskBpfSource(text: string): MaskResult {
           const nameStart = text.indexOf('"', open) + 1;
           secs.push({ start: i, end: close + 1, nameStart, name: m[1] });
           blank(i, close + 1);
-        }
+        } else scans.push({ start: i, end: close + 1 });
         i = close + 1;
         continue;
       }
@@ -187,6 +201,7 @@ export function maskBpfSource(text: string): MaskResult {
           i = end;
           continue;
         }
+        scans.push({ start: i, end: close + 1 });
         i = close + 1;
         continue;
       }
@@ -209,7 +224,77 @@ export function maskBpfSource(text: string): MaskResult {
     i = j;
   }
   out.push(text.slice(copied));
-  return { masked: out.join(''), secs, mapFields, attributes, loopMacros };
+  return { masked: out.join(''), secs, mapFields, attributes, loopMacros, scans, openAtEnd };
+}
+
+/**
+ * Masks `text` reusing `prev` (the mask of `prevText`) when the change lies inside one span of
+ * `prevText` that masking treats on its own (a function definition: it starts and ends outside any
+ * comment, string or macro argument list): only that span is masked again. Falls back to masking
+ * everything when that cannot be shown. The result equals maskBpfSource(text).
+ */
+export function remaskBpfSource(
+  text: string,
+  prevText: string,
+  prev: MaskResult,
+  spans: readonly number[] | undefined,
+): MaskResult {
+  // Something left open (a comment running to the end...) makes every later state depend on it.
+  if (!spans || !spans.length || prev.openAtEnd) return maskBpfSource(text);
+  let start = 0;
+  const min = Math.min(text.length, prevText.length);
+  while (start < min && text.charCodeAt(start) === prevText.charCodeAt(start)) start++;
+  let oldEnd = prevText.length;
+  let newEnd = text.length;
+  while (oldEnd > start && newEnd > start && text.charCodeAt(newEnd - 1) === prevText.charCodeAt(oldEnd - 1)) {
+    oldEnd--;
+    newEnd--;
+  }
+  if (start === prevText.length && oldEnd === start && text.length === prevText.length) return prev;
+  // The span (a function definition) that holds the change, strictly inside it.
+  let from = -1;
+  let to = -1;
+  for (let k = 0; k < spans.length; k += 2) {
+    if (spans[k] < start && oldEnd < spans[k + 1]) {
+      from = spans[k];
+      to = spans[k + 1];
+      break;
+    }
+    if (spans[k] > start) break;
+  }
+  if (from < 0) return maskBpfSource(text);
+  // Nothing masked or scanned before it may reach into it (an unclosed `SEC(` scans forward).
+  for (const list of [prev.secs, prev.mapFields, prev.attributes, prev.loopMacros, prev.scans])
+    for (const m of list) if (m.start < from && m.end > from) return maskBpfSource(text);
+  const delta = text.length - prevText.length;
+  const part = maskBpfSource(text.slice(from, to + delta));
+  if (part.openAtEnd) return maskBpfSource(text);
+  const join = <T extends { start: number; end: number }>(before: T[], inside: T[], after: T[]): T[] => {
+    const out: T[] = [];
+    for (const m of before) if (m.start < from) out.push(m);
+    for (const m of inside) out.push(shiftMark(m, from));
+    for (const m of after) if (m.start >= to) out.push(delta ? shiftMark(m, delta) : m);
+    return out;
+  };
+  return {
+    masked: prev.masked.slice(0, from) + part.masked + prev.masked.slice(to),
+    secs: join(prev.secs, part.secs, prev.secs),
+    mapFields: join(prev.mapFields, part.mapFields, prev.mapFields),
+    attributes: join(prev.attributes, part.attributes, prev.attributes),
+    loopMacros: join(prev.loopMacros, part.loopMacros, prev.loopMacros),
+    scans: join(prev.scans, part.scans, prev.scans),
+    openAtEnd: false,
+  };
+}
+
+/** A mark moved by `by` characters (every offset field moves). */
+function shiftMark<T extends { start: number; end: number }>(m: T, by: number): T {
+  const o = { ...m } as T & Record<string, unknown>;
+  o.start += by;
+  o.end += by;
+  for (const k of ['nameStart', 'fieldStart', 'valueStart'] as const)
+    if (typeof o[k] === 'number') (o as Record<string, number>)[k] += by;
+  return o;
 }
 
 function skipSpace(text: string, i: number): number {
@@ -229,8 +314,17 @@ function skipQuoted(text: string, i: number): number {
   return text.length;
 }
 
+/** Where the last matchParen() stopped reading. */
+let scanReach = 0;
+
 /** Offset of the `)` matching the `(` at `open`, skipping strings and comments; -1 when unbalanced. */
 function matchParen(text: string, open: number): number {
+  const r = matchParenInner(text, open);
+  if (r >= 0) scanReach = r;
+  return r;
+}
+
+function matchParenInner(text: string, open: number): number {
   let depth = 0;
   let braces = 0;
   // A macro argument list longer than this is not a macro we understand; stay linear on garbage.
@@ -241,11 +335,17 @@ function matchParen(text: string, open: number): number {
       k = skipQuoted(text, k) - 1;
     } else if (ch === '/' && text[k + 1] === '*') {
       const e = text.indexOf('*/', k + 2);
-      if (e < 0) return -1;
+      if (e < 0) {
+        scanReach = text.length - 1;
+        return -1;
+      }
       k = e + 1;
     } else if (ch === '/' && text[k + 1] === '/') {
       const e = text.indexOf('\n', k);
-      if (e < 0) return -1;
+      if (e < 0) {
+        scanReach = text.length - 1;
+        return -1;
+      }
       k = e;
     } else if (ch === '(') depth++;
     else if (ch === ')') {
@@ -256,8 +356,11 @@ function matchParen(text: string, open: number): number {
     else if (ch === ';' && braces <= 0) {
       // `SEC(` typed but not closed yet: do not swallow the rest of the file. A `;` is only allowed
       // inside braces (an `__array(values, struct { ...; })`).
+      scanReach = k;
       return -1;
     }
   }
+  // Unbalanced up to the end of the text, or past the length limit (the limit is not the text's end).
+  scanReach = limit >= text.length ? text.length - 1 : limit;
   return -1;
 }

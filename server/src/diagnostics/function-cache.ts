@@ -82,6 +82,9 @@ function docInfo(doc: BpfDocument): PerDoc {
   if (!d) {
     const { functions, others, all } = topNodes(doc);
     d = { functions, others, all, texts: new Map(), keys: new Map(), calls: new Map() };
+    const spans: number[] = [];
+    for (const fn of functions) spans.push(fn.startIndex, fn.endIndex);
+    doc.functionSpans = spans;
     perDoc.set(doc, d);
   }
   return d;
@@ -163,6 +166,13 @@ export function topLevelKey(doc: BpfDocument): string {
       at = fn.endIndex;
     }
     parts.push(doc.text.slice(at));
+    // A SEC() inside a body (half-typed code) still names the program that body belongs to.
+    const b = d.bodies;
+    let k = 0;
+    for (const sec of doc.mask.secs) {
+      while (k < b.length && b[k + 1] <= sec.start) k += 2;
+      if (k < b.length && b[k] <= sec.start) parts.push(`SEC ${k} ${sec.name}`);
+    }
     const indent = doc.text.includes('\n\t') ? 't' : 's';
     d.topKey = `${hash(parts.join('\u0000'))}${indent}`;
   }

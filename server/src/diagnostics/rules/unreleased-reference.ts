@@ -11,8 +11,8 @@ import { helperByName, kfuncByName } from '../../catalog/catalog';
 import type { BpfDocument } from '../../bpf-document';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
-import type { Rule, RuleContext, RuleDiagnostic } from '../rule';
-import { callFacts, functionFindings, functionKey, functionsByName, memo, programOfFunction } from '../function-cache';
+import type { Rule, RuleContext } from '../rule';
+import { callFacts, functionKey, functionsByName, hash, memo, programOfFunction } from '../function-cache';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
 
 interface Ref {
@@ -115,61 +115,80 @@ const norm = (t: string) => t.replace(/\s+/g, '');
 export const unreleasedReferenceRule: Rule = {
   id: 'unreleased-reference',
   description: 'ring buffer reservation, socket, kfunc reference or spin lock not released on every path',
-  run(ctx) {
-    const { doc } = ctx;
-    if (!doc.root) return;
-    let globalFns: Set<string> | undefined;
-    const summaries = returnedReferences(doc);
-    // Functions of the included headers that return a reference they acquired.
-    const hdr = headerFunctionSummaries(
-      documentHeaderDeclarations(doc),
-      () => false,
-      (c) => acquireOf(c, summaries),
-    );
-    for (const [n, rel] of hdr.returnsRef) if (!doc.functions.has(n)) summaries.set(n, rel);
-    const readOnly = readOnlyParams([
-      ...[...doc.functions].flatMap(([name, fn]) => {
-        const b = field(fn, 'body');
-        const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
-          (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
-        );
-        return b ? [{ name, params, body: b.text }] : [];
-      }),
-      ...[...documentHeaderDeclarations(doc).functions.values()]
-        .filter((f) => !doc.functions.has(f.name))
-        .map((f) => ({ name: f.name, params: f.params, body: f.text.slice(f.text.indexOf('{')) })),
-    ]);
-    for (const fn of functionDefinitions(doc)) {
-      // Only functions that acquire something or take a lock have anything to release.
-      const sources = [
-        ...new Set(
-          callFacts(doc, fn)
-            .filter(
-              (c) =>
-                c.name === 'bpf_spin_lock' ||
-                acquireOf(c.name, summaries) ||
-                argAcquire(c.name) ||
-                kfuncByName(c.name)?.releases,
-            )
-            .map((c) => c.name),
-        ),
-      ];
-      if (!sources.length) continue;
-      const summaryKey =
-        [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';') +
-        '|' +
-        [...readOnly].map(([k, v]) => `${k}:${v.map(Number).join('')}`).join(';');
-      const found = functionFindings('unreleased-reference', doc, fn, summaryKey, () => {
-        const out: RuleDiagnostic[] = [];
-        const body = field(fn, 'body');
-        globalFns ??= globalFunctions(doc);
-        if (body) checkFunction({ doc, report: (d) => out.push(d) }, body, globalFns, sources, summaries, readOnly);
-        return out;
-      });
-      for (const d of found) ctx.report(d);
-    }
+  // What the file's and its headers' functions do with references (summaries, read-only parameters) is
+  // part of the key, as are the functions each one calls (their bodies may release what it holds).
+  fileKey: (doc) => factsOf(doc).key,
+  runFunction(ctx) {
+    const { doc, fn } = ctx;
+    const { summaries, readOnly } = factsOf(doc);
+    // Only functions that acquire something or take a lock have anything to release.
+    const sources = [
+      ...new Set(
+        callFacts(doc, fn)
+          .filter(
+            (c) =>
+              c.name === 'bpf_spin_lock' ||
+              acquireOf(c.name, summaries) ||
+              argAcquire(c.name) ||
+              kfuncByName(c.name)?.releases,
+          )
+          .map((c) => c.name),
+      ),
+    ];
+    if (!sources.length) return;
+    const body = field(fn, 'body');
+    if (body) checkFunction(ctx, body, globalFunctions(doc), sources, summaries, readOnly);
   },
 };
+
+interface FileFacts {
+  summaries: Map<string, string[]>;
+  readOnly: Map<string, boolean[]>;
+  key: string;
+}
+const factsCache = new WeakMap<BpfDocument, FileFacts>();
+
+/** Summaries and read-only parameters of the file's and its headers' functions, once per document version. */
+function factsOf(doc: BpfDocument): FileFacts {
+  let f = factsCache.get(doc);
+  if (f) return f;
+  const summaries = returnedReferences(doc);
+  const own = functionsByName(doc);
+  // Functions of the included headers that return a reference they acquired.
+  const headers = documentHeaderDeclarations(doc);
+  const hdr = headerFunctionSummaries(
+    headers,
+    () => false,
+    (c) => acquireOf(c, summaries),
+  );
+  for (const [n, rel] of hdr.returnsRef) if (!own.has(n)) summaries.set(n, rel);
+  const readOnly = new Map<string, boolean[]>();
+  // The file's functions: read once per function text.
+  for (const [name, fn] of own) {
+    const ro = memo(`read-only-params\u0000${functionKey(doc, fn)}`, () => {
+      const b = field(fn, 'body');
+      if (!b) return undefined;
+      const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
+        (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
+      );
+      return readOnlyParams([{ name, params, body: b.text }]).get(name);
+    });
+    if (ro) readOnly.set(name, ro);
+  }
+  for (const [name, ro] of readOnlyParams(
+    [...headers.functions.values()]
+      .filter((h) => !own.has(h.name))
+      .map((h) => ({ name: h.name, params: h.params, body: h.text.slice(h.text.indexOf('{')) })),
+  ))
+    readOnly.set(name, ro);
+  const key =
+    [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';') +
+    '|' +
+    [...readOnly].map(([k, v]) => `${k}:${v.map(Number).join('')}`).join(';');
+  f = { summaries, readOnly, key: key.length > 64 ? hash(key) : key };
+  factsCache.set(doc, f);
+  return f;
+}
 
 /**
  * Which parameters of the file's (and its headers') functions they only read through (`e->pid = ...`,
@@ -258,14 +277,15 @@ function checkFunction(
   const leak = (ref: Ref, where: Node | null) => {
     if (reported.has(ref.call.startIndex)) return;
     reported.add(ref.call.startIndex);
-    const line = where ? doc.positionAt(where.startIndex).line + 1 : undefined;
+    // Named by its text, not its line: findings are cached by function text and move with it.
+    const exit = where ? where.text.replace(/\s+/g, ' ').slice(0, 40) : undefined;
     ctx.report({
       start: ref.call.startIndex,
       end: ref.call.endIndex,
       severity: 'error',
       message:
         `Unreleased reference: what ${ref.callee}() acquires here is not released by ${ref.releasers.join(' or ')} on every path` +
-        `${line ? ` (the path leaving at line ${line} still holds it)` : ''}. The verifier rejects the program ("Unreleased reference id=N"). ` +
+        `${exit ? ` (the path leaving through \`${exit}\` still holds it)` : ''}. The verifier rejects the program ("Unreleased reference id=N"). ` +
         `Release it before every return, including the early ones after the NULL check.`,
       related: where
         ? [{ start: where.startIndex, end: where.endIndex, message: 'the function exits here holding the reference' }]
