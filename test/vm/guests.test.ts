@@ -1,12 +1,12 @@
 /**
  * Real 6.1 and 6.12 kernels booted in qemu (one guest per kernel for this file), the agent on
- * their virtio-serial port: hello, the templates that this machine's kernel refuses (kprobe,
+ * their virtio-serial port: hello, every template loaded, the ones this machine's kernel refuses (kprobe,
  * fentry, lsm) attached and seen working, triggered with the guest-only `exec`; then the 6.1 guest
  * is disconnected (nothing left: no qemu, no socket dir) and the 6.12 guest is crashed on purpose
  * (sysrq) to check that a panic is reported as one, with the console's last lines.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentClient } from '../../client/src/core/agent/agent-client';
@@ -63,6 +63,19 @@ for (const kernel of ['6.1', '6.12'] as const) {
       const lsm = await agent.request('exec', { argv: ['cat', '/sys/kernel/security/lsm'] });
       assert.match(lsm.stdout, /\bbpf\b/);
       assert.ok(vm.lastBoot!.bootMs > 0 && alive(vm.qemuPid));
+    });
+
+    test("every template loads in the guest (objects built against this machine's vmlinux.h: CO-RE relocates them)", async (t) => {
+      if (!vmPrecondition(t)) return;
+      const ids = readdirSync(join(ROOT, 'bpf-templates')).filter((d) =>
+        existsSync(join(ROOT, 'bpf-templates', d, 'template.json')),
+      );
+      assert.ok(ids.length >= 10, ids.join(' '));
+      for (const id of ids) {
+        const l = await load(agent, template(id));
+        assert.ok(l.programs.length > 0 && !(l.failed ?? []).length, `${id}: ${JSON.stringify(l.failed ?? [])}`);
+        await agent.request('unload', { handle: l.handle });
+      }
     });
 
     for (const id of ['kprobe', 'fentry'] as const) {

@@ -77,11 +77,11 @@ export function kvmUsable(): boolean {
 }
 
 /** What the console says about a crash: the panic or oops line, if any. */
+const CRASH = /Kernel panic - not syncing|BUG: |Oops:|general protection fault|kernel BUG at|Unable to handle kernel/;
+
 export function crashLine(consoleText: string): string | undefined {
   const lines = consoleText.split(/\r?\n/);
-  const i = lines.findIndex((l) =>
-    /Kernel panic - not syncing|BUG: |Oops:|general protection fault|kernel BUG at|Unable to handle kernel/.test(l),
-  );
+  const i = lines.findIndex((l) => CRASH.test(l));
   return i >= 0 ? lines[i].replace(/^\[[\s\d.]+\]\s*/, '').trim() : undefined;
 }
 
@@ -171,9 +171,15 @@ export class QemuVm {
       : this.accel;
   }
 
-  /** The last lines of the serial console (and qemu's own stderr, when it said something). */
+  /**
+   * The serial console's last lines (and qemu's own stderr, when it said something). After a crash: from
+   * just before the panic/oops line on (its stack trace can be longer than the tail).
+   */
   consoleTail(lines = 30): string {
-    const text = this.console.split(/\r?\n/).slice(-lines).join('\n').trimEnd();
+    const all = this.console.split(/\r?\n/);
+    const at = all.findIndex((l) => CRASH.test(l));
+    const shown = at >= 0 ? all.slice(Math.max(0, at - 3), at + 40) : all.slice(-lines);
+    const text = shown.join('\n').trimEnd();
     const err = this.stderr.trim() ? `\n[qemu] ${this.stderr.trim().split('\n').slice(-5).join('\n[qemu] ')}` : '';
     return (text + err).trim();
   }
