@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     const files = readdirSync(CORPUS)
       .filter((f) => f.endsWith('.bpf.c') && f.includes(process.env.BENCH_FILES ?? ''))
       .sort();
-    const clangd = findClangd();
+    const clangd = process.env.BENCH_CLANGD === '0' ? undefined : findClangd();
     console.log(
       `# corpus: ${files.map((f) => `${f} (${readFileSync(join(CORPUS, f), 'utf8').split('\n').length} lines)`).join(', ')}; each includes vmlinux.h (${btf.stdout.length} bytes); ${EDITS * 2} edits inside function bodies, ${COMPLETIONS} completions each`,
     );

@@ -13,39 +13,52 @@ import type { SecMark } from '../bpf-masking';
 import { sectionFor } from '../catalog/catalog';
 import type { RuleDiagnostic } from './rule';
 
-const MAX_ENTRIES = 20000;
-let cache = new Map<string, unknown>();
+/**
+ * Two generations: entries are looked up in the young map, then in the old one (and moved back to the
+ * young one when found there); when the young map is full it becomes the old one and the previous old
+ * one is dropped. So the cache holds at most 2 x GENERATION entries, and what every analysis reads
+ * (the unchanged functions' findings) stays, while what edits left behind goes (issue 15.12: memory
+ * under long editing).
+ */
+const GENERATION = 6000;
+let young = new Map<string, unknown>();
+let old = new Map<string, unknown>();
 
-/** A value computed once per key (least recently computed entries dropped past MAX_ENTRIES). */
+/** A value computed once per key (kept while it is used; see above). */
 export function memo<T>(key: string, compute: () => T): T {
-  if (cache.has(key)) return cache.get(key) as T;
-  const v = compute();
-  if (cache.size >= MAX_ENTRIES) {
-    // Drop the oldest tenth: Map iteration is insertion order.
-    let drop = MAX_ENTRIES / 10;
-    for (const k of cache.keys()) {
-      cache.delete(k);
-      if (--drop <= 0) break;
-    }
+  let v = young.get(key);
+  if (v !== undefined || young.has(key)) return v as T;
+  v = old.get(key);
+  if (v === undefined && !old.has(key)) v = compute();
+  if (young.size >= GENERATION) {
+    old = young;
+    young = new Map();
   }
-  cache.set(key, v);
-  return v;
+  young.set(key, v);
+  return v as T;
+}
+
+/** How many values are cached (tests, and the memory budget). */
+export function cacheSize(): number {
+  return young.size + old.size;
 }
 
 /** Runs `f` with an empty cache of its own, then puts the previous one back (tests: a from-scratch analysis). */
 export function withIsolatedCache<T>(f: () => T): T {
-  const saved = cache;
-  cache = new Map();
+  const saved = [young, old];
+  young = new Map();
+  old = new Map();
   try {
     return f();
   } finally {
-    cache = saved;
+    [young, old] = saved;
   }
 }
 
 /** Forgets everything (tests). */
 export function clearFunctionCache(): void {
-  cache.clear();
+  young.clear();
+  old.clear();
 }
 
 /** 53-bit FNV-1a-style hash of a string, as base-36 text. */
@@ -205,7 +218,8 @@ export function functionFindings(
   if (!Array.isArray(rel)) {
     const a = rel as { absolute: RuleDiagnostic[]; doc: BpfDocument };
     if (a.doc === doc) return a.absolute;
-    cache.delete(key);
+    young.delete(key);
+    old.delete(key);
     return functionFindings(rule, doc, fn, extraKey, compute);
   }
   return shift(rel, base);
@@ -346,7 +360,10 @@ function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysi
       get programs() {
         return (programs ??= programsOf(fn));
       },
-      dependencyKey: `${top}\u0000${key}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${callerNames.length > 64 ? hash(callerNames) : callerNames}`,
+      // One short key (a 53-bit hash): every rule looks it up, and long keys cost hashing and memory.
+      dependencyKey: hash(
+        `${top}\u0000${key}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${callerNames.length > 64 ? hash(callerNames) : callerNames}`,
+      ),
       matches: (ruleId, filter) => memo(`filter\u0000${ruleId}\u0000${key}`, () => filter.test(text)),
     });
   }
@@ -392,7 +409,8 @@ export function cachedFindings(
   if (!Array.isArray(stored)) {
     const a = stored as { absolute: RuleDiagnostic[]; doc: BpfDocument };
     if (a.doc === doc) return a.absolute;
-    cache.delete(key);
+    young.delete(key);
+    old.delete(key);
     return cachedFindings(doc, key, fn, compute);
   }
   return mapFindings(stored, map.from)!;
