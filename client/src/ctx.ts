@@ -10,7 +10,7 @@ import {
   type ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { type ParamsOf, serverStatusNotification } from '../../server/src/protocol';
+import { type ParamsOf, SERVER_NODE_FLAGS, serverStatusNotification } from '../../server/src/protocol';
 import { createCommands } from './commands';
 import { BuildFeature } from './features/build-feature';
 import { LoadFeature } from './features/load-feature';
@@ -81,11 +81,11 @@ export class BpfIdeContext {
   async startLanguageServer(): Promise<void> {
     const serverModule = this.extension.asAbsolutePath('dist/server.js');
     const serverOptions: ServerOptions = {
-      run: { module: serverModule, transport: TransportKind.ipc },
+      run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_FLAGS] } },
       debug: {
         module: serverModule,
         transport: TransportKind.ipc,
-        options: { execArgv: ['--nolazy', '--inspect=6019'] },
+        options: { execArgv: [...SERVER_NODE_FLAGS, '--nolazy', '--inspect=6019'] },
       },
     };
     const clientOptions: LanguageClientOptions = {

@@ -12,7 +12,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LspSession } from '../support/lsp-session';
+import { SERVER_NODE_FLAGS } from '../../server/src/protocol';
+import { CLI, LspSession } from '../support/lsp-session';
 
 const EDITS = Number(process.env.BENCH_EDITS ?? 40);
 const COMPLETIONS = Number(process.env.BENCH_COMPLETIONS ?? 40);
@@ -191,7 +192,9 @@ async function main(): Promise<void> {
       const name = f.replace(/\.bpf\.c$/, '');
       // Ours: rule diagnostics are what arrives first after an edit; clang's own pass follows after edits
       // settle, so it is off here to time the same thing on every edit.
+      // Ours, started as the extension starts it (its Node flags).
       const ours = new LspSession({
+        args: [...SERVER_NODE_FLAGS, CLI, 'lsp', '--stdio'],
         rootUri: pathToFileURL(dir).toString(),
         initializationOptions: { settings: { diagnostics: { clang: false } } },
       });
@@ -257,6 +260,7 @@ async function main(): Promise<void> {
     if (LONG_EDITS > 0 && files.length) {
       const f = files[0];
       const s = new LspSession({
+        args: [...SERVER_NODE_FLAGS, CLI, 'lsp', '--stdio'],
         rootUri: pathToFileURL(dir).toString(),
         initializationOptions: { settings: { diagnostics: { clang: false } } },
       });

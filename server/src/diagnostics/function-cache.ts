@@ -20,7 +20,7 @@ import type { RuleDiagnostic } from './rule';
  * (the unchanged functions' findings) stays, while what edits left behind goes (issue 15.12: memory
  * under long editing).
  */
-const GENERATION = 6000;
+const GENERATION = 4000;
 let young = new Map<string, unknown>();
 let old = new Map<string, unknown>();
 
