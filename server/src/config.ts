@@ -3,6 +3,8 @@
  * contributes.configuration is checked against it by test/unit/config.test.ts, and the server reads
  * its settings through parseSettings(), so a default lives in exactly one place.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 export interface SettingSpec {
   type: 'string' | 'boolean' | 'number' | 'array';
@@ -27,7 +29,7 @@ export const SETTINGS = {
     items: { type: 'string' },
     default: [],
     description:
-      'Extra include directories for BPF C files (${workspaceFolder} is expanded). compile_commands.json is read too.',
+      'Extra include directories for BPF C files (${workspaceFolder}, ${userHome} and ~ are expanded, by Build and by the language server). compile_commands.json is read too.',
     scope: 'resource',
   },
   'bpfIde.defines': {
@@ -135,6 +137,27 @@ export interface ServerSettings {
 
 export function defaultServerSettings(): ServerSettings {
   return parseServerSettings(undefined);
+}
+
+/**
+ * Expands what a path setting may contain, the same everywhere a path setting is read (Build, Load, the
+ * language server): `${workspaceFolder}` (the first workspace folder), `${userHome}`, and a leading `~`.
+ */
+export function expandPathSetting(value: string, workspaceFolder: string | undefined, home = homedir()): string {
+  let v = value.replace(/\$\{userHome\}/g, home);
+  if (workspaceFolder !== undefined) v = v.replace(/\$\{workspaceFolder\}/g, workspaceFolder);
+  if (v === '~') return home;
+  if (v.startsWith('~/')) return join(home, v.slice(2));
+  return v;
+}
+
+/** The settings with their paths expanded (see expandPathSetting). */
+export function expandServerSettings(s: ServerSettings, workspaceFolder: string | undefined): ServerSettings {
+  return {
+    ...s,
+    clangPath: s.clangPath && expandPathSetting(s.clangPath, workspaceFolder),
+    includePaths: s.includePaths.map((p) => expandPathSetting(p, workspaceFolder)),
+  };
 }
 
 /** Reads the `bpfIde` section as the client sends it (nested objects), falling back to defaults. */

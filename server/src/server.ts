@@ -17,7 +17,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { helperAvailability, setHelperAvailability } from './catalog/catalog';
 import { ClangScheduler } from './clang/clang-scheduler';
-import { defaultServerSettings, parseServerSettings, type ServerSettings } from './config';
+import { defaultServerSettings, expandServerSettings, parseServerSettings, type ServerSettings } from './config';
 import { DocumentStore } from './document-store';
 import { runRules } from './diagnostics/engine';
 import { toLspDiagnostic } from './diagnostics/to-lsp';
@@ -54,17 +54,28 @@ export function startServer(connection: Connection): void {
   let ctx: ServerContext | undefined;
   let clang: ClangScheduler | undefined;
   let hasConfigurationCapability = false;
+  let workspaceFolder: string | undefined;
   const ruleDiagnostics = new Map<string, Diagnostic[]>();
   const log = (m: string) => connection.console.log(m);
 
   connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
     hasConfigurationCapability = !!params.capabilities.workspace?.configuration;
+    // ${workspaceFolder} in path settings: the first workspace folder, as Build expands it.
+    const folderUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    try {
+      workspaceFolder = folderUri?.startsWith('file:') ? fileURLToPath(folderUri) : undefined;
+    } catch {
+      workspaceFolder = undefined;
+    }
     const language = await loadCLanguage();
     const init = params.initializationOptions as { settings?: unknown } | undefined;
     ctx = {
       store: new DocumentStore(language),
       headers: new HeaderIndex(),
-      settings: init?.settings ? parseServerSettings(init.settings) : defaultServerSettings(),
+      settings: expandServerSettings(
+        init?.settings ? parseServerSettings(init.settings) : defaultServerSettings(),
+        workspaceFolder,
+      ),
       target: null,
       log,
     };
@@ -106,7 +117,7 @@ export function startServer(connection: Connection): void {
     if (!ctx) return;
     try {
       const section: unknown = await connection.workspace.getConfiguration('bpfIde');
-      ctx.settings = parseServerSettings(nest(section));
+      ctx.settings = expandServerSettings(parseServerSettings(nest(section)), workspaceFolder);
       sharedHeaderDeclarations.setSearchDirs(ctx.settings.includePaths);
     } catch (err) {
       log(`could not read settings: ${String(err)}`);

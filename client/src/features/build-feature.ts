@@ -3,6 +3,7 @@
  * clang's errors and warnings in the Problems panel with exact ranges (source `bpf-build`).
  */
 import * as vscode from 'vscode';
+import { expandPathSetting } from '../../../server/src/config';
 import { type BuildProblem, type BuildResult, buildBpf } from '../core/build/bpf-build';
 import type { BpfIdeContext } from '../ctx';
 
@@ -34,7 +35,7 @@ export class BuildFeature implements vscode.Disposable {
   async build(uri: vscode.Uri, o: { quiet?: boolean } = {}): Promise<BuildResult | undefined> {
     const cfg = vscode.workspace.getConfiguration('bpfIde', uri);
     const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? '';
-    const expand = (s: string) => s.replace(/\$\{workspaceFolder\}/g, folder);
+    const expand = (s: string) => expandPathSetting(s, folder);
     let result: BuildResult;
     const includeDirs = cfg.get<string[]>('includePaths', []).map(expand);
     try {

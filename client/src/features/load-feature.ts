@@ -6,6 +6,7 @@
  * on the line the kernel names (headers on the build's include path included).
  */
 import * as vscode from 'vscode';
+import { expandPathSetting } from '../../../server/src/config';
 import { visibleText } from '../core/visible-text';
 import { summarizeLoad } from '../core/run/load-summary';
 import type { LoadedObject, LoadOptions, LoadOutcome, ProgramFailure } from '../core/run/load-session';
@@ -169,7 +170,7 @@ export class LoadFeature implements vscode.Disposable, vscode.CodeLensProvider {
           replace: true,
           logLevel: cfg.get<number>('load.logLevel', 1),
           clang: cfg.get<string>('clang.path') || undefined,
-          includeDirs: cfg.get<string[]>('includePaths', []).map((s) => s.replace(/\$\{workspaceFolder\}/g, folder)),
+          includeDirs: cfg.get<string[]>('includePaths', []).map((s) => expandPathSetting(s, folder)),
           defines: cfg.get<string[]>('defines', []),
           signal: abort.signal,
           onProgress: (p) => {
