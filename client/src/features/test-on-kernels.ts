@@ -23,6 +23,13 @@ async function pickKernels(ctx: BpfIdeContext): Promise<string[] | undefined> {
   const { vmTargetRows } = await import('../core/vm/kernel-cache');
   const rows = new Map<string, string>([['local', 'this machine']]);
   for (const v of vmTargetRows()) rows.set(v.spec, v.description);
+  try {
+    // a lab of real boxes joins the same table: the Hosts of ~/.ssh/config
+    const { SshConfig } = await import('../core/targets/ssh-config');
+    for (const h of SshConfig.load().hostAliases()) if (!rows.has(h)) rows.set(h, 'Host in ~/.ssh/config');
+  } catch (e) {
+    ctx.output.warn(`~/.ssh/config could not be read for the kernel list: ${(e as Error).message}`);
+  }
   for (const r of ctx.extension.globalState.get<string[]>('bpfIde.recentTargets', []))
     if (!rows.has(r)) rows.set(r, 'used before');
   for (const r of remembered) if (!rows.has(r)) rows.set(r, 'picked before');
