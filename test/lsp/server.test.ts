@@ -90,12 +90,33 @@ describe('language server over stdio', () => {
     assert.match(lookup.insertText ?? '', /^bpf_map_lookup_elem\(\$\{1:map\}, \$\{2:key\}\)$/);
   });
 
-  test('completion resolves helper documentation', async () => {
-    const item = await s.request<{ documentation?: { value: string } }>('completionItem/resolve', {
-      label: 'bpf_map_lookup_elem',
-      data: { kind: 'helper', name: 'bpf_map_lookup_elem' },
-    });
+  test('completion resolves helper documentation, without repeating the signature the detail shows', async () => {
+    const list = await s.request<{ items: { label: string; detail?: string; data?: unknown }[] }>(
+      'textDocument/completion',
+      { textDocument: { uri: uri() }, position: positionOf(XDP, '\tbpf_map_update_elem', 1) },
+    );
+    const sent = list.items.find((i) => i.label === 'bpf_map_lookup_elem')!;
+    assert.ok(sent.detail?.includes('bpf_map_lookup_elem('), sent.detail);
+    const item = await s.request<{ documentation?: { value: string } }>('completionItem/resolve', sent);
     assert.match(item.documentation?.value ?? '', /Perform a lookup in \*map\*/);
+    assert.ok(
+      !item.documentation?.value.includes('bpf_map_lookup_elem('),
+      'the signature is shown once (in the detail)',
+    );
+  });
+
+  test('completion ranks the helpers real programs call most first (server/data/usage-frequency.json)', async () => {
+    const list = await s.request<{ items: { label: string; sortText?: string }[] }>('textDocument/completion', {
+      textDocument: { uri: uri() },
+      position: positionOf(XDP, '\tbpf_map_update_elem', 1),
+    });
+    const order = list.items
+      .filter((i) => i.label.startsWith('bpf_'))
+      .sort((a, b) => (a.sortText ?? a.label).localeCompare(b.sortText ?? b.label))
+      .map((i) => i.label);
+    assert.equal(order[0], 'bpf_map_lookup_elem', order.slice(0, 5).join(', '));
+    assert.ok(order.indexOf('bpf_map_update_elem') < order.indexOf('bpf_cgrp_storage_delete'));
+    assert.ok(order.indexOf('bpf_ktime_get_ns') < order.indexOf('bpf_cgrp_storage_delete'));
   });
 
   test('completion of SEC() names, return codes and context members', async () => {

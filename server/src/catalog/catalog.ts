@@ -8,6 +8,7 @@ import availabilityJson from '../../data/helper-availability.json';
 import mapsJson from '../../data/maps.json';
 import macrosJson from '../../data/macros.json';
 import kfuncsJson from '../../data/kfuncs.json';
+import usageJson from '../../data/usage-frequency.json';
 import type {
   Helper,
   HelperAvailability,
@@ -221,4 +222,11 @@ export function kfuncByName(name: string): Kfunc | undefined {
 /** Kernel release the kfunc list was taken from. */
 export function kfuncsKernel(): string {
   return KFUNCS.kernel;
+}
+
+const usage = (usageJson as { counts: Record<string, number> }).counts;
+
+/** How often real BPF programs call a helper, kfunc or macro (server/data/usage-frequency.json): 0 when never seen. */
+export function usageCount(name: string): number {
+  return usage[name] ?? 0;
 }

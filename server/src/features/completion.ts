@@ -26,6 +26,7 @@ import {
   returnCodes,
   sections,
   updateFlags,
+  usageCount,
 } from '../catalog/catalog';
 import type { ServerContext } from '../server';
 import { callAt, expressionType, membersOf, structNameOf } from './cursor';
@@ -97,7 +98,7 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
       detail: h.signature,
       insertText: `${h.name}(${h.args.map((a, i) => `\${${i + 1}:${a.name}}`).join(', ')})`,
       insertTextFormat: InsertTextFormat.Snippet,
-      sortText: `2${h.name}`,
+      sortText: byUsage(h.name),
       data: { kind: 'helper', name: h.name } satisfies ItemData,
     });
   }
@@ -108,7 +109,7 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
       detail: `kfunc: ${k.prototype}`,
       insertText: `${k.name}(${k.args.map((a, i) => `\${${i + 1}:${a.name || 'arg' + i}}`).join(', ')})`,
       insertTextFormat: InsertTextFormat.Snippet,
-      sortText: `4${k.name}`,
+      sortText: byUsage(k.name),
       data: { kind: 'kfunc', name: k.name } satisfies ItemData,
     });
   }
@@ -119,7 +120,7 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
       detail: m.signature,
       insertText: m.snippet || m.name,
       insertTextFormat: m.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
-      sortText: `3${m.name}`,
+      sortText: byUsage(m.name),
       data: { kind: 'macro', name: m.name } satisfies ItemData,
     });
   }
@@ -143,6 +144,14 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
   return { isIncomplete: false, items };
 }
 
+/**
+ * Helpers, kfuncs and macros in one list, the ones real BPF programs call most first (usage counts in
+ * server/data/usage-frequency.json), then the others by name.
+ */
+function byUsage(name: string): string {
+  return `2${String(1_000_000 - Math.min(usageCount(name), 999_999)).padStart(7, '0')}${name}`;
+}
+
 /** Fills in documentation for the item the user looks at (kept out of the list for speed). */
 export function resolveCompletion(_ctx: ServerContext, item: CompletionItem): CompletionItem {
   const data = item.data as ItemData | undefined;
@@ -161,6 +170,8 @@ export function resolveCompletion(_ctx: ServerContext, item: CompletionItem): Co
     const s = sections().find((x) => x.prefix === data.name);
     if (s) value = sectionMarkdown(s);
   }
+  // The item's detail already shows the signature: the documentation does not repeat it.
+  if (value && item.detail) value = value.replace(/^```c\n[\s\S]*?\n```\n*/, '');
   if (value) item.documentation = { kind: MarkupKind.Markdown, value };
   return item;
 }
