@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { basename, relative } from 'node:path';
 import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
 import { matrixExitCode, runMatrix, type MatrixReport, type MatrixResult } from './matrix';
-import { targetOption, UsageError, type TargetArgs } from './run-command';
+import { buildOption, targetOption, UsageError, type TargetArgs } from './run-command';
 
 export const DEFAULT_MATRIX_KERNELS = ['local', 'vm:6.1', 'vm:6.12'];
 
@@ -67,10 +67,7 @@ export function parseMatrixArgs(argv: string[]): MatrixArgs {
     } else if (a === '--parallel') {
       o.parallel = Number(v());
       if (!Number.isInteger(o.parallel) || o.parallel < 1) throw new UsageError('--parallel takes a positive integer');
-    } else if (a === '-I') o.includeDirs.push(v());
-    else if (a.startsWith('-I')) o.includeDirs.push(a.slice(2));
-    else if (a === '-D') o.defines.push(v());
-    else if (a.startsWith('-D')) o.defines.push(a.slice(2));
+    } else if (buildOption(a, v, o)) continue;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (o.file) throw new UsageError('give one FILE');
     else o.file = a;

@@ -93,16 +93,23 @@ export function parseRunArgs(argv: string[]): RunOptions {
       o.logLevel = Number(v());
       if (![0, 1, 2, 4, 5, 6].includes(o.logLevel))
         throw new UsageError('--log-level is 0, 1 or 2, plus 4 for statistics');
-    } else if (a === '-I') o.includeDirs.push(v());
-    else if (a.startsWith('-I')) o.includeDirs.push(a.slice(2));
-    else if (a === '-D') o.defines.push(v());
-    else if (a.startsWith('-D')) o.defines.push(a.slice(2));
+    } else if (buildOption(a, v, o)) continue;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else if (o.file) throw new UsageError('give one FILE');
     else o.file = a;
   }
   if (!o.file) throw new UsageError('no FILE given');
   return o;
+}
+
+/** Takes `a` when it is a build option (`-I DIR`, `-IDIR`, `-D N`, `-DN`) that `run` and `matrix` share. */
+export function buildOption(a: string, value: () => string, o: { includeDirs: string[]; defines: string[] }): boolean {
+  if (a === '-I') o.includeDirs.push(value());
+  else if (a.startsWith('-I')) o.includeDirs.push(a.slice(2));
+  else if (a === '-D') o.defines.push(value());
+  else if (a.startsWith('-D')) o.defines.push(a.slice(2));
+  else return false;
+  return true;
 }
 
 /** Where a command connects: the options `run` and `list` share. */
