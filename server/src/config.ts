@@ -76,6 +76,13 @@ export const SETTINGS = {
       'Seconds without a word from the editor after which the agent on the target releases everything it loaded and exits (the editor pings every few seconds, so this only happens when the connection died silently). 0: never.',
     scope: 'window',
   },
+  'bpfIde.build.extraFlags': {
+    type: 'array',
+    default: [],
+    description:
+      "Extra clang flags for BPF C files (e.g. -mcpu=v3, -idirafter DIR, -include FILE), used by Build and by clang's diagnostics in the editor, after those of compile_commands.json.",
+    scope: 'resource',
+  },
   'bpfIde.build.onSave': {
     type: 'boolean',
     default: false,
@@ -133,6 +140,7 @@ export interface ServerSettings {
   clangDiagnostics: boolean;
   clangDelayMs: number;
   disabledRules: string[];
+  extraFlags: string[];
 }
 
 export function defaultServerSettings(): ServerSettings {
@@ -179,5 +187,6 @@ export function parseServerSettings(section: unknown): ServerSettings {
     clangDiagnostics: get('bpfIde.diagnostics.clang') as boolean,
     clangDelayMs: get('bpfIde.diagnostics.clangDelayMs') as number,
     disabledRules: get('bpfIde.diagnostics.disabledRules') as string[],
+    extraFlags: get('bpfIde.build.extraFlags') as string[],
   };
 }

@@ -51,6 +51,7 @@ export class BuildFeature implements vscode.Disposable {
         clang: cfg.get<string>('clang.path') || undefined,
         includeDirs: vmlinux ? [...includeDirs, vmlinux] : includeDirs,
         defines: cfg.get<string[]>('defines', []),
+        extraArgs: cfg.get<string[]>('build.extraFlags', []),
       });
     } catch (e) {
       void vscode.window.showErrorMessage(`bpf-ide: ${(e as Error).message}`);

@@ -88,7 +88,7 @@ export class ClangScheduler {
         text: job.text,
         includeDirs: [...s.includePaths, ...(fromDb?.includeDirs ?? [])],
         defines: [...s.defines, ...(fromDb?.defines ?? [])],
-        extra: fromDb?.extra,
+        extra: [...(fromDb?.extra ?? []), ...s.extraFlags],
       });
       const lines = job.text.split('\n');
       const lsp = diags.map((d) => {

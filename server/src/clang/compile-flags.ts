@@ -83,7 +83,7 @@ export function splitCommand(cmd: string): string[] {
   return out;
 }
 
-/** Reads -I, -D, -isystem, -include ... from a compiler argument list. */
+/** Reads -I, -D, -isystem, -iquote, -idirafter, -include, -m*, -std, -W, -f, -U from a compiler argument list. */
 export function flagsFromArgs(args: string[], directory: string): CompileFlags {
   const flags: CompileFlags = { includeDirs: [], defines: [], extra: [], source: undefined };
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(directory, p));
@@ -96,7 +96,17 @@ export function flagsFromArgs(args: string[], directory: string): CompileFlags {
     else if (a.startsWith('-D')) flags.defines.push(a.slice(2));
     else if (a === '-isystem' || a === '-iquote' || a === '-idirafter' || a === '-include')
       flags.extra.push(a, abs(next()));
-    else if (a.startsWith('-std=') || a.startsWith('-W') || a.startsWith('-f') || a.startsWith('-U'))
+    else if (/^-(isystem|iquote|idirafter|include)([^-].*)$/.test(a)) {
+      const m = /^-(isystem|iquote|idirafter|include)([^-].*)$/.exec(a)!;
+      flags.extra.push(`-${m[1]}`, abs(m[2]));
+    } else if (
+      a.startsWith('-std=') ||
+      a.startsWith('-W') ||
+      a.startsWith('-f') ||
+      a.startsWith('-U') ||
+      // -mcpu=v3, -mlittle-endian, -mattr=...: what the BPF backend may emit (atomics, jmp32...).
+      (a.startsWith('-m') && a.length > 2)
+    )
       flags.extra.push(a);
   }
   return flags;

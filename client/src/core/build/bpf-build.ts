@@ -80,6 +80,7 @@ export function buildArgs(o: BuildOptions, out: string): string[] {
     '-I/usr/include/x86_64-linux-gnu',
     ...(o.defines ?? []).map((d) => `-D${d}`),
     ...(db?.defines ?? []).map((d) => `-D${d}`),
+    ...(db?.extra ?? []),
     ...(o.extraArgs ?? []),
     '-c',
     file,
