@@ -4,6 +4,8 @@
  * Workspace: test/e2e/fixtures/xdp-workspace.
  */
 import * as assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { BpfIdeContext } from '../../../client/src/ctx';
 import { runHostTests, waitForEvent } from './host-test';
@@ -97,6 +99,50 @@ export async function run(): Promise<void> {
           );
         } finally {
           await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        }
+      },
+    },
+    {
+      name: 'member completion (p->) through a vmlinux.h found via ${workspaceFolder} in bpfIde.includePaths',
+      timeoutMs: 45_000,
+      fn: async () => {
+        await activeExtension();
+        const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+        // A vmlinux.h only the setting finds (the workspace is a temp copy of the fixture); its struct has a
+        // member no real kernel has, so a vmlinux.h from anywhere else cannot pass this.
+        mkdirSync(join(root, 'kernel-headers'), { recursive: true });
+        writeFileSync(
+          join(root, 'kernel-headers', 'vmlinux.h'),
+          'struct task_struct {\n\tint pid;\n\tstruct task_struct *real_parent;\n\tint bpf_ide_e2e_member;\n};\n',
+        );
+        mkdirSync(join(root, 'src'), { recursive: true });
+        const text =
+          '#include <vmlinux.h>\n#include <bpf/bpf_helpers.h>\n\nSEC("tp_btf/sched_wakeup")\nint handle(unsigned long long *ctx)\n{\n\tstruct task_struct *p = (void *)ctx[0];\n\tint x = p->\n\treturn 0;\n}\n';
+        writeFileSync(join(root, 'src', 'member.bpf.c'), text);
+        const cfg = vscode.workspace.getConfiguration('bpfIde');
+        await cfg.update('includePaths', ['${workspaceFolder}/kernel-headers'], vscode.ConfigurationTarget.Workspace);
+        try {
+          const doc = await vscode.workspace.openTextDocument(workspaceFile('src/member.bpf.c'));
+          await vscode.window.showTextDocument(doc);
+          const line = text.split('\n').findIndex((l) => l.includes('p->'));
+          const at = new vscode.Position(line, text.split('\n')[line].indexOf('p->') + 3);
+          // The setting reaches the server asynchronously (workspace/configuration): ask until it has.
+          let labels: string[] = [];
+          for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+            const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+              'vscode.executeCompletionItemProvider',
+              doc.uri,
+              at,
+            );
+            labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+            if (labels.includes('bpf_ide_e2e_member')) break;
+            await new Promise((r) => setTimeout(r, 250)); // polling the provider: there is no event for "settings applied"
+          }
+          for (const m of ['pid', 'real_parent', 'bpf_ide_e2e_member'])
+            assert.ok(labels.includes(m), `${m} not offered after p->; got: ${labels.slice(0, 20).join(', ')}`);
+        } finally {
+          await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+          await cfg.update('includePaths', undefined, vscode.ConfigurationTarget.Workspace);
         }
       },
     },
