@@ -226,3 +226,20 @@ describe('vmlinux.h is never a manual step (build, run, vmlinux on the real kern
     assert.equal(bad.status, 2);
   });
 });
+
+test('run --trigger on a target that is not a vm: guest: exit 2 with the reason, before building or connecting', () => {
+  const src = join(ROOT, 'bpf-templates', 'kprobe', 'kprobe.bpf.c');
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'run', src, '--target', 'local', '--attach', '--trigger', 'true', '--json'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60000,
+    },
+  );
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--trigger runs a command inside a vm: guest .*--target local is not one/);
+  assert.doesNotMatch(r.stderr, /^(built |✓|✗|attached )/m); // nothing was built, loaded or attached
+  assert.equal(r.stdout, '');
+});

@@ -17,6 +17,8 @@ import { crashLine } from '../../client/src/core/vm/qemu-vm';
 import { NotAKernelError } from '../../client/src/core/vm/vm-errors';
 import { lineFromQuotedSource, matrixExitCode, type MatrixReport } from '../../client/src/core/run/matrix';
 import { formatMatrix, parseMatrixArgs } from '../../client/src/core/run/matrix-command';
+import { parseRunArgs } from '../../client/src/core/run/run-command';
+import { TRIGGER_ONLY_VM } from '../../client/src/core/run/trigger';
 
 test('vm: specs name a kernel or a path; an empty one is a usage error', () => {
   assert.deepEqual(parseTargetSpec('vm:6.1'), { kind: 'vm', kernel: '6.1', spec: 'vm:6.1' });
@@ -154,4 +156,38 @@ test("a 6.1 log's source quote (no @ file:line) is found in the source file", ()
   assert.equal(hit.file, 'bpf-for.bpf.c');
   assert.match(readFileSync(src, 'utf8').split('\n')[hit.line - 1], /while \(\(v = bpf_iter_num_next\(&it\)\)\)/);
   assert.equal(lineFromQuotedSource('; not in the file\nerror', src), undefined);
+});
+
+test('--trigger: run takes it only for a vm: target with --attach; matrix needs --attach; an empty command is refused', () => {
+  const r = parseRunArgs(['x.bpf.c', '--target', 'vm:6.1', '--attach', '--trigger', 'rm -f /tmp/x']);
+  assert.equal(r.trigger, 'rm -f /tmp/x');
+  assert.throws(
+    () => parseRunArgs(['x.bpf.c', '--attach', '--trigger', 'true']),
+    /vm: guest.*--target local is not one/,
+  );
+  assert.throws(
+    () => parseRunArgs(['x.bpf.c', '--target', 'ssh://root@box', '--attach', '--trigger', 'true']),
+    /--target ssh:\/\/root@box is not one/,
+  );
+  assert.throws(() => parseRunArgs(['x.bpf.c', '--target', 'vm:6.1', '--trigger', 'true']), /give --attach/);
+  assert.throws(() => parseRunArgs(['x.bpf.c', '--target', 'vm:6.1', '--attach', '--trigger', ' ']), /needs a command/);
+  const m = parseMatrixArgs(['x.o', '--kernels', 'local,vm:6.1', '--attach', '--trigger', 'true']);
+  assert.equal(m.trigger, 'true');
+  assert.throws(() => parseMatrixArgs(['x.o', '--trigger', 'true']), /give --attach/);
+});
+
+test('matrix text: each kernel says how its trigger went (exit code, output tail, or why it did not run)', () => {
+  const text = formatMatrix({
+    kernels: [
+      {
+        target: 'local',
+        ok: true,
+        trigger: { command: 'true', exit_code: null, output_tail: '', error: TRIGGER_ONLY_VM },
+      },
+      { target: 'vm:6.1', ok: true, trigger: { command: 'echo hi; exit 4', exit_code: 4, output_tail: 'hi\n' } },
+    ],
+    programs: [],
+  });
+  assert.match(text, /local: trigger not run: the trigger runs only in vm: guests/);
+  assert.match(text, /vm:6\.1: trigger exited 4, output:\n {4}hi/);
 });

@@ -76,3 +76,53 @@ test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its li
     'no guest socket dir is left',
   );
 });
+
+test('matrix --trigger: the kprobe template fires in a 6.1 guest (run_cnt > 0); local loads but says the trigger runs only in vm: guests', (t) => {
+  if (!vmPrecondition(t)) return;
+  const local = agentUnavailableReason();
+  if (!need(t, !local, local ?? '')) return;
+  const tmp = mkdtempSync(join(tmpdir(), 'bpf-ide-matrix-trigger-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts'),
+      'matrix',
+      join(ROOT, 'bpf-templates', 'kprobe', 'kprobe.bpf.c'),
+      '-I',
+      vmlinuxInclude(),
+      '--kernels',
+      'local,vm:6.1',
+      '--attach',
+      '--trigger',
+      'touch /tmp/x && rm /tmp/x && echo removed',
+      '--json',
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { ...process.env, TMPDIR: tmp } },
+  );
+  // local may refuse kprobe attach (this machine does: exit 1) or attach it (exit 0); never a rejection or bad usage
+  assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
+  const m = JSON.parse(r.stdout) as MatrixReport;
+  const [loc, vm] = m.kernels;
+  assert.equal(loc.ok, true, loc.error);
+  assert.equal(loc.trigger!.exit_code, null);
+  assert.match(loc.trigger!.error!, /runs only in vm: guests/);
+  assert.equal(vm.ok, true, vm.error);
+  assert.deepEqual([vm.trigger!.exit_code, vm.trigger!.error], [0, undefined], JSON.stringify(vm.trigger));
+  assert.match(vm.trigger!.output_tail, /removed/);
+  for (const name of ['unlink_entry', 'unlink_exit']) {
+    const p = m.programs.find((x) => x.name === name)!;
+    assert.equal(p.results.local.loaded, true, name);
+    const g = p.results['vm:6.1'];
+    assert.equal(g.attached, true, `${name}: ${JSON.stringify(g)}`);
+    assert.ok(g.run_cnt! > 0, `${name} ran ${g.run_cnt} times in the guest`);
+  }
+  assert.match(r.stderr, /vm:6\.1: triggering/);
+  assert.deepEqual(
+    readdirSync(tmp).filter((f) => f.startsWith('bpf-ide-vm-')),
+    [],
+    'no guest socket dir is left',
+  );
+});

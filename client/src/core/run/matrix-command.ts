@@ -8,14 +8,18 @@ import { availableParallelism } from 'node:os';
 import { basename, relative } from 'node:path';
 import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
 import { matrixExitCode, runMatrix, type MatrixReport, type MatrixResult } from './matrix';
-import { buildOption, targetOption, UsageError, type TargetArgs } from './run-command';
+import { buildOption, targetOption, triggerOption, UsageError, type TargetArgs } from './run-command';
+import { triggerText } from './trigger';
 
 export const DEFAULT_MATRIX_KERNELS = ['local', 'vm:6.1', 'vm:6.12'];
 
 export const MATRIX_USAGE = `usage: bpf-ide matrix FILE [--kernels local,vm:6.1,vm:6.12,ssh://user@host,...] [--attach] [--duration SECONDS]
                        [--json] [--parallel N] [-I DIR] [-D N] [--identity KEY] [--known-hosts FILE] [--accept-new-host-key]
+                       [--trigger CMD]
   Builds FILE once (a .bpf.c, or give an object) and loads it on every kernel (default: ${DEFAULT_MATRIX_KERNELS.join(',')}).
   vm:NAME boots a kernel in qemu (bpf-ide kernels lists them); --attach also attaches, --duration runs that long.
+  --trigger CMD (with --attach): after attaching, runs sh -c CMD once in each vm: guest (at most 30 s) so the
+  programs fire, and counts their runs; other kernels still load and attach, their trigger says it did not run.
   Exit: 0 every program loaded everywhere, 3 a verifier rejected one, 1 otherwise, 2 bad usage.`;
 
 interface MatrixArgs extends TargetArgs {
@@ -27,6 +31,7 @@ interface MatrixArgs extends TargetArgs {
   parallel: number;
   includeDirs: string[];
   defines: string[];
+  trigger?: string;
 }
 
 export function parseMatrixArgs(argv: string[]): MatrixArgs {
@@ -50,7 +55,7 @@ export function parseMatrixArgs(argv: string[]): MatrixArgs {
     };
     if (a === '--target')
       throw new UsageError('matrix takes --kernels (a comma-separated list of targets), not --target');
-    if (targetOption(a, v, o)) continue;
+    if (targetOption(a, v, o) || triggerOption(a, v, o)) continue;
     if (a === '--kernels') {
       o.kernels = v()
         .split(',')
@@ -73,6 +78,8 @@ export function parseMatrixArgs(argv: string[]): MatrixArgs {
     else o.file = a;
   }
   if (!o.file) throw new UsageError('no FILE given');
+  if (o.trigger !== undefined && !o.attach)
+    throw new UsageError('--trigger makes attached programs fire: give --attach too');
   return o;
 }
 
@@ -108,6 +115,7 @@ export function formatMatrix(r: MatrixReport): string {
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   const notes: string[] = [];
   for (const k of r.kernels) if (!k.ok) notes.push(`${k.target}: ${k.error ?? 'failed'}`);
+  for (const k of r.kernels) if (k.trigger) notes.push(`${k.target}: ${triggerText(k.trigger)}`);
   for (const p of r.programs) {
     for (const c of cols) {
       const x = p.results[c];
@@ -168,6 +176,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
       targets: o.kernels,
       attach: o.attach,
       durationS: o.durationS,
+      trigger: o.trigger,
       parallel: o.parallel,
       identity: o.identity,
       knownHosts: o.knownHosts,

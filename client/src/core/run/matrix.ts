@@ -13,6 +13,7 @@ import { AgentRequestError } from '../agent/agent-client';
 import type { MethodResult } from '../agent/agent-protocol';
 import type { TargetStateChange } from '../targets';
 import { connectTarget, type ConnectedTarget, type ConnectOptions } from './connect';
+import { isVmSpec, runTrigger, TRIGGER_ONLY_VM, type TriggerReport } from './trigger';
 import { verdictFromLog } from './verdict';
 
 export type MatrixStatus = 'loaded' | 'rejected' | 'refused' | 'attach_failed';
@@ -39,6 +40,8 @@ export interface MatrixKernel {
   error?: string;
   /** Connect time (for a VM: qemu start to the agent's hello), ms. */
   connect_ms?: number;
+  /** With --trigger: the command's outcome in this kernel's guest, or why it did not run (`error`: not a vm: guest). */
+  trigger?: TriggerReport;
 }
 
 export interface MatrixProgram {
@@ -59,6 +62,8 @@ export interface MatrixOptions extends Omit<ConnectOptions, 'log'> {
   targets: string[];
   attach?: boolean;
   durationS?: number;
+  /** With attach: `sh -c CMD` run once in each vm: guest after attaching (other targets: kernels[].trigger.error). */
+  trigger?: string;
   logLevel?: number;
   /** How many targets at once (default: the core count). */
   parallel: number;
@@ -170,7 +175,7 @@ async function onTarget(
         result: failure(f.error.code, f.error.message, f.error.hint ?? undefined, f.verifier.log, f.verifier.stats, o),
       });
     }
-    if (o.attach) await attachAll(target, loaded, programs, o.durationS ?? 0, spec, progress);
+    if (o.attach) await attachAll(target, loaded, programs, kernel, o, spec, progress);
     await target.client.request('unload', { handle: loaded.handle }).catch(() => undefined);
     progress(spec, 'done');
   } catch (e) {
@@ -219,10 +224,12 @@ async function attachAll(
   target: ConnectedTarget,
   loaded: MethodResult<'load'>,
   programs: (MatrixProgram & { result: MatrixResult })[],
-  durationS: number,
+  kernel: MatrixKernel,
+  o: Pick<MatrixOptions, 'durationS' | 'trigger'>,
   spec: string,
   progress: MatrixProgress,
 ): Promise<void> {
+  const durationS = o.durationS ?? 0;
   progress(spec, 'attaching');
   for (const p of programs.filter((x) => x.result.loaded)) {
     try {
@@ -234,10 +241,18 @@ async function attachAll(
       p.result.error = { message: (e as Error).message };
     }
   }
-  if (durationS <= 0) return;
-  progress(spec, `running ${durationS} s`);
+  if (durationS <= 0 && o.trigger === undefined) return;
   await target.client.request('prog_stats', { enable: true }).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, durationS * 1000));
+  if (o.trigger !== undefined) {
+    if (isVmSpec(spec)) {
+      progress(spec, 'triggering');
+      kernel.trigger = await runTrigger(target, o.trigger);
+    } else kernel.trigger = { command: o.trigger, exit_code: null, output_tail: '', error: TRIGGER_ONLY_VM };
+  }
+  if (durationS > 0) {
+    progress(spec, `running ${durationS} s`);
+    await new Promise((r) => setTimeout(r, durationS * 1000));
+  }
   const ids = new Map(loaded.programs.map((p) => [p.id, p.name]));
   try {
     const st = await target.client.request('prog_stats', { handle: loaded.handle, enable: true });

@@ -13,6 +13,7 @@ import { buildBpf, ClangNotFoundError } from '../build/bpf-build';
 import { needsTargetVmlinux } from '../build/vmlinux-cache';
 import { targetVmlinuxDir } from '../build/vmlinux-command';
 import { connectTarget, type ConnectedTarget } from './connect';
+import { isVmSpec, runTrigger, triggerText, type TriggerReport } from './trigger';
 import { verdictFromLog } from './verdict';
 
 export interface RunOptions extends TargetArgs {
@@ -23,6 +24,8 @@ export interface RunOptions extends TargetArgs {
   json: boolean;
   includeDirs: string[];
   defines: string[];
+  /** `--trigger CMD`: run once in the vm: guest after attaching (sh -c CMD through the agent's exec). */
+  trigger?: string;
 }
 
 export interface RunProgramReport {
@@ -56,13 +59,19 @@ export interface RunReport {
   programs: RunProgramReport[];
   maps: { name: string; type: string; id: number; entries?: number }[];
   error?: string;
+  /** With --trigger: the command's exit code and the end of its output. */
+  trigger?: TriggerReport;
 }
 
 export const RUN_USAGE = `usage: bpf-ide run FILE [--target local|vm:6.1|ssh://user@host[:port]] [--identity KEY] [--known-hosts FILE]
                     [--accept-new-host-key] [--attach] [--duration SECONDS] [--log-level N] [--json] [-I DIR] [-D N]
+                    [--trigger CMD]
   FILE: a .bpf.c (built first with clang -target bpf) or a BPF object. When FILE includes vmlinux.h and
   none is on its include path, the target's is used (cached; see bpf-ide vmlinux).
-  Exit: 0 everything loaded, 3 the verifier rejected a program, 1 other errors, 2 bad usage.`;
+  --trigger CMD (vm: targets only, with --attach): after attaching, runs sh -c CMD once inside the guest
+  (at most 30 s) so the programs fire, and reports its exit code and the end of its output.
+  Exit: 0 everything loaded, 3 the verifier rejected a program, 1 other errors (a trigger that could not run
+  or timed out too), 2 bad usage.`;
 
 export function parseRunArgs(argv: string[]): RunOptions {
   const o: RunOptions = {
@@ -82,7 +91,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       if (x === undefined) throw new UsageError(`${a} needs a value`);
       return x;
     };
-    if (targetOption(a, v, o)) continue;
+    if (targetOption(a, v, o) || triggerOption(a, v, o)) continue;
     if (a === '--attach') o.attach = true;
     else if (a === '--json') o.json = true;
     else if (a === '--duration') {
@@ -99,6 +108,13 @@ export function parseRunArgs(argv: string[]): RunOptions {
     else o.file = a;
   }
   if (!o.file) throw new UsageError('no FILE given');
+  if (o.trigger !== undefined) {
+    if (!isVmSpec(o.target))
+      throw new UsageError(
+        `--trigger runs a command inside a vm: guest (the only agent that serves exec); --target ${o.target} is not one`,
+      );
+    if (!o.attach) throw new UsageError('--trigger makes attached programs fire: give --attach too');
+  }
   return o;
 }
 
@@ -127,6 +143,15 @@ export function targetOption(a: string, value: () => string, o: TargetArgs): boo
   else if (a === '--known-hosts') o.knownHosts = value();
   else if (a === '--accept-new-host-key') o.acceptNewHostKey = true;
   else return false;
+  return true;
+}
+
+/** `--trigger CMD`, the option `run` and `matrix` share (see trigger.ts); true when `a` was it. */
+export function triggerOption(a: string, value: () => string, o: { trigger?: string }): boolean {
+  if (a !== '--trigger') return false;
+  const cmd = value();
+  if (!cmd.trim()) throw new UsageError('--trigger needs a command (run as sh -c CMD inside the vm: guest)');
+  o.trigger = cmd;
   return true;
 }
 
@@ -257,6 +282,11 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
           if (code === 0) code = 1;
         }
       }
+    }
+    if (o.trigger !== undefined) {
+      report.trigger = await runTrigger(target, o.trigger);
+      log(triggerText(report.trigger));
+      if (report.trigger.error && code === 0) code = 1;
     }
     try {
       if (o.durationS > 0) await watchMaps(target, loaded.maps, o.durationS, o.json ? () => undefined : log);
