@@ -15,6 +15,15 @@ import { agentUnavailableReason } from '../agent/preconditions';
 import { need } from '../support/preconditions';
 import { ROOT, vmlinuxInclude, vmPrecondition } from './vm-fixture';
 
+/** `bpf-ide` from source with TMPDIR private to the test (the guests' socket dirs go there). */
+const cli = (tmp: string, args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, TMPDIR: tmp },
+  });
+
 test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its line; exit 3; no guest left', (t) => {
   if (!vmPrecondition(t)) return;
   const local = agentUnavailableReason();
@@ -23,23 +32,16 @@ test('matrix --json: bpf_for loads on 6.18 and 6.12, rejected by 6.1 with its li
   const tmp = mkdtempSync(join(tmpdir(), 'bpf-ide-matrix-cli-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const src = join(ROOT, 'test', 'fixtures', 'vm', 'bpf-for.bpf.c');
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts'),
-      'matrix',
-      src,
-      '-I',
-      vmlinuxInclude(),
-      '--kernels',
-      'local,vm:6.1,vm:6.12',
-      '--attach',
-      '--json',
-    ],
-    { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { ...process.env, TMPDIR: tmp } },
-  );
+  const r = cli(tmp, [
+    'matrix',
+    src,
+    '-I',
+    vmlinuxInclude(),
+    '--kernels',
+    'local,vm:6.1,vm:6.12',
+    '--attach',
+    '--json',
+  ]);
   assert.equal(r.status, 3, r.stderr);
   const m = JSON.parse(r.stdout) as MatrixReport;
   assert.deepEqual(
@@ -83,25 +85,19 @@ test('matrix --trigger: the kprobe template fires in a 6.1 guest (run_cnt > 0); 
   if (!need(t, !local, local ?? '')) return;
   const tmp = mkdtempSync(join(tmpdir(), 'bpf-ide-matrix-trigger-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'client', 'src', 'cli', 'bpf-ide.ts'),
-      'matrix',
-      join(ROOT, 'bpf-templates', 'kprobe', 'kprobe.bpf.c'),
-      '-I',
-      vmlinuxInclude(),
-      '--kernels',
-      'local,vm:6.1',
-      '--attach',
-      '--trigger',
-      'touch /tmp/x && rm /tmp/x && echo removed',
-      '--json',
-    ],
-    { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { ...process.env, TMPDIR: tmp } },
-  );
+  const r = cli(tmp, [
+    'matrix',
+    join(ROOT, 'bpf-templates', 'kprobe', 'kprobe.bpf.c'),
+    '-I',
+    vmlinuxInclude(),
+    '--kernels',
+    'local,vm:6.1',
+    '--attach',
+    '--trigger',
+    'touch /tmp/x && rm /tmp/x && echo removed',
+    '--json',
+  ]);
+
   // local may refuse kprobe attach (this machine does: exit 1) or attach it (exit 0); never a rejection or bad usage
   assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
   const m = JSON.parse(r.stdout) as MatrixReport;

@@ -36,6 +36,8 @@ export interface RunProgramReport {
   id?: number;
   attached?: boolean;
   attachError?: string;
+  /** With --attach and --trigger or --duration: how often it ran (bpf_enable_stats), when the kernel counts. */
+  run_cnt?: number;
   verifier: {
     stats?: {
       processed_insns: number | null;
@@ -283,6 +285,8 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
         }
       }
     }
+    const countRuns = o.attach && (o.trigger !== undefined || o.durationS > 0);
+    if (countRuns) await target.client.request('prog_stats', { enable: true }).catch(() => undefined);
     if (o.trigger !== undefined) {
       report.trigger = await runTrigger(target, o.trigger);
       log(triggerText(report.trigger));
@@ -290,6 +294,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
     }
     try {
       if (o.durationS > 0) await watchMaps(target, loaded.maps, o.durationS, o.json ? () => undefined : log);
+      if (countRuns) await readRunCounts(target, loaded.handle, report, log);
       for (const m of report.maps) {
         try {
           const d = await target.client.request('map_dump', { map_id: m.id, limit: 100000 });
@@ -310,6 +315,23 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
     await target.dispose();
   }
   return { report, code };
+}
+
+/** Fills run_cnt of the attached programs; run counts are a bonus, a kernel without bpf_enable_stats has none. */
+async function readRunCounts(target: ConnectedTarget, handle: number, report: RunReport, log: Log): Promise<void> {
+  let st: MethodResult<'prog_stats'>;
+  try {
+    st = await target.client.request('prog_stats', { handle, enable: true });
+  } catch (e) {
+    if (e instanceof AgentExitedError) throw e;
+    return;
+  }
+  for (const p of report.programs) {
+    const s = st.programs.find((x) => x.id === p.id);
+    if (!s || !p.attached) continue;
+    p.run_cnt = s.run_cnt;
+    log(`${p.name} ran ${s.run_cnt} time${s.run_cnt === 1 ? '' : 's'}`);
+  }
 }
 
 function printVerdicts(r: RunReport, log: Log): void {
