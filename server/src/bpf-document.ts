@@ -66,6 +66,8 @@ export class BpfDocument {
   functionSpans: number[] | undefined;
   private lineStarts: number[] | undefined;
   private structure: Structure | undefined;
+  private top: Node[] | undefined;
+  private includeList: IncludeInfo[] | undefined;
 
   constructor(
     readonly uri: string,
@@ -107,8 +109,18 @@ export class BpfDocument {
   get structs(): Map<string, StructInfo> {
     return this.struct().structs;
   }
+  /** The `#include` directives (read without building the rest of the structure: rules ask for it on every edit). */
   get includes(): IncludeInfo[] {
-    return this.struct().includes;
+    if (this.structure) return this.structure.includes;
+    this.includeList ??= this.topLevel().flatMap((n) => includeOf(n) ?? []);
+    return this.includeList;
+  }
+
+  /** Top-level nodes (through #if/#ifdef, comments left out), in document order; read once per version. */
+  topLevel(): Node[] {
+    const root = this.root;
+    this.top ??= root ? topLevelNodes(root) : [];
+    return this.top;
   }
   /** SEC() annotations that belong to neither a function, a map nor a global. */
   get strayDeclarationsWithSec(): { sec: SecMark; node: Node }[] {
@@ -196,9 +208,8 @@ function readStructure(doc: BpfDocument): Structure {
     includes: [],
     others: [],
   };
-  const root = doc.root;
-  if (!root) return s;
-  const top = topLevelNodes(root);
+  if (!doc.root) return s;
+  const top = doc.topLevel();
   // A SEC() belongs to the top-level node that contains it (`struct {...} m SEC(".maps");`) or else to
   // the next one (`SEC("xdp")` on the line before `int prog(...)`).
   const secOf = new Map<number, SecMark>();
@@ -276,11 +287,8 @@ function readStructure(doc: BpfDocument): Structure {
         if (sec) s.others.push({ sec, node });
         break;
       case 'preproc_include': {
-        const p = node.childForFieldName('path');
-        if (p) {
-          const system = p.type === 'system_lib_string';
-          s.includes.push({ path: p.text.slice(1, -1), system, node });
-        }
+        const inc = includeOf(node);
+        if (inc) s.includes.push(inc);
         break;
       }
       default:
@@ -303,6 +311,13 @@ function firstAtOrAfter(marks: readonly { start: number }[], offset: number): nu
 }
 
 /** Top-level nodes, looking through preprocessor conditionals (`#ifdef ... #endif`). */
+function includeOf(node: Node): IncludeInfo | undefined {
+  if (node.type !== 'preproc_include') return undefined;
+  const p = node.childForFieldName('path');
+  if (!p) return undefined;
+  return { path: p.text.slice(1, -1), system: p.type === 'system_lib_string', node };
+}
+
 function topLevelNodes(root: Node): Node[] {
   const out: Node[] = [];
   const visit = (n: Node, depth: number) => {

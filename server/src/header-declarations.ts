@@ -7,10 +7,15 @@
  *
  * Headers are read as text (no preprocessor): function definitions are found at brace depth 0 as
  * `<type> name(<params>) {`, with their body up to the matching brace; macros as `#define NAME`.
- * Results are cached per header file and modification time.
+ * Results are cached per header file and modification time, and per document by its include
+ * directives: an edit that leaves the `#include` lines alone reuses them without touching the disk.
+ * Headers are looked at again (resolved, stat'ed, re-read when changed) when the include list or the
+ * search directories change, and otherwise at most every RECHECK_MS (a header edited on disk shows
+ * within that time).
  */
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hash } from './diagnostics/function-cache';
 import { HeaderIndex } from './header-index';
 
 export interface HeaderFunction {
@@ -64,14 +69,22 @@ const EMPTY: HeaderDeclarations = {
 };
 /** Headers bigger than this are not read for declarations (a generated vmlinux.h: types only). */
 const MAX_SCANNED_BYTES = 1024 * 1024;
+/** How long a document's header declarations are reused before the headers are stat'ed again. */
+export const RECHECK_MS = 2000;
 const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'do', 'else', 'case']);
 
 /** The headers' declarations, shared by the rules and the editor features. */
 export class HeaderDeclarationIndex {
   private readonly parsed = new Map<string, Parsed>();
   private searchDirs: readonly string[] = [];
+  /** By file and include list: the last result and when its headers were last looked at. */
+  private readonly recent = new Map<string, { decls: HeaderDeclarations; checkedAt: number }>();
 
-  constructor(readonly headers = new HeaderIndex()) {}
+  constructor(
+    readonly headers = new HeaderIndex(),
+    /** Clock for the re-check interval (tests move it). */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** The include directories set with setSearchDirs(). */
   searchDirectories(): readonly string[] {
@@ -81,11 +94,35 @@ export class HeaderDeclarationIndex {
   /** Include directories besides the file's own and the system ones (settings, -I, compile_commands.json). */
   setSearchDirs(dirs: readonly string[]): void {
     this.searchDirs = [...dirs];
+    this.recent.clear();
+  }
+
+  /** Forgets the per-document results: the next request looks at the headers on disk again. */
+  invalidate(): void {
+    this.recent.clear();
   }
 
   /** What the headers included by a document (at `uri`) declare, following their own includes. */
   forDocument(uri: string, includes: readonly { path: string; system: boolean }[], maxFiles = 48): HeaderDeclarations {
     if (!uri.startsWith('file:') || !includes.length) return EMPTY;
+    let cacheKey = `${uri}\u0000${maxFiles}`;
+    for (const inc of includes) cacheKey += `\u0000${inc.system ? '<' : '"'}${inc.path}`;
+    const now = this.now();
+    const hit = this.recent.get(cacheKey);
+    if (hit && now - hit.checkedAt < RECHECK_MS) return hit.decls;
+    const decls = this.read(uri, includes, maxFiles);
+    // Unchanged headers keep the same object (and key), so what the rules cached under it stays valid.
+    const same = hit && hit.decls.key === decls.key ? hit.decls : decls;
+    if (this.recent.size >= 64) this.recent.clear();
+    this.recent.set(cacheKey, { decls: same, checkedAt: now });
+    return same;
+  }
+
+  private read(
+    uri: string,
+    includes: readonly { path: string; system: boolean }[],
+    maxFiles: number,
+  ): HeaderDeclarations {
     let file: string;
     try {
       file = fileURLToPath(uri);
@@ -116,7 +153,8 @@ export class HeaderDeclarationIndex {
       for (const n of p.prototypes) prototypes.add(n);
       for (const i of p.includes) queue.push({ from: path, inc: i });
     }
-    return { functions, macros, prototypes, files, key: keyParts.join('|') };
+    // A short key: the rules put it in a cache key per function and rule.
+    return { functions, macros, prototypes, files, key: keyParts.length ? hash(keyParts.join('|')) : '' };
   }
 
   private parse(path: string): Parsed | undefined {

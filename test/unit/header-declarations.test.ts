@@ -3,12 +3,20 @@
 // test/fixtures/headers (a bad fixture's `// expect:` lines, a good fixture with no finding).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BpfDocument } from '../../server/src/bpf-document';
 import { runRules } from '../../server/src/diagnostics/engine';
 import { tracepointArgs } from '../../server/src/diagnostics/rules/tp-btf-args';
-import { documentHeaderDeclarations, headerFunctionSummaries, parseHeader } from '../../server/src/header-declarations';
+import {
+  documentHeaderDeclarations,
+  HeaderDeclarationIndex,
+  headerFunctionSummaries,
+  parseHeader,
+  RECHECK_MS,
+} from '../../server/src/header-declarations';
 import { CParser, loadCLanguage } from '../../server/src/parser';
 
 const PROGRAMS = join(__dirname, '..', 'fixtures', 'mistakes', 'programs');
@@ -87,4 +95,43 @@ test("tracepointArgs reads a tracepoint's arguments from vmlinux.h's btf_trace t
   assert.deepEqual(tracepointArgs(h, 'sched_wakeup'), ['struct task_struct *']);
   assert.deepEqual(tracepointArgs(h, 'block_rq_complete'), ['struct request *', 'blk_status_t', 'unsigned int']);
   assert.equal(tracepointArgs(h, 'nope'), undefined);
+});
+
+test('a header edited on disk is picked up within RECHECK_MS, at once when the include list changes or on invalidate()', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bpf-ide-hdr-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const header = join(dir, 'helpers.bpf.h');
+  const other = join(dir, 'other.bpf.h');
+  const write = (file: string, fn: string, mtimeS: number) => {
+    writeFileSync(file, `static __always_inline int ${fn}(int x)\n{\n\treturn x + 1;\n}\n`);
+    utimesSync(file, mtimeS, mtimeS); // a different modification time, whatever the file system's resolution
+  };
+  write(header, 'first_helper', 1_000_000);
+  write(other, 'other_helper', 1_000_000);
+  const uri = pathToFileURL(join(dir, 'prog.bpf.c')).href;
+  let clock = 0;
+  const index = new HeaderDeclarationIndex(undefined, () => clock);
+  const inc = [{ path: 'helpers.bpf.h', system: false }];
+  const before = index.forDocument(uri, inc);
+  assert.ok(before.functions.has('first_helper'));
+
+  write(header, 'second_helper', 1_000_100);
+  clock += RECHECK_MS / 2;
+  // Within the interval the edits of the document reuse what was read (no file system access).
+  assert.equal(index.forDocument(uri, inc), before);
+  clock += RECHECK_MS;
+  const after = index.forDocument(uri, inc);
+  assert.ok(after.functions.has('second_helper') && !after.functions.has('first_helper'));
+  assert.notEqual(after.key, before.key, 'the rules cache under the key: it changes with the header');
+  // Nothing changed on disk: the same object and key after the next look.
+  clock += RECHECK_MS;
+  assert.equal(index.forDocument(uri, inc), after);
+
+  // A new #include line is read at once, without waiting.
+  const both = index.forDocument(uri, [...inc, { path: 'other.bpf.h', system: false }]);
+  assert.ok(both.functions.has('other_helper') && both.functions.has('second_helper'));
+  // invalidate() (settings changed, a header saved) forgets what was read.
+  write(header, 'third_helper', 1_000_200);
+  index.invalidate();
+  assert.ok(index.forDocument(uri, inc).functions.has('third_helper'));
 });

@@ -116,28 +116,9 @@ export function topLevelNodes(doc: BpfDocument): readonly Node[] {
 function topNodes(doc: BpfDocument): { functions: Node[]; others: Node[]; all: Node[] } {
   const functions: Node[] = [];
   const others: Node[] = [];
-  const all: Node[] = [];
-  const root = doc.root;
-  if (!root) return { functions, others, all };
-  const visit = (n: Node, depth: number) => {
-    for (const c of n.namedChildren) {
-      if (!c) continue;
-      const t = c.type;
-      if (t === 'function_definition') {
-        functions.push(c);
-        all.push(c);
-      } else if (
-        depth < 8 &&
-        (t === 'preproc_ifdef' || t === 'preproc_if' || t === 'preproc_else' || t === 'preproc_elif')
-      )
-        visit(c, depth + 1);
-      else if (t !== 'comment') {
-        others.push(c);
-        all.push(c);
-      }
-    }
-  };
-  visit(root, 0);
+  // The document's top-level walk (through #if/#ifdef, comments left out), shared with its structure.
+  const all = doc.topLevel();
+  for (const c of all) (c.type === 'function_definition' ? functions : others).push(c);
   return { functions, others, all };
 }
 

@@ -12,7 +12,15 @@ import { syntaxIndex } from '../syntax-index';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
-import { callFacts, functionKey, functionNameOf, functionsOf, functionText, memo } from '../function-cache';
+import {
+  callFacts,
+  functionKey,
+  functionNameOf,
+  functionsByName,
+  functionsOf,
+  functionText,
+  memo,
+} from '../function-cache';
 import {
   blockStatement,
   callArgs,
@@ -100,7 +108,9 @@ export const nullCheckRule: Rule = {
       (c) => nullableCallee(c, fileNullable),
       () => undefined,
     );
-    for (const n of hdr.nullable) if (!doc.functions.has(n)) fileNullable.add(n);
+    // The file's own functions by name, as doc.functions has them (without building the document structure).
+    const own = functionsByName(doc);
+    for (const n of hdr.nullable) if (!own.has(n)) fileNullable.add(n);
     const sources = [...new Set(calls.filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
     if (!sources.length) return;
     const body = field(fn, 'body');

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sharedHeaderDeclarations } from '../../header-declarations';
 import type { BpfDocument } from '../../bpf-document';
 import { field } from '../fast-node';
+import { functionsOf, programOfFunction } from '../function-cache';
 import type { Rule } from '../rule';
 
 const cache = new Map<string, { mtimeMs: number; text: string }>();
@@ -43,10 +44,23 @@ export function tracepointArgs(vmlinux: string, name: string): string[] | undefi
   return args.slice(1);
 }
 
-/** The vmlinux.h the document includes, with its modification time (`path@mtime`), or ''. */
+const vmlinuxKeys = new WeakMap<BpfDocument, string>();
+
+/**
+ * The vmlinux.h the document includes, with its modification time (`path@mtime`), when the file has
+ * tp_btf programs, or '' (once per document version).
+ */
 function vmlinuxKey(doc: BpfDocument): string {
+  let k = vmlinuxKeys.get(doc);
+  if (k === undefined) vmlinuxKeys.set(doc, (k = readVmlinuxKey(doc)));
+  return k;
+}
+
+function readVmlinuxKey(doc: BpfDocument): string {
   const inc = doc.includes.find((i) => /(^|\/)vmlinux\.h$/.test(i.path));
-  if (!inc || !doc.uri.startsWith('file:') || !doc.programs.some((p) => p.section.startsWith('tp_btf/'))) return '';
+  if (!inc || !doc.uri.startsWith('file:')) return '';
+  // The programs as doc.programs has them, without building the rest of the document structure.
+  if (!functionsOf(doc).some((fn) => programOfFunction(doc, fn)?.section.startsWith('tp_btf/'))) return '';
   const path = sharedHeaderDeclarations.headers.resolveInclude(
     fileURLToPath(doc.uri),
     inc.path,

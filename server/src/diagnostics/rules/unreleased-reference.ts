@@ -175,12 +175,16 @@ function factsOf(doc: BpfDocument): FileFacts {
     });
     if (ro) readOnly.set(name, ro);
   }
-  for (const [name, ro] of readOnlyParams(
-    [...headers.functions.values()]
-      .filter((h) => !own.has(h.name))
-      .map((h) => ({ name: h.name, params: h.params, body: h.text.slice(h.text.indexOf('{')) })),
-  ))
-    readOnly.set(name, ro);
+  // The headers' functions (those the file does not define itself): read once per header contents.
+  const fromHeaders = [...headers.functions.values()].filter((h) => !own.has(h.name));
+  const headerReadOnly = memo(
+    `header-read-only-params\u0000${headers.key}\u0000${hash(fromHeaders.map((h) => h.name).join(','))}`,
+    () =>
+      readOnlyParams(
+        fromHeaders.map((h) => ({ name: h.name, params: h.params, body: h.text.slice(h.text.indexOf('{')) })),
+      ),
+  );
+  for (const [name, ro] of headerReadOnly) readOnly.set(name, ro);
   const key =
     [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';') +
     '|' +
