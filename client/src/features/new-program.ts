@@ -36,6 +36,14 @@ interface TemplatePick extends vscode.QuickPickItem {
   template: TemplateInfo;
 }
 
+/**
+ * Each step of the wizard (template, name, folder) stays open when focus moves away. Between two steps VS Code
+ * hides one quick input and gives focus back to the editor that had it before; when that is a webview (a map
+ * panel, say), VS Code focuses it after a delay and through the webview's iframe, so on a busy machine that focus
+ * lands after the next step opened and closed it (focus-out), dropping the user's answers. Escape still cancels.
+ */
+const WIZARD_STEP = { ignoreFocusOut: true } as const;
+
 function templateItems(templates: TemplateInfo[]): TemplatePick[] {
   return templates.map((t) => ({
     label: t.title,
@@ -59,7 +67,7 @@ async function pickFolder(name: string): Promise<vscode.Uri | undefined> {
   ]);
   items.push({ label: '$(folder-opened) Choose a folder...' });
   const picked = roots.length
-    ? await vscode.window.showQuickPick(items, { title: `New BPF Program: where should ${name} go?` })
+    ? await vscode.window.showQuickPick(items, { title: `New BPF Program: where should ${name} go?`, ...WIZARD_STEP })
     : items[items.length - 1];
   if (!picked) return undefined;
   if (picked.uri) return picked.uri;
@@ -151,6 +159,7 @@ export async function newBpfProgram(ctx: NewProgramContext, commandArgs?: unknow
       placeHolder: 'tracepoint, kprobe, XDP, tc, ring buffer...',
       matchOnDescription: true,
       matchOnDetail: true,
+      ...WIZARD_STEP,
     });
     if (!pick) return;
     template = pick.template;
@@ -169,6 +178,7 @@ export async function newBpfProgram(ctx: NewProgramContext, commandArgs?: unknow
       value: id,
       valueSelection: [0, id.length],
       validateInput: (v) => programNameProblem(v.trim()),
+      ...WIZARD_STEP,
     });
     if (name === undefined) return;
     programName = name.trim();

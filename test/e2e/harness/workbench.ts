@@ -30,6 +30,16 @@ export interface WorkbenchLaunchOptions {
   timeoutMs?: number;
 }
 
+const FOCUS_TRACE = `(() => {
+  const d = (e) => e ? e.tagName + (e.id ? '#' + e.id : '') + '.' + String(e.className).slice(0, 60) : 'null';
+  let last = '';
+  setInterval(() => {
+    const q = document.querySelector('.quick-input-widget');
+    const s = d(document.activeElement) + ' qi=' + (q ? getComputedStyle(q).display : '-');
+    if (s !== last) { console.log('[focus-trace] ' + new Date().toISOString() + ' ' + s); last = s; }
+  }, 20);
+})()`;
+
 /** One workbench window. Create with `Workbench.launch`, then `open`. */
 export class Workbench {
   private shots = 0;
@@ -79,6 +89,7 @@ export class Workbench {
       });
       await this.page.evaluate('window.driver.whenWorkbenchRestored()');
     });
+    if (process.env.BPF_IDE_E2E_FOCUS_TRACE) await this.page.evaluate(FOCUS_TRACE);
   }
 
   /**
@@ -109,6 +120,7 @@ export class Workbench {
 
   /** Runs one named step; if it throws, saves `<name>-failed.png` and throws a WorkbenchStepError naming both. */
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (process.env.BPF_IDE_E2E_FOCUS_TRACE) process.stderr.write(`[step] ${new Date().toISOString()} ${name}\n`);
     try {
       return await fn();
     } catch (err) {
@@ -130,25 +142,50 @@ export class Workbench {
     await this.step(`command ${label}`, async () => {
       // The first row whose label is exactly the command: pressing Enter on a partial match runs the wrong one.
       const row = this.quickInput.locator('.monaco-list-row').filter({ hasText: label }).first();
+      const input = this.quickInput.locator('input');
       const deadline = Date.now() + this.timeoutMs;
-      for (;;) {
+      const upTo5s = () => Math.min(5_000, Math.max(1, deadline - Date.now()));
+      for (let attempt = 0; ;) {
+        if (Date.now() >= deadline) throw new Error(`the command palette did not run '${label}'`);
         await this.focusWorkbench();
-        await this.page.keyboard.press('F1');
-        const input = this.quickInput.locator('input');
-        await input.waitFor({ state: 'visible' });
-        await input.fill(`>${label}`);
+        // F1 goes where the focus is: from a webview it is forwarded to the workbench asynchronously, and a
+        // palette opened while VS Code still moves focus back to an editor (after a quick input closed, it focuses
+        // a webview editor after a delay, through its iframe) closes again on that focus-out. A user whose
+        // palette did not show or vanished presses F1 again; so does this, until the command is clicked.
+        if (attempt++ === 0 || !(await this.quickInput.isVisible())) await this.page.keyboard.press('F1');
+        const opened = await input
+          .waitFor({ state: 'visible', timeout: upTo5s() })
+          .then(() => true)
+          .catch(() => false);
+        if (!opened) continue;
+        const filled = await input
+          .fill(`>${label}`, { timeout: upTo5s() })
+          .then(() => true)
+          .catch(() => false);
+        if (!filled) continue;
         // The palette lists the commands known when it opened: an extension still starting up registers its
         // contributions a moment later, so close and reopen until the command is listed.
         const listed = await row
-          .waitFor({ state: 'visible', timeout: Math.min(5_000, Math.max(1, deadline - Date.now())) })
+          .waitFor({ state: 'visible', timeout: upTo5s() })
           .then(() => true)
           .catch(() => false);
-        if (listed) break;
-        if (Date.now() >= deadline) throw new Error(`the command palette does not list '${label}'`);
-        await this.page.keyboard.press('Escape');
-        await this.quickInput.waitFor({ state: 'hidden' });
+        if (!listed) {
+          if (await this.quickInput.isVisible()) {
+            await this.page.keyboard.press('Escape');
+            await this.quickInput.waitFor({ state: 'hidden' });
+          }
+          continue;
+        }
+        // A click that times out did not happen (the palette closed under it): open it again.
+        const clicked = await row
+          .click({ timeout: upTo5s() })
+          .then(() => true)
+          .catch(() => false);
+        if (clicked) break;
+        const asked =
+          opts.thenInput && this.quickInput.locator('.quick-input-title').filter({ hasText: opts.thenInput });
+        if (asked && (await asked.isVisible())) break; // the click did land: the command asks its question
       }
-      await row.click();
       if (opts.thenInput) await this.quickInputTitled(opts.thenInput);
       else await this.quickInput.waitFor({ state: 'hidden' });
     });
