@@ -2,17 +2,9 @@
  * The verdict on one program from a verifier log: the kernel's message, the source line it names, and
  * the catalog's explanation and fix. The reading is the full verifier log parser's (core/verifier/).
  */
-import { verdictErrorFromLog } from '../verifier/report-format';
+import { verdictErrorFromLog, type VerdictError } from '../verifier/report-format';
 
-export interface VerdictError {
-  message: string;
-  file?: string;
-  line?: number;
-  source?: string;
-  explanation?: string;
-  /** where the mistake likely is (the license line, the acquiring call, the check...): file and line when known */
-  related?: { message: string; file?: string; line?: number }[];
-}
+export type { VerdictError };
 
 /** `mainSource`: the program's .c file, when known, to find related lines the log does not name. */
 export function verdictFromLog(log: string, fallback: string, mainSource?: string): VerdictError {

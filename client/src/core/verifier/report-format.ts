@@ -176,23 +176,23 @@ export function formatReport(r: VerifierReport, resolve?: PathResolver, sources?
   return out.join('\n');
 }
 
-/**
- * The shape `bpf-ide run` and the load feature use for a rejection (core/run/verdict.ts's VerdictError),
- * from the full parser: the kernel's message, the source line (nearest real line for compiler-generated
- * code), and the catalog's explanation and fix. A drop-in for verdictFromLog.
- */
-export function verdictErrorFromLog(
-  log: string,
-  fallback: string,
-  mainSource?: string,
-): {
+/** A rejection as `bpf-ide run`, the matrix and the load feature report it (re-exported by core/run/verdict.ts). */
+export interface VerdictError {
   message: string;
   file?: string;
   line?: number;
   source?: string;
   explanation?: string;
+  /** where the mistake likely is (the license line, the acquiring call, the check...): file and line when known */
   related?: { message: string; file?: string; line?: number }[];
-} {
+}
+
+/**
+ * The shape `bpf-ide run` and the load feature use for a rejection (VerdictError),
+ * from the full parser: the kernel's message, the source line (nearest real line for compiler-generated
+ * code), and the catalog's explanation and fix. A drop-in for verdictFromLog.
+ */
+export function verdictErrorFromLog(log: string, fallback: string, mainSource?: string): VerdictError {
   const r = analyzeLog(parseVerifierLog(log));
   const e = r.error;
   if (!e) return { message: fallback };
