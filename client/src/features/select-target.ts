@@ -43,6 +43,8 @@ export async function selectTarget(ctx: BpfIdeContext): Promise<void> {
         value: current === 'local' ? '' : current,
         placeHolder: 'ssh://root@testbox:22',
         validateInput: (v) => (/\s/.test(v.trim()) ? 'a target has no spaces' : undefined),
+        // The typed host survives a focus change, like New BPF Program's steps.
+        ignoreFocusOut: true,
       })
     )?.trim();
   if (!spec) return;

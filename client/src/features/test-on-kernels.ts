@@ -42,6 +42,8 @@ async function pickKernels(ctx: BpfIdeContext): Promise<string[] | undefined> {
     canPickMany: true,
     title: 'Test on Kernels: where to load (and attach) this file',
     placeHolder: 'vm: kernels boot in qemu; SSH hosts join the same table',
+    // A multi-select survives a focus change (a panel taking focus back late): the ticks would be lost.
+    ignoreFocusOut: true,
   });
   if (!picked?.length) return undefined;
   const kernels = picked.map((p) => p.label);
