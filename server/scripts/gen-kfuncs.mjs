@@ -8,7 +8,9 @@
 // in a kfunc BTF id set). Its prototype is rendered as C from the FUNC_PROTO. The flags that the
 // kernel keeps in its BTF id sets (KF_ACQUIRE, KF_RELEASE, KF_RET_NULL, KF_SLEEPABLE) are not in BTF, so they
 // are curated below from the kernel sources (kernel/bpf/helpers.c, cpumask.c, net/netfilter/...)
-// and applied only to kfuncs this kernel has.
+// and applied only to kfuncs this kernel has. So are KF_TRUSTED_ARGS and KF_RCU (what pointer arguments
+// must be: trusted, or at least RCU-protected), which 7.x sources drop because every kfunc pointer
+// argument is trusted there.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { release } from 'node:os';
@@ -214,6 +216,67 @@ const SLEEPABLE = new Set([
   'bpf_arena_free_pages',
 ]);
 
+// KF_TRUSTED_ARGS (6.12 sources: kernel/bpf/, net/core/filter.c, fs/bpf_fs_kfuncs.c; bpf_send_signal_task
+// seen refusing an RCU pointer on 6.18): every pointer argument must be trusted or referenced ("R1 must be
+// referenced or trusted"). KF_RELEASE kfuncs are checked the same way (is_kfunc_trusted_args()).
+const TRUSTED_ARGS = new Set([
+  'bpf_arena_alloc_pages',
+  'bpf_arena_free_pages',
+  'bpf_cpumask_acquire',
+  'bpf_dynptr_from_skb',
+  'bpf_get_dentry_xattr',
+  'bpf_get_file_xattr',
+  'bpf_get_task_exe_file',
+  'bpf_iter_css_new',
+  'bpf_iter_css_task_new',
+  'bpf_iter_task_new',
+  'bpf_map_sum_elem_count',
+  'bpf_path_d_path',
+  'bpf_send_signal_task',
+  'bpf_sk_assign_tcp_reqsk',
+  'bpf_sock_destroy',
+]);
+
+// KF_RCU (same sources, and 7.2's for the kfuncs added since): pointer arguments may also be RCU-protected
+// (a task's real_parent or group_leader read in a non-sleepable program), not an untrusted walk ("R1 must
+// be a rcu pointer").
+const RCU_ARGS = new Set([
+  'bpf_cgroup_acquire',
+  'bpf_cgroup_ancestor',
+  'bpf_cgroup_read_xattr',
+  'bpf_cpumask_and',
+  'bpf_cpumask_any_and_distribute',
+  'bpf_cpumask_any_distribute',
+  'bpf_cpumask_clear',
+  'bpf_cpumask_clear_cpu',
+  'bpf_cpumask_copy',
+  'bpf_cpumask_empty',
+  'bpf_cpumask_equal',
+  'bpf_cpumask_first',
+  'bpf_cpumask_first_and',
+  'bpf_cpumask_first_zero',
+  'bpf_cpumask_full',
+  'bpf_cpumask_intersects',
+  'bpf_cpumask_or',
+  'bpf_cpumask_populate',
+  'bpf_cpumask_set_cpu',
+  'bpf_cpumask_setall',
+  'bpf_cpumask_subset',
+  'bpf_cpumask_test_and_clear_cpu',
+  'bpf_cpumask_test_and_set_cpu',
+  'bpf_cpumask_test_cpu',
+  'bpf_cpumask_weight',
+  'bpf_cpumask_xor',
+  'bpf_crypto_ctx_acquire',
+  'bpf_crypto_decrypt',
+  'bpf_crypto_encrypt',
+  'bpf_iter_task_vma_new',
+  'bpf_refcount_acquire_impl',
+  'bpf_task_acquire',
+  'bpf_task_get_cgroup1',
+  'bpf_task_under_cgroup',
+]);
+
 const kfuncs = [];
 for (const t of dump.types) {
   if (t.kind !== 'DECL_TAG' || t.name !== 'bpf_kfunc' || t.component_idx !== -1) continue;
@@ -237,6 +300,8 @@ for (const t of dump.types) {
   };
   if (RET_NULL.has(name) || /^bpf_iter_\w+_next$/.test(name)) entry.mayReturnNull = true;
   if (SLEEPABLE.has(name)) entry.sleepable = true;
+  if (TRUSTED_ARGS.has(name)) entry.trustedArgs = true;
+  if (RCU_ARGS.has(name)) entry.rcuArgs = true;
   const iterNew = /^bpf_iter_(\w+)_new$/.exec(name);
   if (UNLOCKED_BY[name]) entry.unlockedBy = UNLOCKED_BY[name];
   if (RELEASED_BY[name]) entry.releasedBy = RELEASED_BY[name];

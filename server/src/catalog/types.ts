@@ -181,6 +181,10 @@ export interface Kfunc {
   releases?: boolean;
   /** KF_SLEEPABLE: only sleepable programs may call it. */
   sleepable?: boolean;
+  /** KF_TRUSTED_ARGS: pointer arguments must be trusted or referenced, not walked from another struct. */
+  trustedArgs?: boolean;
+  /** KF_RCU: pointer arguments must be trusted, referenced or RCU-protected (`task->real_parent`). */
+  rcuArgs?: boolean;
 }
 
 export interface KfuncsData {

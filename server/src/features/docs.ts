@@ -29,6 +29,8 @@ export function kfuncMarkdown(k: Kfunc): string {
   if (k.mayReturnNull) notes.push('may return NULL: check before use');
   if (k.releasedBy?.length) notes.push(`acquires a reference: release with ${k.releasedBy.join(' or ')}`);
   if (k.releases) notes.push('releases a reference');
+  if (k.trustedArgs) notes.push('pointer arguments must be trusted (KF_TRUSTED_ARGS): not walked from another struct');
+  else if (k.rcuArgs) notes.push('pointer arguments must be trusted or RCU-protected (KF_RCU)');
   return [
     '```c\n' + k.prototype + '\n```',
     notes.join(' · '),

@@ -3,6 +3,7 @@ import type { Rule } from '../rule';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperNotAllowedRule } from './helper-not-allowed';
+import { kfuncTrustedArgsRule } from './kfunc-trusted-args';
 import { licenseRule } from './license';
 import { mapValueIndexRule } from './map-value-index';
 import { nullCheckRule } from './null-check';
@@ -36,4 +37,5 @@ export const ALL_RULES: readonly Rule[] = [
   mapValueIndexRule,
   tpBtfArgsRule,
   uninitializedRule,
+  kfuncTrustedArgsRule,
 ];
