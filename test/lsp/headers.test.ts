@@ -2,7 +2,8 @@
  * Functions and macros of a project's own header, through the real language server over stdio: not
  * reported as unknown, hover shows their signature and where they are, go to definition opens the
  * header, and their bodies take part in the analysis (an unchecked result of a header function that
- * may return NULL is an error).
+ * may return NULL is an error; a record used after a header function submitted it is a use after
+ * release), hover showing those summaries.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,6 +53,25 @@ describe("a project's own header through the language server", () => {
     });
     assert.match(h.contents.value, /u64 \*flow_counter\(void \*map, u32 \*key\)/);
     assert.match(h.contents.value, /flow_helpers\.bpf\.h:\d+/);
+    assert.match(h.contents.value, /may return NULL/, 'hover shows the summary the rules use');
+    const hoverOn = async (needle: string) =>
+      (
+        await s.request<{ contents: { value: string } }>('textDocument/hover', {
+          textDocument: { uri },
+          position: positionOf(text, needle, 3),
+        })
+      ).contents.value;
+    assert.match(await hoverOn('flow_event_reserve(&events'), /returns a reference it acquired: release it with/);
+    assert.match(
+      await hoverOn('flow_event_submit(e'),
+      /releases its argument 1 \(`e`\) on every path, through bpf_ringbuf_submit\(\)/,
+    );
+    assert.ok(
+      diagnostics.some(
+        (d) => d.code === 'unreleased-reference' && d.range.start.line === positionOf(text, 'e->pid = 0').line,
+      ),
+      'the record written after flow_event_submit() submitted it is a use after release',
+    );
     const mac = await s.request<{ contents: { value: string } }>('textDocument/hover', {
       textDocument: { uri },
       position: positionOf(text, 'FLOW_SLOTS;', 2),

@@ -11,14 +11,19 @@ import {
   returnCodeSets,
 } from '../catalog/catalog';
 import { documentHeaderDeclarations, type HeaderFunction } from '../header-declarations';
+import { functionSummaryNotes } from '../diagnostics/function-summaries';
 import type { ServerContext } from '../server';
 import { wordAt } from './cursor';
 import { helperMarkdown, kfuncMarkdown, macroMarkdown, mapMarkdown, sectionMarkdown } from './docs';
 
 /** A function from an included header: its signature, where it is, and what the rules know of it. */
-function headerFunctionMarkdown(f: HeaderFunction): string {
+function headerFunctionMarkdown(f: HeaderFunction, notes: string[]): string {
   const body = f.text.length > 900 ? `${f.text.slice(0, 900)}\n...` : f.text;
-  return `\`\`\`c\n${f.signature}\n\`\`\`\n\nDefined in ${basename(f.file)}:${f.line + 1}\n\n\`\`\`c\n${body}\n\`\`\``;
+  return `\`\`\`c\n${f.signature}\n\`\`\`\n\nDefined in ${basename(f.file)}:${f.line + 1}${summaryMarkdown(notes)}\n\n\`\`\`c\n${body}\n\`\`\``;
+}
+
+function summaryMarkdown(notes: string[]): string {
+  return notes.length ? `\n\n${notes.map((n) => `- ${n}`).join('\n')}` : '';
 }
 
 export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hover | null {
@@ -48,10 +53,17 @@ export function hover(_ctx: ServerContext, doc: BpfDocument, pos: Position): Hov
   if (m) return md(macroMarkdown(m));
   const map = doc.maps.find((x) => x.name === w.word);
   if (map) return md(mapMarkdown(map));
-  if (!doc.functions.has(w.word)) {
+  const own = doc.functions.get(w.word);
+  if (own) {
+    // A function of this file: its signature and what the rules know of it, when they know something.
+    const notes = functionSummaryNotes(doc, w.word);
+    const brace = own.text.indexOf('{');
+    const signature = (brace < 0 ? own.text : own.text.slice(0, brace)).trim();
+    if (notes.length) return md(`\`\`\`c\n${signature}\n\`\`\`${summaryMarkdown(notes)}`);
+  } else {
     const hdr = documentHeaderDeclarations(doc);
     const f = hdr.functions.get(w.word);
-    if (f) return md(headerFunctionMarkdown(f));
+    if (f) return md(headerFunctionMarkdown(f, functionSummaryNotes(doc, w.word)));
     const mac = hdr.macros.get(w.word);
     if (mac)
       return md(`\`\`\`c\n${mac.text.slice(0, 600)}\n\`\`\`\n\nmacro from ${basename(mac.file)}:${mac.line + 1}`);

@@ -60,7 +60,7 @@ const PASS_THROUGH = new Set([
 /** Helpers of common headers (libbpf-tools' maps.bpf.h) that return a map value or NULL. */
 const HEADER_NULLABLE = new Set(['bpf_map_lookup_or_try_init']);
 
-function nullableCallee(name: string, fileNullable: Set<string>): boolean {
+export function nullableCallee(name: string, fileNullable: Set<string>): boolean {
   if (HEADER_NULLABLE.has(name)) return true;
   return !!(helperByName(name)?.mayReturnNull || kfuncByName(name)?.mayReturnNull || fileNullable.has(name));
 }
@@ -69,7 +69,7 @@ function nullableCallee(name: string, fileNullable: Set<string>): boolean {
  * Functions of the file that may return the result of a may-be-NULL call unchecked: they return a
  * pointer and have `return callee(...)` with a may-be-NULL callee (read from the text, cached).
  */
-function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<string> {
+export function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<string> {
   const returned: { name: string; callees: string[] }[] = [];
   for (const fn of fns) {
     const text = functionText(doc, fn);

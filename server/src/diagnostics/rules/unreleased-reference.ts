@@ -14,6 +14,7 @@ import { documentHeaderDeclarations, headerFunctionSummaries } from '../../heade
 import type { Rule, RuleContext } from '../rule';
 import { callFacts, functionKey, functionsByName, hash, memo, programOfFunction } from '../function-cache';
 import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
+import { releasedArguments, type ReleasedArgument } from '../released-arguments';
 
 interface Ref {
   call: Node;
@@ -120,7 +121,7 @@ export const unreleasedReferenceRule: Rule = {
   fileKey: (doc) => factsOf(doc).key,
   runFunction(ctx) {
     const { doc, fn } = ctx;
-    const { summaries, readOnly } = factsOf(doc);
+    const { summaries, readOnly, releasing } = factsOf(doc);
     // Only functions that acquire something or take a lock have anything to release.
     const sources = [
       ...new Set(
@@ -137,13 +138,15 @@ export const unreleasedReferenceRule: Rule = {
     ];
     if (!sources.length) return;
     const body = field(fn, 'body');
-    if (body) checkFunction(ctx, body, globalFunctions(doc), sources, summaries, readOnly);
+    if (body) checkFunction(ctx, body, globalFunctions(doc), sources, summaries, readOnly, releasing);
   },
 };
 
 interface FileFacts {
   summaries: Map<string, string[]>;
   readOnly: Map<string, boolean[]>;
+  /** Functions that release one of their arguments on every path (the summary "releases its argument N"). */
+  releasing: Map<string, ReleasedArgument>;
   key: string;
 }
 const factsCache = new WeakMap<BpfDocument, FileFacts>();
@@ -185,11 +188,14 @@ function factsOf(doc: BpfDocument): FileFacts {
       ),
   );
   for (const [name, ro] of headerReadOnly) readOnly.set(name, ro);
+  const releasing = releasedArguments(doc);
   const key =
     [...summaries].map(([k, v]) => `${k}:${v.join(',')}`).join(';') +
     '|' +
-    [...readOnly].map(([k, v]) => `${k}:${v.map(Number).join('')}`).join(';');
-  f = { summaries, readOnly, key: key.length > 64 ? hash(key) : key };
+    [...readOnly].map(([k, v]) => `${k}:${v.map(Number).join('')}`).join(';') +
+    '|' +
+    [...releasing].map(([k, v]) => `${k}:${v.index}`).join(';');
+  f = { summaries, readOnly, releasing, key: key.length > 64 ? hash(key) : key };
   factsCache.set(doc, f);
   return f;
 }
@@ -238,6 +244,7 @@ function checkFunction(
   sources: string[],
   summaries: ReadonlyMap<string, string[]>,
   readOnly: ReadonlyMap<string, boolean[]> = new Map(),
+  releasing: ReadonlyMap<string, ReleasedArgument> = new Map(),
 ): void {
   const { doc } = ctx;
   const reported = new Set<number>();
@@ -394,6 +401,8 @@ function checkFunction(
       }
       // A release, or the reference handed to a function we do not follow.
       const releases = !!kfuncByName(callee)?.releases || callee === 'bpf_kptr_xchg';
+      // A function of the file or a header that releases one of its arguments on every path.
+      const releasedArg = releasing.get(callee)?.index;
       if (kfuncByName(callee)?.releases && args[0]) {
         const arg = identOf(args[0]);
         if (arg && borrowed.has(arg) && !s.refs.has(arg) && !reported.has(n.startIndex)) {
@@ -412,11 +421,16 @@ function checkFunction(
       for (const [i, a] of args.entries()) {
         const key = identOf(a) ?? norm(a.text);
         const rel = s.released.get(key);
-        if (rel && (helperByName(callee) || kfuncByName(callee)))
-          useAfterRelease(n, key, rel, releases || !!acquireOf(rel.callee) || rel.callee === callee);
+        if (rel && (helperByName(callee) || kfuncByName(callee) || releasedArg === i))
+          useAfterRelease(
+            n,
+            key,
+            rel,
+            releases || releasedArg === i || !!acquireOf(rel.callee) || rel.callee === callee,
+          );
         const ref = s.refs.get(key);
         if (!ref) continue;
-        const byRelease = ref.releasers.includes(callee) || releases;
+        const byRelease = ref.releasers.includes(callee) || releases || releasedArg === i;
         // Handed to a function that only reads through it: still ours to release.
         const kept = readOnly.get(callee)?.[i] === true;
         if (byRelease || (!helperByName(callee) && !kfuncByName(callee) && !kept)) {
