@@ -15,7 +15,7 @@ import { sharedHeaderDeclarations } from '../../server/src/header-declarations';
 import { BpfDocument } from '../../server/src/bpf-document';
 import { runRules, type EngineDiagnostic } from '../../server/src/diagnostics/engine';
 import type { CParser } from '../../server/src/parser';
-import { MISTAKE_PROGRAMS_DIR, mistakeCases, mistakePrograms, type MistakeCase } from './mistakes-corpus';
+import { MISTAKES_DIR, mistakeCases, mistakePrograms, type MistakeCase } from './mistakes-corpus';
 
 export interface CaseResult {
   case: MistakeCase;
@@ -62,26 +62,31 @@ export function withVmlinuxHeader(): (() => void) | undefined {
 
 const key = (d: EngineDiagnostic) => `${d.code}\u0000${d.message.replace(/\d+/g, '#')}`;
 
-/** Runs the rules over every case of the corpus. */
-export function detectMistakes(parser: CParser): CaseResult[] {
-  // The cases include the programs' headers (maps.bpf.h, ...) through -I programs/, as they are compiled.
+/** Runs fn with the corpus's programs/ on the rules' header search path, as the files are compiled (-I programs/). */
+function withProgramsDir<T>(dir: string, fn: () => T): T {
   const dirs = sharedHeaderDeclarations.searchDirectories();
-  sharedHeaderDeclarations.setSearchDirs([...dirs, MISTAKE_PROGRAMS_DIR]);
+  sharedHeaderDeclarations.setSearchDirs([...dirs, join(dir, 'programs')]);
   try {
-    return detect(parser);
+    return fn();
   } finally {
     sharedHeaderDeclarations.setSearchDirs(dirs);
   }
 }
 
-function detect(parser: CParser): CaseResult[] {
+/** Runs the rules over every case of the corpus in dir (MISTAKES_DIR or HELDOUT_MISTAKES_DIR). */
+export function detectMistakes(parser: CParser, dir = MISTAKES_DIR): CaseResult[] {
+  // The cases include the programs' headers (maps.bpf.h, ...) through -I programs/, as they are compiled.
+  return withProgramsDir(dir, () => detect(parser, dir));
+}
+
+function detect(parser: CParser, dir: string): CaseResult[] {
   const programDiags = new Map<string, Set<string>>();
-  for (const p of mistakePrograms()) {
+  for (const p of mistakePrograms(dir)) {
     const { doc, diags } = analyse(parser, p.file);
     programDiags.set(p.name, new Set(diags.map(key)));
     doc.dispose();
   }
-  return mistakeCases().map((c) => {
+  return mistakeCases(dir).map((c) => {
     const { doc, diags } = analyse(parser, c.file);
     const line = (o: number) => doc.positionAt(o).line;
     const covers = (s: number, e: number) => line(s) <= c.markerLine && line(Math.max(s, e)) >= c.markerLine;
@@ -106,14 +111,23 @@ function detect(parser: CParser): CaseResult[] {
   });
 }
 
-/** Errors on programs that pass the verifier: the corpus's programs and test/fixtures/realistic. */
-export function falseErrors(parser: CParser): { files: number; errors: FalseError[] } {
+/**
+ * Errors on programs that pass the verifier: the programs of the corpus in dir, plus
+ * test/fixtures/realistic for the main corpus (MISTAKES_DIR).
+ */
+export function falseErrors(parser: CParser, dir = MISTAKES_DIR): { files: number; errors: FalseError[] } {
   const files = [
-    ...mistakePrograms().map((p) => p.file),
-    ...readdirSync(REALISTIC_DIR)
-      .filter((f) => f.endsWith('.bpf.c'))
-      .map((f) => join(REALISTIC_DIR, f)),
+    ...mistakePrograms(dir).map((p) => p.file),
+    ...(dir === MISTAKES_DIR
+      ? readdirSync(REALISTIC_DIR)
+          .filter((f) => f.endsWith('.bpf.c'))
+          .map((f) => join(REALISTIC_DIR, f))
+      : []),
   ];
+  return withProgramsDir(dir, () => ({ files: files.length, errors: errorsIn(parser, files) }));
+}
+
+function errorsIn(parser: CParser, files: string[]): FalseError[] {
   const errors: FalseError[] = [];
   for (const file of files) {
     const { doc, diags } = analyse(parser, file);
@@ -122,5 +136,5 @@ export function falseErrors(parser: CParser): { files: number; errors: FalseErro
         errors.push({ file, line: doc.positionAt(d.start).line + 1, code: d.code, message: d.message });
     doc.dispose();
   }
-  return { files: files.length, errors };
+  return errors;
 }
