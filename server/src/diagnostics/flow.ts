@@ -26,6 +26,8 @@ export interface FlowDomain<S> {
   assume(cond: Node, s: S, truthy: boolean): void;
   /** A path leaves the function (a `return`, or the end of the body). */
   exit?(node: Node, s: S, value: Node | null): void;
+  /** A path jumps to a label (`goto`), before its state joins the label's: `s` may be changed. */
+  jump?(node: Node, s: S): void;
   /**
    * False when a statement with this text cannot change or use the state (it names nothing the
    * domain tracks): the walk then skips it, which is most of the cost saved. Statements with a
@@ -159,6 +161,7 @@ export class FlowWalker<S> {
       case 'goto_statement': {
         const label = field(n, 'label')?.text;
         if (label && s) {
+          this.d.jump?.(n, s);
           const prev = this.gotos.get(label);
           this.gotos.set(label, prev ? this.d.join(prev, this.d.copy(s)) : this.d.copy(s));
         }

@@ -20,6 +20,8 @@ interface Ref {
   call: Node;
   callee: string;
   releasers: string[];
+  /** The first `goto` this path took while holding the reference (the leak is reported there). */
+  via?: Node;
 }
 interface State {
   /** Variable (or `&arg` text for dynptrs and iterators) -> the reference it holds. */
@@ -285,22 +287,39 @@ function checkFunction(
     if (id && s.refs.has(id)) s.refs.set(name, s.refs.get(id)!);
   };
 
+  // A leak is reported where the path that holds the reference leaves: the `goto` it took, else the
+  // `return`; the acquire is related information. Falling off the end of a void function, or an acquire
+  // whose result is thrown away, is reported at the acquire.
   const leak = (ref: Ref, where: Node | null) => {
     if (reported.has(ref.call.startIndex)) return;
     reported.add(ref.call.startIndex);
     // Named by its text, not its line: findings are cached by function text and move with it.
-    const exit = where ? where.text.replace(/\s+/g, ' ').slice(0, 40) : undefined;
-    ctx.report({
+    const name = (n: Node) => n.text.replace(/\s+/g, ' ').slice(0, 40);
+    const at = ref.via ?? where;
+    const acquired = {
       start: ref.call.startIndex,
       end: ref.call.endIndex,
+      message: `${ref.callee}() acquires the reference here`,
+    };
+    const related = at ? [acquired] : [];
+    if (ref.via && where)
+      related.push({
+        start: where.startIndex,
+        end: where.endIndex,
+        message: 'the function exits here holding the reference',
+      });
+    const releasers = ref.releasers.join(' or ');
+    ctx.report({
+      start: (at ?? ref.call).startIndex,
+      end: (at ?? ref.call).endIndex,
       severity: 'error',
-      message:
-        `Unreleased reference: what ${ref.callee}() acquires here is not released by ${ref.releasers.join(' or ')} on every path` +
-        `${exit ? ` (the path leaving through \`${exit}\` still holds it)` : ''}. The verifier rejects the program ("Unreleased reference id=N"). ` +
-        `Release it before every return, including the early ones after the NULL check.`,
-      related: where
-        ? [{ start: where.startIndex, end: where.endIndex, message: 'the function exits here holding the reference' }]
-        : undefined,
+      message: at
+        ? `Unreleased reference: the path through \`${name(at)}\` still holds what ${ref.callee}() acquired at line ${doc.positionAt(ref.call.startIndex).line + 1} ` +
+          `(release it with ${releasers} first). The verifier rejects the program ("Unreleased reference id=N"). ` +
+          `Release it before every return and goto that leaves with it, including the early ones after the NULL check.`
+        : `Unreleased reference: what ${ref.callee}() acquires here is not released by ${releasers} on every path. ` +
+          `The verifier rejects the program ("Unreleased reference id=N"). Release it before every return, including the early ones after the NULL check.`,
+      related: related.length ? related : undefined,
     });
   };
 
@@ -463,6 +482,9 @@ function checkFunction(
       }
       // On the path where the pointer is NULL there is nothing to release.
       if (name && isNull && s.refs.has(name)) release(s, s.refs.get(name)!);
+    },
+    jump(node, s) {
+      for (const [k, v] of s.refs) if (!v.via) s.refs.set(k, { ...v, via: node });
     },
     exit(node, s, value) {
       const returned = value ? identOf(value) : undefined;
