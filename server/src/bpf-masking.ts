@@ -238,17 +238,23 @@ export function remaskBpfSource(
   prevText: string,
   prev: MaskResult,
   spans: readonly number[] | undefined,
+  change?: { start: number; oldEnd: number; newEnd: number },
 ): MaskResult {
   // Something left open (a comment running to the end...) makes every later state depend on it.
   if (!spans || !spans.length || prev.openAtEnd) return maskBpfSource(text);
-  let start = 0;
-  const min = Math.min(text.length, prevText.length);
-  while (start < min && text.charCodeAt(start) === prevText.charCodeAt(start)) start++;
-  let oldEnd = prevText.length;
-  let newEnd = text.length;
-  while (oldEnd > start && newEnd > start && text.charCodeAt(newEnd - 1) === prevText.charCodeAt(oldEnd - 1)) {
-    oldEnd--;
-    newEnd--;
+  let start: number;
+  let oldEnd: number;
+  if (change) ({ start, oldEnd } = change);
+  else {
+    start = 0;
+    const min = Math.min(text.length, prevText.length);
+    while (start < min && text.charCodeAt(start) === prevText.charCodeAt(start)) start++;
+    oldEnd = prevText.length;
+    let newEnd = text.length;
+    while (oldEnd > start && newEnd > start && text.charCodeAt(newEnd - 1) === prevText.charCodeAt(oldEnd - 1)) {
+      oldEnd--;
+      newEnd--;
+    }
   }
   if (start === prevText.length && oldEnd === start && text.length === prevText.length) return prev;
   // The span (a function definition) that holds the change, strictly inside it.
@@ -263,9 +269,13 @@ export function remaskBpfSource(
     if (spans[k] > start) break;
   }
   if (from < 0) return maskBpfSource(text);
-  // Nothing masked or scanned before it may reach into it (an unclosed `SEC(` scans forward).
+  // Nothing masked or scanned may reach across its ends (an unclosed `SEC(` scans forward).
   for (const list of [prev.secs, prev.mapFields, prev.attributes, prev.loopMacros, prev.scans])
-    for (const m of list) if (m.start < from && m.end > from) return maskBpfSource(text);
+    for (const m of list)
+      if ((m.start < from && m.end > from) || (m.start < to && m.end > to)) return maskBpfSource(text);
+  // The masking must be outside any comment or string at both ends, as the parser was (they can
+  // disagree on garbage: `#include <vm/*linux.h>` opens a comment for the masking only).
+  if (!neutralAt(prevText, from) || !neutralAt(prevText, to)) return maskBpfSource(text);
   const delta = text.length - prevText.length;
   const part = maskBpfSource(text.slice(from, to + delta));
   if (part.openAtEnd) return maskBpfSource(text);
@@ -285,6 +295,25 @@ export function remaskBpfSource(
     scans: join(prev.scans, part.scans, prev.scans),
     openAtEnd: false,
   };
+}
+
+/**
+ * Whether masking reaches `at` outside any comment or string, judged conservatively from the text
+ * near it: no block comment open there, and nothing on its line before it that could open a string,
+ * character literal or comment (only those run across lines, or within one).
+ */
+function neutralAt(text: string, at: number): boolean {
+  const open = text.lastIndexOf('/*', at - 1);
+  if (open >= 0) {
+    const close = text.indexOf('*/', open + 2);
+    if (close < 0 || close + 2 > at) return false;
+  }
+  for (let k = at - 1; k >= 0; k--) {
+    const c = text.charCodeAt(k);
+    if (c === 10) break;
+    if (c === 34 || c === 39 || c === 47) return false; // " ' /
+  }
+  return true;
 }
 
 /** A mark moved by `by` characters (every offset field moves). */
