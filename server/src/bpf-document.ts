@@ -68,6 +68,8 @@ export class BpfDocument {
   private structure: Structure | undefined;
   private top: Node[] | undefined;
   private includeList: IncludeInfo[] | undefined;
+  /** The edit from the previous version (until the analysis takes it: see function-cache.ts). */
+  private change: DocumentChange | undefined;
 
   constructor(
     readonly uri: string,
@@ -76,13 +78,28 @@ export class BpfDocument {
     parser: CParser,
     previous?: BpfDocument,
   ) {
+    if (previous) {
+      this.change = { previous, ...textChange(previous.text, text) };
+      // Only one version back: the previous one forgets its own predecessor.
+      previous.change = undefined;
+    }
     this.mask = previous
-      ? remaskBpfSource(text, previous.text, previous.mask, previous.functionSpans)
+      ? remaskBpfSource(text, previous.text, previous.mask, previous.functionSpans, this.change)
       : maskBpfSource(text);
     this.tree = parser.parse(
       this.mask.masked,
       previous?.tree ? { tree: previous.tree, text: previous.mask.masked } : undefined,
     );
+  }
+
+  /**
+   * The previous version and the smallest single edit from its text to this one ([start, oldEnd) of the
+   * old text became [start, newEnd) of the new), once: the caller takes it over.
+   */
+  takeChange(): DocumentChange | undefined {
+    const c = this.change;
+    this.change = undefined;
+    return c;
   }
 
   /** Frees the tree (tree-sitter memory lives in the wasm heap, not the JS heap). */
@@ -186,6 +203,27 @@ export class BpfDocument {
     this.structure ??= readStructure(this);
     return this.structure;
   }
+}
+
+export interface DocumentChange {
+  previous: BpfDocument;
+  start: number;
+  oldEnd: number;
+  newEnd: number;
+}
+
+/** The smallest single edit turning `a` into `b` (common prefix and suffix left out). */
+export function textChange(a: string, b: string): { start: number; oldEnd: number; newEnd: number } {
+  let start = 0;
+  const min = Math.min(a.length, b.length);
+  while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let oldEnd = a.length;
+  let newEnd = b.length;
+  while (oldEnd > start && newEnd > start && a.charCodeAt(oldEnd - 1) === b.charCodeAt(newEnd - 1)) {
+    oldEnd--;
+    newEnd--;
+  }
+  return { start, oldEnd, newEnd };
 }
 
 interface Structure {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { BpfDocument } from '../../server/src/bpf-document';
 import { DocumentStore } from '../../server/src/document-store';
 import { runRules, type EngineDiagnostic } from '../../server/src/diagnostics/engine';
-import { functionsOf, withIsolatedCache } from '../../server/src/diagnostics/function-cache';
+import { analysisCounters, functionsOf, withIsolatedCache } from '../../server/src/diagnostics/function-cache';
 import { CParser, loadCLanguage } from '../../server/src/parser';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 400);
@@ -75,6 +75,7 @@ test(`${ITERATIONS} random edits: incremental findings equal a from-scratch anal
   };
   let compared = 0;
   let treeDiffers = 0;
+  const carried = analysisCounters.carriedOver;
   for (let f = 0; f < files.length; f++) {
     const store = new DocumentStore(language);
     const uri = `file:///fuzz/${f}.bpf.c`;
@@ -128,6 +129,10 @@ test(`${ITERATIONS} random edits: incremental findings equal a from-scratch anal
     }
     store.close(uri);
   }
+  // Most edits fall inside one function body: the path that takes over the previous version's analysis
+  // (keys, call graph, findings) must be the one compared here, not only the from-scratch one.
+  const tookOver = analysisCounters.carriedOver - carried;
+  assert.ok(tookOver >= ITERATIONS * 0.2, `${tookOver} edits took over the previous version's analysis`);
   assert.ok(
     compared >= (compared + treeDiffers) * 0.8 && compared >= ITERATIONS * 0.7,
     `${compared} edits compared (${treeDiffers} skipped: tree-sitter recovered another tree)`,

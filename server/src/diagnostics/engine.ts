@@ -9,7 +9,7 @@
 import type { BpfDocument } from '../bpf-document';
 import { ALL_RULES } from './rules';
 import type { Rule, RuleDiagnostic } from './rule';
-import { cachedFindings, functionsOf, functionAnalysis, topLevelKey } from './function-cache';
+import { cachedFindings, runFunctionRule, topLevelKey } from './function-cache';
 
 export interface EngineDiagnostic extends RuleDiagnostic {
   code: string;
@@ -53,12 +53,12 @@ export function runRules(doc: BpfDocument, opts: EngineOptions = {}): EngineDiag
 }
 
 function runPerFunction(doc: BpfDocument, rule: Rule, report: (d: RuleDiagnostic) => void): void {
-  const fileKey = rule.fileKey?.(doc) ?? '';
-  const filter = rule.functionFilter;
-  for (const fn of functionsOf(doc)) {
-    const a = functionAnalysis(doc, fn);
-    if (filter && !a.matches(rule.id, filter)) continue;
-    const found = cachedFindings(doc, `${rule.id}\u0000${fileKey}\u0000${a.dependencyKey}`, fn, () => {
+  runFunctionRule(
+    doc,
+    rule.id,
+    rule.fileKey?.(doc) ?? '',
+    rule.functionFilter,
+    (fn, a) => {
       const list: RuleDiagnostic[] = [];
       rule.runFunction!({
         doc,
@@ -69,9 +69,9 @@ function runPerFunction(doc: BpfDocument, rule: Rule, report: (d: RuleDiagnostic
         report: (d) => list.push(d),
       });
       return list;
-    });
-    for (const d of found) report(d);
-  }
+    },
+    report,
+  );
 }
 
 /** The code of the diagnostic that says a rule threw. */

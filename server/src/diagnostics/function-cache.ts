@@ -73,34 +73,171 @@ export function hash(s: string): string {
   return ((h1 >>> 0) * 2097152 + ((h2 >>> 0) & 0x1fffff)).toString(36);
 }
 
+/**
+ * What one document version knows about its functions. Arrays are indexed by the function's position
+ * in `functions`. Everything but the node lists is plain data (numbers, strings, findings), so the next
+ * version can take over what an edit inside one function body left unchanged after this version's
+ * tree is gone (see `carryOver`).
+ */
 interface PerDoc {
   functions: Node[];
   others: Node[];
   /** Both, in document order. */
   all: Node[];
+  /** Function index by start offset. */
+  index: Map<number, number>;
+  starts: number[];
+  ends: number[];
   secOwners?: Map<number, SecMark>;
-  texts: Map<number, string>;
-  keys: Map<number, string>;
-  calls: Map<number, CallFact[]>;
+  texts: (string | undefined)[];
+  keys: (string | undefined)[];
+  names: (string | null | undefined)[];
+  calls: (CallFact[] | undefined)[];
+  /** Hash of the text outside function bodies (topLevelKey adds SEC()s inside bodies and the indentation). */
+  outsideHash?: string;
   topKey?: string;
   /** Function bodies ([start, end) of each, from its `{`), the text topLevelKey leaves out. */
   bodies?: number[];
+  graph?: CallGraph;
+  depKeys?: string[];
   analyses?: Map<number, FunctionAnalysis>;
   byName?: Map<string, Node>;
+  /** Per rule: its file key and each function's findings (relative to the function), as last computed. */
+  results: Map<string, RuleResults>;
+  /** Taken over from the previous version when an edit fell inside one function body (see carryOver). */
+  carried?: Carried;
 }
+
+/** The call graph between the file's functions, by function index. */
+interface CallGraph {
+  /** Direct callees of each function (the file's functions it calls, itself left out), in first-call order. */
+  callees: number[][];
+  callers: number[][];
+  /** Sorted names of each function's callers, transitively (joined; hashed when long). */
+  callerNames: string[];
+}
+
+interface Carried {
+  /** The function the edit fell in. */
+  edited: number;
+  prevTopKey: string;
+  prevNames: (string | null | undefined)[];
+  prevGraph?: CallGraph;
+  prevDepKeys?: string[];
+  prevResults: Map<string, RuleResults>;
+}
+
+/** Findings of one rule: relative to their function, or FILTERED, or undefined (not kept for the next version). */
+interface RuleResults {
+  fileKey: string;
+  rel: (readonly RuleDiagnostic[] | undefined)[];
+  /** The same moved to where the function was (`base`), to hand out again while it has not moved. */
+  abs: (readonly RuleDiagnostic[] | undefined)[];
+  base: number[];
+}
+/** A function the rule's filter left out. */
+const FILTERED: readonly RuleDiagnostic[] = Object.freeze([]);
+
 const perDoc = new WeakMap<BpfDocument, PerDoc>();
+
+/** Counters for tests: what the analyses of the documents did (deterministic, unlike timings). */
+export const analysisCounters = {
+  /** Function texts hashed (functionKey computed). */
+  hashedFunctions: 0,
+  /** Per-function rule parts run (cache misses). */
+  ruleRuns: 0,
+  /** Dependency keys computed. */
+  dependencyKeys: 0,
+  /** Document versions that took over their predecessor's analysis (an edit inside one function body). */
+  carriedOver: 0,
+};
 
 function docInfo(doc: BpfDocument): PerDoc {
   let d = perDoc.get(doc);
   if (!d) {
     const { functions, others, all } = topNodes(doc);
-    d = { functions, others, all, texts: new Map(), keys: new Map(), calls: new Map() };
+    const n = functions.length;
+    const starts: number[] = new Array(n);
+    const ends: number[] = new Array(n);
+    const index = new Map<number, number>();
     const spans: number[] = [];
-    for (const fn of functions) spans.push(fn.startIndex, fn.endIndex);
+    for (let i = 0; i < n; i++) {
+      const fn = functions[i];
+      starts[i] = fn.startIndex;
+      ends[i] = fn.endIndex;
+      index.set(starts[i], i);
+      spans.push(starts[i], ends[i]);
+    }
+    d = {
+      functions,
+      others,
+      all,
+      index,
+      starts,
+      ends,
+      texts: new Array(n),
+      keys: new Array(n),
+      names: new Array(n),
+      calls: new Array(n),
+      results: new Map(),
+    };
     doc.functionSpans = spans;
+    carryOver(doc, d);
     perDoc.set(doc, d);
   }
   return d;
+}
+
+/**
+ * Takes over what the previous version of the document computed when the edit between them fell inside
+ * one function body and the new tree has the same functions (the same spans, moved by the edit): the
+ * other functions' keys, names and calls, the hash of the text outside bodies, and (checked later) the
+ * call graph, dependency keys and rule findings. The result equals a from-scratch analysis: everything
+ * taken over is keyed by text that did not change.
+ */
+function carryOver(doc: BpfDocument, d: PerDoc): void {
+  const change = doc.takeChange();
+  if (!change) return;
+  const prev = perDoc.get(change.previous);
+  if (!prev || prev.outsideHash === undefined || !prev.bodies || prev.topKey === undefined) return;
+  const n = d.starts.length;
+  if (prev.starts.length !== n) return;
+  const { start, oldEnd, newEnd } = change;
+  const delta = newEnd - oldEnd;
+  // The function whose body (after its `{`, before its final `}`) holds the whole edit.
+  let edited = -1;
+  for (let i = 0; i < n; i++) {
+    if (prev.bodies[2 * i] < start && oldEnd < prev.ends[i]) {
+      edited = i;
+      break;
+    }
+    if (prev.starts[i] > start) break;
+  }
+  if (edited < 0) return;
+  for (let i = 0; i < n; i++) {
+    const moved = i > edited ? delta : 0;
+    if (d.starts[i] !== prev.starts[i] + moved) return;
+    if (d.ends[i] !== prev.ends[i] + (i >= edited ? delta : 0)) return;
+  }
+  for (let i = 0; i < n; i++) {
+    if (i === edited) continue;
+    d.keys[i] = prev.keys[i];
+    d.names[i] = prev.names[i];
+    d.calls[i] = prev.calls[i];
+  }
+  d.outsideHash = prev.outsideHash;
+  const bodies = prev.bodies.slice();
+  for (let k = 2 * edited + 1; k < bodies.length; k++) bodies[k] += delta;
+  d.bodies = bodies;
+  analysisCounters.carriedOver++;
+  d.carried = {
+    edited,
+    prevTopKey: prev.topKey,
+    prevNames: prev.names,
+    prevGraph: prev.graph,
+    prevDepKeys: prev.depKeys,
+    prevResults: prev.results,
+  };
 }
 
 /** Function definitions of the file (top level, and under #if), in document order. */
@@ -122,23 +259,45 @@ function topNodes(doc: BpfDocument): { functions: Node[]; others: Node[]; all: N
   return { functions, others, all };
 }
 
+function indexOf(d: PerDoc, fn: Node): number {
+  const i = d.index.get(fn.startIndex);
+  if (i === undefined) throw new Error(`not a function definition of this document at ${fn.startIndex}`);
+  return i;
+}
+
+function textAt(doc: BpfDocument, d: PerDoc, i: number): string {
+  return (d.texts[i] ??= doc.text.slice(d.starts[i], d.ends[i]));
+}
+
+function keyAt(doc: BpfDocument, d: PerDoc, i: number): string {
+  let k = d.keys[i];
+  if (k === undefined) {
+    const text = textAt(doc, d, i);
+    analysisCounters.hashedFunctions++;
+    d.keys[i] = k = `${hash(text)}.${text.length}`;
+  }
+  return k;
+}
+
+function nameAt(doc: BpfDocument, d: PerDoc, i: number): string | undefined {
+  let name = d.names[i];
+  if (name === undefined) {
+    const fn = d.functions[i];
+    d.names[i] = name = memo(`name\u0000${keyAt(doc, d, i)}`, () => functionName(fn) ?? null);
+  }
+  return name ?? undefined;
+}
+
 /** The text of a function definition, read once per document. */
 export function functionText(doc: BpfDocument, fn: Node): string {
   const d = docInfo(doc);
-  let t = d.texts.get(fn.startIndex);
-  if (t === undefined) d.texts.set(fn.startIndex, (t = doc.text.slice(fn.startIndex, fn.endIndex)));
-  return t;
+  return textAt(doc, d, indexOf(d, fn));
 }
 
 /** A short key for a function's text (a hash and the length), computed once per document. */
 export function functionKey(doc: BpfDocument, fn: Node): string {
   const d = docInfo(doc);
-  let k = d.keys.get(fn.startIndex);
-  if (k === undefined) {
-    const text = functionText(doc, fn);
-    d.keys.set(fn.startIndex, (k = `${hash(text)}.${text.length}`));
-  }
-  return k;
+  return keyAt(doc, d, indexOf(d, fn));
 }
 
 /**
@@ -148,27 +307,31 @@ export function functionKey(doc: BpfDocument, fn: Node): string {
 export function topLevelKey(doc: BpfDocument): string {
   const d = docInfo(doc);
   if (d.topKey === undefined) {
-    const parts: string[] = [];
-    let at = 0;
-    d.bodies = [];
-    for (const fn of d.functions) {
-      const text = functionText(doc, fn);
-      const brace = text.indexOf('{');
-      const bodyStart = brace < 0 ? fn.endIndex : fn.startIndex + brace;
-      parts.push(doc.text.slice(at, bodyStart));
-      d.bodies.push(bodyStart, fn.endIndex);
-      at = fn.endIndex;
+    if (d.outsideHash === undefined || !d.bodies) {
+      const parts: string[] = [];
+      let at = 0;
+      const bodies: number[] = [];
+      for (let i = 0; i < d.starts.length; i++) {
+        const brace = textAt(doc, d, i).indexOf('{');
+        const bodyStart = brace < 0 ? d.ends[i] : d.starts[i] + brace;
+        parts.push(doc.text.slice(at, bodyStart));
+        bodies.push(bodyStart, d.ends[i]);
+        at = d.ends[i];
+      }
+      parts.push(doc.text.slice(at));
+      d.bodies = bodies;
+      d.outsideHash = hash(parts.join('\u0000'));
     }
-    parts.push(doc.text.slice(at));
     // A SEC() inside a body (half-typed code) still names the program that body belongs to.
     const b = d.bodies;
+    let secs = '';
     let k = 0;
     for (const sec of doc.mask.secs) {
       while (k < b.length && b[k + 1] <= sec.start) k += 2;
-      if (k < b.length && b[k] <= sec.start) parts.push(`SEC ${k} ${sec.name}`);
+      if (k < b.length && b[k] <= sec.start) secs += `\u0000SEC ${k} ${sec.name}`;
     }
     const indent = doc.text.includes('\n\t') ? 't' : 's';
-    d.topKey = `${hash(parts.join('\u0000'))}${indent}`;
+    d.topKey = `${secs ? hash(d.outsideHash + secs) : d.outsideHash}${indent}`;
   }
   return d.topKey;
 }
@@ -181,33 +344,12 @@ export function functionFindings(
   extraKey: string,
   compute: () => RuleDiagnostic[],
 ): RuleDiagnostic[] {
-  const base = fn.startIndex;
   const key = `${rule}\u0000${topLevelKey(doc)}\u0000${extraKey}\u0000${functionKey(doc, fn)}`;
-  const rel = memo(key, () => {
-    const found = compute();
-    const inside = (o: number) => o >= base && o <= fn.endIndex;
-    const ok = found.every(
-      (d) =>
-        inside(d.start) &&
-        inside(d.end) &&
-        (d.related ?? []).every((r) => inside(r.start) && inside(r.end)) &&
-        (d.fixes ?? []).every((f) => f.edits.every((e) => inside(e.start) && inside(e.end))),
-    );
-    // Something points outside the function: not cacheable, keep it absolute for this document only.
-    return ok ? shift(found, -base) : { absolute: found, doc };
-  });
-  if (!Array.isArray(rel)) {
-    const a = rel as { absolute: RuleDiagnostic[]; doc: BpfDocument };
-    if (a.doc === doc) return a.absolute;
-    young.delete(key);
-    old.delete(key);
-    return functionFindings(rule, doc, fn, extraKey, compute);
-  }
-  return shift(rel, base);
+  return cachedFindings(doc, key, fn, compute);
 }
 
-function shift(ds: RuleDiagnostic[], by: number): RuleDiagnostic[] {
-  if (by === 0) return ds;
+function shift(ds: readonly RuleDiagnostic[], by: number): readonly RuleDiagnostic[] {
+  if (by === 0 || !ds.length) return ds;
   return ds.map((d) => ({
     ...d,
     start: d.start + by,
@@ -215,6 +357,76 @@ function shift(ds: RuleDiagnostic[], by: number): RuleDiagnostic[] {
     related: d.related?.map((r) => ({ ...r, start: r.start + by, end: r.end + by })),
     fixes: d.fixes?.map((f) => ({ ...f, edits: f.edits.map((e) => ({ ...e, start: e.start + by, end: e.end + by })) })),
   }));
+}
+
+/**
+ * Runs one rule's per-function part over the document, reporting each function's findings. A function
+ * whose dependency key is the one it had in the previous version, with the same file key, gets the
+ * findings it had then without a cache lookup; the others go through the cache (keyed by rule, file key
+ * and dependency key), and `compute` runs on a miss.
+ */
+export function runFunctionRule(
+  doc: BpfDocument,
+  ruleId: string,
+  fileKey: string,
+  filter: RegExp | undefined,
+  compute: (fn: Node, a: FunctionAnalysis) => RuleDiagnostic[],
+  report: (d: RuleDiagnostic) => void,
+): void {
+  const d = docInfo(doc);
+  const deps = dependencyKeys(doc, d);
+  const n = d.starts.length;
+  const prev = d.carried?.prevResults.get(ruleId);
+  const same = prev && prev.fileKey === fileKey ? d.carried!.prevDepKeys : undefined;
+  const out: RuleResults = { fileKey, rel: new Array(n), abs: new Array(n), base: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    const base = d.starts[i];
+    let rel: readonly RuleDiagnostic[] | undefined;
+    let abs: readonly RuleDiagnostic[] | undefined;
+    if (same && same[i] === deps[i] && (rel = prev!.rel[i]) !== undefined) {
+      abs = prev!.base[i] === base ? prev!.abs[i] : undefined;
+    } else {
+      const fn = d.functions[i];
+      if (filter && !memo(`filter\u0000${ruleId}\u0000${keyAt(doc, d, i)}`, () => filter.test(textAt(doc, d, i))))
+        rel = FILTERED;
+      else {
+        const key = `${ruleId}\u0000${fileKey}\u0000${deps[i]}`;
+        const stored = storedFindings(doc, key, fn, () => compute(fn, functionAnalysis(doc, fn)));
+        if (Array.isArray(stored)) rel = stored;
+        else abs = (stored as { absolute: RuleDiagnostic[] }).absolute;
+      }
+    }
+    if (rel !== undefined && abs === undefined) abs = shift(rel, base);
+    out.rel[i] = rel;
+    out.abs[i] = abs;
+    out.base[i] = base;
+    for (const f of abs!) report(f);
+  }
+  d.results.set(ruleId, out);
+}
+
+/** The relative findings stored under `key` for `fn`, or (not cacheable) the absolute ones for this document. */
+function storedFindings(
+  doc: BpfDocument,
+  key: string,
+  fn: Node,
+  compute: () => RuleDiagnostic[],
+): readonly RuleDiagnostic[] | { absolute: RuleDiagnostic[]; doc: BpfDocument } {
+  const map = functionOffsets(fn);
+  const stored = memo(key, () => {
+    analysisCounters.ruleRuns++;
+    const found = compute();
+    const rel = mapFindings(found, map.to);
+    return rel ?? { absolute: found, doc };
+  });
+  if (!Array.isArray(stored)) {
+    const a = stored as { absolute: RuleDiagnostic[]; doc: BpfDocument };
+    if (a.doc === doc) return a;
+    young.delete(key);
+    old.delete(key);
+    return storedFindings(doc, key, fn, compute);
+  }
+  return stored;
 }
 
 /** Calls to named functions in a function, with offsets relative to it (cached by function text). */
@@ -231,9 +443,14 @@ export interface CallFact {
  */
 export function callFacts(doc: BpfDocument, fn: Node): CallFact[] {
   const d = docInfo(doc);
-  const known = d.calls.get(fn.startIndex);
+  return callsAt(doc, d, indexOf(d, fn));
+}
+
+function callsAt(doc: BpfDocument, d: PerDoc, i: number): CallFact[] {
+  const known = d.calls[i];
   if (known) return known;
-  const facts = memo(`calls\u0000${functionKey(doc, fn)}`, () => {
+  const fn = d.functions[i];
+  const facts = memo(`calls\u0000${keyAt(doc, d, i)}`, () => {
     const calls: CallFact[] = [];
     const found = new Map<number, string>();
     for (const c of fn.descendantsOfType('call_expression')) {
@@ -245,7 +462,7 @@ export function callFacts(doc: BpfDocument, fn: Node): CallFact[] {
       calls.push({ name, start, end: start + name.length });
     return calls;
   });
-  d.calls.set(fn.startIndex, facts);
+  d.calls[i] = facts;
   return facts;
 }
 
@@ -263,97 +480,162 @@ export interface FunctionAnalysis {
   matches(ruleId: string, filter: RegExp): boolean;
 }
 
-/** The analysis of one function definition of the document (built for all functions at first use). */
+/** The analysis of one function definition of the document (built when a rule part runs on it). */
 export function functionAnalysis(doc: BpfDocument, fn: Node): FunctionAnalysis {
   const d = docInfo(doc);
-  d.analyses ??= buildAnalyses(doc, d);
-  return d.analyses.get(fn.startIndex)!;
+  d.analyses ??= new Map();
+  let a = d.analyses.get(fn.startIndex);
+  if (!a) d.analyses.set(fn.startIndex, (a = buildAnalysis(doc, d, indexOf(d, fn))));
+  return a;
 }
 
-function buildAnalyses(doc: BpfDocument, d: PerDoc): Map<number, FunctionAnalysis> {
+/** Functions reached from `start` along `edges` (`start` left out), stopping below those `stop` accepts. */
+function reach(start: number, edges: number[][], stop?: (i: number) => boolean): number[] {
+  const seen = new Set<number>([start]);
+  const out: number[] = [];
+  const stack = edges[start].slice();
+  while (stack.length) {
+    const k = stack.pop()!;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(k);
+    if (!stop?.(k)) for (const e of edges[k]) stack.push(e);
+  }
+  return out;
+}
+
+/** Direct callees of function i among the file's functions (by index; `byName` maps names to indices). */
+function directCallees(doc: BpfDocument, d: PerDoc, i: number, byName: Map<string, number>): number[] {
+  const list: number[] = [];
+  for (const c of callsAt(doc, d, i)) {
+    const target = byName.get(c.name);
+    if (target === undefined || target === i || list.includes(target)) continue;
+    list.push(target);
+  }
+  return list;
+}
+
+/** The call graph between the file's functions: taken over when an edit left names and calls alone. */
+function callGraph(doc: BpfDocument, d: PerDoc): CallGraph {
+  if (d.graph) return d.graph;
+  const n = d.starts.length;
+  const byName = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const name = nameAt(doc, d, i);
+    if (name) byName.set(name, i); // the last definition of a name wins, as in doc.functions
+  }
+  const c = d.carried;
+  const pg = c?.prevGraph;
+  if (c && pg && c.prevNames[c.edited] === d.names[c.edited]) {
+    const mine = directCallees(doc, d, c.edited, byName);
+    const before = pg.callees[c.edited];
+    if (mine.length === before.length && mine.every((x, k) => x === before[k])) return (d.graph = pg);
+  }
+  const callees: number[][] = [];
+  const callers: number[][] = [];
+  for (let i = 0; i < n; i++) callers.push([]);
+  for (let i = 0; i < n; i++) {
+    const list = directCallees(doc, d, i, byName);
+    callees.push(list);
+    for (const t of list) callers[t].push(i);
+  }
+  const callerNames: string[] = [];
+  for (let i = 0; i < n; i++) {
+    // Which of its callers are programs is decided by the top level (SEC() lines), part of the key.
+    const names = reach(i, callers)
+      .map((k) => nameAt(doc, d, k) ?? '?')
+      .sort()
+      .join(',');
+    callerNames.push(names.length > 64 ? hash(names) : names);
+  }
+  return (d.graph = { callees, callers, callerNames });
+}
+
+/**
+ * Each function's dependency key. After an edit inside one function body that left the call graph and
+ * the top level alone, only the edited function and those that call it (transitively) get a new key.
+ */
+function dependencyKeys(doc: BpfDocument, d: PerDoc): string[] {
+  if (d.depKeys) return d.depKeys;
   const top = topLevelKey(doc);
-  const byName = new Map<string, Node>();
-  const names = new Map<number, string | undefined>();
-  for (const fn of d.functions) {
-    const name = functionNameOf(doc, fn);
-    names.set(fn.startIndex, name);
-    if (name) byName.set(name, fn); // the last definition of a name wins, as in doc.functions
+  const g = callGraph(doc, d);
+  const n = d.starts.length;
+  const c = d.carried;
+  let todo: Iterable<number>;
+  let keys: string[];
+  if (c?.prevDepKeys && c.prevGraph === g && c.prevTopKey === top) {
+    keys = c.prevDepKeys.slice();
+    todo = [c.edited, ...reach(c.edited, g.callers)];
+  } else {
+    keys = new Array(n);
+    todo = keys.keys();
   }
-  // The call graph between the file's functions (from the calls' text, cached by function text).
-  const callees = new Map<number, Node[]>();
-  const callers = new Map<number, Node[]>();
-  for (const fn of d.functions) {
-    const list: Node[] = [];
-    for (const c of callFacts(doc, fn)) {
-      const target = byName.get(c.name);
-      if (!target || target === fn || list.includes(target)) continue;
-      list.push(target);
-      let back = callers.get(target.startIndex);
-      if (!back) callers.set(target.startIndex, (back = []));
-      back.push(fn);
-    }
-    callees.set(fn.startIndex, list);
+  for (const i of todo) {
+    analysisCounters.dependencyKeys++;
+    const calleeKeys = reach(i, g.callees)
+      .map((k) => keyAt(doc, d, k))
+      .sort()
+      .join(',');
+    // One short key (a 53-bit hash): every rule looks it up, and long keys cost hashing and memory.
+    keys[i] = hash(
+      `${top}\u0000${keyAt(doc, d, i)}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${g.callerNames[i]}`,
+    );
   }
-  const reach = (start: Node, edges: Map<number, Node[]>, stop?: (n: Node) => boolean): Node[] => {
-    const seen = new Set<number>([start.startIndex]);
-    const out: Node[] = [];
-    const stack = [...(edges.get(start.startIndex) ?? [])];
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen.has(n.startIndex)) continue;
-      seen.add(n.startIndex);
-      out.push(n);
-      if (!stop?.(n)) stack.push(...(edges.get(n.startIndex) ?? []));
-    }
-    return out;
-  };
-  const out = new Map<number, FunctionAnalysis>();
+  return (d.depKeys = keys);
+}
+
+function buildAnalysis(doc: BpfDocument, d: PerDoc, i: number): FunctionAnalysis {
+  const g = callGraph(doc, d);
+  const key = keyAt(doc, d, i);
+  const text = textAt(doc, d, i);
   const programOf = new Map<number, BpfProgram | undefined>();
-  const programFor = (fn: Node): BpfProgram | undefined => {
-    if (!programOf.has(fn.startIndex)) programOf.set(fn.startIndex, programOfFunction(doc, fn));
-    return programOf.get(fn.startIndex);
+  const programFor = (k: number): BpfProgram | undefined => {
+    if (!programOf.has(k)) programOf.set(k, programOfFunction(doc, d.functions[k]));
+    return programOf.get(k);
   };
-  const programsOf = (fn: Node): BpfProgram[] => {
-    const own = programFor(fn);
+  let programs: BpfProgram[] | undefined;
+  const programsOf = (): BpfProgram[] => {
+    const own = programFor(i);
     if (own) return [own];
     // Programs that call it, directly or through functions that are not programs themselves.
-    return reach(fn, callers, (n) => !!programFor(n))
-      .map((c) => programFor(c))
+    return reach(i, g.callers, (k) => !!programFor(k))
+      .map((k) => programFor(k))
       .filter((p): p is BpfProgram => !!p)
       .sort((a, b) => a.node.startIndex - b.node.startIndex);
   };
-  for (const fn of d.functions) {
-    const calleeKeys = reach(fn, callees)
-      .map((c) => functionKey(doc, c))
-      .sort()
-      .join(',');
-    // Which of its callers are programs is decided by the top level (SEC() lines), part of the key.
-    const callerNames = reach(fn, callers)
-      .map((c) => names.get(c.startIndex) ?? '?')
-      .sort()
-      .join(',');
-    const key = functionKey(doc, fn);
-    const text = functionText(doc, fn);
-    let programs: BpfProgram[] | undefined;
-    out.set(fn.startIndex, {
-      name: names.get(fn.startIndex),
-      text,
-      get programs() {
-        return (programs ??= programsOf(fn));
-      },
-      // One short key (a 53-bit hash): every rule looks it up, and long keys cost hashing and memory.
-      dependencyKey: hash(
-        `${top}\u0000${key}\u0000${calleeKeys.length > 64 ? hash(calleeKeys) : calleeKeys}\u0000${callerNames.length > 64 ? hash(callerNames) : callerNames}`,
-      ),
-      matches: (ruleId, filter) => memo(`filter\u0000${ruleId}\u0000${key}`, () => filter.test(text)),
-    });
+  return {
+    name: nameAt(doc, d, i),
+    text,
+    get programs() {
+      return (programs ??= programsOf());
+    },
+    dependencyKey: dependencyKeys(doc, d)[i],
+    matches: (ruleId, filter) => memo(`filter\u0000${ruleId}\u0000${key}`, () => filter.test(text)),
+  };
+}
+
+/**
+ * The programs among the functions that call `fn` directly (from the cached call graph), in document
+ * order; `fn` itself when it is a program.
+ */
+export function directCallerPrograms(doc: BpfDocument, fn: Node): BpfProgram[] {
+  const d = docInfo(doc);
+  const i = d.index.get(fn.startIndex);
+  if (i === undefined) return [];
+  const own = programOfFunction(doc, fn);
+  if (own) return [own];
+  const out: BpfProgram[] = [];
+  for (const k of [...callGraph(doc, d).callers[i]].sort((a, b) => a - b)) {
+    const p = programOfFunction(doc, d.functions[k]);
+    if (p) out.push(p);
   }
   return out;
 }
 
 /** The name a function definition defines (BPF_PROG(name, ...) aware), cached by its text. */
 export function functionNameOf(doc: BpfDocument, fn: Node): string | undefined {
-  return memo(`name\u0000${functionKey(doc, fn)}`, () => functionName(fn));
+  const d = docInfo(doc);
+  return nameAt(doc, d, indexOf(d, fn));
 }
 
 /** The file's function definitions by name (the last of each name, as doc.functions), from the cached names. */
@@ -361,9 +643,9 @@ export function functionsByName(doc: BpfDocument): Map<string, Node> {
   const d = docInfo(doc);
   if (!d.byName) {
     d.byName = new Map();
-    for (const fn of d.functions) {
-      const name = functionNameOf(doc, fn);
-      if (name) d.byName.set(name, fn);
+    for (let i = 0; i < d.starts.length; i++) {
+      const name = nameAt(doc, d, i);
+      if (name) d.byName.set(name, d.functions[i]);
     }
   }
   return d.byName;
