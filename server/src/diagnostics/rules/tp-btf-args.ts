@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sharedHeaderDeclarations } from '../../header-declarations';
 import type { BpfDocument } from '../../bpf-document';
 import { field } from '../fast-node';
-import { functionsOf, programOfFunction } from '../function-cache';
+import { functionsOf, memo, programOfFunction } from '../function-cache';
 import type { Rule } from '../rule';
 
 const cache = new Map<string, { mtimeMs: number; text: string }>();
@@ -85,9 +85,12 @@ export const tpBtfArgsRule: Rule = {
     if (!p || !p.section.startsWith('tp_btf/') || !p.body) return;
     const key = vmlinuxKey(doc);
     if (!key) return;
-    const vmlinux = vmlinuxText(key.slice(0, key.lastIndexOf('@')));
     const tp = p.section.slice('tp_btf/'.length);
-    const tpArgs = vmlinux ? tracepointArgs(vmlinux, tp) : undefined;
+    // Searching a vmlinux.h (megabytes) takes milliseconds: once per vmlinux.h version and tracepoint.
+    const tpArgs = memo(`tp-btf-args\u0000${key}\u0000${tp}`, () => {
+      const vmlinux = vmlinuxText(key.slice(0, key.lastIndexOf('@')));
+      return vmlinux ? tracepointArgs(vmlinux, tp) : undefined;
+    });
     if (!tpArgs) return;
     const decl = field(fn, 'declarator');
     const m = decl ? /^\s*BPF_PROG\s*\(\s*\w+\s*((?:,[^,()]*(?:\([^()]*\))?)*)\)/.exec(decl.text) : null;
