@@ -28,6 +28,7 @@ import {
   updateFlags,
   usageCount,
 } from '../catalog/catalog';
+import { directCallerPrograms } from '../diagnostics/function-cache';
 import type { ServerContext } from '../server';
 import { callAt, expressionType, membersOf, structNameOf } from './cursor';
 import { helperMarkdown, kfuncMarkdown, macroMarkdown, sectionMarkdown } from './docs';
@@ -90,40 +91,8 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
 
   // Identifiers: helpers allowed here, kfuncs, macros, maps, functions of the file.
   const allowed = allowedHelpers(doc, offset, programType);
-  for (const h of helpers()) {
-    if (allowed && !allowed.has(h.name)) continue;
-    items.push({
-      label: h.name,
-      kind: CompletionItemKind.Function,
-      detail: h.signature,
-      insertText: `${h.name}(${h.args.map((a, i) => `\${${i + 1}:${a.name}}`).join(', ')})`,
-      insertTextFormat: InsertTextFormat.Snippet,
-      sortText: byUsage(h.name),
-      data: { kind: 'helper', name: h.name } satisfies ItemData,
-    });
-  }
-  for (const k of kfuncs()) {
-    items.push({
-      label: k.name,
-      kind: CompletionItemKind.Function,
-      detail: `kfunc: ${k.prototype}`,
-      insertText: `${k.name}(${k.args.map((a, i) => `\${${i + 1}:${a.name || 'arg' + i}}`).join(', ')})`,
-      insertTextFormat: InsertTextFormat.Snippet,
-      sortText: byUsage(k.name),
-      data: { kind: 'kfunc', name: k.name } satisfies ItemData,
-    });
-  }
-  for (const m of macros()) {
-    items.push({
-      label: m.name,
-      kind: m.kind === 'function-like' ? CompletionItemKind.Function : CompletionItemKind.Keyword,
-      detail: m.signature,
-      insertText: m.snippet || m.name,
-      insertTextFormat: m.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
-      sortText: byUsage(m.name),
-      data: { kind: 'macro', name: m.name } satisfies ItemData,
-    });
-  }
+  for (const item of helperItems(allowed)) items.push(item);
+  for (const item of catalogItems()) items.push(item);
   for (const map of doc.maps) {
     items.push({
       label: map.name,
@@ -142,6 +111,74 @@ export function completion(ctx: ServerContext, doc: BpfDocument, pos: Position):
     });
   }
   return { isIncomplete: false, items };
+}
+
+/** A helper's completion item (built once: the catalog does not change while the server runs). */
+function helperItem(h: ReturnType<typeof helpers>[number]): CompletionItem {
+  return {
+    label: h.name,
+    kind: CompletionItemKind.Function,
+    detail: h.signature,
+    insertText: `${h.name}(${h.args.map((a, i) => `\${${i + 1}:${a.name}}`).join(', ')})`,
+    insertTextFormat: InsertTextFormat.Snippet,
+    sortText: byUsage(h.name),
+    data: { kind: 'helper', name: h.name } satisfies ItemData,
+  };
+}
+
+let helperCache:
+  { list: ReturnType<typeof helpers>; all: CompletionItem[]; byAllowed: WeakMap<object, CompletionItem[]> } | undefined;
+
+/**
+ * The items of the helpers in `allowed` (all helpers when undefined), kept per allowed set: the sets
+ * of program types are the catalog's own (replaced when a target connects), so they key the cache.
+ */
+function helperItems(allowed: ReadonlySet<string> | undefined): readonly CompletionItem[] {
+  const list = helpers();
+  if (helperCache?.list !== list) helperCache = { list, all: list.map(helperItem), byAllowed: new WeakMap() };
+  const cache = helperCache;
+  if (!allowed) return cache.all;
+  let items = cache.byAllowed.get(allowed);
+  if (!items) {
+    items = cache.all.filter((it) => allowed.has(it.label));
+    cache.byAllowed.set(allowed, items);
+  }
+  return items;
+}
+
+let catalogCache:
+  { kfuncs: ReturnType<typeof kfuncs>; macros: ReturnType<typeof macros>; items: CompletionItem[] } | undefined;
+
+/** The kfuncs' and the macros' items, built once per catalog. */
+function catalogItems(): readonly CompletionItem[] {
+  const ks = kfuncs();
+  const ms = macros();
+  if (catalogCache?.kfuncs === ks && catalogCache.macros === ms) return catalogCache.items;
+  const items: CompletionItem[] = [];
+  for (const k of ks) {
+    items.push({
+      label: k.name,
+      kind: CompletionItemKind.Function,
+      detail: `kfunc: ${k.prototype}`,
+      insertText: `${k.name}(${k.args.map((a, i) => `\${${i + 1}:${a.name || 'arg' + i}}`).join(', ')})`,
+      insertTextFormat: InsertTextFormat.Snippet,
+      sortText: byUsage(k.name),
+      data: { kind: 'kfunc', name: k.name } satisfies ItemData,
+    });
+  }
+  for (const m of ms) {
+    items.push({
+      label: m.name,
+      kind: m.kind === 'function-like' ? CompletionItemKind.Function : CompletionItemKind.Keyword,
+      detail: m.signature,
+      insertText: m.snippet || m.name,
+      insertTextFormat: m.snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
+      sortText: byUsage(m.name),
+      data: { kind: 'macro', name: m.name } satisfies ItemData,
+    });
+  }
+  catalogCache = { kfuncs: ks, macros: ms, items };
+  return items;
 }
 
 /**
@@ -187,13 +224,22 @@ function allowedHelpers(
   let fn = node ?? null;
   while (fn && fn.type !== 'function_definition') fn = fn.parent;
   if (!fn) return undefined;
-  const progs = doc.programsForFunction(fn);
+  const progs = directCallerPrograms(doc, fn);
   const sets = progs.map((p) => (p.def ? helpersAllowed(p.def.programType) : undefined));
   if (sets.length === 0 || sets.some((s) => !s)) return undefined;
+  if (sets.length === 1) return sets[0];
   // A helper used by a function shared between programs must be allowed in every one of them.
+  const key = progs.map((p) => p.def!.programType).join(',');
+  const hit = intersections.get(key);
+  if (hit && hit.sets.length === sets.length && hit.sets.every((s, k) => s === sets[k])) return hit.result;
   const [first, ...rest] = sets as ReadonlySet<string>[];
-  return new Set([...first].filter((h) => rest.every((s) => s.has(h))));
+  const result = new Set([...first].filter((h) => rest.every((s) => s.has(h))));
+  intersections.set(key, { sets: sets as ReadonlySet<string>[], result });
+  return result;
 }
+
+/** Helpers allowed in every one of several program types, by the types (the catalog's sets checked too). */
+const intersections = new Map<string, { sets: ReadonlySet<string>[]; result: ReadonlySet<string> }>();
 
 function sectionItems(ctx: ServerContext, typed: string): CompletionList {
   const items: CompletionItem[] = [];
