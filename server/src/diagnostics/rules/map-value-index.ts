@@ -11,11 +11,12 @@
  * function we cannot see may).
  */
 import type { Node } from 'web-tree-sitter';
-import type { BpfDocument } from '../../bpf-document';
 import { field, kids, opOf, ty } from '../fast-node';
 import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule } from '../rule';
-import { typeSizes, type TypeSizes } from '../type-sizes';
+import { typeSizes } from '../type-sizes';
+import { constEvaluator, mapValueArrays } from '../map-value-layout';
+import { documentHeaderDeclarations } from '../../header-declarations';
 import { callArgs, calleeName, identOf } from '../syntax';
 
 interface Bound {
@@ -39,26 +40,6 @@ const TYPE_CAP: Record<string, number> = {
   uint16_t: 65536,
 };
 
-/** Struct name -> array member -> its length, for the structs that are map values in this file. */
-function mapValueArrays(doc: BpfDocument, sizes: TypeSizes): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
-  for (const m of doc.maps) {
-    const name = /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1];
-    const s = name ? doc.structs.get(name) : undefined;
-    if (!name || !s) continue;
-    const arrays = new Map<string, number>();
-    for (const f of s.fields) {
-      for (const d of f.node.descendantsOfType('array_declarator')) {
-        const size = d && field(d, 'size');
-        const n = size ? sizes.constValue(size.text) : undefined;
-        if (d && field(d, 'declarator')?.text === f.name && n !== undefined && n > 0) arrays.set(f.name, n);
-      }
-    }
-    if (arrays.size) out.set(name, arrays);
-  }
-  return out;
-}
-
 /** `struct hist` from a type text such as `struct hist *`. */
 const structOf = (type: string) => /^(?:const\s+)?struct\s+(\w+)\s*\*$/.exec(type.trim())?.[1];
 
@@ -66,9 +47,12 @@ export const mapValueIndexRule: Rule = {
   id: 'map-value-index',
   description: 'an array in a map value indexed without keeping the index below its length',
   functionFilter: /\[/,
+  // Map value structs and constants may come from the file's own headers.
+  fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction({ doc, fn, report }) {
     const sizes = typeSizes(doc);
-    const arrays = mapValueArrays(doc, sizes);
+    const konst = constEvaluator(doc, sizes);
+    const arrays = mapValueArrays(doc, konst);
     if (!arrays.size) return;
     const body = field(fn, 'body');
     if (!body) return;
@@ -100,15 +84,16 @@ export const mapValueIndexRule: Rule = {
         if (cap && (!inner || inner.ub > cap)) return { ub: cap };
         return inner;
       }
-      const c = sizes.constValue(v.text);
+      const c = konst(v.text);
       if (c !== undefined && c >= 0) return { ub: c + 1 };
       if (ty(v) === 'identifier') return s.get(v.text);
+      if (ty(v) === 'field_expression') return s.get(fieldKey(v) ?? '');
       if (ty(v) === 'binary_expression') {
         const op = opOf(v);
         const l = field(v, 'left');
         const r = field(v, 'right');
-        const cl = l ? sizes.constValue(l.text) : undefined;
-        const cr = r ? sizes.constValue(r.text) : undefined;
+        const cl = l ? konst(l.text) : undefined;
+        const cr = r ? konst(r.text) : undefined;
         if (op === '&' && (cl !== undefined || cr !== undefined))
           return { ub: Math.min(cl ?? Infinity, cr ?? Infinity) + 1 };
         if (op === '%' && cr !== undefined) return { ub: cr };
@@ -135,12 +120,33 @@ export const mapValueIndexRule: Rule = {
       const base = identOf(field(arr, 'argument'));
       const member = field(arr, 'field')?.text;
       const struct = base ? valuePtr.get(base) : undefined;
-      const len = struct && member ? arrays.get(struct)?.get(member) : undefined;
+      const arrayInfo = struct && member ? arrays.get(struct)?.get(member) : undefined;
+      const len = arrayInfo?.length;
       const index = field(sub, 'index');
       if (!len || !index || reported.has(sub.startIndex)) return;
       const b = boundOf(index, s);
+      // `&v->buf[off]` handed to a helper with a constant byte size: the whole span must fit.
+      const span = arrayInfo.bytes ? helperSpan(sub, konst) : undefined;
+      const room = span ? len - span.size + 1 : len;
+      if (span && b?.check && !b.iter && b.ub > room) {
+        reported.add(sub.startIndex);
+        const idx = index.text;
+        report({
+          start: sub.startIndex,
+          end: sub.endIndex,
+          severity: 'error',
+          message:
+            `'${idx}' can reach ${b.ub - 1} here, and ${span.callee}() writes ${span.size} bytes from there, but ${member}[] has ${len}: ` +
+            `the check lets the write run past the end of the map value and the verifier rejects the program ("invalid access to map value"). ` +
+            `Check the offset against ${len} - ${span.size}: if (${idx} > ${len - span.size}) return 0;`,
+          related: [
+            { start: b.check.startIndex, end: b.check.endIndex, message: `this check allows ${idx} up to ${b.ub - 1}` },
+          ],
+        });
+        return;
+      }
       if (b?.iter || (b && b.ub <= len)) return;
-      if (sizes.constValue(index.text) !== undefined) return;
+      if (konst(index.text) !== undefined) return;
       reported.add(sub.startIndex);
       const idx = index.text;
       const clamp = `if (${idx} >= ${len}) ${idx} = ${len} - 1;`;
@@ -198,20 +204,19 @@ export const mapValueIndexRule: Rule = {
           const right = field(n, 'right');
           if (right) flow.expr(right, s);
           if (left && ty(left) !== 'identifier') flow.expr(left, s);
-          const name = identOf(left);
+          const name = identOf(left) ?? (left ? fieldKey(left) : undefined);
           if (!name) return true;
           const op = opOf(n);
           if (op === '=') set(name, boundOf(right, s), s);
-          else if (op === '&=' && right && sizes.constValue(right.text) !== undefined)
-            set(name, { ub: sizes.constValue(right.text)! + 1 }, s);
-          else if (op === '%=' && right && sizes.constValue(right.text) !== undefined)
-            set(name, { ub: sizes.constValue(right.text)! }, s);
+          else if (op === '&=' && right && konst(right.text) !== undefined)
+            set(name, { ub: konst(right.text)! + 1 }, s);
+          else if (op === '%=' && right && konst(right.text) !== undefined) set(name, { ub: konst(right.text)! }, s);
           else set(name, undefined, s);
           return true;
         }
         if (t === 'update_expression') {
           const arg = field(n, 'argument');
-          const name = identOf(arg);
+          const name = identOf(arg) ?? (arg ? fieldKey(arg) : undefined);
           if (!name && arg) flow.expr(arg, s);
           if (name) {
             const b = s.get(name);
@@ -229,6 +234,10 @@ export const mapValueIndexRule: Rule = {
           }
           for (const a of args) {
             flow.expr(a, s);
+            // A pointer into a struct handed to a call: the fields read through it are read again after.
+            const base = /^\s*&?\s*\(?\s*([A-Za-z_]\w*)/.exec(stripCasts(a).text)?.[1];
+            if (base)
+              for (const k of [...s.keys()]) if (k.startsWith(`${base}->`) || k.startsWith(`${base}.`)) s.delete(k);
             // `&i` handed to a call: it may write anything there.
             const d = stripCasts(a);
             if (ty(d) === 'pointer_expression' && opOf(d) === '&') {
@@ -247,12 +256,12 @@ export const mapValueIndexRule: Rule = {
         let l = field(c, 'left');
         let r = field(c, 'right');
         if (!l || !r) return;
-        if (sizes.constValue(l.text) !== undefined && sizes.constValue(r.text) === undefined) {
+        if (konst(l.text) !== undefined && konst(r.text) === undefined) {
           [l, r] = [r, l];
           op = ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
         }
-        const name = identOf(l);
-        const k = sizes.constValue(r.text);
+        const name = identOf(l) ?? fieldKey(l);
+        const k = konst(r.text);
         if (!name || k === undefined) return;
         // The comparison as "name < ub" on this branch.
         let ub: number | undefined;
@@ -267,6 +276,40 @@ export const mapValueIndexRule: Rule = {
   },
 };
 
+/** `e->args_size`, `cfg.max` (identifiers and member names only) as a state key, or undefined. */
+function fieldKey(n: Node): string | undefined {
+  const v = stripParens(n);
+  if (ty(v) !== 'field_expression') return undefined;
+  const base = field(v, 'argument');
+  const inner = base && (ty(base) === 'identifier' ? base.text : fieldKey(base));
+  const member = field(v, 'field')?.text;
+  return inner && member ? `${inner}${opOf(v)}${member}` : undefined;
+}
+
+/** Helpers that write (or read) `size` bytes at their first pointer argument, followed by the size. */
+const SIZED_HELPERS =
+  /^(bpf_probe_read(_kernel|_user)?(_str)?|bpf_core_read(_str|_user|_user_str)?|bpf_get_current_comm|bpf_copy_from_user(_task)?|bpf_skb_load_bytes|bpf_xdp_load_bytes|bpf_d_path|bpf_get_stack|bpf_snprintf)$/;
+
+/** When `sub` is `&v->buf[off]` passed to a sized helper with a constant size: the helper and the size. */
+function helperSpan(
+  sub: Node,
+  konst: (text: string) => number | undefined,
+): { callee: string; size: number } | undefined {
+  const addr = sub.parent;
+  if (!addr || ty(addr) !== 'pointer_expression' || opOf(addr) !== '&') return undefined;
+  let arg: Node = addr;
+  while (arg.parent && ty(arg.parent) === 'cast_expression') arg = arg.parent;
+  const list = arg.parent;
+  const call = list?.parent;
+  if (!list || ty(list) !== 'argument_list' || !call || ty(call) !== 'call_expression') return undefined;
+  const callee = calleeName(call);
+  if (!callee || !SIZED_HELPERS.test(callee)) return undefined;
+  const args = callArgs(call);
+  const i = args.findIndex((a) => a.startIndex === arg.startIndex);
+  const sizeArg = i >= 0 ? args[i + 1] : undefined;
+  const size = sizeArg ? konst(sizeArg.text) : undefined;
+  return size !== undefined && size > 0 ? { callee, size } : undefined;
+}
 function innerIdent(d: Node): string | undefined {
   let cur: Node | null = d;
   for (let g = 0; cur && g < 16; g++) {
