@@ -114,9 +114,13 @@ describe('language server over stdio', () => {
       .filter((i) => i.label.startsWith('bpf_'))
       .sort((a, b) => (a.sortText ?? a.label).localeCompare(b.sortText ?? b.label))
       .map((i) => i.label);
-    assert.equal(order[0], 'bpf_map_lookup_elem', order.slice(0, 5).join(', '));
-    assert.ok(order.indexOf('bpf_map_update_elem') < order.indexOf('bpf_cgrp_storage_delete'));
-    assert.ok(order.indexOf('bpf_ktime_get_ns') < order.indexOf('bpf_cgrp_storage_delete'));
+    // The counts come from real programs (iovisor/bcc libbpf-tools, libbpf-bootstrap): what they call most
+    // leads; a helper they never call (bpf_cgrp_storage_delete) comes after every one they do.
+    const top = order.slice(0, 5);
+    for (const h of ['bpf_map_lookup_elem', 'bpf_get_current_pid_tgid', 'bpf_ktime_get_ns', 'bpf_map_update_elem'])
+      assert.ok(top.includes(h), `${h} in the first five: ${top.join(', ')}`);
+    assert.ok(order.indexOf('bpf_map_delete_elem') < order.indexOf('bpf_cgrp_storage_delete'));
+    assert.ok(order.indexOf('bpf_perf_event_output') < order.indexOf('bpf_cgrp_storage_delete'));
   });
 
   test('completion of SEC() names, return codes and context members', async () => {
