@@ -250,6 +250,15 @@ export const mapValueIndexRule: Rule = {
         return false;
       },
       assume(cond, s, truthy) {
+        // bpf_for(i, start, end) / bpf_for_each(type, cur, ...) (masked as `while (i, start, end)` for the
+        // parser): inside the body the iterator's next() bounded i itself (the verifier tracks it).
+        const loop = truthy ? iteratorLoop(doc, cond) : undefined;
+        if (loop) {
+          const args = loop.args;
+          const name = identOf(args[loop.name === 'bpf_for_each' ? 1 : 0]);
+          if (name) s.set(name, { ub: Infinity, iter: true });
+          return;
+        }
         const c = stripParens(cond);
         if (ty(c) !== 'binary_expression') return;
         let op = opOf(c);
@@ -317,4 +326,28 @@ function innerIdent(d: Node): string | undefined {
     cur = field(cur, 'declarator');
   }
   return undefined;
+}
+
+/**
+ * The open-coded iterator macro (bpf_for, bpf_for_each, bpf_repeat) whose masked `while (a, b, c)`
+ * condition `cond` belongs to, with the macro's arguments; undefined for any other condition.
+ */
+function iteratorLoop(doc: BpfDocument, cond: Node): { name: string; args: Node[] } | undefined {
+  let up: Node | null = cond;
+  for (let k = 0; up && k < 6 && ty(up) !== 'while_statement'; k++) up = up.parent;
+  if (!up || ty(up) !== 'while_statement') return undefined;
+  const name = /^(bpf_for_each|bpf_for|bpf_repeat)\s*\(/.exec(doc.text.slice(up.startIndex, up.startIndex + 20))?.[1];
+  const c = field(up, 'condition');
+  if (!name || !c || cond.startIndex < c.startIndex || cond.endIndex > c.endIndex) return undefined;
+  const args: Node[] = [];
+  const flatten = (n: Node | null) => {
+    if (!n) return;
+    const e = stripParens(n);
+    if (ty(e) === 'comma_expression') {
+      flatten(field(e, 'left'));
+      flatten(field(e, 'right'));
+    } else args.push(e);
+  };
+  flatten(c);
+  return { name, args };
 }
