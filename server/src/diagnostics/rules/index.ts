@@ -9,6 +9,7 @@ import { mapValueIndexRule } from './map-value-index';
 import { nullCheckRule } from './null-check';
 import { packetBoundsRule } from './packet-bounds';
 import { printkArgsRule } from './printk-args';
+import { ringbufReserveSizeRule } from './ringbuf-reserve-size';
 import { scalarDerefRule } from './scalar-deref';
 import { sectionRule } from './section';
 import { sleepableCallRule } from './sleepable-call';
@@ -18,6 +19,7 @@ import { unboundedLoopRule } from './unbounded-loop';
 import { uninitializedRule } from './uninitialized';
 import { unreleasedReferenceRule } from './unreleased-reference';
 import { unsupportedCallRule } from './unsupported-call';
+import { wrongMapTypeRule } from './wrong-map-type';
 
 export const ALL_RULES: readonly Rule[] = [
   nullCheckRule,
@@ -38,4 +40,6 @@ export const ALL_RULES: readonly Rule[] = [
   tpBtfArgsRule,
   uninitializedRule,
   kfuncTrustedArgsRule,
+  wrongMapTypeRule,
+  ringbufReserveSizeRule,
 ];

@@ -1,0 +1,77 @@
+/**
+ * bpf_ringbuf_reserve() with a size that is not a constant. The size argument is
+ * ARG_CONST_ALLOC_SIZE_OR_ZERO: the verifier needs the exact number of bytes to type the returned
+ * pointer, so a size computed at run time (from a packet length, a string length, a map value) is
+ * rejected ("R2 is not a known constant"), however well it is bounded. sizeof(), literals, #defines
+ * and enums are constants; a size that reads memory (a field, an array element, a dereference) or
+ * calls a function is not: error. A plain variable or parameter is left alone (clang propagates a
+ * constant into it, or an inlined caller passes one). Variable-size records go through bpf_ringbuf_output() (its size may be a bounded
+ * variable) or a dynptr (bpf_ringbuf_reserve_dynptr).
+ */
+import type { Node } from 'web-tree-sitter';
+import { field, kids, ty } from '../fast-node';
+import type { BpfDocument } from '../../bpf-document';
+import { functionsByName, topLevelNodes } from '../function-cache';
+import type { Rule } from '../rule';
+import { syntaxIndex } from '../syntax-index';
+import { callArgs } from '../syntax';
+import { typeSizes } from '../type-sizes';
+
+/** The first part of `e` (outside sizeof) that is only known at run time: a memory read or a call. */
+function runtimePart(e: Node): Node | undefined {
+  const t = ty(e);
+  if (t === 'sizeof_expression') return undefined;
+  if (t === 'field_expression' || t === 'subscript_expression' || t === 'call_expression') return e;
+  if (t === 'pointer_expression' && e.text.startsWith('*')) return e;
+  for (const c of kids(e)) {
+    if (!c) continue;
+    if (t === 'cast_expression' && c === field(e, 'type')) continue;
+    const r = runtimePart(c);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/**
+ * `cfg.len`, `sizes[1]` on a `const` global: the verifier reads a frozen .rodata value as a constant,
+ * so the size is one after all.
+ */
+function readsConstGlobal(doc: BpfDocument, e: Node): boolean {
+  let base: Node | null = e;
+  while (base && (ty(base) === 'field_expression' || ty(base) === 'subscript_expression'))
+    base = field(base, ty(base) === 'field_expression' ? 'argument' : 'argument');
+  if (!base || ty(base) !== 'identifier') return false;
+  return topLevelNodes(doc).some(
+    (n) =>
+      ty(n) === 'declaration' &&
+      /^(?:static\s+)?(?:volatile\s+)?const\b/.test(n.text) &&
+      n.descendantsOfType('identifier').some((id) => id?.text === base!.text),
+  );
+}
+
+export const ringbufReserveSizeRule: Rule = {
+  id: 'ringbuf-reserve-size',
+  description: 'bpf_ringbuf_reserve() with a size that is not a constant',
+  functionFilter: /\bbpf_ringbuf_reserve\s*\(/,
+  runFunction({ doc, fn, report }) {
+    if (functionsByName(doc).has('bpf_ringbuf_reserve')) return;
+    const sizes = typeSizes(doc);
+    for (const c of syntaxIndex(doc).callsIn(fn)) {
+      if (c.name !== 'bpf_ringbuf_reserve') continue;
+      const size = callArgs(c.node)[1];
+      if (!size || sizes.constValue(size.text) !== undefined) continue;
+      const rt = runtimePart(size);
+      if (!rt || readsConstGlobal(doc, rt)) continue;
+      report({
+        start: size.startIndex,
+        end: size.endIndex,
+        severity: 'error',
+        message:
+          `bpf_ringbuf_reserve() needs a constant size, but this one reads '${rt.text}' at run time: the verifier rejects ` +
+          `the program ("R2 is not a known constant"), however the value is bounded. Reserve the largest record ` +
+          `(sizeof(*e)) and send the length in it, or copy a variable-size record with bpf_ringbuf_output(), ` +
+          `or use bpf_ringbuf_reserve_dynptr().`,
+      });
+    }
+  },
+};

@@ -1,0 +1,219 @@
+/**
+ * A helper given a map of a type it does not work on: bpf_ringbuf_reserve() on a perf event array,
+ * bpf_perf_event_output() on a ring buffer, bpf_tail_call() on a hash, bpf_map_lookup_elem() on a
+ * ring buffer... The verifier checks every (map, helper) pair in check_map_func_compatibility(), both
+ * ways: a helper that needs a special map type refuses any other, and a special map refuses the
+ * helpers that are not its own ("cannot pass map_type 27 into func bpf_perf_event_output#25"). The
+ * map's type is read from its BTF-style definition in the file (`__uint(type, BPF_MAP_TYPE_...)`);
+ * maps defined elsewhere, or passed through a pointer variable, are not judged.
+ */
+import { helperByName } from '../../catalog/catalog';
+import type { BpfMap } from '../../bpf-document';
+import { field, opOf, ty } from '../fast-node';
+import { functionsByName } from '../function-cache';
+import { stripCasts, stripParens } from '../flow';
+import type { Rule } from '../rule';
+import { syntaxIndex } from '../syntax-index';
+import { callArgs } from '../syntax';
+
+/** enum bpf_map_type, in order (the number the verifier prints). */
+const MAP_TYPES = [
+  'UNSPEC',
+  'HASH',
+  'ARRAY',
+  'PROG_ARRAY',
+  'PERF_EVENT_ARRAY',
+  'PERCPU_HASH',
+  'PERCPU_ARRAY',
+  'STACK_TRACE',
+  'CGROUP_ARRAY',
+  'LRU_HASH',
+  'LRU_PERCPU_HASH',
+  'LPM_TRIE',
+  'ARRAY_OF_MAPS',
+  'HASH_OF_MAPS',
+  'DEVMAP',
+  'SOCKMAP',
+  'CPUMAP',
+  'XSKMAP',
+  'SOCKHASH',
+  'CGROUP_STORAGE',
+  'REUSEPORT_SOCKARRAY',
+  'PERCPU_CGROUP_STORAGE',
+  'QUEUE',
+  'STACK',
+  'SK_STORAGE',
+  'DEVMAP_HASH',
+  'STRUCT_OPS',
+  'RINGBUF',
+  'INODE_STORAGE',
+  'TASK_STORAGE',
+  'BLOOM_FILTER',
+  'USER_RINGBUF',
+  'CGRP_STORAGE',
+  'ARENA',
+];
+
+const PERF = [
+  'bpf_perf_event_read',
+  'bpf_perf_event_output',
+  'bpf_perf_event_read_value',
+  'bpf_skb_output',
+  'bpf_xdp_output',
+];
+const RINGBUF = [
+  'bpf_ringbuf_output',
+  'bpf_ringbuf_reserve',
+  'bpf_ringbuf_query',
+  'bpf_ringbuf_reserve_dynptr',
+  'bpf_ringbuf_submit_dynptr',
+  'bpf_ringbuf_discard_dynptr',
+];
+
+/**
+ * The map side of check_map_func_compatibility(): a map of this type may only be passed to these
+ * helpers. Only the map types whose list is short and stable across kernels (the socket maps'
+ * lists changed often and are left out).
+ */
+const MAP_ONLY: Record<string, readonly string[]> = {
+  PROG_ARRAY: ['bpf_tail_call'],
+  PERF_EVENT_ARRAY: PERF,
+  RINGBUF,
+  USER_RINGBUF: ['bpf_user_ringbuf_drain'],
+  STACK_TRACE: ['bpf_get_stackid'],
+  CGROUP_ARRAY: ['bpf_skb_under_cgroup', 'bpf_current_task_under_cgroup'],
+  CGROUP_STORAGE: ['bpf_get_local_storage'],
+  PERCPU_CGROUP_STORAGE: ['bpf_get_local_storage'],
+  CPUMAP: ['bpf_redirect_map'],
+  QUEUE: ['bpf_map_peek_elem', 'bpf_map_pop_elem', 'bpf_map_push_elem'],
+  STACK: ['bpf_map_peek_elem', 'bpf_map_pop_elem', 'bpf_map_push_elem'],
+  BLOOM_FILTER: ['bpf_map_peek_elem', 'bpf_map_push_elem'],
+  SK_STORAGE: ['bpf_sk_storage_get', 'bpf_sk_storage_delete', 'bpf_kptr_xchg'],
+  INODE_STORAGE: ['bpf_inode_storage_get', 'bpf_inode_storage_delete', 'bpf_kptr_xchg'],
+  TASK_STORAGE: ['bpf_task_storage_get', 'bpf_task_storage_delete', 'bpf_kptr_xchg'],
+  CGRP_STORAGE: ['bpf_cgrp_storage_get', 'bpf_cgrp_storage_delete', 'bpf_kptr_xchg'],
+};
+
+/** The helper side: a helper that only works on these map types. */
+const HELPER_NEEDS: Record<string, readonly string[]> = {
+  bpf_tail_call: ['PROG_ARRAY'],
+  ...Object.fromEntries(PERF.map((h) => [h, ['PERF_EVENT_ARRAY']])),
+  ...Object.fromEntries(RINGBUF.map((h) => [h, ['RINGBUF']])),
+  bpf_user_ringbuf_drain: ['USER_RINGBUF'],
+  bpf_get_stackid: ['STACK_TRACE'],
+  bpf_current_task_under_cgroup: ['CGROUP_ARRAY'],
+  bpf_skb_under_cgroup: ['CGROUP_ARRAY'],
+  bpf_redirect_map: ['DEVMAP', 'DEVMAP_HASH', 'CPUMAP', 'XSKMAP'],
+  bpf_sk_redirect_map: ['SOCKMAP'],
+  bpf_msg_redirect_map: ['SOCKMAP'],
+  bpf_sock_map_update: ['SOCKMAP'],
+  bpf_sk_redirect_hash: ['SOCKHASH'],
+  bpf_msg_redirect_hash: ['SOCKHASH'],
+  bpf_sock_hash_update: ['SOCKHASH'],
+  bpf_get_local_storage: ['CGROUP_STORAGE', 'PERCPU_CGROUP_STORAGE'],
+  bpf_sk_select_reuseport: ['REUSEPORT_SOCKARRAY', 'SOCKMAP', 'SOCKHASH'],
+  bpf_map_pop_elem: ['QUEUE', 'STACK'],
+  bpf_map_peek_elem: ['QUEUE', 'STACK', 'BLOOM_FILTER'],
+  bpf_map_push_elem: ['QUEUE', 'STACK', 'BLOOM_FILTER'],
+  bpf_map_lookup_percpu_elem: ['PERCPU_ARRAY', 'PERCPU_HASH', 'LRU_PERCPU_HASH'],
+  bpf_sk_storage_get: ['SK_STORAGE'],
+  bpf_sk_storage_delete: ['SK_STORAGE'],
+  bpf_inode_storage_get: ['INODE_STORAGE'],
+  bpf_inode_storage_delete: ['INODE_STORAGE'],
+  bpf_task_storage_get: ['TASK_STORAGE'],
+  bpf_task_storage_delete: ['TASK_STORAGE'],
+  bpf_cgrp_storage_get: ['CGRP_STORAGE'],
+  bpf_cgrp_storage_delete: ['CGRP_STORAGE'],
+};
+
+/** What to call on a map of this type instead (for the message). */
+const USE_INSTEAD: Record<string, string> = {
+  RINGBUF: 'bpf_ringbuf_output() or bpf_ringbuf_reserve()/bpf_ringbuf_submit()',
+  PERF_EVENT_ARRAY: 'bpf_perf_event_output()',
+  PROG_ARRAY: 'bpf_tail_call()',
+  STACK_TRACE: 'bpf_get_stackid()',
+  QUEUE: 'bpf_map_push_elem()/bpf_map_pop_elem()/bpf_map_peek_elem()',
+  STACK: 'bpf_map_push_elem()/bpf_map_pop_elem()/bpf_map_peek_elem()',
+  BLOOM_FILTER: 'bpf_map_push_elem()/bpf_map_peek_elem()',
+};
+
+/** `BPF_MAP_TYPE_RINGBUF` -> `RINGBUF` (undefined for anything else, e.g. a macro). */
+function mapTypeName(m: BpfMap): string | undefined {
+  const t = /^\s*BPF_MAP_TYPE_([A-Z_]+)\s*$/.exec(m.type ?? '')?.[1];
+  return t && MAP_TYPES.includes(t) ? t : undefined;
+}
+
+/** Helpers whose map is the second argument (after the context); every other map helper takes it first. */
+const MAP_SECOND = new Set([
+  'bpf_perf_event_output',
+  'bpf_skb_output',
+  'bpf_xdp_output',
+  'bpf_tail_call',
+  'bpf_get_stackid',
+  'bpf_skb_under_cgroup',
+  'bpf_sk_redirect_map',
+  'bpf_msg_redirect_map',
+  'bpf_sock_map_update',
+  'bpf_sk_redirect_hash',
+  'bpf_msg_redirect_hash',
+  'bpf_sock_hash_update',
+  'bpf_sk_select_reuseport',
+]);
+
+/** Every helper either table names, and the bpf_map_* helpers (their map comes first). */
+const MAP_HELPERS = new Set([...Object.keys(HELPER_NEEDS), ...Object.values(MAP_ONLY).flat()]);
+
+export const wrongMapTypeRule: Rule = {
+  id: 'wrong-map-type',
+  description: 'a helper given a map of a type it does not work on (perf_event_output on a ring buffer, ...)',
+  functionFilter: /\bbpf_/,
+  runFunction({ doc, fn, report }) {
+    const maps = new Map<string, { map: BpfMap; type: string }>();
+    for (const m of doc.maps) {
+      const t = mapTypeName(m);
+      if (t) maps.set(m.name, { map: m, type: t });
+    }
+    if (!maps.size) return;
+    const defined = functionsByName(doc);
+    for (const c of syntaxIndex(doc).callsIn(fn)) {
+      if (!c.name.startsWith('bpf_') || defined.has(c.name)) continue;
+      if (!MAP_HELPERS.has(c.name) && !/^bpf_map_/.test(c.name)) continue;
+      const needs = HELPER_NEEDS[c.name];
+      const idx = MAP_SECOND.has(c.name) ? 1 : 0;
+      const arg = callArgs(c.node)[idx];
+      if (!arg) continue;
+      let a = stripCasts(stripParens(arg));
+      if (ty(a) === 'pointer_expression' && opOf(a) === '&') a = stripParens(field(a, 'argument') ?? a);
+      if (ty(a) !== 'identifier') continue;
+      const m = maps.get(a.text);
+      if (!m) continue;
+      const only = MAP_ONLY[m.type];
+      const wrong = (needs && !needs.includes(m.type)) || (only && !only.includes(c.name));
+      if (!wrong) continue;
+      const h = helperByName(c.name);
+      const want = needs
+        ? `${c.name}() needs ${needs.map((t) => `a BPF_MAP_TYPE_${t}`).join(' or ')} map`
+        : `a BPF_MAP_TYPE_${m.type} map only works with ${only!.map((x) => `${x}()`).join(', ')}`;
+      const instead = USE_INSTEAD[m.type];
+      const keyless = ['RINGBUF', 'USER_RINGBUF', 'QUEUE', 'STACK', 'BLOOM_FILTER'].includes(m.type);
+      const said =
+        c.name === 'bpf_tail_call'
+          ? '"expected prog array map for tail call"'
+          : `"cannot pass map_type ${MAP_TYPES.indexOf(m.type)} into func ${c.name}${h ? `#${h.id}` : ''}"` +
+            (keyless && /^bpf_map_(lookup|update|delete)_elem$/.test(c.name)
+              ? ', or first "invalid zero-sized read": the map has no key'
+              : '');
+      report({
+        start: arg.startIndex,
+        end: arg.endIndex,
+        severity: 'error',
+        message:
+          `${m.map.name} is a BPF_MAP_TYPE_${m.type} map (line ${doc.positionAt(m.map.node.startIndex).line + 1}), and ${want}: the verifier rejects the program ` +
+          `(${said}). ` +
+          (instead && !(only ?? []).includes(c.name)
+            ? `Use ${instead} on it, or pass a map of the type ${c.name}() needs.`
+            : `Pass a map of the type ${c.name}() needs, or change ${m.map.name}'s type.`),
+      });
+    }
+  },
+};
