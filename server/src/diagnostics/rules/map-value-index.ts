@@ -11,6 +11,7 @@
  * function we cannot see may).
  */
 import type { Node } from 'web-tree-sitter';
+import type { BpfDocument } from '../../bpf-document';
 import { field, kids, opOf, ty } from '../fast-node';
 import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule } from '../rule';
