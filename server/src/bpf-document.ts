@@ -6,7 +6,7 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { maskBpfSource, remaskBpfSource, type MapFieldMark, type MaskResult, type SecMark } from './bpf-masking';
 import { sectionFor, type SectionDef } from './catalog/catalog';
-import type { CParser } from './parser';
+import { commonPrefix, commonSuffix, type CParser } from './parser';
 
 export interface Position {
   line: number;
@@ -214,16 +214,9 @@ export interface DocumentChange {
 
 /** The smallest single edit turning `a` into `b` (common prefix and suffix left out). */
 export function textChange(a: string, b: string): { start: number; oldEnd: number; newEnd: number } {
-  let start = 0;
-  const min = Math.min(a.length, b.length);
-  while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
-  let oldEnd = a.length;
-  let newEnd = b.length;
-  while (oldEnd > start && newEnd > start && a.charCodeAt(oldEnd - 1) === b.charCodeAt(newEnd - 1)) {
-    oldEnd--;
-    newEnd--;
-  }
-  return { start, oldEnd, newEnd };
+  const start = commonPrefix(a, b);
+  const tail = commonSuffix(a, b, start);
+  return { start, oldEnd: a.length - tail, newEnd: b.length - tail };
 }
 
 interface Structure {

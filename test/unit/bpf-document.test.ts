@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BpfDocument } from '../../server/src/bpf-document';
+import { BpfDocument, textChange } from '../../server/src/bpf-document';
 import { CParser, loadCLanguage } from '../../server/src/parser';
 
 const SRC = `#include "vmlinux.h"
@@ -50,4 +50,29 @@ test('document structure: programs (through comments, #ifdef, BPF_PROG), maps, l
   const p = doc.positionAt(SRC.indexOf('return 2'));
   assert.equal(doc.offsetAt(p), SRC.indexOf('return 2'));
   doc.dispose();
+});
+
+test('textChange finds the same smallest edit as a character-by-character scan', () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % Math.max(1, n);
+  };
+  const naive = (a: string, b: string) => {
+    let start = 0;
+    while (start < Math.min(a.length, b.length) && a[start] === b[start]) start++;
+    let oldEnd = a.length;
+    let newEnd = b.length;
+    while (oldEnd > start && newEnd > start && a[oldEnd - 1] === b[newEnd - 1]) {
+      oldEnd--;
+      newEnd--;
+    }
+    return { start, oldEnd, newEnd };
+  };
+  for (let i = 0; i < 2000; i++) {
+    const a = Array.from({ length: rand(60) }, () => 'ab\n{'[rand(4)]).join('');
+    const at = rand(a.length + 1);
+    const b = a.slice(0, at) + Array.from({ length: rand(4) }, () => 'ab\n{'[rand(4)]).join('') + a.slice(at + rand(4));
+    assert.deepEqual(textChange(a, b), naive(a, b), JSON.stringify([a, b]));
+  }
 });

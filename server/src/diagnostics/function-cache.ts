@@ -146,6 +146,8 @@ export const analysisCounters = {
   hashedFunctions: 0,
   /** Per-function rule parts run (cache misses). */
   ruleRuns: 0,
+  /** Per-function findings looked up in the cache (not taken over from the previous version). */
+  lookups: 0,
   /** Dependency keys computed. */
   dependencyKeys: 0,
   /** Document versions that took over their predecessor's analysis (an edit inside one function body). */
@@ -386,6 +388,7 @@ export function runFunctionRule(
     if (same && same[i] === deps[i] && (rel = prev!.rel[i]) !== undefined) {
       abs = prev!.base[i] === base ? prev!.abs[i] : undefined;
     } else {
+      analysisCounters.lookups++;
       const fn = d.functions[i];
       if (filter && !memo(`filter\u0000${ruleId}\u0000${keyAt(doc, d, i)}`, () => filter.test(textAt(doc, d, i))))
         rel = FILTERED;
@@ -400,7 +403,7 @@ export function runFunctionRule(
     out.rel[i] = rel;
     out.abs[i] = abs;
     out.base[i] = base;
-    for (const f of abs!) report(f);
+    for (let k = 0; k < abs!.length; k++) report(abs![k]);
   }
   d.results.set(ruleId, out);
 }
@@ -754,6 +757,11 @@ function secOwners(doc: BpfDocument): Map<number, SecMark> {
     }
   }
   return d.secOwners;
+}
+
+/** The SEC() name of a function definition, when it is a program (cheaper than programOfFunction). */
+export function programSectionOf(doc: BpfDocument, fn: Node): string | undefined {
+  return secOwners(doc).get(fn.startIndex)?.name;
 }
 
 /** The program a function definition is (it has a SEC()), read without the whole document structure. */

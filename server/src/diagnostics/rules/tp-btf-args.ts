@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sharedHeaderDeclarations } from '../../header-declarations';
 import type { BpfDocument } from '../../bpf-document';
 import { field } from '../fast-node';
-import { functionsOf, memo, programOfFunction } from '../function-cache';
+import { functionsOf, memo, programSectionOf } from '../function-cache';
 import type { Rule } from '../rule';
 
 const cache = new Map<string, { mtimeMs: number; text: string }>();
@@ -60,7 +60,8 @@ function readVmlinuxKey(doc: BpfDocument): string {
   const inc = doc.includes.find((i) => /(^|\/)vmlinux\.h$/.test(i.path));
   if (!inc || !doc.uri.startsWith('file:')) return '';
   // The programs as doc.programs has them, without building the rest of the document structure.
-  if (!functionsOf(doc).some((fn) => programOfFunction(doc, fn)?.section.startsWith('tp_btf/'))) return '';
+  if (!doc.mask.secs.some((s) => s.name.startsWith('tp_btf/'))) return '';
+  if (!functionsOf(doc).some((fn) => programSectionOf(doc, fn)?.startsWith('tp_btf/'))) return '';
   const path = sharedHeaderDeclarations.headers.resolveInclude(
     fileURLToPath(doc.uri),
     inc.path,
