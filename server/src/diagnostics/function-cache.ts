@@ -396,7 +396,7 @@ export function runFunctionRule(
         const key = `${ruleId}\u0000${fileKey}\u0000${deps[i]}`;
         const stored = storedFindings(doc, key, fn, () => compute(fn, functionAnalysis(doc, fn)));
         if (Array.isArray(stored)) rel = stored;
-        else abs = (stored as { absolute: RuleDiagnostic[] }).absolute;
+        else abs = (stored as ThisDocumentOnly).absolute;
       }
     }
     if (rel !== undefined && abs === undefined) abs = shift(rel, base);
@@ -408,23 +408,35 @@ export function runFunctionRule(
   d.results.set(ruleId, out);
 }
 
+/**
+ * Findings that cannot follow edits, kept for the one document version they were found in. The cache
+ * holds that version weakly: thousands of entries must not keep old versions (text, tree, analysis) alive.
+ */
+interface ThisDocumentOnly {
+  absolute: RuleDiagnostic[];
+  doc: WeakRef<BpfDocument>;
+}
+function thisDocumentOnly(absolute: RuleDiagnostic[], doc: BpfDocument): ThisDocumentOnly {
+  return { absolute, doc: new WeakRef(doc) };
+}
+
 /** The relative findings stored under `key` for `fn`, or (not cacheable) the absolute ones for this document. */
 function storedFindings(
   doc: BpfDocument,
   key: string,
   fn: Node,
   compute: () => RuleDiagnostic[],
-): readonly RuleDiagnostic[] | { absolute: RuleDiagnostic[]; doc: BpfDocument } {
+): readonly RuleDiagnostic[] | ThisDocumentOnly {
   const map = functionOffsets(fn);
   const stored = memo(key, () => {
     analysisCounters.ruleRuns++;
     const found = compute();
     const rel = mapFindings(found, map.to);
-    return rel ?? { absolute: found, doc };
+    return rel ?? thisDocumentOnly(found, doc);
   });
   if (!Array.isArray(stored)) {
-    const a = stored as { absolute: RuleDiagnostic[]; doc: BpfDocument };
-    if (a.doc === doc) return a;
+    const a = stored as ThisDocumentOnly;
+    if (a.doc.deref() === doc) return a;
     young.delete(key);
     old.delete(key);
     return storedFindings(doc, key, fn, compute);
@@ -670,11 +682,11 @@ export function cachedFindings(
   const stored = memo(key, () => {
     const found = compute();
     const rel = mapFindings(found, map.to);
-    return rel ?? { absolute: found, doc };
+    return rel ?? thisDocumentOnly(found, doc);
   });
   if (!Array.isArray(stored)) {
-    const a = stored as { absolute: RuleDiagnostic[]; doc: BpfDocument };
-    if (a.doc === doc) return a.absolute;
+    const a = stored as ThisDocumentOnly;
+    if (a.doc.deref() === doc) return a.absolute;
     young.delete(key);
     old.delete(key);
     return cachedFindings(doc, key, fn, compute);
