@@ -18,6 +18,8 @@ export const MISTAKE_CASES_DIR = join(MISTAKES_DIR, 'cases');
  * at them, so its detection rate is not one the rules were tuned on.
  */
 export const HELDOUT_MISTAKES_DIR = resolve(__dirname, '..', 'fixtures', 'mistakes-heldout');
+/** A second held-out corpus (same format), written after the first one had been used to improve the rules. */
+export const HELDOUT2_MISTAKES_DIR = resolve(__dirname, '..', 'fixtures', 'mistakes-heldout2');
 
 export interface MistakeCase {
   id: string;
