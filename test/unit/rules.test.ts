@@ -195,3 +195,20 @@ test('cached findings follow edits: a new bug is found, and findings move with t
   assert.equal(found.length, 1);
   assert.equal((await analyse(goodFile, good)).diags.filter((d) => d.code === 'null-check').length, 0);
 });
+
+test('map-value-index: a bounded index one past the array is a warning that says the verifier checks the value, not the array', async () => {
+  // Real code (a stack of ips walked from the top: `for (i = DEPTH; i > 0; i--) v->ips[i]`) loads on the
+  // kernel because fields follow the array in the map value; the finding must not claim a rejection.
+  const file = join(RULES_DIR, 'map-value-index', 'good-offset-plus-room.bpf.c');
+  const good = readFileSync(file, 'utf8');
+  const walked = good.replace(
+    '\tlog->mark_at[log->marks] = log->used;',
+    '\tfor (u32 i = MAX_MARKS; i > 0; i--)\n\t\tzero += log->mark_at[i];\n\tlog->mark_at[log->marks] = log->used;',
+  );
+  assert.notEqual(walked, good);
+  const found = (await analyse(file, walked)).diags.filter((d) => d.code === 'map-value-index');
+  assert.equal(found.length, 1, found.map((d) => d.message).join('\n'));
+  assert.equal(found[0].severity, 'warning');
+  assert.match(found[0].message, /'i' may be 8 here, past the end of mark_at\[\] \(8 elements\)/);
+  assert.match(found[0].message, /checks the value's size, not the array's/);
+});

@@ -165,14 +165,20 @@ export const mapValueIndexRule: Rule = {
         });
         return;
       }
+      // Bounded, but past the array (`for (i = LEN; i > 0; i--) v->a[i]`): the verifier checks the map
+      // value's size, not the array's, so this reads the fields after it and loads while they are there.
+      const past = b && Number.isFinite(b.ub);
       report({
         start: sub.startIndex,
         end: sub.endIndex,
         severity: 'warning',
-        message:
-          `${member}[] in the map value has ${len} elements, but nothing here keeps '${idx}' below ${len}` +
-          `${b ? ` (it may be up to ${b.ub - 1})` : ''}: the verifier rejects a map value access it cannot bound ` +
-          `("invalid access to map value" or "unbounded memory access"). Clamp it first: ${clamp}`,
+        message: past
+          ? `'${idx}' may be ${b.ub - 1} here, past the end of ${member}[] (${len} elements): that reads the fields after ` +
+            `${member}[] in the map value (the verifier checks the value's size, not the array's, and rejects the access ` +
+            `only where it leaves the value: "invalid access to map value"). Keep it below ${len}: ${clamp}`
+          : `${member}[] in the map value has ${len} elements, but nothing here keeps '${idx}' below ${len}: the verifier ` +
+            `rejects a map value access it cannot bound ("invalid access to map value" or "unbounded memory access"). ` +
+            `Clamp it first: ${clamp}`,
       });
     };
 
@@ -270,9 +276,24 @@ export const mapValueIndexRule: Rule = {
           [l, r] = [r, l];
           op = ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
         }
+        let k = konst(r.text);
+        // `used + REC_LEN >= LOG_BYTES` bounds `used` below LOG_BYTES - REC_LEN (the room a record
+        // needs, checked before appending it), as `used >= LOG_BYTES - REC_LEN` would.
+        const sum = stripParens(l);
+        if (k !== undefined && ty(sum) === 'binary_expression' && opOf(sum) === '+') {
+          const a = field(sum, 'left');
+          const b = field(sum, 'right');
+          const ka = a ? konst(a.text) : undefined;
+          const kb = b ? konst(b.text) : undefined;
+          const term = kb !== undefined ? a : ka !== undefined ? b : undefined;
+          const add = kb ?? ka;
+          if (term && add !== undefined && add >= 0) {
+            l = term;
+            k -= add;
+          }
+        }
         const name = identOf(l) ?? fieldKey(l);
-        const k = konst(r.text);
-        if (!name || k === undefined) return;
+        if (!name || k === undefined || k < 0) return;
         // The comparison as "name < ub" on this branch.
         let ub: number | undefined;
         if (truthy) ub = op === '<' ? k : op === '<=' ? k + 1 : op === '==' ? k + 1 : undefined;
