@@ -15,6 +15,7 @@ import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext } from '../rule';
 import { blockStatement, callArgs, calleeName, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
+import { functionKey, functionsByName, memo, topLevelKey } from '../function-cache';
 
 interface Off {
   c: number;
@@ -29,6 +30,8 @@ interface PVal {
   off: Off | null;
   /** The type the pointer points to (`struct ethhdr`, `void`). */
   elem: string;
+  /** Where it was set from the cursor a parsing helper left (`tcp = nh.pos;`), for the report. */
+  origin?: Node;
 }
 interface State {
   ptrs: Map<string, PVal>;
@@ -114,20 +117,110 @@ function analyseFunction(ctx: RuleContext, fn: Node): void {
  */
 function analyseCursorHelper(ctx: RuleContext, fn: Node): void {
   const body = field(fn, 'body');
-  if (!body) return;
-  const cursors = new Set<string>();
+  const h = body ? cursorParams(fn, body) : undefined;
+  if (body && h) checkFunction(ctx, fn, body, new Set(), typeSizes(ctx.doc), new Set([h.cursor]), h.end);
+}
+
+/** A cursor helper's cursor parameter (`nh`, read as `nh->pos`) and its `data_end` parameter, with their positions. */
+function cursorParams(
+  fn: Node,
+  body: Node,
+): { cursor: string; cursorIndex: number; end: string; endIndex: number } | undefined {
   let d: Node | null = field(fn, 'declarator');
   while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
-  let end: string | undefined;
-  for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
-    if (p?.type !== 'parameter_declaration') continue;
-    const decl = field(p, 'declarator');
+  let end: { name: string; index: number } | undefined;
+  const cursors: { name: string; index: number }[] = [];
+  const params = (d?.childForFieldName('parameters')?.namedChildren ?? []).filter(
+    (p) => p?.type === 'parameter_declaration',
+  );
+  for (const [index, p] of params.entries()) {
+    const decl = p && field(p, 'declarator');
     const name = identOf(decl?.childForFieldName('declarator') ?? decl);
     if (!name || decl?.type !== 'pointer_declarator') continue;
-    if (name === 'data_end') end = name;
-    else if (new RegExp(`\\b${name}\\s*->\\s*pos\\b`).test(body.text)) cursors.add(name);
+    if (name === 'data_end') end = { name, index };
+    else if (new RegExp(`\\b${name}\\s*->\\s*pos\\b`).test(body.text)) cursors.push({ name, index });
   }
-  if (end && cursors.size) checkFunction(ctx, fn, body, new Set(), typeSizes(ctx.doc), cursors, end);
+  if (!end || cursors.length !== 1) return undefined;
+  return { cursor: cursors[0].name, cursorIndex: cursors[0].index, end: end.name, endIndex: end.index };
+}
+
+/**
+ * `proto = parse_iphdr(...);` followed at once by `if (proto < 0) return ...;` (or `!= ETH_P_IP`, `< N`):
+ * the paths on which the helper failed (returned a negative constant) leave right there.
+ */
+function failureExcluded(call: Node): boolean {
+  const assign = call.parent;
+  if (!assign || ty(assign) !== 'assignment_expression' || opOf(assign) !== '=') return false;
+  const v = identOf(field(assign, 'left'));
+  const stmt = assign.parent;
+  if (!v || !stmt || ty(stmt) !== 'expression_statement') return false;
+  let next = stmt.nextNamedSibling;
+  while (next && ty(next) === 'comment') next = next.nextNamedSibling;
+  if (!next || ty(next) !== 'if_statement') return false;
+  const cons = field(next, 'consequence');
+  const exits = cons && /^\{?\s*(return\b|goto\b)/.test(cons.text);
+  const cond = field(next, 'condition');
+  const c = cond ? stripParens(cond) : null;
+  if (!exits || !c || ty(c) !== 'binary_expression' || identOf(field(c, 'left')) !== v) return false;
+  const op = opOf(c);
+  const r = field(c, 'right')?.text.trim() ?? '';
+  if (op === '<' || op === '<=') return /^\d+$/.test(r);
+  return op === '!=' && !r.startsWith('-');
+}
+
+/** What a caller knows after calling a cursor helper: where the cursor and data_end go, and the margin. */
+interface CursorSummary {
+  cursorIndex: number;
+  endIndex: number;
+  /** Bytes past the cursor's new position that the helper proved in bounds, the most over its ways out. */
+  margin: number;
+  /** The same over the ways out that do not return a negative constant (`return -1;`: a parse failure). */
+  successMargin: number;
+}
+
+/**
+ * The summary of a file's cursor helper (parse_iphdr(struct hdr_cursor *nh, void *data_end, ...)): how
+ * many bytes past the cursor it leaves proven, the most over all its exits. Undefined when any exit
+ * leaves the cursor somewhere we cannot follow, or the helper changes the packet.
+ */
+function cursorSummary(ctx: RuleContext, name: string): CursorSummary | undefined {
+  const fn = functionsByName(ctx.doc).get(name);
+  const body = fn ? field(fn, 'body') : null;
+  if (!fn || !body) return undefined;
+  return memo(`cursor-summary\u0000${functionKey(ctx.doc, fn)}\u0000${topLevelKey(ctx.doc)}`, () => {
+    const h = cursorParams(fn, body);
+    if (!h || INVALIDATES_IN_TEXT.test(body.text)) return undefined;
+    const key = `${h.cursor}->pos`;
+    let margin = 0;
+    let successMargin = 0;
+    let known = true;
+    const silent: RuleContext = { doc: ctx.doc, report: () => undefined };
+    checkFunction(silent, fn, body, new Set(), typeSizes(ctx.doc), new Set([h.cursor]), h.end, (s, value) => {
+      const failure = !!value && /^\(*\s*-\s*(\d+|[A-Z_][A-Z0-9_]*)\s*\)*$/.test(value.text);
+      const cur = s.ptrs.get(key)?.off ?? (s.ptrs.has(key) ? null : { c: 0, vars: [key], sizes: [] });
+      if (process.env.DBG)
+        console.error(
+          'exit',
+          name,
+          JSON.stringify(cur),
+          JSON.stringify(s.covered.map((c) => [c.c, c.vars, c.sizes])),
+          s.unknown,
+        );
+      if (s.unknown || !cur || cur.sizes.length) {
+        known = false;
+        return;
+      }
+      for (const c of s.covered) {
+        if (!sameList(c.vars, cur.vars)) continue;
+        if (c.sizes.length) known = false;
+        else {
+          margin = Math.max(margin, c.c - cur.c);
+          if (!failure) successMargin = Math.max(successMargin, c.c - cur.c);
+        }
+      }
+    });
+    return known ? { cursorIndex: h.cursorIndex, endIndex: h.endIndex, margin, successMargin } : undefined;
+  });
 }
 
 function checkFunction(
@@ -138,6 +231,8 @@ function checkFunction(
   sizes: TypeSizes,
   cursors: ReadonlySet<string> = new Set(),
   endParam?: string,
+  /** Called with the state at every way out of the function (cursor summaries). */
+  onExit?: (s: State, value: Node | null) => void,
 ): void {
   const { doc } = ctx;
   const varTypes = new Map<string, string>();
@@ -199,11 +294,12 @@ function checkFunction(
         if (field(v, 'field')?.text === 'data' && ctxNames.has(identOf(field(v, 'argument')) ?? '')) {
           return { off: constOff(0), elem: 'char' };
         }
-        if (!cursors.size) return undefined;
-        // A cursor's position: what was stored there on this path, else its value on entry.
+        // A cursor's position: what was stored there on this path (also by a cursor helper the
+        // program called: `nh.pos`), else, in a cursor helper, its value on entry.
         const key = v.text.replace(/\s+/g, '');
         const stored = s.ptrs.get(key);
         if (stored) return stored;
+        if (!cursors.size) return undefined;
         if (field(v, 'field')?.text === 'pos' && opOf(v) === '->' && cursors.has(identOf(field(v, 'argument')) ?? ''))
           return { off: { c: 0, vars: [key], sizes: [] }, elem: 'char' };
         return undefined;
@@ -287,15 +383,26 @@ function checkFunction(
       message:
         `Packet access without a bounds check: this reads up to ${what}, but ${proven}. The verifier rejects it ` +
         `("invalid access to packet"). Compare against data_end first, e.g. if ((void *)(p + 1) > data_end) return ...;`,
-      related: best?.at
-        ? [
-            {
-              start: best.at.startIndex,
-              end: best.at.endIndex,
-              message: 'the last check against data_end on this path',
-            },
-          ]
-        : undefined,
+      related: [
+        ...(best?.at
+          ? [
+              {
+                start: best.at.startIndex,
+                end: best.at.endIndex,
+                message: 'the last check against data_end on this path',
+              },
+            ]
+          : []),
+        ...(p.origin && p.origin.startIndex >= fn.startIndex && p.origin.endIndex <= fn.endIndex
+          ? [
+              {
+                start: p.origin.startIndex,
+                end: p.origin.endIndex,
+                message: `set here from the cursor a parsing helper left: its checks do not cover this read, so check this header against data_end here`,
+              },
+            ]
+          : []),
+      ],
       fixes,
     });
   };
@@ -309,7 +416,36 @@ function checkFunction(
       return;
     }
     const p = pkt(value, s);
-    if (p) s.ptrs.set(name, { off: p.off, elem: pointee(varTypes.get(name) ?? '') ?? p.elem });
+    const fromCursor = p?.off?.vars.some((v) => v.includes('(after ')) ? (value.parent ?? undefined) : undefined;
+    if (p) s.ptrs.set(name, { off: p.off, elem: pointee(varTypes.get(name) ?? '') ?? p.elem, origin: fromCursor });
+  };
+
+  /**
+   * `parse_iphdr(&nh, data_end, &iph)` in a program: the cursor `nh.pos` is then a packet pointer the
+   * helper proved in bounds only `margin` bytes past (0 for a helper that advances the cursor over exactly
+   * what it checked), and what it wrote through its other `&x` arguments is unknown.
+   */
+  const afterCursorHelper = (call: Node, callee: string, args: Node[], s: State): boolean => {
+    if (cursors.size || !callee) return false;
+    const sum = cursorSummary(ctx, callee);
+    if (!sum || !args[sum.endIndex] || !isEnd(args[sum.endIndex], s)) return false;
+    const cur = args[sum.cursorIndex] && stripParens(args[sum.cursorIndex]);
+    if (!cur || ty(cur) !== 'pointer_expression' || opOf(cur) !== '&') return false;
+    const local = identOf(field(cur, 'argument'));
+    if (!local) return false;
+    for (const a of args) {
+      const v = stripParens(a);
+      const out = ty(v) === 'pointer_expression' && opOf(v) === '&' ? identOf(field(v, 'argument')) : undefined;
+      if (!out) continue;
+      s.ptrs.delete(out);
+      for (const k of [...s.ptrs.keys()]) if (k.startsWith(`${out}.`)) s.ptrs.delete(k);
+    }
+    const key = `${local}.pos`;
+    const at = `${key}(after ${callee}())`;
+    s.ptrs.set(key, { off: { c: 0, vars: [at], sizes: [] }, elem: 'char' });
+    const margin = failureExcluded(call) ? sum.successMargin : sum.margin;
+    if (margin > 0) s.covered.push({ c: margin, vars: [at], sizes: [] });
+    return true;
   };
 
   const statics = [...ctxNames, ...cursors, 'data'];
@@ -353,9 +489,22 @@ function checkFunction(
               ? left.text.replace(/\s+/g, '')
               : undefined;
           if (cursorKey) {
-            // nh->pos = eth + 1 moves the cursor; nh->pos += n moves it by a run-time amount.
-            const p = opOf(n) === '=' && right ? pkt(right, s) : undefined;
+            // nh->pos = eth + 1 moves the cursor; nh->pos += hdrsize moves it by a run-time amount,
+            // the same one a check `nh->pos + hdrsize > data_end` proved.
+            const before = opOf(n) === '+=' && left ? pkt(left, s) : undefined;
+            const p =
+              opOf(n) === '=' && right
+                ? pkt(right, s)
+                : before?.off && right
+                  ? { off: add(before.off, scalar(right)), elem: 'char' }
+                  : undefined;
             s.ptrs.set(cursorKey, p ? { off: p.off, elem: 'char' } : { off: null, elem: 'char' });
+          } else if (left && ty(left) === 'field_expression' && s.ptrs.has(left.text.replace(/\s+/g, ''))) {
+            // A cursor position set by the program itself (`nh.pos = tcp + 1`).
+            const p = opOf(n) === '=' && right ? pkt(right, s) : undefined;
+            const k = left.text.replace(/\s+/g, '');
+            if (p) s.ptrs.set(k, { off: p.off, elem: 'char' });
+            else s.ptrs.delete(k);
           } else if (left?.type === 'identifier' && opOf(n) === '=') assign(left.text, right, s);
           else if (left?.type === 'identifier' && s.ptrs.has(left.text))
             s.ptrs.set(left.text, { off: null, elem: s.ptrs.get(left.text)!.elem });
@@ -401,8 +550,10 @@ function checkFunction(
         case 'call_expression': {
           const callee = calleeName(n) ?? '';
           for (const a of callArgs(n)) flow.expr(a, s);
-          // data_end handed to a function: it may check bounds for us (inlined, the verifier sees it).
-          if (callArgs(n).some((a) => isEnd(a, s))) s.unknown = true;
+          // data_end handed to a function: it may check bounds for us (inlined, the verifier sees it),
+          // unless it is a cursor helper of the file whose summary says how far past the cursor it checked.
+          const args = callArgs(n);
+          if (args.some((a) => isEnd(a, s)) && !afterCursorHelper(n, callee, args, s)) s.unknown = true;
           if (INVALIDATES.test(callee)) {
             s.ptrs.clear();
             s.covered = [];
@@ -412,6 +563,7 @@ function checkFunction(
       }
       return false;
     },
+    exit: onExit ? (_n, s, value) => onExit(s, value) : undefined,
     assume(cond, s, truthy) {
       const c = stripParens(cond);
       if (ty(c) !== 'binary_expression') {
