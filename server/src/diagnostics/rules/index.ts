@@ -2,6 +2,7 @@
 import type { Rule } from '../rule';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
+import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
 import { kfuncTrustedArgsRule } from './kfunc-trusted-args';
 import { licenseRule } from './license';
@@ -42,4 +43,5 @@ export const ALL_RULES: readonly Rule[] = [
   kfuncTrustedArgsRule,
   wrongMapTypeRule,
   ringbufReserveSizeRule,
+  helperMemSizeRule,
 ];
