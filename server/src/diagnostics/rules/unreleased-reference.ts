@@ -13,7 +13,7 @@ import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import { callFacts, functionKey, functionsByName, hash, memo, programOfFunction } from '../function-cache';
-import { callArgs, calleeName, functionDefinitions, identOf, isNullLiteral } from '../syntax';
+import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, isNullLiteral } from '../syntax';
 import { releasedArguments, type ReleasedArgument } from '../released-arguments';
 
 interface Ref {
@@ -22,6 +22,8 @@ interface Ref {
   releasers: string[];
   /** The first `goto` this path took while holding the reference (the leak is reported there). */
   via?: Node;
+  /** The statement that last used it on this path: the release belongs after it. */
+  lastUse?: Node;
 }
 interface State {
   /** Variable (or `&arg` text for dynptrs and iterators) -> the reference it holds. */
@@ -35,6 +37,10 @@ interface State {
 /** Calls allowed while a spin lock is held (the lock/unlock pair, graph kfuncs, atomics). */
 const ALLOWED_UNDER_LOCK =
   /^(bpf_spin_unlock|bpf_spin_lock|bpf_(list|rbtree)_\w+|bpf_obj_drop\w*|bpf_refcount_acquire\w*|__sync_\w+|__atomic_\w+|__builtin_\w+|bpf_res_spin_unlock\w*)$/;
+
+/** Releases a quick fix can write as `name(ref)` (ring buffer ones as `name(ref, 0)`). */
+const SIMPLE_RELEASE =
+  /^(bpf_ringbuf_\w+|bpf_sk_release|bpf_\w+_release|bpf_iter_\w+_destroy|bpf_put_file|bpf_key_put)$/;
 
 /** Acquires whose reference lives in an argument (`&ptr`, `&it`), not in the returned value. */
 function argAcquire(name: string): { index: number; releasers: string[] } | undefined {
@@ -290,7 +296,21 @@ function checkFunction(
   // A leak is reported where the path that holds the reference leaves: the `goto` it took, else the
   // `return`; the acquire is related information. Falling off the end of a void function, or an acquire
   // whose result is thrown away, is reported at the acquire.
-  const leak = (ref: Ref, where: Node | null) => {
+  /** The call that gives `key`'s reference back on an early exit: discard a reservation, release the rest. */
+  const releaseCall = (ref: Ref, key: string): string => {
+    const r =
+      ref.releasers.find((x) => /discard/.test(x)) ??
+      ref.releasers.find((x) => SIMPLE_RELEASE.test(x)) ??
+      ref.releasers[0];
+    return /^bpf_ringbuf_/.test(r) ? `${r}(${key}, 0);` : `${r}(${key});`;
+  };
+
+  const canReleaseBefore = (at: Node, key: string, ref: Ref): boolean =>
+    at.parent?.type === 'compound_statement' &&
+    !mentions(at.text, [key.replace(/^&/, '')]) &&
+    ref.releasers.some((r) => SIMPLE_RELEASE.test(r));
+
+  const leak = (ref: Ref, where: Node | null, key?: string) => {
     if (reported.has(ref.call.startIndex)) return;
     reported.add(ref.call.startIndex);
     // Named by its text, not its line: findings are cached by function text and move with it.
@@ -302,6 +322,13 @@ function checkFunction(
       message: `${ref.callee}() acquires the reference here`,
     };
     const related = at ? [acquired] : [];
+    const last = ref.lastUse;
+    if (at && last && last.endIndex <= at.startIndex && last.startIndex > ref.call.endIndex)
+      related.push({
+        start: last.startIndex,
+        end: last.endIndex,
+        message: `last used here on that path: release it after this${key ? ` (${releaseCall(ref, key)})` : ''}`,
+      });
     if (ref.via && where)
       related.push({
         start: where.startIndex,
@@ -314,12 +341,29 @@ function checkFunction(
       end: (at ?? ref.call).endIndex,
       severity: 'error',
       message: at
-        ? `Unreleased reference: the path through \`${name(at)}\` still holds what ${ref.callee}() acquired at line ${doc.positionAt(ref.call.startIndex).line + 1} ` +
+        ? `Unreleased reference: the path through \`${name(at)}\` still holds what \`${name(ref.call)}\` acquired ` +
           `(release it with ${releasers} first). The verifier rejects the program ("Unreleased reference id=N"). ` +
           `Release it before every return and goto that leaves with it, including the early ones after the NULL check.`
         : `Unreleased reference: what ${ref.callee}() acquires here is not released by ${releasers} on every path. ` +
           `The verifier rejects the program ("Unreleased reference id=N"). Release it before every return, including the early ones after the NULL check.`,
       related: related.length ? related : undefined,
+      // Release right before the exit, when the exit is a statement of a block (not `if (x) return 0;`)
+      // that does not itself use the reference, and the release is a plain call.
+      fixes:
+        at && key && canReleaseBefore(at, key, ref)
+          ? [
+              {
+                title: `Release it before this ${ty(at) === 'goto_statement' ? 'goto' : 'return'}: ${releaseCall(ref, key)}`,
+                edits: [
+                  {
+                    start: at.startIndex,
+                    end: at.startIndex,
+                    newText: `${releaseCall(ref, key)}\n${indentAt(doc.text, at.startIndex)}`,
+                  },
+                ],
+              },
+            ]
+          : undefined,
     });
   };
 
@@ -327,15 +371,16 @@ function checkFunction(
   const useAfterRelease = (use: Node, name: string, rel: { call: Node; callee: string }, twice: boolean) => {
     if (reported.has(use.startIndex)) return;
     reported.add(use.startIndex);
-    const line = doc.positionAt(rel.call.startIndex).line + 1;
+    // Named by its text, not its line: findings are cached by function text and move with it.
+    const by = `\`${rel.call.text.replace(/\s+/g, ' ').slice(0, 40)}\``;
     const iter = name.startsWith('&');
     ctx.report({
       start: use.startIndex,
       end: use.endIndex,
       severity: 'error',
       message: twice
-        ? `'${name}' is released a second time: ${rel.callee}() at line ${line} already gave it back on this path. The verifier rejects the program (the released pointer is no longer a reference: "expects refcounted PTR_TO_BTF_ID", "must point to scalar"). Release it once on every path.`
-        : `'${name}' is used after ${rel.callee}() released it at line ${line}: the verifier rejects the program (` +
+        ? `'${name}' is released a second time: ${by} already gave it back on this path. The verifier rejects the program (the released pointer is no longer a reference: "expects refcounted PTR_TO_BTF_ID", "must point to scalar"). Release it once on every path.`
+        : `'${name}' is used after ${by} released it: the verifier rejects the program (` +
           (iter ? `"expected an initialized iter_num"` : `"invalid mem access 'scalar'"`) +
           `). Finish using it before the release.`,
       related: [{ start: rel.call.startIndex, end: rel.call.endIndex, message: `${rel.callee}() released it here` }],
@@ -364,6 +409,13 @@ function checkFunction(
     },
     visit(n, s, flow) {
       const t = ty(n);
+      if (t === 'identifier' && s.refs.size) {
+        // A use of a held reference (its address for dynptrs and iterators): remember the statement.
+        const key = s.refs.has(n.text) ? n.text : s.refs.has(`&${n.text}`) ? `&${n.text}` : undefined;
+        const stmt = key ? blockStatement(n) : null;
+        if (key && stmt) s.refs.set(key, { ...s.refs.get(key)!, lastUse: stmt });
+        return false;
+      }
       if (
         s.released.size &&
         ((t === 'field_expression' && opOf(n) === '->') ||
@@ -489,7 +541,7 @@ function checkFunction(
     exit(node, s, value) {
       const returned = value ? identOf(value) : undefined;
       if (returned && s.refs.has(returned)) release(s, s.refs.get(returned)!);
-      for (const ref of new Set(s.refs.values())) leak(ref, ty(node) === 'return_statement' ? node : null);
+      for (const [key, ref] of s.refs) leak(ref, ty(node) === 'return_statement' ? node : null, key);
       for (const lock of s.locks.values()) {
         if (reported.has(lock.startIndex)) continue;
         reported.add(lock.startIndex);
