@@ -15,6 +15,7 @@ import { scalarDerefRule } from './scalar-deref';
 import { sectionRule } from './section';
 import { sleepableCallRule } from './sleepable-call';
 import { stackSizeRule } from './stack-size';
+import { stalePacketPointerRule } from './stale-packet-pointer';
 import { tpBtfArgsRule } from './tp-btf-args';
 import { unboundedLoopRule } from './unbounded-loop';
 import { uninitializedRule } from './uninitialized';
@@ -44,4 +45,5 @@ export const ALL_RULES: readonly Rule[] = [
   wrongMapTypeRule,
   ringbufReserveSizeRule,
   helperMemSizeRule,
+  stalePacketPointerRule,
 ];
