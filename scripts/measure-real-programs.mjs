@@ -116,7 +116,21 @@ for (const file of programs) {
   headerDirs.add(dirname(file));
   const cc = spawnSync(
     'clang',
-    ['-target', 'bpf', `-D__TARGET_ARCH_${arch}`, '-g', '-O2', ...includes, ...sysIncludes, '-c', file, '-o', obj],
+    // An undeclared function is an error (as clang >= 16 makes it): the object would not load anyway.
+    [
+      '-target',
+      'bpf',
+      `-D__TARGET_ARCH_${arch}`,
+      '-g',
+      '-O2',
+      '-Werror=implicit-function-declaration',
+      ...includes,
+      ...sysIncludes,
+      '-c',
+      file,
+      '-o',
+      obj,
+    ],
     {
       encoding: 'utf8',
     },
