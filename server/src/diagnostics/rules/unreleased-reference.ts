@@ -341,7 +341,7 @@ function checkFunction(
       end: (at ?? ref.call).endIndex,
       severity: 'error',
       message: at
-        ? `Unreleased reference: the path through \`${name(at)}\` still holds what \`${name(ref.call)}\` acquired ` +
+        ? `Unreleased reference: the path through \`${name(at)}\` still holds what ${ref.callee}() acquired ` +
           `(release it with ${releasers} first). The verifier rejects the program ("Unreleased reference id=N"). ` +
           `Release it before every return and goto that leaves with it, including the early ones after the NULL check.`
         : `Unreleased reference: what ${ref.callee}() acquires here is not released by ${releasers} on every path. ` +
@@ -372,7 +372,7 @@ function checkFunction(
     if (reported.has(use.startIndex)) return;
     reported.add(use.startIndex);
     // Named by its text, not its line: findings are cached by function text and move with it.
-    const by = `\`${rel.call.text.replace(/\s+/g, ' ').slice(0, 40)}\``;
+    const by = `${rel.callee}()`;
     const iter = name.startsWith('&');
     ctx.report({
       start: use.startIndex,
