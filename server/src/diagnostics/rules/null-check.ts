@@ -37,6 +37,8 @@ interface Origin {
   callee: string;
   /** Array map with a constant key: kernels >= 6.14 know the result is not NULL. */
   constKeyArray: boolean;
+  /** A field of an iterator program's context (`ctx->task`), not a call. */
+  iterField?: boolean;
 }
 type State = Map<string, Origin>;
 
@@ -56,6 +58,45 @@ const PASS_THROUGH = new Set([
   'BPF_SEQ_PRINTF',
   'BPF_SNPRINTF',
 ]);
+
+/**
+ * The context fields of BPF iterator programs the kernel types PTR_TO_BTF_ID_OR_NULL (each target's
+ * bpf_iter_reg ctx_arg_info): NULL on the last call, after the last object. `meta` is never NULL.
+ */
+const ITER_NULLABLE: Record<string, readonly string[]> = {
+  bpf_iter__task: ['task'],
+  bpf_iter__task_file: ['task', 'file'],
+  bpf_iter__task_vma: ['task', 'vma'],
+  bpf_iter__bpf_map: ['map'],
+  bpf_iter__bpf_map_elem: ['key', 'value'],
+  bpf_iter__bpf_sk_storage_map: ['sk', 'value'],
+  bpf_iter__sockmap: ['key', 'sk'],
+  bpf_iter__tcp: ['sk_common'],
+  bpf_iter__udp: ['udp_sk'],
+  bpf_iter__unix: ['unix_sk'],
+  bpf_iter__netlink: ['sk'],
+  bpf_iter__ipv6_route: ['rt'],
+  bpf_iter__bpf_prog: ['prog'],
+  bpf_iter__bpf_link: ['link'],
+  bpf_iter__cgroup: ['cgroup'],
+  bpf_iter__ksym: ['ksym'],
+  bpf_iter__kmem_cache: ['s'],
+};
+
+/** Parameters of fn typed `struct bpf_iter__X *`, with the fields of X that may be NULL. */
+function iteratorContexts(fn: Node): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  let d: Node | null = field(fn, 'declarator');
+  while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
+  for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!p || ty(p) !== 'parameter_declaration') continue;
+    const t = /^struct\s+(bpf_iter__\w+)$/.exec(field(p, 'type')?.text.trim() ?? '')?.[1];
+    const decl = field(p, 'declarator');
+    const name = decl && ty(decl) === 'pointer_declarator' ? identOf(field(decl, 'declarator')) : undefined;
+    if (t && name && ITER_NULLABLE[t]) out.set(name, ITER_NULLABLE[t]);
+  }
+  return out;
+}
 
 /** Helpers of common headers (libbpf-tools' maps.bpf.h) that return a map value or NULL. */
 const HEADER_NULLABLE = new Set(['bpf_map_lookup_or_try_init']);
@@ -100,7 +141,8 @@ export const nullCheckRule: Rule = {
     // Only functions that call something that may return NULL have anything to check. The file's
     // functions it calls are part of its cache key, so which of them may return NULL is too.
     const calls = callFacts(doc, fn);
-    if (!calls.length) return;
+    const iters = iteratorContexts(fn);
+    if (!calls.length && !iters.size) return;
     const fileNullable = new Set(fileNullableFunctions(doc, functionsOf(doc)));
     // Functions of the included headers that may return NULL (bpf_map_lookup_or_try_init() of maps.bpf.h).
     const hdr = headerFunctionSummaries(
@@ -112,13 +154,20 @@ export const nullCheckRule: Rule = {
     const own = functionsByName(doc);
     for (const n of hdr.nullable) if (!own.has(n)) fileNullable.add(n);
     const sources = [...new Set(calls.filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
-    if (!sources.length) return;
+    if (!sources.length && !iters.size) return;
     const body = field(fn, 'body');
-    if (body) checkFunction(ctx, fn, body, fileNullable, sources);
+    if (body) checkFunction(ctx, fn, body, fileNullable, [...sources, ...iters.keys()], iters);
   },
 };
 
-function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set<string>, sources: string[]): void {
+function checkFunction(
+  ctx: RuleContext,
+  fn: Node,
+  body: Node,
+  fileNullable: Set<string>,
+  sources: string[],
+  iters: Map<string, readonly string[]> = new Map(),
+): void {
   const { doc } = ctx;
   const reported = new Set<string>();
   const report = (name: string, o: Origin, use: Node, how: string) => {
@@ -143,7 +192,9 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
     }
     const verdict = o.constKeyArray
       ? `Kernels before 6.14 reject this ("invalid mem access 'map_value_or_null'"); newer ones know a constant in-range key of an array map gives a valid pointer.`
-      : `The verifier rejects the program ("invalid mem access '..._or_null'"): ${o.callee}() may return NULL.`;
+      : o.iterField
+        ? `The verifier rejects the program ("invalid mem access 'trusted_ptr_or_null_'"): an iterator program is called once more after the last object, with ${o.callee} NULL.`
+        : `The verifier rejects the program ("invalid mem access '..._or_null'"): ${o.callee}() may return NULL.`;
     ctx.report({
       start: use.startIndex,
       end: use.endIndex,
@@ -153,15 +204,30 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
         {
           start: o.call.startIndex,
           end: o.call.endIndex,
-          message: `${o.callee}() may return NULL; its result is not checked before the use`,
+          message: o.iterField
+            ? `${o.callee} is NULL on the iterator's last call; it is not checked before the use`
+            : `${o.callee}() may return NULL; its result is not checked before the use`,
         },
       ],
       fixes,
     });
   };
 
+  /** `ctx->task` of an iterator program: the field may be NULL. */
+  const iterField = (n: Node): Origin | undefined => {
+    const v = stripCasts(n);
+    if (ty(v) !== 'field_expression' || opOf(v) !== '->') return undefined;
+    const base = identOf(field(v, 'argument'));
+    const f = field(v, 'field')?.text;
+    return base && f && iters.get(base)?.includes(f)
+      ? { call: v, callee: `${base}->${f}`, constKeyArray: false, iterField: true }
+      : undefined;
+  };
+
   const originOf = (value: Node, s: State): Origin | undefined => {
     const v = stripCasts(value);
+    const it = iterField(v);
+    if (it) return it;
     if (ty(v) === 'call_expression') {
       const callee = calleeName(v);
       if (callee && nullableCallee(callee, fileNullable))
@@ -223,6 +289,8 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
           if (opOf(n) !== '->') return false;
           const t = derefTarget(field(n, 'argument')!, s);
           if (t) report(t, s.get(t)!, n, 'dereferenced');
+          const direct = iterField(field(n, 'argument')!);
+          if (direct) report(direct.callee, direct, n, 'dereferenced');
           return false;
         }
         case 'pointer_expression': {
@@ -251,7 +319,8 @@ function checkFunction(ctx: RuleContext, fn: Node, body: Node, fileNullable: Set
           const args = callArgs(n);
           args.forEach((a, i) => {
             const t = identOf(a);
-            if (!t || !s.has(t)) return;
+            // An iterator's context field may go to helpers that accept NULL (bpf_task_storage_get): not judged.
+            if (!t || !s.has(t) || s.get(t)!.iterField) return;
             const decl = (helper?.args ?? kfunc?.args)?.[i];
             if (decl && (ANY_VALUE_ARG.test(decl.name) || /__nullable|__opt/.test(decl.name))) return;
             report(t, s.get(t)!, a, `passed to ${callee}()`);
