@@ -1,6 +1,7 @@
 /**
- * Language server speed next to clangd on realistic BPF programs (test/fixtures/bench/*.bpf.c: 1,000-1,100
- * lines each in the style of libbpf-tools, with their own .bpf.h headers, including vmlinux.h), the same
+ * Language server speed next to clangd on realistic BPF programs (test/fixtures/bench/*.bpf.c: three of
+ * 1,000-1,100 lines and fs_agent.bpf.c of 2,570, in the style of libbpf-tools, with their own .bpf.h headers,
+ * including vmlinux.h), the same
  * edits inside function bodies and the same completions, measured in one run. Then server memory after
  * 5,000 random edits of one of them.
  *   node --import tsx test/bench/lsp.bench.ts

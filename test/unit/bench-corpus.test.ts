@@ -1,20 +1,24 @@
 /**
  * The benchmark corpus (test/fixtures/bench/*.bpf.c, realistic programs in the style of libbpf-tools) is
  * real code: each compiles with clang -target bpf against a vmlinux.h made from this kernel's BTF, and the
- * rules report no error on it. (It need not load: it carries kprobe and fentry variants for several kernels.)
+ * rules report no error on it. (Most need not load: they carry fentry variants for several kernels, and
+ * this machine blocks BPF trampolines.) fs_agent.bpf.c, the 2,500-line one, loads here: every program through
+ * the verifier of the running kernel, then unloaded.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BpfDocument } from '../../server/src/bpf-document';
 import { runRules } from '../../server/src/diagnostics/engine';
 import { CParser, loadCLanguage } from '../../server/src/parser';
-import { haveBtf, haveCommand, need } from '../support/preconditions';
+import { haveBtf, haveCommand, isRoot, need } from '../support/preconditions';
 
 const DIR = join(__dirname, '..', 'fixtures', 'bench');
+/** The corpus programs written to load on this kernel (no fentry/fexit). */
+const LOADS = new Set(['fs_agent.bpf.c']);
 const files = readdirSync(DIR)
   .filter((f) => f.endsWith('.bpf.c'))
   .sort();
@@ -68,6 +72,24 @@ describe('benchmark corpus', () => {
       );
       assert.equal(cc.status, 0, cc.stderr);
     });
+
+    if (LOADS.has(f))
+      test(`${f} loads on this kernel (bpftool prog loadall), then is unloaded`, (t) => {
+        if (!need(t, isRoot() && haveCommand('bpftool', ['version']) && haveBtf(), 'needs root, bpftool, BTF')) return;
+        const obj = join(work, `${f}.o`);
+        if (!existsSync(obj)) return assert.fail('the compile test above did not produce the object');
+        if (spawnSync('mountpoint', ['-q', '/sys/fs/bpf']).status !== 0)
+          spawnSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+        const pins = `/sys/fs/bpf/bpf-ide-bench-${process.pid}`;
+        try {
+          const r = spawnSync('bpftool', ['prog', 'loadall', obj, pins], { encoding: 'utf8' });
+          assert.equal(r.status, 0, r.stderr.split('\n').slice(-30).join('\n'));
+          const programs = (readFileSync(join(DIR, f), 'utf8').match(/^SEC\("(?!\.maps|license)/gm) ?? []).length;
+          assert.equal(readdirSync(pins).length, programs, 'every program pinned');
+        } finally {
+          rmSync(pins, { recursive: true, force: true }); // unpinning unloads them
+        }
+      });
 
     test(`${f} gets no error from the rules`, async () => {
       const parser = new CParser(await loadCLanguage());
