@@ -56,7 +56,7 @@ export const documentProgramsRequest = {
 /**
  * Node flags the language server runs with. A small young generation (2 MB semi-spaces instead of 16)
  * keeps the heap, and so RSS, small under long editing (issue 15.12: 5,000 edits took RSS past 200 MB),
- * for a few more, shorter scavenges. The extension forks the server with them; run the CLI as
- * `node --max-semi-space-size=2 bpf-ide.js lsp --stdio` to get the same.
+ * for a few more, shorter scavenges. The extension forks the server with them; `bpf-ide lsp --stdio` starts
+ * its server with them too (client/src/cli/lsp-command.ts).
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];

@@ -1,10 +1,11 @@
 /**
- * A real LSP client for tests and benchmarks: spawns `node dist/bpf-ide.js lsp --stdio` (or any
+ * A real LSP client for tests and benchmarks: spawns `node --max-semi-space-size=2 dist/bpf-ide.js lsp --stdio`, as the extension starts it (or any
  * command speaking LSP over stdio, e.g. clangd) and talks JSON-RPC to it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../server/src/protocol';
 import {
   createProtocolConnection,
   type Diagnostic,
@@ -39,7 +40,7 @@ export class LspSession {
   private versions = new Map<string, number>();
 
   constructor(private readonly o: SessionOptions = {}) {
-    this.child = spawn(o.command ?? process.execPath, o.args ?? [CLI, 'lsp', '--stdio'], {
+    this.child = spawn(o.command ?? process.execPath, o.args ?? [...SERVER_NODE_FLAGS, CLI, 'lsp', '--stdio'], {
       cwd: o.cwd ?? ROOT,
       env: o.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],

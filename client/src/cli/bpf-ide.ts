@@ -5,7 +5,6 @@
  */
 import '../core/zod-setup'; // first: configures zod before any schema is built
 import { runCheckCommand } from '../../../server/src/check';
-import { main as lspMain } from '../../../server/src/main';
 import { runBuildCommand } from '../core/build/build-command';
 import { runVmlinuxCommand } from '../core/build/vmlinux-command';
 import { runDemoCommand } from '../core/run/demo-command';
@@ -14,6 +13,7 @@ import { runKernelsCommand } from '../core/run/kernels-command';
 import { runMatrixCommand } from '../core/run/matrix-command';
 import { runRunCommand } from '../core/run/run-command';
 import { runLogCommand } from '../core/verifier/log-command';
+import { runLspCommand } from './lsp-command';
 
 const USAGE = `usage: bpf-ide <command> [options]
 commands:
@@ -33,15 +33,7 @@ type Command = (argv: string[]) => Promise<number | undefined>;
 
 /** One table: command name -> handler. */
 const COMMANDS: Record<string, Command> = {
-  lsp: async (argv) => {
-    if (!argv.includes('--stdio') && !argv.includes('--node-ipc')) {
-      process.stderr.write('bpf-ide lsp: give --stdio (the language server speaks LSP over stdin/stdout)\n');
-      return 2;
-    }
-    if (!process.argv.includes('--stdio') && argv.includes('--stdio')) process.argv.push('--stdio');
-    lspMain();
-    return undefined; // keeps running until the client exits
-  },
+  lsp: (argv) => runLspCommand(argv),
   check: async (argv) => {
     if (argv.includes('--help') || argv.includes('-h')) {
       const { CHECK_USAGE } = await import('../../../server/src/check');
