@@ -4,6 +4,7 @@ import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
+import { kfuncSectionRule } from './kfunc-section';
 import { kfuncTrustedArgsRule } from './kfunc-trusted-args';
 import { licenseRule } from './license';
 import { mapValueIndexRule } from './map-value-index';
@@ -46,4 +47,5 @@ export const ALL_RULES: readonly Rule[] = [
   ringbufReserveSizeRule,
   helperMemSizeRule,
   stalePacketPointerRule,
+  kfuncSectionRule,
 ];
