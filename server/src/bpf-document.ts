@@ -68,6 +68,7 @@ export class BpfDocument {
   private structure: Structure | undefined;
   private top: Node[] | undefined;
   private includeList: IncludeInfo[] | undefined;
+  private mapList: BpfMap[] | undefined;
   /** The edit from the previous version (until the analysis takes it: see function-cache.ts). */
   private change: DocumentChange | undefined;
 
@@ -114,8 +115,11 @@ export class BpfDocument {
   get programs(): BpfProgram[] {
     return this.struct().programs;
   }
+  /** The maps (read without building the rest of the structure: rules ask for them when they run). */
   get maps(): BpfMap[] {
-    return this.struct().maps;
+    if (this.structure) return this.structure.maps;
+    this.mapList ??= readMaps(this);
+    return this.mapList;
   }
   get license(): { value: string; node: Node; sec: SecMark } | undefined {
     return this.struct().license;
@@ -200,7 +204,11 @@ export class BpfDocument {
   }
 
   private struct(): Structure {
-    this.structure ??= readStructure(this);
+    if (!this.structure) {
+      this.structure = readStructure(this);
+      // One set of map objects per version, whichever was read first.
+      if (this.mapList) this.structure.maps = this.mapList;
+    }
     return this.structure;
   }
 }
@@ -241,15 +249,7 @@ function readStructure(doc: BpfDocument): Structure {
   };
   if (!doc.root) return s;
   const top = doc.topLevel();
-  // A SEC() belongs to the top-level node that contains it (`struct {...} m SEC(".maps");`) or else to
-  // the next one (`SEC("xdp")` on the line before `int prog(...)`).
-  const secOf = new Map<number, SecMark>();
-  let k = 0;
-  for (const sec of doc.mask.secs) {
-    while (k < top.length && top[k].endIndex <= sec.start) k++;
-    const node = top[k];
-    if (node && !secOf.has(node.startIndex)) secOf.set(node.startIndex, sec);
-  }
+  const secOf = secOwners(doc, top);
   for (const node of top) {
     const sec = secOf.get(node.startIndex);
     switch (node.type) {
@@ -278,28 +278,7 @@ function readStructure(doc: BpfDocument): Structure {
         const nameNode = declaratorName(declarator);
         const name = nameNode?.text ?? '';
         if (sec.name === '.maps') {
-          const fields = new Map<string, MapFieldMark>();
-          // Map fields are in document order: find the first inside this declaration, then walk.
-          const marks = doc.mask.mapFields;
-          for (
-            let k = firstAtOrAfter(marks, node.startIndex);
-            k < marks.length && marks[k].start < node.endIndex;
-            k++
-          ) {
-            const f = marks[k];
-            if (f.end <= node.endIndex && !fields.has(f.field)) fields.set(f.field, f);
-          }
-          s.maps.push({
-            name,
-            node,
-            nameNode,
-            sec,
-            fields,
-            type: fields.get('type')?.value,
-            keyType: fields.get('key')?.value,
-            valueType: fields.get('value')?.value,
-            maxEntries: fields.get('max_entries')?.value,
-          });
+          s.maps.push(mapOf(doc, node, sec, name, nameNode));
         } else if (sec.name === 'license') {
           const lit = node.descendantsOfType('string_literal')[0];
           const value = lit ? lit.text.slice(1, -1) : '';
@@ -327,6 +306,59 @@ function readStructure(doc: BpfDocument): Structure {
     }
   }
   return s;
+}
+
+/**
+ * The SEC() of each top-level node, by the node's start: a SEC() belongs to the top-level node that
+ * contains it (`struct {...} m SEC(".maps");`) or else to the next one (`SEC("xdp")` on the line before
+ * `int prog(...)`).
+ */
+function secOwners(doc: BpfDocument, top: Node[]): Map<number, SecMark> {
+  const secOf = new Map<number, SecMark>();
+  let k = 0;
+  for (const sec of doc.mask.secs) {
+    while (k < top.length && top[k].endIndex <= sec.start) k++;
+    const node = top[k];
+    if (node && !secOf.has(node.startIndex)) secOf.set(node.startIndex, sec);
+  }
+  return secOf;
+}
+
+/** The maps alone, as readStructure finds them: declarations whose SEC() is ".maps". */
+function readMaps(doc: BpfDocument): BpfMap[] {
+  const maps: BpfMap[] = [];
+  if (!doc.root) return maps;
+  const top = doc.topLevel();
+  const secOf = secOwners(doc, top);
+  for (const node of top) {
+    const sec = secOf.get(node.startIndex);
+    if (!sec || sec.name !== '.maps' || node.type !== 'declaration') continue;
+    const nameNode = declaratorName(node.childForFieldName('declarator'));
+    maps.push(mapOf(doc, node, sec, nameNode?.text ?? '', nameNode));
+  }
+  return maps;
+}
+
+/** A map from its declaration, with the `__uint`/`__type` fields masked inside it. */
+function mapOf(doc: BpfDocument, node: Node, sec: SecMark, name: string, nameNode: Node | null): BpfMap {
+  const fields = new Map<string, MapFieldMark>();
+  // Map fields are in document order: find the first inside this declaration, then walk.
+  const marks = doc.mask.mapFields;
+  for (let k = firstAtOrAfter(marks, node.startIndex); k < marks.length && marks[k].start < node.endIndex; k++) {
+    const f = marks[k];
+    if (f.end <= node.endIndex && !fields.has(f.field)) fields.set(f.field, f);
+  }
+  return {
+    name,
+    node,
+    nameNode,
+    sec,
+    fields,
+    type: fields.get('type')?.value,
+    keyType: fields.get('key')?.value,
+    valueType: fields.get('value')?.value,
+    maxEntries: fields.get('max_entries')?.value,
+  };
 }
 
 /** Index of the first mark starting at or after `offset` (marks sorted by start). */

@@ -6,6 +6,7 @@
 import type { BpfDocument } from '../bpf-document';
 import { documentHeaderDeclarations, sharedHeaderDeclarations } from '../header-declarations';
 import { field } from './fast-node';
+import { memo, topLevelKey } from './function-cache';
 import type { TypeSizes } from './type-sizes';
 
 /** One array member of a map value struct. */
@@ -48,8 +49,21 @@ export function constEvaluator(doc: BpfDocument, sizes: TypeSizes): (text: strin
   };
 }
 
-/** Struct name -> array member -> its length, for the structs that are map values in this file. */
+/**
+ * Struct name -> array member -> its length, for the structs that are map values in this file. Read from
+ * the top level and the headers only, so computed once per top level and headers (not per function the
+ * rule runs on, nor per edit inside a body).
+ */
 export function mapValueArrays(
+  doc: BpfDocument,
+  konst: (text: string) => number | undefined,
+): ReadonlyMap<string, ReadonlyMap<string, ValueArray>> {
+  return memo(`map-value-arrays\u0000${topLevelKey(doc)}\u0000${documentHeaderDeclarations(doc).key}`, () =>
+    readMapValueArrays(doc, konst),
+  );
+}
+
+function readMapValueArrays(
   doc: BpfDocument,
   konst: (text: string) => number | undefined,
 ): Map<string, Map<string, ValueArray>> {
