@@ -2,9 +2,13 @@
  * Rule 9: a helper the program type may not call. The verifier looks the helper up in the program
  * type's func_proto table and rejects the program ("program of this type cannot use helper
  * bpf_get_stack#67"). Functions without SEC() are checked against every program that calls them
- * (through any chain of calls in the file).
+ * (through any chain of calls in the file). A function of an included header (the project's own
+ * `.bpf.h`, e.g. libbpf-tools' core_fixes.bpf.h `get_sock_ident()`) counts with the helpers its body
+ * calls, through the header functions it calls in turn: the finding is on the call in this file.
  */
 import { availabilityKey, helperByName, helpersAllowed, isSleepableOnlyHelper } from '../../catalog/catalog';
+import type { HeaderDeclarations } from '../../header-declarations';
+import { documentHeaderDeclarations } from '../../header-declarations';
 import type { Rule } from '../rule';
 import { functionsByName } from '../function-cache';
 import { calledFunctions } from '../syntax';
@@ -32,17 +36,55 @@ export const helperNotAllowedRule: Rule = {
   id: 'helper-not-allowed',
   description: 'helpers the program type may not call',
   functionFilter: /\bbpf_/,
-  // The table of allowed helpers changes when a target is connected (its own probe).
-  fileKey: () => availabilityKey(),
+  // The table of allowed helpers changes when a target is connected (its own probe); header functions'
+  // bodies come from the included headers.
+  fileKey: (doc) => `${availabilityKey()}|${documentHeaderDeclarations(doc).key}`,
   runFunction({ doc, fn, programs, report }) {
     const progs = programs.filter((p) => p.def && p.body);
     if (!progs.length) return;
     const defined = functionsByName(doc);
+    let decls: HeaderDeclarations | undefined;
+    // A header function: the first helper its body (or a header function it calls) uses that one of
+    // the programs may not, reported on the call here.
+    const reportHeaderHelpers = (c: { name: string; start: number; end: number }) => {
+      decls ??= documentHeaderDeclarations(doc);
+      const f = decls.functions.get(c.name);
+      if (!f) return;
+      const used = headerHelpers(decls, c.name);
+      for (const p of progs) {
+        const allowed = helpersAllowed(p.def!.programType);
+        if (!allowed) continue;
+        const bad = [...used].find(
+          (n) => !allowed.has(n) && !isSleepableOnlyHelper(p.def!.programType, n) && helperByName(n),
+        );
+        if (!bad) continue;
+        const h = helperByName(bad)!;
+        const file = f.file.split('/').pop();
+        const via =
+          p.node.startIndex === fn.startIndex
+            ? ''
+            : ` (this function is called from the ${p.section} program ${p.name})`;
+        report({
+          start: c.start,
+          end: c.end,
+          severity: 'error',
+          message:
+            `${c.name}() (${file}:${f.line + 1}) calls ${bad}, which is not available to ${p.def!.programType} programs${via}: ` +
+            `the verifier rejects the program ("program of this type cannot use helper ${bad}#${h.id}"). ` +
+            'Call it only from a program type that may, or pass the data through a map.',
+        });
+        return;
+      }
+    };
     {
       for (const c of calledFunctions(doc, fn)) {
+        if (defined.has(c.name)) continue;
         const name = c.name === 'bpf_printk' ? 'bpf_trace_printk' : c.name;
         const h = helperByName(name);
-        if (!h || defined.has(c.name)) continue;
+        if (!h) {
+          reportHeaderHelpers(c);
+          continue;
+        }
         for (const p of progs) {
           const allowed = helpersAllowed(p.def!.programType);
           if (!allowed || allowed.has(name)) continue;
@@ -74,3 +116,27 @@ export const helperNotAllowedRule: Rule = {
     }
   },
 };
+
+const headerHelperCache = new WeakMap<HeaderDeclarations, Map<string, Set<string>>>();
+
+/** The helpers a header function's body calls, also through the header functions it calls. */
+function headerHelpers(decls: HeaderDeclarations, name: string): Set<string> {
+  let byName = headerHelperCache.get(decls);
+  if (!byName) headerHelperCache.set(decls, (byName = new Map()));
+  const cached = byName.get(name);
+  if (cached) return cached;
+  const out = new Set<string>();
+  byName.set(name, out); // a cycle ends here
+  const f = decls.functions.get(name);
+  if (!f) return out;
+  const body = f.text
+    .slice(f.text.indexOf('{'))
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\/\/[^\n]*/g, ' ');
+  for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const callee = m[1] === 'bpf_printk' ? 'bpf_trace_printk' : m[1];
+    if (helperByName(callee)) out.add(callee);
+    else if (callee !== name && decls.functions.has(callee)) for (const n of headerHelpers(decls, callee)) out.add(n);
+  }
+  return out;
+}
