@@ -100,7 +100,7 @@ if (why && process.env.CI === 'true') {
         parser ??= new CParser(await loadCLanguage());
         let text = readFileSync(join(RULES, rule, name), 'utf8');
         for (let round = 0; round < 50; round++) {
-          const doc = new BpfDocument('file:///fix', round, text, parser);
+          const doc = new BpfDocument(`file://${join(RULES, rule, name)}`, round, text, parser);
           const d = runRules(doc).find((x) => x.code === rule && x.fixes?.length);
           doc.dispose();
           if (!d) break;
@@ -113,7 +113,20 @@ if (why && process.env.CI === 'true') {
         const obj = src.replace(/\.c$/, '.o');
         const cc = spawnSync(
           'clang',
-          ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', `-I${work}`, '-c', src, '-o', obj],
+          // The fixture's own headers (-I its folder), as the unfixed file is compiled.
+          [
+            '-O2',
+            '-g',
+            '-target',
+            'bpf',
+            '-D__TARGET_ARCH_x86',
+            `-I${work}`,
+            `-I${join(RULES, rule)}`,
+            '-c',
+            src,
+            '-o',
+            obj,
+          ],
           { encoding: 'utf8' },
         );
         assert.equal(cc.status, 0, `clang failed on the fixed file:\n${cc.stderr}`);

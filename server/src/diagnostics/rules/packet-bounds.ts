@@ -15,7 +15,10 @@ import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext } from '../rule';
 import { blockStatement, callArgs, calleeName, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
-import { functionKey, functionsByName, memo, topLevelKey } from '../function-cache';
+import { functionKey, functionsByName, hash, memo, topLevelKey } from '../function-cache';
+import { BpfDocument } from '../../bpf-document';
+import { documentHeaderDeclarations } from '../../header-declarations';
+import { CParser } from '../../parser';
 
 interface Off {
   c: number;
@@ -39,6 +42,8 @@ interface State {
   covered: Off[];
   /** A check we could not read happened on this path: report nothing. */
   unknown: boolean;
+  /** The last comparison with data_end on this path that proved nothing here (`p + 1 < data_end` falling through). */
+  useless?: Node;
 }
 
 const CTX_TYPES = /^struct\s+(xdp_md|__sk_buff)\s*\*$/;
@@ -83,7 +88,7 @@ export const packetBoundsRule: Rule = {
   description: 'packet data read without a bounds check against data_end',
   functionFilter: /->\s*data\b|\bdata_end\b/,
   // The quick fix returns TC_ACT_OK when the file names it.
-  fileKey: (doc) => (/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''),
+  fileKey: (doc) => `${/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''}|${documentHeaderDeclarations(doc).key}`,
   runFunction(ctx) {
     // Only functions that take an xdp_md or __sk_buff context can reach ctx->data.
     const head = ctx.text.slice(0, ctx.text.indexOf('{'));
@@ -149,6 +154,19 @@ function cursorParams(
  * the paths on which the helper failed (returned a negative constant) leave right there.
  */
 function failureExcluded(call: Node): boolean {
+  // `if (parse(...) != WANTED) return ...;`: only the wanted value goes on.
+  const cmp = call.parent && ty(call.parent) === 'parenthesized_expression' ? call.parent.parent : call.parent;
+  if (
+    cmp &&
+    ty(cmp) === 'binary_expression' &&
+    opOf(cmp) === '!=' &&
+    stripParens(field(cmp, 'left')!).startIndex === call.startIndex
+  ) {
+    const stmt = cmp.parent?.parent;
+    const cons = stmt && ty(stmt) === 'if_statement' ? field(stmt, 'consequence') : null;
+    const r = field(cmp, 'right')?.text.trim() ?? '-';
+    return !!cons && /^\{?\s*(return\b|goto\b)/.test(cons.text) && !r.startsWith('-');
+  }
   const assign = call.parent;
   if (!assign || ty(assign) !== 'assignment_expression' || opOf(assign) !== '=') return false;
   const v = identOf(field(assign, 'left'));
@@ -161,7 +179,27 @@ function failureExcluded(call: Node): boolean {
   const exits = cons && /^\{?\s*(return\b|goto\b)/.test(cons.text);
   const cond = field(next, 'condition');
   const c = cond ? stripParens(cond) : null;
-  if (!exits || !c || ty(c) !== 'binary_expression' || identOf(field(c, 'left')) !== v) return false;
+  if (!exits || !c) return false;
+  // `if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return`: each conjunct lets only one value through.
+  if (ty(c) === 'binary_expression' && opOf(c) === '&&') {
+    const parts: Node[] = [];
+    const flat = (n: Node | null) => {
+      const e = n ? stripParens(n) : null;
+      if (e && ty(e) === 'binary_expression' && opOf(e) === '&&') {
+        flat(field(e, 'left'));
+        flat(field(e, 'right'));
+      } else if (e) parts.push(e);
+    };
+    flat(c);
+    return parts.every(
+      (p) =>
+        ty(p) === 'binary_expression' &&
+        opOf(p) === '!=' &&
+        identOf(field(p, 'left')) === v &&
+        !(field(p, 'right')?.text.trim() ?? '-').startsWith('-'),
+    );
+  }
+  if (ty(c) !== 'binary_expression' || identOf(field(c, 'left')) !== v) return false;
   const op = opOf(c);
   const r = field(c, 'right')?.text.trim() ?? '';
   if (op === '<' || op === '<=') return /^\d+$/.test(r);
@@ -185,6 +223,7 @@ interface CursorSummary {
  */
 function cursorSummary(ctx: RuleContext, name: string): CursorSummary | undefined {
   const fn = functionsByName(ctx.doc).get(name);
+  if (!fn) return headerCursorSummary(ctx, name);
   const body = fn ? field(fn, 'body') : null;
   if (!fn || !body) return undefined;
   return memo(`cursor-summary\u0000${functionKey(ctx.doc, fn)}\u0000${topLevelKey(ctx.doc)}`, () => {
@@ -223,6 +262,24 @@ function cursorSummary(ctx: RuleContext, name: string): CursorSummary | undefine
   });
 }
 
+/**
+ * The summary of a cursor helper defined in an included header (xdp-tutorial's parsing_helpers.h,
+ * a project's net_parse.bpf.h): its text is parsed on its own and summarised like a file's helper.
+ */
+function headerCursorSummary(ctx: RuleContext, name: string): CursorSummary | undefined {
+  const hf = documentHeaderDeclarations(ctx.doc).functions.get(name);
+  const language = ctx.doc.tree?.language;
+  if (!hf || !language || !/\bdata_end\b/.test(hf.text) || !/->\s*pos\b/.test(hf.text)) return undefined;
+  return memo(`cursor-summary-header\u0000${hf.file}\u0000${name}\u0000${hash(hf.text)}`, () => {
+    const doc = new BpfDocument(`file://${hf.file}`, 0, hf.text, new CParser(language));
+    try {
+      return cursorSummary({ doc, report: () => undefined }, name);
+    } finally {
+      doc.dispose();
+    }
+  });
+}
+
 function checkFunction(
   ctx: RuleContext,
   fn: Node,
@@ -245,6 +302,24 @@ function checkFunction(
     return l ? constOff(l.size) : { c: 0, vars: [], sizes: [type.replace(/\s+/g, ' ')] };
   };
 
+  /** The declared type of a local or parameter (also when the walk skipped its declaration). */
+  let declared: Map<string, string> | undefined;
+  const declaredType = (name: string): string | undefined => {
+    if (varTypes.has(name)) return varTypes.get(name);
+    if (!declared) {
+      declared = new Map();
+      for (const d of fn.descendantsOfType('pointer_declarator')) {
+        const inner = d && field(d, 'declarator');
+        const decl = d?.parent && ty(d.parent) === 'init_declarator' ? d.parent.parent : d?.parent;
+        const base = decl && ['declaration', 'parameter_declaration'].includes(ty(decl)) ? field(decl, 'type') : null;
+        if (inner && base && ty(inner) === 'identifier' && !declared.has(inner.text))
+          declared.set(inner.text, `${base.text} *`);
+      }
+    }
+    return declared.get(name);
+  };
+  const isPointerLocal = (name: string): boolean => declaredType(name)?.trim().endsWith('*') ?? false;
+
   /** The value of a scalar expression used as a byte offset. */
   const scalar = (n: Node): Off => {
     const v = stripParens(n);
@@ -262,6 +337,8 @@ function checkFunction(
         const pt = id ? pointee(varTypes.get(id) ?? '') : undefined;
         if (pt) return sizeTerm(pt);
       }
+      // sizeof(tcph) of a pointer variable: the pointer's 8 bytes, not the header's.
+      if (inner?.type === 'identifier' && isPointerLocal(inner.text)) return constOff(8);
       // A size we cannot resolve is still a constant: an unknown size, not a run-time value.
       return { c: 0, vars: [], sizes: [v.text.replace(/\s+/g, '')] };
     }
@@ -355,8 +432,17 @@ function checkFunction(
     const id = identOf(ptrExpr);
     const stmt = blockStatement(use);
     const endName = [...s.ends][0] ?? `(void *)(long)${[...ctxNames][0]}->data_end`;
-    if (stmt && (id ? varTypes.has(id) : true)) {
-      const pt = id ? (pointee(varTypes.get(id)!) ?? 'void') : '';
+    // The comparison that proved nothing here is the wrong way round: turning it is the fix.
+    const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
+    const opNode = !best && s.useless ? s.useless.children.find((k) => k && flip[k.type]) : undefined;
+    if (opNode && opNode.startIndex >= fn.startIndex && opNode.endIndex <= fn.endIndex) {
+      fixes.push({
+        title: `Turn the comparison with data_end round (${opNode.type} to ${flip[opNode.type]})`,
+        preferred: true,
+        edits: [{ start: opNode.startIndex, end: opNode.endIndex, newText: flip[opNode.type] }],
+      });
+    } else if (stmt && (id ? declaredType(id) !== undefined : true)) {
+      const pt = id ? (pointee(declaredType(id)!) ?? 'void') : '';
       const size = `${extra ? `${extra} + ` : ''}sizeof(${accessType === 'void' ? 'char' : accessType})`;
       const cond = id
         ? pt === accessType && pt !== 'void' && extra === 0
@@ -392,7 +478,16 @@ function checkFunction(
                 message: 'the last check against data_end on this path',
               },
             ]
-          : []),
+          : s.useless && s.useless.startIndex >= fn.startIndex && s.useless.endIndex <= fn.endIndex
+            ? [
+                {
+                  start: s.useless.startIndex,
+                  end: s.useless.endIndex,
+                  message:
+                    'this comparison with data_end proves nothing on the path that reaches the access (is it the wrong way round?)',
+                },
+              ]
+            : []),
         ...(p.origin && p.origin.startIndex >= fn.startIndex && p.origin.endIndex <= fn.endIndex
           ? [
               {
@@ -417,7 +512,7 @@ function checkFunction(
     }
     const p = pkt(value, s);
     const fromCursor = p?.off?.vars.some((v) => v.includes('(after ')) ? (value.parent ?? undefined) : undefined;
-    if (p) s.ptrs.set(name, { off: p.off, elem: pointee(varTypes.get(name) ?? '') ?? p.elem, origin: fromCursor });
+    if (p) s.ptrs.set(name, { off: p.off, elem: pointee(declaredType(name) ?? '') ?? p.elem, origin: fromCursor });
   };
 
   /**
@@ -448,6 +543,7 @@ function checkFunction(
     return true;
   };
 
+  let joins = 0;
   const statics = [...ctxNames, ...cursors, 'data'];
   const domain: FlowDomain<State> = {
     relevant(text, s) {
@@ -459,17 +555,42 @@ function checkFunction(
         INVALIDATES_IN_TEXT.test(text)
       );
     },
-    copy: (s) => ({ ptrs: new Map(s.ptrs), ends: new Set(s.ends), covered: [...s.covered], unknown: s.unknown }),
+    copy: (s) => ({
+      ptrs: new Map(s.ptrs),
+      ends: new Set(s.ends),
+      covered: [...s.covered],
+      unknown: s.unknown,
+      useless: s.useless,
+    }),
     join: (a, b) => {
       const ptrs = new Map<string, PVal>();
-      for (const [k, v] of a.ptrs) {
-        const w = b.ptrs.get(k);
-        if (w && offKey(w.off) === offKey(v.off)) ptrs.set(k, v);
-      }
       const covered = a.covered.filter((c) =>
         b.covered.some((d) => sameList(c.vars, d.vars) && sameList(c.sizes, d.sizes) && d.c >= c.c),
       );
-      return { ptrs, ends: new Set([...a.ends, ...b.ends]), covered, unknown: a.unknown || b.unknown };
+      for (const [k, v] of a.ptrs) {
+        const w = b.ptrs.get(k);
+        if (w && offKey(w.off) === offKey(v.off)) ptrs.set(k, v);
+        else if (w && v.off && w.off && !v.off.sizes.length && !w.off.sizes.length) {
+          // At different places on the two paths (`nh->pos = vlh + 1` on the VLAN path only): a new
+          // position, with the bytes past it that both paths proved.
+          const room = (o: Off, st: State) =>
+            Math.max(
+              -1,
+              ...st.covered.filter((c) => sameList(c.vars, o.vars) && !c.sizes.length).map((c) => c.c - o.c),
+            );
+          const fresh: Off = { c: 0, vars: [`${k}(joined ${++joins})`], sizes: [] };
+          ptrs.set(k, { off: fresh, elem: v.elem });
+          const m = Math.min(room(v.off, a), room(w.off, b));
+          if (m >= 0) covered.push({ c: m, vars: fresh.vars, sizes: [] });
+        }
+      }
+      return {
+        ptrs,
+        ends: new Set([...a.ends, ...b.ends]),
+        covered,
+        unknown: a.unknown || b.unknown,
+        useless: a.useless ?? b.useless,
+      };
     },
     declare(name, _n, value, type, s) {
       varTypes.set(name, type);
@@ -583,7 +704,12 @@ function checkFunction(
         ptrSide = r;
         proven = ((op === '<' || op === '<=') && !truthy) || ((op === '>' || op === '>=') && truthy);
       } else {
-        if (/data_end/.test(c.text) || [...s.ends].some((e) => new RegExp(`\\b${e}\\b`).test(c.text))) s.unknown = true;
+        // data_end handed to a call in the comparison (`parse(&nh, data_end, &eth) != X`) was dealt with at the call.
+        const text = [l, r]
+          .filter((x) => ty(stripParens(x)) !== 'call_expression')
+          .map((x) => x.text)
+          .join(' ');
+        if (/data_end/.test(text) || [...s.ends].some((e) => new RegExp(`\\b${e}\\b`).test(text))) s.unknown = true;
         return;
       }
       const p = pkt(ptrSide, s);
@@ -592,6 +718,7 @@ function checkFunction(
         return;
       }
       if (proven) s.covered.push({ ...p.off, at: c });
+      else s.useless = c;
     },
   };
   new FlowWalker(domain).run(body, {
