@@ -1,6 +1,7 @@
 /**
- * A pointer read with BPF_CORE_READ(), bpf_probe_read*() or bpf_get_current_task() is a plain number
- * to the verifier (a scalar): dereferencing it (`p->field`, `*p`, `p[i]`) is rejected ("R1 invalid mem
+ * A pointer read with BPF_CORE_READ(), bpf_probe_read*() or bpf_get_current_task(), or a pointer
+ * argument of a BPF_KPROBE()/BPF_KRETPROBE()/BPF_UPROBE()/BPF_KSYSCALL() program (read from pt_regs),
+ * is a plain number to the verifier (a scalar): dereferencing it (`p->field`, `*p`, `p[i]`) is rejected ("R1 invalid mem
  * access 'scalar'"). Read through it with BPF_CORE_READ() / bpf_probe_read_kernel() instead, or use a
  * BTF pointer (bpf_get_current_task_btf(), a tp_btf/fentry argument).
  */
@@ -9,6 +10,8 @@ import { field, kids, opOf, ty } from '../fast-node';
 import { stripCasts } from '../flow';
 import type { Rule, RuleDiagnostic } from '../rule';
 import { callArgs, calleeName, identOf } from '../syntax';
+import type { BpfDocument } from '../../bpf-document';
+import { structLayouts } from '../struct-layouts';
 
 /** Calls whose value is a scalar even when it is a pointer in C. */
 const SCALAR_SOURCES =
@@ -21,22 +24,83 @@ interface Source {
   how: string;
 }
 
+/**
+ * A reader of pointers stored in map values: for `*v` or `v->f` where v is a map value (a lookup's
+ * result) and the stored value or member f is a pointer (not a __kptr), a description of it; the
+ * verifier loads plain bytes from a map value, a scalar however it is typed in C.
+ */
+function mapStoredPointer(doc: BpfDocument, body: Node): (e: Node) => string | undefined {
+  const values = new Map<string, { map: string; type: string }>();
+  const maps = new Map(doc.maps.map((m) => [m.name, m]));
+  const mapOf = (call: Node) => {
+    const callee = calleeName(call);
+    if (!callee || (callee.startsWith('bpf_') && !/^bpf_map_lookup(_percpu)?_elem$/.test(callee))) return undefined;
+    for (const a of callArgs(call)) {
+      const d = stripCasts(a);
+      const id = ty(d) === 'pointer_expression' && opOf(d) === '&' ? identOf(field(d, 'argument')) : undefined;
+      const m = id ? maps.get(id) : undefined;
+      if (m?.valueType && /^BPF_MAP_TYPE_(LRU_)?(PERCPU_)?(HASH|ARRAY)$/.test(m.type?.trim() ?? ''))
+        return { map: m.name, type: m.valueType.replace(/\s+/g, ' ').trim() };
+    }
+    return undefined;
+  };
+  for (const n of body.descendantsOfType(['init_declarator', 'assignment_expression'])) {
+    if (!n) continue;
+    const target = ty(n) === 'init_declarator' ? field(n, 'declarator') : field(n, 'left');
+    let t = target;
+    while (t && ty(t) === 'pointer_declarator') t = field(t, 'declarator');
+    const name = identOf(t);
+    const v = field(n, ty(n) === 'init_declarator' ? 'value' : 'right');
+    const c = v ? stripCasts(v) : null;
+    const m = c && ty(c) === 'call_expression' ? mapOf(c) : undefined;
+    if (name && m) values.set(name, m);
+  }
+  if (!values.size) return () => undefined;
+  const member = (struct: string, f: string): string | undefined => {
+    const local = doc.structs.get(struct)?.fields.find((x) => x.name === f);
+    if (local) return /kptr/.test(local.node.text) ? undefined : local.type;
+    return structLayouts(doc)
+      .struct(struct)
+      ?.members.find((x) => x.name === f)?.type;
+  };
+  return (e) => {
+    const v = stripCasts(e);
+    if (ty(v) === 'pointer_expression' && opOf(v) === '*') {
+      const m = values.get(identOf(field(v, 'argument')) ?? '');
+      return m && /\*$/.test(m.type) ? `a map value of ${m.map} (a pointer stored in a map)` : undefined;
+    }
+    if (ty(v) === 'field_expression' && opOf(v) === '->') {
+      const m = values.get(identOf(field(v, 'argument')) ?? '');
+      const s = m ? /^struct (\w+)$/.exec(m.type)?.[1] : undefined;
+      const f = field(v, 'field')?.text;
+      const t = s && f ? member(s, f) : undefined;
+      return t && /\*\s*$/.test(t.trim()) ? `${v.text} (a pointer stored in the map value of ${m!.map})` : undefined;
+    }
+    return undefined;
+  };
+}
+
 export const scalarDerefRule: Rule = {
   id: 'scalar-deref',
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
-  functionFilter: /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read)\w*\s*\(/,
-  runFunction({ fn, report }) {
+  functionFilter:
+    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|bpf_map_lookup_\w*elem)\w*\s*\(|->/,
+  runFunction({ doc, fn, report }) {
     const body = field(fn, 'body');
     if (!body) return;
     // Every assignment to each local pointer: only variables whose every value is a scalar are tracked.
     const sources = new Map<string, Source>();
     const other = new Set<string>();
+    const stored = mapStoredPointer(doc, body);
     const note = (name: string | undefined, value: Node | null, whole: Node) => {
       if (!name) return;
       const v = value ? stripCasts(value) : null;
       const callee = v && ty(v) === 'call_expression' ? calleeName(v) : undefined;
+      const fromMap = v ? stored(v) : undefined;
       if (callee && SCALAR_SOURCES.test(callee)) {
         if (!sources.has(name)) sources.set(name, { node: whole, how: `${callee}()` });
+      } else if (fromMap) {
+        if (!sources.has(name)) sources.set(name, { node: whole, how: fromMap });
       } else other.add(name);
     };
     const pointerVars = new Set<string>();
@@ -51,6 +115,42 @@ export const scalarDerefRule: Rule = {
         pointerVars.add(name);
         if (ty(decl) === 'init_declarator') note(name, field(decl, 'value'), decl);
       }
+    }
+    // BPF_KPROBE(name, struct sock *sk): the arguments are read from pt_regs, numbers to the verifier.
+    const macro = /\b(BPF_K(?:RET)?PROBE|BPF_U(?:RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\s*\(/.exec(
+      doc.text.slice(fn.startIndex, body.startIndex),
+    )?.[1];
+    if (macro) {
+      let d: Node | null = field(fn, 'declarator');
+      while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
+      for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+        const pd = p && ty(p) === 'parameter_declaration' ? field(p, 'declarator') : null;
+        const name = pd && ty(pd) === 'pointer_declarator' ? identOf(field(pd, 'declarator')) : undefined;
+        if (!p || !name) continue;
+        pointerVars.add(name);
+        sources.set(name, { node: p, how: `${macro}() (a register value)` });
+      }
+    }
+    // `ap->fname[0]`, `*ap->fname`, `ap->sk->x`: a pointer stored in a map value read through at once.
+    for (const n of body.descendantsOfType(['field_expression', 'subscript_expression', 'pointer_expression'])) {
+      if (
+        !n ||
+        (ty(n) === 'field_expression' && opOf(n) !== '->') ||
+        (ty(n) === 'pointer_expression' && opOf(n) !== '*')
+      )
+        continue;
+      const arg = field(n, 'argument');
+      const how = arg ? stored(stripCasts(arg)) : undefined;
+      if (!how || (n.parent && ty(n.parent) === 'pointer_expression' && opOf(n.parent) === '&')) continue;
+      report({
+        start: n.startIndex,
+        end: n.endIndex,
+        severity: 'error',
+        message:
+          `'${arg!.text}' is ${how.replace(/^.*?\(/, '').replace(/\)$/, '')}: the verifier loads it as a number (a scalar), not a pointer, ` +
+          `and '${n.text}' reads through it: the verifier rejects the program ("invalid mem access 'scalar'"). Read through it with ` +
+          `bpf_probe_read_kernel() / bpf_probe_read_user_str() (or store a __kptr).`,
+      });
     }
     if (!pointerVars.size) return;
     for (const a of body.descendantsOfType('assignment_expression')) {
