@@ -69,6 +69,7 @@ export class BpfDocument {
   private top: Node[] | undefined;
   private includeList: IncludeInfo[] | undefined;
   private mapList: BpfMap[] | undefined;
+  private structMap: Map<string, StructInfo> | undefined;
   /** The edit from the previous version (until the analysis takes it: see function-cache.ts). */
   private change: DocumentChange | undefined;
 
@@ -127,8 +128,11 @@ export class BpfDocument {
   get functions(): Map<string, Node> {
     return this.struct().functions;
   }
+  /** The structs the file defines (read without building the rest of the structure: rules ask for them). */
   get structs(): Map<string, StructInfo> {
-    return this.struct().structs;
+    if (this.structure) return this.structure.structs;
+    this.structMap ??= readStructs(this);
+    return this.structMap;
   }
   /** The `#include` directives (read without building the rest of the structure: rules ask for it on every edit). */
   get includes(): IncludeInfo[] {
@@ -206,8 +210,9 @@ export class BpfDocument {
   private struct(): Structure {
     if (!this.structure) {
       this.structure = readStructure(this);
-      // One set of map objects per version, whichever was read first.
+      // One set of map and struct objects per version, whichever was read first.
       if (this.mapList) this.structure.maps = this.mapList;
+      if (this.structMap) this.structure.structs = this.structMap;
     }
     return this.structure;
   }
@@ -322,6 +327,17 @@ function secOwners(doc: BpfDocument, top: Node[]): Map<number, SecMark> {
     if (node && !secOf.has(node.startIndex)) secOf.set(node.startIndex, sec);
   }
   return secOf;
+}
+
+/** The structs alone, as readStructure collects them (declarations, struct specifiers, typedefs, in order). */
+function readStructs(doc: BpfDocument): Map<string, StructInfo> {
+  const structs = new Map<string, StructInfo>();
+  if (!doc.root) return structs;
+  for (const node of doc.topLevel()) {
+    const t = node.type;
+    if (t === 'declaration' || t === 'struct_specifier' || t === 'type_definition') collectStructs(node, structs);
+  }
+  return structs;
 }
 
 /** The maps alone, as readStructure finds them: declarations whose SEC() is ".maps". */
