@@ -11,6 +11,7 @@ import { mapValueIndexRule } from './map-value-index';
 import { nullCheckRule } from './null-check';
 import { packetBoundsRule } from './packet-bounds';
 import { printkArgsRule } from './printk-args';
+import { rodataWriteRule } from './rodata-write';
 import { ringbufReserveSizeRule } from './ringbuf-reserve-size';
 import { scalarDerefRule } from './scalar-deref';
 import { sectionRule } from './section';
@@ -48,4 +49,5 @@ export const ALL_RULES: readonly Rule[] = [
   helperMemSizeRule,
   stalePacketPointerRule,
   kfuncSectionRule,
+  rodataWriteRule,
 ];
