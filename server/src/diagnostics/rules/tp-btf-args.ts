@@ -8,7 +8,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sharedHeaderDeclarations } from '../../header-declarations';
+import { RECHECK_MS, sharedHeaderDeclarations } from '../../header-declarations';
 import type { BpfDocument } from '../../bpf-document';
 import { field } from '../fast-node';
 import { functionsOf, memo, programSectionOf } from '../function-cache';
@@ -62,18 +62,33 @@ function readVmlinuxKey(doc: BpfDocument): string {
   // The programs as doc.programs has them, without building the rest of the document structure.
   if (!doc.mask.secs.some((s) => s.name.startsWith('tp_btf/'))) return '';
   if (!functionsOf(doc).some((fn) => programSectionOf(doc, fn)?.startsWith('tp_btf/'))) return '';
-  const path = sharedHeaderDeclarations.headers.resolveInclude(
-    fileURLToPath(doc.uri),
-    inc.path,
-    inc.system,
-    sharedHeaderDeclarations.searchDirectories(),
-  );
-  if (!path) return '';
-  try {
-    return `${path}@${statSync(path).mtimeMs}`;
-  } catch {
-    return '';
+  return resolvedVmlinux(fileURLToPath(doc.uri), inc.path, inc.system);
+}
+
+const resolved = new Map<string, { checkedAt: number; key: string }>();
+
+/**
+ * `path@mtime` of the vmlinux.h an #include names, or ''. Looked up on disk again when the include or the
+ * search directories change, and otherwise at most every RECHECK_MS, as the headers are (not per edit).
+ */
+function resolvedVmlinux(file: string, include: string, system: boolean): string {
+  const dirs = sharedHeaderDeclarations.searchDirectories();
+  const id = `${file}\u0000${include}\u0000${system}\u0000${dirs.join('\u0000')}`;
+  const now = Date.now();
+  const hit = resolved.get(id);
+  if (hit && now - hit.checkedAt < RECHECK_MS) return hit.key;
+  let key = '';
+  const path = sharedHeaderDeclarations.headers.resolveInclude(file, include, system, dirs);
+  if (path) {
+    try {
+      key = `${path}@${statSync(path).mtimeMs}`;
+    } catch {
+      key = '';
+    }
   }
+  if (resolved.size > 256) resolved.clear();
+  resolved.set(id, { checkedAt: now, key });
+  return key;
 }
 
 export const tpBtfArgsRule: Rule = {
