@@ -92,9 +92,83 @@ function checkLoops(ctx: RuleContext, ix: SyntaxIndex, loops: Node[], macroLoops
         }
         continue;
       }
+      if (cond && unchangedCondition(ctx, loop, cond, body, kw)) continue;
       if (cond) variableBound(ctx, ix, loop, cond, kw);
     }
   }
+}
+
+/** Calls in a loop condition that only read (their value changes only if what they read does). */
+const READERS =
+  /^(BPF_CORE_READ\w*|BPF_PROBE_READ\w*|bpf_core_read\w*|bpf_probe_read\w*|READ_ONCE|bpf_ntohs|bpf_ntohl|bpf_htons|bpf_htonl)$/;
+
+/**
+ * A loop whose condition reads only locals (and memory through them) that nothing in the loop changes,
+ * with no way out: once in, it never leaves, and the verifier finds the same state again ("infinite
+ * loop detected") or runs out of instructions. Reported (true) as an error.
+ */
+function unchangedCondition(ctx: RuleContext, loop: Node, cond: Node, body: Node, kw: Node): boolean {
+  const fn = ancestorFunction(loop);
+  if (!fn || hasExit(body)) return false;
+  // Identifiers of the condition, without the field names of BPF_CORE_READ(t, pid) (arguments after the first).
+  const ids = cond.descendantsOfType('identifier').filter((n): n is Node => {
+    if (!n) return false;
+    for (let up = n.parent, k = 0; up && k < 8; up = up.parent, k++) {
+      if (up.type !== 'argument_list') continue;
+      const callee = up.parent?.childForFieldName('function')?.text ?? '';
+      return !/^BPF_(CORE|PROBE)_READ/.test(callee) || up.namedChildren[0]?.startIndex === n.startIndex;
+    }
+    return true;
+  });
+  // Calls other than plain readers (bpf_get_prandom_u32(), a function of the file) may change each time.
+  for (const c of cond.descendantsOfType('call_expression')) {
+    const callee = c?.childForFieldName('function');
+    if (!callee || callee.type !== 'identifier' || !READERS.test(callee.text)) return false;
+  }
+  const callees = new Set(cond.descendantsOfType('call_expression').map((c) => c?.childForFieldName('function')?.text));
+  const locals = new Set<string>();
+  const fnBody = fn.childForFieldName('body');
+  for (const d of fn.descendantsOfType(['declaration', 'parameter_declaration'])) {
+    if (!d || (fnBody && d.startIndex > loop.startIndex && d.type === 'declaration')) continue;
+    for (const id of d.descendantsOfType('identifier')) if (id) locals.add(id.text);
+  }
+  // The locals it reads (field names in BPF_CORE_READ(t, tgid) are not variables; globals are read as they are).
+  const vars = [...new Set(ids.map((i) => i.text))].filter((n) => !callees.has(n) && locals.has(n));
+  if (!vars.length) return false;
+  // What the loop runs each time: its body and, for a `for`, its update.
+  const parts = [body, loop.childForFieldName('update')].filter((n): n is Node => !!n);
+  const changes = (v: string) =>
+    parts.some((p) => {
+      const re = new RegExp(`(?<![\\w.>])${v}\\b`);
+      for (const a of p.descendantsOfType(['assignment_expression', 'update_expression'])) {
+        const target = a && (a.childForFieldName('left') ?? a.childForFieldName('argument'));
+        // `v = ...`, `v++`, `v->f = ...`, `v[i]++`: anything rooted at v.
+        if (target && re.test(target.text) && new RegExp(`^[(*\\s]*${v}\\b`).test(target.text)) return true;
+      }
+      // `&v` handed anywhere, or v handed to a call (it may write through it).
+      for (const c of p.descendantsOfType('call_expression'))
+        if (c && re.test(c.childForFieldName('arguments')?.text ?? '')) return true;
+      return new RegExp(`&\\s*${v}\\b`).test(p.text);
+    });
+  if (vars.some(changes)) return false;
+  // Without a call (a helper: an effect clang must keep) clang may assume the loop ends and drop it.
+  const sure = [cond, ...parts].some((p) => p.descendantsOfType('call_expression').length > 0);
+  ctx.report({
+    start: kw.startIndex,
+    end: cond.endIndex,
+    severity: sure ? 'error' : 'warning',
+    message:
+      `Nothing in this loop changes ${vars.map((v) => `'${v}'`).join(', ')}, which its condition depends on, and nothing in it breaks or ` +
+      `returns: once it starts it never ends, and the verifier rejects the program ("infinite loop detected" or "BPF program ` +
+      `is too large")${sure ? '' : ', unless clang assumes the loop ends and removes it (a loop with no calls may be), and the program silently skips it'}. ` +
+      `Advance the variable in the loop (e.g. t = BPF_CORE_READ(t, real_parent)), and bound it: bpf_for(i, 0, N).`,
+  });
+  return true;
+}
+
+function ancestorFunction(n: Node): Node | null {
+  for (let c: Node | null = n; c; c = c.parent) if (c.type === 'function_definition') return c;
+  return null;
 }
 
 /** `#pragma unroll` or `#pragma clang loop unroll(...)` on the lines just before the loop. */
