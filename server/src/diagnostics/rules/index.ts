@@ -1,5 +1,6 @@
 /** Every restricted-C rule, one file each, in the order of the list. Add a rule here to turn it on. */
 import type { Rule } from '../rule';
+import { ctxArrayIndexRule } from './ctx-array-index';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperMemSizeRule } from './helper-mem-size';
@@ -50,4 +51,5 @@ export const ALL_RULES: readonly Rule[] = [
   stalePacketPointerRule,
   kfuncSectionRule,
   rodataWriteRule,
+  ctxArrayIndexRule,
 ];
