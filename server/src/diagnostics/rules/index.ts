@@ -3,6 +3,7 @@ import type { Rule } from '../rule';
 import { ctxArrayIndexRule } from './ctx-array-index';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
+import { helperAttachPointRule } from './helper-attach-point';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
 import { kfuncSectionRule } from './kfunc-section';
@@ -52,4 +53,5 @@ export const ALL_RULES: readonly Rule[] = [
   kfuncSectionRule,
   rodataWriteRule,
   ctxArrayIndexRule,
+  helperAttachPointRule,
 ];
