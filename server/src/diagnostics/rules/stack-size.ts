@@ -129,11 +129,24 @@ export const stackSizeRule: Rule = {
     if (!byName.has(name)) return;
     const d = deep(name, new Set());
     if (d.total > LIMIT && d.chain.length > 1) {
+      // The biggest buffers along the chain, wherever they are (the one just added is usually among them).
+      const along = d.chain
+        .flatMap((f) => localsFor(doc, byName.get(f)!).map((l) => ({ ...l, fn: f })))
+        .sort((a, b) => b.size - a.size)
+        .slice(0, 3);
       report({
         start: nameNode.startIndex,
         end: nameNode.endIndex,
         severity: 'warning',
-        message: `The call chain ${d.chain.join(' -> ')} needs ${d.total} bytes of stack in all (limit 512 for all frames together): the verifier may reject it ("combined stack size of N calls is ... Too large"). ${SCRATCH}`,
+        message:
+          `The call chain ${d.chain.join(' -> ')} needs ${d.total} bytes of stack in all (limit 512 for all frames together)` +
+          `${along.length ? `, the most in ${along.map((l) => `${l.name} (${l.size} bytes, in ${l.fn}())`).join(', ')}` : ''}: ` +
+          `the verifier may reject it ("combined stack size of N calls is ... Too large"). ${SCRATCH}`,
+        related: along.map((l) => ({
+          start: l.start,
+          end: l.end,
+          message: `${l.size} bytes of the chain's stack, in ${l.fn}()`,
+        })),
       });
     }
   },
