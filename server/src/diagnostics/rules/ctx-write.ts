@@ -11,6 +11,7 @@ import { field, opOf, ty } from '../fast-node';
 import { stripParens } from '../flow';
 import type { Rule } from '../rule';
 import { identOf } from '../syntax';
+import { functionName } from '../../bpf-document';
 
 /** Context fields each program type may write; a type not listed here is not checked. */
 const WRITABLE: Record<string, ReadonlySet<string>> = {
@@ -38,18 +39,41 @@ function advice(type: string, name: string): string {
   return 'Write to a copy (a local or a map value) instead.';
 }
 
+/** The parameter of fn declared with the context's type (`struct trace_event_raw_sys_exit *`), by name. */
+function ctxParamOf(fn: Node, type: string): string | undefined {
+  const want = type.replace(/\s+/g, '');
+  let d: Node | null = field(fn, 'declarator');
+  while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
+  for (const q of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+    const decl = q && ty(q) === 'parameter_declaration' ? field(q, 'declarator') : null;
+    if (!q || !decl || ty(decl) !== 'pointer_declarator') continue;
+    if (`${field(q, 'type')?.text ?? ''}*`.replace(/\s+/g, '') === want) return identOf(field(decl, 'declarator'));
+  }
+  return undefined;
+}
+
 export const ctxWriteRule: Rule = {
   id: 'ctx-write',
   description: 'writes to context fields the program type may not write',
   functionFilter: /(=|\+\+|--)/,
   runFunction({ fn, programs, report }) {
-    const p = programs.find((q) => q.node.startIndex === fn.startIndex);
+    const own = programs.find((q) => q.node.startIndex === fn.startIndex);
+    // A function the programs call with their context: its parameter of the context's type is it.
+    const p =
+      own ??
+      programs.find(
+        (q) =>
+          q.def && q.ctxParam && /^struct\s+\w+\s*\*$/.test(q.ctxParam.type.trim()) && ctxParamOf(fn, q.ctxParam.type),
+      );
     if (!p?.def || !p.ctxParam?.name) return;
     const writable = WRITABLE[p.def.programType];
     if (!writable) return;
     // BPF_PROG()/BPF_KPROBE() definitions hide the context: their first parameter is not it.
     if (/^\s*BPF_\w+\s*\(/.test(field(fn, 'declarator')?.text ?? '')) return;
-    const ctx = p.ctxParam.name;
+    if (!own && /^\s*BPF_\w+\s*\(/.test(field(p.node, 'declarator')?.text ?? '')) return;
+    const ctx = own ? p.ctxParam.name : ctxParamOf(fn, p.ctxParam.type);
+    if (!ctx) return;
+    const via = own ? '' : ` (through ${functionName(fn) ?? 'this function'}(), which it calls with its context)`;
     const body = field(fn, 'body');
     if (!body) return;
     const targets: Node[] = [];
@@ -69,7 +93,7 @@ export const ctxWriteRule: Rule = {
         end: t.endIndex,
         severity: 'error',
         message:
-          `${p.name} writes ${ctx}->${name}, but ${type} programs ${writable.size ? `may write only ${[...writable].map((f) => `${ctx}->${f}`).join(', ')}` : 'may not write their context'}: ` +
+          `${p.name}${via} writes ${ctx}->${name}, but ${type} programs ${writable.size ? `may write only ${[...writable].map((f) => `${ctx}->${f}`).join(', ')}` : 'may not write their context'}: ` +
           `the verifier rejects the program ("invalid bpf_context access"). ${advice(type, name)}`,
       });
     }
