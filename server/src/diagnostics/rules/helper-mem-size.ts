@@ -12,7 +12,15 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { declaratorName, declaratorType } from '../../bpf-document';
-import type { BpfDocument, BpfMap } from '../../bpf-document';
+import type { BpfDocument } from '../../bpf-document';
+import { headerMaps } from '../header-maps';
+
+/** A map of the file or its headers: what sizes need of it. */
+interface MapInfo {
+  name: string;
+  type: string | undefined;
+  valueType: string | undefined;
+}
 import { documentHeaderDeclarations } from '../../header-declarations';
 import { field, opOf, ty } from '../fast-node';
 import { functionsByName, topLevelNodes } from '../function-cache';
@@ -95,7 +103,7 @@ export const helperMemSizeRule: Rule = {
     if (!calls.length) return;
     const layouts = structLayouts(doc);
     const vars = variableTypes(doc, fn);
-    const maps = new Map(doc.maps.map((m) => [m.name, m]));
+    const maps = new Map<string, MapInfo>([...headerMaps(doc), ...doc.maps].map((m) => [m.name, m]));
     const ctx: Ctx = { doc, fn, layouts, vars, maps, regions: new Map() };
     for (const c of calls) {
       const [pi, si, does] = PAIRS[c.name];
@@ -141,7 +149,7 @@ interface Ctx {
   layouts: StructLayouts;
   /** Declared types of the function's parameters and locals, and the file's globals. */
   vars: Map<string, { type: string; local: boolean }>;
-  maps: Map<string, BpfMap>;
+  maps: Map<string, MapInfo>;
   regions: Map<string, Region | null>;
 }
 
@@ -385,7 +393,7 @@ function regionOfValue(ctx: Ctx, val: Node, pointee: string | undefined): Region
     return size ? { kind: 'reservation', what: 'the ring buffer reservation', size } : undefined;
   }
   if (!callee || (/^bpf_/.test(callee) && !/^bpf_map_lookup(_percpu)?_elem$/.test(callee))) return undefined;
-  const maps = args.map(mapArg).filter((m): m is BpfMap => !!m);
+  const maps = args.map(mapArg).filter((m): m is MapInfo => !!m);
   if (maps.length !== 1) return undefined;
   const m = maps[0];
   if (!VALUE_MAPS.test(m.type?.trim() ?? '') || !m.valueType) return undefined;

@@ -9,9 +9,10 @@
  * variable) or a dynptr (bpf_ringbuf_reserve_dynptr).
  */
 import type { Node } from 'web-tree-sitter';
-import { field, kids, ty } from '../fast-node';
+import { field, kids, opOf, ty } from '../fast-node';
 import type { BpfDocument } from '../../bpf-document';
 import { functionsByName, topLevelNodes } from '../function-cache';
+import { stripParens } from '../flow';
 import type { Rule } from '../rule';
 import { syntaxIndex } from '../syntax-index';
 import { callArgs } from '../syntax';
@@ -49,6 +50,38 @@ function readsConstGlobal(doc: BpfDocument, e: Node): boolean {
   );
 }
 
+/** The run-time part of the value of local `name` when every store to it in fn has one, else undefined. */
+function runtimeLocal(fn: Node, name: string): Node | undefined {
+  let found: Node | undefined;
+  let declared = false;
+  for (const n of fn.descendantsOfType([
+    'init_declarator',
+    'assignment_expression',
+    'update_expression',
+    'parameter_declaration',
+  ])) {
+    if (!n) continue;
+    if (ty(n) === 'parameter_declaration') {
+      if (n.descendantsOfType('identifier').some((i) => i?.text === name)) return undefined;
+      continue;
+    }
+    if (ty(n) === 'update_expression') {
+      if (field(n, 'argument')?.text === name) return undefined;
+      continue;
+    }
+    const target = ty(n) === 'init_declarator' ? field(n, 'declarator') : field(n, 'left');
+    if (target?.text !== name) continue;
+    if (ty(n) === 'init_declarator') declared = true;
+    const value = field(n, ty(n) === 'init_declarator' ? 'value' : 'right');
+    const rt = value && (ty(n) === 'init_declarator' || opOf(n) === '=') ? runtimePart(value) : undefined;
+    if (!rt) return undefined;
+    found ??= rt;
+  }
+  // `&len` handed anywhere: something else may store a constant there.
+  if (!declared || new RegExp(`&\\s*${name}\\b`).test(fn.text)) return undefined;
+  return found;
+}
+
 export const ringbufReserveSizeRule: Rule = {
   id: 'ringbuf-reserve-size',
   description: 'bpf_ringbuf_reserve() with a size that is not a constant',
@@ -60,7 +93,10 @@ export const ringbufReserveSizeRule: Rule = {
       if (c.name !== 'bpf_ringbuf_reserve') continue;
       const size = callArgs(c.node)[1];
       if (!size || sizes.constValue(size.text) !== undefined) continue;
-      const rt = runtimePart(size);
+      let rt = runtimePart(size);
+      // A local whose every store is a run-time value (`u32 len = skb->len & 0xff;`): clang cannot fold it.
+      const v = stripParens(size);
+      if (!rt && ty(v) === 'identifier') rt = runtimeLocal(fn, v.text);
       if (!rt || readsConstGlobal(doc, rt)) continue;
       report({
         start: size.startIndex,

@@ -8,10 +8,11 @@
  * maps defined elsewhere, or passed through a pointer variable, are not judged.
  */
 import { helperByName } from '../../catalog/catalog';
-import type { BpfMap } from '../../bpf-document';
 import { field, opOf, ty } from '../fast-node';
 import { functionsByName } from '../function-cache';
 import { stripCasts, stripParens } from '../flow';
+import { documentHeaderDeclarations } from '../../header-declarations';
+import { headerMaps } from '../header-maps';
 import type { Rule } from '../rule';
 import { syntaxIndex } from '../syntax-index';
 import { callArgs } from '../syntax';
@@ -138,8 +139,8 @@ const USE_INSTEAD: Record<string, string> = {
 };
 
 /** `BPF_MAP_TYPE_RINGBUF` -> `RINGBUF` (undefined for anything else, e.g. a macro). */
-function mapTypeName(m: BpfMap): string | undefined {
-  const t = /^\s*BPF_MAP_TYPE_([A-Z_]+)\s*$/.exec(m.type ?? '')?.[1];
+function mapTypeName(type: string | undefined): string | undefined {
+  const t = /^\s*BPF_MAP_TYPE_([A-Z_]+)\s*$/.exec(type ?? '')?.[1];
   return t && MAP_TYPES.includes(t) ? t : undefined;
 }
 
@@ -167,11 +168,17 @@ export const wrongMapTypeRule: Rule = {
   id: 'wrong-map-type',
   description: 'a helper given a map of a type it does not work on (perf_event_output on a ring buffer, ...)',
   functionFilter: /\bbpf_/,
+  // Maps defined in the file's headers count too.
+  fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction({ doc, fn, report }) {
-    const maps = new Map<string, { map: BpfMap; type: string }>();
+    const maps = new Map<string, { name: string; where: string; type: string }>();
+    for (const m of headerMaps(doc)) {
+      const t = mapTypeName(m.type);
+      if (t) maps.set(m.name, { name: m.name, where: m.file.split('/').pop()!, type: t });
+    }
     for (const m of doc.maps) {
-      const t = mapTypeName(m);
-      if (t) maps.set(m.name, { map: m, type: t });
+      const t = mapTypeName(m.type);
+      if (t) maps.set(m.name, { name: m.name, where: `line ${doc.positionAt(m.node.startIndex).line + 1}`, type: t });
     }
     if (!maps.size) return;
     const defined = functionsByName(doc);
@@ -208,11 +215,11 @@ export const wrongMapTypeRule: Rule = {
         end: arg.endIndex,
         severity: 'error',
         message:
-          `${m.map.name} is a BPF_MAP_TYPE_${m.type} map (line ${doc.positionAt(m.map.node.startIndex).line + 1}), and ${want}: the verifier rejects the program ` +
+          `${m.name} is a BPF_MAP_TYPE_${m.type} map (${m.where}), and ${want}: the verifier rejects the program ` +
           `(${said}). ` +
           (instead && !(only ?? []).includes(c.name)
             ? `Use ${instead} on it, or pass a map of the type ${c.name}() needs.`
-            : `Pass a map of the type ${c.name}() needs, or change ${m.map.name}'s type.`),
+            : `Pass a map of the type ${c.name}() needs, or change ${m.name}'s type.`),
       });
     }
   },
