@@ -44,9 +44,13 @@ interface State {
   unknown: boolean;
   /** The last comparison with data_end on this path that proved nothing here (`p + 1 < data_end` falling through). */
   useless?: Node;
+  /** It was about another pointer (a header a parsing helper returned), not the wrong way round. */
+  uselessOther?: boolean;
 }
 
 const CTX_TYPES = /^struct\s+(xdp_md|__sk_buff)\s*\*$/;
+/** Bytes past a header a parsing helper returned that count as checked (it checked them; we do not know how far). */
+const TRUSTED = 1 << 20;
 /** Helpers after which every packet pointer must be re-derived from ctx->data. */
 const INVALIDATES =
   /^bpf_(xdp_adjust_(head|tail|meta)|skb_(pull_data|store_bytes|change_(head|tail|proto|type)|adjust_room|vlan_(push|pop))|l[34]_csum_replace|clone_redirect|lwt_push_encap|msg_(pull|push|pop)_data)$/;
@@ -434,7 +438,8 @@ function checkFunction(
     const endName = [...s.ends][0] ?? `(void *)(long)${[...ctxNames][0]}->data_end`;
     // The comparison that proved nothing here is the wrong way round: turning it is the fix.
     const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
-    const opNode = !best && s.useless ? s.useless.children.find((k) => k && flip[k.type]) : undefined;
+    const opNode =
+      !best && s.useless && !s.uselessOther ? s.useless.children.find((k) => k && flip[k.type]) : undefined;
     if (opNode && opNode.startIndex >= fn.startIndex && opNode.endIndex <= fn.endIndex) {
       fixes.push({
         title: `Turn the comparison with data_end round (${opNode.type} to ${flip[opNode.type]})`,
@@ -483,8 +488,9 @@ function checkFunction(
                 {
                   start: s.useless.startIndex,
                   end: s.useless.endIndex,
-                  message:
-                    'this comparison with data_end proves nothing on the path that reaches the access (is it the wrong way round?)',
+                  message: s.uselessOther
+                    ? 'this comparison with data_end is about another pointer: it proves nothing for this access'
+                    : 'this comparison with data_end proves nothing on the path that reaches the access (is it the wrong way round?)',
                 },
               ]
             : []),
@@ -534,6 +540,14 @@ function checkFunction(
       if (!out) continue;
       s.ptrs.delete(out);
       for (const k of [...s.ptrs.keys()]) if (k.startsWith(`${out}.`)) s.ptrs.delete(k);
+      // `&iph`: the header the helper checked and stepped over, at a place of its own. Its reads are
+      // trusted (the helper checked them); a check on it covers its own header, not the cursor.
+      const pt = out !== local ? pointee(declaredType(out) ?? '') : undefined;
+      if (pt && pt !== 'void') {
+        const v = `${out}(out of ${callee}())`;
+        s.ptrs.set(out, { off: { c: 0, vars: [v], sizes: [] }, elem: pt });
+        s.covered.push({ c: TRUSTED, vars: [v], sizes: [] });
+      }
     }
     const key = `${local}.pos`;
     const at = `${key}(after ${callee}())`;
@@ -561,6 +575,7 @@ function checkFunction(
       covered: [...s.covered],
       unknown: s.unknown,
       useless: s.useless,
+      uselessOther: s.uselessOther,
     }),
     join: (a, b) => {
       const ptrs = new Map<string, PVal>();
@@ -590,6 +605,7 @@ function checkFunction(
         covered,
         unknown: a.unknown || b.unknown,
         useless: a.useless ?? b.useless,
+        uselessOther: a.useless ? a.uselessOther : b.uselessOther,
       };
     },
     declare(name, _n, value, type, s) {
@@ -717,8 +733,26 @@ function checkFunction(
         s.unknown = true;
         return;
       }
+      // A check on a header a parsing helper returned through `&iph`: within that header it proves
+      // nothing new (the helper checked it); past it, it may cover the cursor too (same packet pointer).
+      const outVar = p.off.vars.find((v) => v.includes('(out of '));
+      if (outVar) {
+        const base = [...s.ptrs.values()].find(
+          (q) => q.off?.c === 0 && q.off.vars.length === 1 && q.off.vars[0] === outVar,
+        );
+        const own = sizeTerm(base?.elem ?? p.elem);
+        if (own.sizes.length || p.off.sizes.length || p.off.c > own.c) s.unknown = true;
+        else {
+          s.useless = c;
+          s.uselessOther = true;
+        }
+        return;
+      }
       if (proven) s.covered.push({ ...p.off, at: c });
-      else s.useless = c;
+      else {
+        s.useless = c;
+        s.uselessOther = false;
+      }
     },
   };
   new FlowWalker(domain).run(body, {
