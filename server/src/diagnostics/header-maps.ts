@@ -5,7 +5,7 @@
  */
 import { documentHeaderDeclarations, sharedHeaderDeclarations } from '../header-declarations';
 import type { BpfDocument } from '../bpf-document';
-import { memo } from './function-cache';
+import { memo, topLevelKey } from './function-cache';
 
 export interface HeaderMap {
   name: string;
@@ -37,4 +37,21 @@ export function headerMaps(doc: BpfDocument): HeaderMap[] {
     }
     return out;
   });
+}
+
+/** A map of the file: what the rules need of it, without its node. */
+export interface FileMap {
+  name: string;
+  type: string | undefined;
+  valueType: string | undefined;
+}
+
+/**
+ * The file's own maps, cached by the text outside function bodies (an edit inside a function does not
+ * rebuild the document's structure for them).
+ */
+export function fileMaps(doc: BpfDocument): FileMap[] {
+  return memo(`file-maps\u0000${topLevelKey(doc)}`, () =>
+    doc.maps.map((m) => ({ name: m.name, type: m.type, valueType: m.valueType })),
+  );
 }

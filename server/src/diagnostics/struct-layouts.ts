@@ -9,6 +9,7 @@ import type { BpfDocument } from '../bpf-document';
 import { documentHeaderDeclarations, sharedHeaderDeclarations } from '../header-declarations';
 import { typeSizes, type Layout, type TypeSizes } from './type-sizes';
 import { constEvaluator } from './map-value-layout';
+import { memo, topLevelKey } from './function-cache';
 
 export interface Member {
   name: string;
@@ -62,7 +63,9 @@ export class StructLayouts {
   struct(name: string, depth = 0): StructLayout | undefined {
     if (this.cache.has(name)) return this.cache.get(name) ?? undefined;
     this.cache.set(name, null); // recursive types
-    const r = depth > 8 ? undefined : this.compute(name, depth);
+    // Layouts depend only on the text outside function bodies and the headers: kept across edits inside bodies.
+    const key = `struct-layout\u0000${topLevelKey(this.doc)}\u0000${documentHeaderDeclarations(this.doc).key}\u0000${name}`;
+    const r = depth > 8 ? undefined : memo(key, () => this.compute(name, depth));
     this.cache.set(name, r ?? null);
     return r;
   }

@@ -13,7 +13,7 @@
 import type { Node } from 'web-tree-sitter';
 import { declaratorName, declaratorType } from '../../bpf-document';
 import type { BpfDocument } from '../../bpf-document';
-import { headerMaps } from '../header-maps';
+import { fileMaps, headerMaps } from '../header-maps';
 
 /** A map of the file or its headers: what sizes need of it. */
 interface MapInfo {
@@ -103,7 +103,7 @@ export const helperMemSizeRule: Rule = {
     if (!calls.length) return;
     const layouts = structLayouts(doc);
     const vars = variableTypes(doc, fn);
-    const maps = new Map<string, MapInfo>([...headerMaps(doc), ...doc.maps].map((m) => [m.name, m]));
+    const maps = new Map<string, MapInfo>([...headerMaps(doc), ...fileMaps(doc)].map((m) => [m.name, m]));
     const ctx: Ctx = { doc, fn, layouts, vars, maps, regions: new Map() };
     for (const c of calls) {
       const [pi, si, does] = PAIRS[c.name];
@@ -153,6 +153,9 @@ interface Ctx {
   regions: Map<string, Region | null>;
 }
 
+/** The file's globals with their types, per document version. */
+const globalsPerDoc = new WeakMap<BpfDocument, Map<string, { type: string; local: boolean }>>();
+
 /** Declared types of the names visible in fn (parameters and locals; globals of the file). */
 function variableTypes(doc: BpfDocument, fn: Node): Map<string, { type: string; local: boolean }> {
   const out = new Map<string, { type: string; local: boolean }>();
@@ -166,7 +169,12 @@ function variableTypes(doc: BpfDocument, fn: Node): Map<string, { type: string; 
       if (name && !out.has(name.text)) out.set(name.text, { type: declaratorType(typeText(base), inner), local });
     }
   };
-  for (const n of topLevelNodes(doc)) if (ty(n) === 'declaration') add(n, false);
+  let globals = globalsPerDoc.get(doc);
+  if (!globals) {
+    globalsPerDoc.set(doc, (globals = new Map()));
+    for (const n of topLevelNodes(doc)) if (ty(n) === 'declaration') add(n, false);
+    for (const [k, v] of out) globals.set(k, v);
+  } else for (const [k, v] of globals) out.set(k, v);
   const local = new Map<string, { type: string; local: boolean }>();
   for (const d of fn.descendantsOfType(['declaration', 'parameter_declaration'])) {
     if (!d) continue;

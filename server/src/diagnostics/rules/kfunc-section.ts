@@ -43,7 +43,7 @@ export const kfuncSectionRule: Rule = {
   description: 'bpf_rcu_read_lock / bpf_preempt_disable / bpf_local_irq_save left open on a way out',
   functionFilter: /\bbpf_(rcu_read_lock|preempt_disable|local_irq_save)\s*\(/,
   // Whether the file closes a section elsewhere decides whether a helper that only opens it is judged.
-  fileKey: (doc) => SECTIONS.map((k) => closeCalls(doc.text, k)).join(','),
+  fileKey: (doc) => SECTIONS.map((k) => (doc.text.includes(k.close) ? closeCalls(doc.text, k) : 0)).join(','),
   runFunction({ doc, fn, programs, report }) {
     const body = field(fn, 'body');
     if (!body) return;

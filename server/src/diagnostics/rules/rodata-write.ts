@@ -6,7 +6,7 @@
  * changes belong in .data or .bss (a global without `const`) or in a map.
  */
 import type { Node } from 'web-tree-sitter';
-import { declaratorName } from '../../bpf-document';
+import { declaratorName, type BpfDocument } from '../../bpf-document';
 import { field, opOf, ty } from '../fast-node';
 import { stripCasts, stripParens } from '../flow';
 import { topLevelNodes } from '../function-cache';
@@ -33,12 +33,16 @@ function rodataGlobals(top: readonly Node[]): Set<string> {
   return out;
 }
 
+/** The const globals of each document version (read once, not per analysed function). */
+const perDoc = new WeakMap<BpfDocument, Set<string>>();
+
 export const rodataWriteRule: Rule = {
   id: 'rodata-write',
   description: 'a write to a const (.rodata) global through a cast',
   functionFilter: /\(\s*[A-Za-z_][\w\s]*\*\s*\)/,
   runFunction({ doc, fn, report }) {
-    const globals = rodataGlobals(topLevelNodes(doc));
+    let globals = perDoc.get(doc);
+    if (!globals) perDoc.set(doc, (globals = rodataGlobals(topLevelNodes(doc))));
     if (!globals.size || !/[&(]/.test(fn.text)) return;
     const body = field(fn, 'body');
     if (!body) return;

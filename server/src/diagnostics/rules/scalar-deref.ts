@@ -84,19 +84,20 @@ export const scalarDerefRule: Rule = {
   id: 'scalar-deref',
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
   functionFilter:
-    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|bpf_map_lookup_\w*elem)\w*\s*\(|->/,
+    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\w*\s*\(|\b\w*lookup\w*\s*\(/,
   runFunction({ doc, fn, report }) {
     const body = field(fn, 'body');
     if (!body) return;
     // Every assignment to each local pointer: only variables whose every value is a scalar are tracked.
     const sources = new Map<string, Source>();
     const other = new Set<string>();
-    const stored = mapStoredPointer(doc, body);
+    // Only functions that look values up in maps can read a pointer stored in one.
+    const stored = /lookup\w*\s*\(/.test(body.text) ? mapStoredPointer(doc, body) : undefined;
     const note = (name: string | undefined, value: Node | null, whole: Node) => {
       if (!name) return;
       const v = value ? stripCasts(value) : null;
       const callee = v && ty(v) === 'call_expression' ? calleeName(v) : undefined;
-      const fromMap = v ? stored(v) : undefined;
+      const fromMap = v && stored ? stored(v) : undefined;
       if (callee && SCALAR_SOURCES.test(callee)) {
         if (!sources.has(name)) sources.set(name, { node: whole, how: `${callee}()` });
       } else if (fromMap) {
@@ -132,7 +133,9 @@ export const scalarDerefRule: Rule = {
       }
     }
     // `ap->fname[0]`, `*ap->fname`, `ap->sk->x`: a pointer stored in a map value read through at once.
-    for (const n of body.descendantsOfType(['field_expression', 'subscript_expression', 'pointer_expression'])) {
+    for (const n of stored
+      ? body.descendantsOfType(['field_expression', 'subscript_expression', 'pointer_expression'])
+      : []) {
       if (
         !n ||
         (ty(n) === 'field_expression' && opOf(n) !== '->') ||
@@ -140,7 +143,7 @@ export const scalarDerefRule: Rule = {
       )
         continue;
       const arg = field(n, 'argument');
-      const how = arg ? stored(stripCasts(arg)) : undefined;
+      const how = arg && stored ? stored(stripCasts(arg)) : undefined;
       if (!how || (n.parent && ty(n.parent) === 'pointer_expression' && opOf(n.parent) === '&')) continue;
       report({
         start: n.startIndex,

@@ -11,8 +11,9 @@ import { helperByName } from '../../catalog/catalog';
 import { field, opOf, ty } from '../fast-node';
 import { functionsByName } from '../function-cache';
 import { stripCasts, stripParens } from '../flow';
+import type { BpfDocument } from '../../bpf-document';
 import { documentHeaderDeclarations } from '../../header-declarations';
-import { headerMaps } from '../header-maps';
+import { fileMaps, headerMaps } from '../header-maps';
 import type { Rule } from '../rule';
 import { syntaxIndex } from '../syntax-index';
 import { callArgs } from '../syntax';
@@ -164,6 +165,12 @@ const MAP_SECOND = new Set([
 /** Every helper either table names, and the bpf_map_* helpers (their map comes first). */
 const MAP_HELPERS = new Set([...Object.keys(HELPER_NEEDS), ...Object.values(MAP_ONLY).flat()]);
 
+/** The 1-based line where the file defines a map (for a message). */
+function lineOfMap(doc: BpfDocument, name: string): number {
+  const m = doc.maps.find((x) => x.name === name);
+  return m ? doc.positionAt(m.node.startIndex).line + 1 : 0;
+}
+
 export const wrongMapTypeRule: Rule = {
   id: 'wrong-map-type',
   description: 'a helper given a map of a type it does not work on (perf_event_output on a ring buffer, ...)',
@@ -171,14 +178,15 @@ export const wrongMapTypeRule: Rule = {
   // Maps defined in the file's headers count too.
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction({ doc, fn, report }) {
+    // Where each map is defined: a header's name, or its node in the file (a line number, computed when reported).
     const maps = new Map<string, { name: string; where: string; type: string }>();
     for (const m of headerMaps(doc)) {
       const t = mapTypeName(m.type);
       if (t) maps.set(m.name, { name: m.name, where: m.file.split('/').pop()!, type: t });
     }
-    for (const m of doc.maps) {
+    for (const m of fileMaps(doc)) {
       const t = mapTypeName(m.type);
-      if (t) maps.set(m.name, { name: m.name, where: `line ${doc.positionAt(m.node.startIndex).line + 1}`, type: t });
+      if (t) maps.set(m.name, { name: m.name, where: 'file', type: t });
     }
     if (!maps.size) return;
     const defined = functionsByName(doc);
@@ -215,7 +223,7 @@ export const wrongMapTypeRule: Rule = {
         end: arg.endIndex,
         severity: 'error',
         message:
-          `${m.name} is a BPF_MAP_TYPE_${m.type} map (${m.where}), and ${want}: the verifier rejects the program ` +
+          `${m.name} is a BPF_MAP_TYPE_${m.type} map (${m.where !== 'file' ? m.where : `line ${lineOfMap(doc, m.name)}`}), and ${want}: the verifier rejects the program ` +
           `(${said}). ` +
           (instead && !(only ?? []).includes(c.name)
             ? `Use ${instead} on it, or pass a map of the type ${c.name}() needs.`
