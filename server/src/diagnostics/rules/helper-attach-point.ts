@@ -23,13 +23,43 @@ const D_PATH_ALLOWED = new Set([
   'filp_close',
 ]);
 
+/** Helpers that read the traced function's arguments or return value: they need a trampoline. */
+const TRAMPOLINE_ONLY = /^bpf_get_func_(arg|arg_cnt|ret)$/;
+
 export const helperAttachPointRule: Rule = {
   id: 'helper-attach-point',
-  description: 'bpf_d_path() in a tracing program attached where the kernel does not allow it',
-  functionFilter: /\bbpf_d_path\s*\(/,
+  description: 'bpf_d_path() / bpf_get_func_*() in a tracing program attached where the kernel does not allow them',
+  functionFilter: /\bbpf_(d_path|get_func_(arg|arg_cnt|ret))\s*\(/,
   runFunction({ doc, fn, programs, report }) {
-    if (functionsByName(doc).has('bpf_d_path')) return;
-    const calls = calledFunctions(doc, fn).filter((c) => c.name === 'bpf_d_path');
+    const defined = functionsByName(doc);
+    const all = calledFunctions(doc, fn).filter((c) => !defined.has(c.name));
+    // bpf_get_func_arg/arg_cnt/ret: fentry/fexit/fmod_ret read the traced function's registers through the
+    // trampoline; tp_btf and iterators have none, and only fexit/fmod_ret have a return value.
+    for (const c of all.filter((x) => TRAMPOLINE_ONLY.test(x.name))) {
+      for (const p of programs) {
+        if (p.def?.programType !== 'tracing') continue;
+        const kind = /^(fentry|fexit|fmod_ret|tp_btf|iter)(?:\.s)?\//.exec(p.section)?.[1];
+        if (!kind) continue;
+        const noTrampoline = kind === 'tp_btf' || kind === 'iter';
+        const noRet = c.name === 'bpf_get_func_ret' && kind === 'fentry';
+        if (!noTrampoline && !noRet) continue;
+        const via =
+          p.node.startIndex === fn.startIndex ? '' : ` (this function runs in the ${p.section} program ${p.name})`;
+        report({
+          start: c.start,
+          end: c.end,
+          severity: 'error',
+          message: noTrampoline
+            ? `${c.name}() reads the traced function's registers through a BPF trampoline, which ${kind} programs do not have${via}: ` +
+              `the verifier rejects the program ("program of this type cannot use helper ${c.name}"). Read the BPF_PROG() arguments instead.`
+            : `${c.name}() gives the traced function's return value, which an fentry program runs before${via}: the verifier ` +
+              `rejects the program ("func bpf_get_func_ret supported only for fexit and fmod_ret programs"). Use fexit.`,
+        });
+        break;
+      }
+    }
+    if (defined.has('bpf_d_path')) return;
+    const calls = all.filter((c) => c.name === 'bpf_d_path');
     if (!calls.length) return;
     for (const p of programs) {
       if (p.def?.programType !== 'tracing') continue;
