@@ -124,6 +124,16 @@ export const stalePacketPointerRule: Rule = {
       }
       return undefined;
     };
+    /** Locals holding ctx->data_end: the verifier invalidates them with the packet pointers. */
+    const ends = new Set<string>();
+    const isEnd = (e: Node) => {
+      const v = stripCasts(stripParens(e));
+      return (
+        ty(v) === 'field_expression' &&
+        field(v, 'field')?.text === 'data_end' &&
+        ctxNames.has(identOf(field(v, 'argument')) ?? '')
+      );
+    };
     const set = (name: string, value: Node | null, s: State) => {
       s.stale.delete(name);
       s.pkt.delete(name);
@@ -131,6 +141,10 @@ export const stalePacketPointerRule: Rule = {
       const st = staleIn(value, s);
       if (st) s.stale.set(name, st);
       else if (derived(value, s)) s.pkt.add(name);
+      else if (isEnd(value)) {
+        ends.add(name);
+        s.pkt.add(name);
+      }
     };
 
     const reported = new Set<string>();
@@ -189,6 +203,28 @@ export const stalePacketPointerRule: Rule = {
           case 'subscript_expression':
             use(n, field(n, 'argument'), s);
             return false;
+          case 'binary_expression': {
+            // `p + 1 > data_end` with a data_end read before the call: it bounds nothing any more.
+            if (!['<', '<=', '>', '>='].includes(opOf(n))) return false;
+            for (const side of [field(n, 'left'), field(n, 'right')]) {
+              const v = side ? stripCasts(stripParens(side)) : null;
+              const call = v && ty(v) === 'identifier' && ends.has(v.text) ? s.stale.get(v.text) : undefined;
+              if (!v || !call || reported.has(`${v.text}@${call.startIndex}`)) continue;
+              reported.add(`${v.text}@${call.startIndex}`);
+              const callee = calleeName(call) ?? 'the helper';
+              report({
+                start: n.startIndex,
+                end: n.endIndex,
+                severity: 'error',
+                message:
+                  `'${v.text}' is ctx->data_end as it was before ${callee}() (line ${doc.positionAt(call.startIndex).line + 1}): ` +
+                  `the verifier invalidates it with every packet pointer at that call, so this check proves nothing and the ` +
+                  `accesses it should allow are rejected ("invalid access to packet", "offset is outside of the packet"). Read ctx->data_end again after the call.`,
+                related: [{ start: call.startIndex, end: call.endIndex, message: 'the packet may move here' }],
+              });
+            }
+            return false;
+          }
           case 'call_expression': {
             const callee = calleeName(n) ?? '';
             const args = callArgs(n);
