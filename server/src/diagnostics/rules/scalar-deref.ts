@@ -84,8 +84,8 @@ export const scalarDerefRule: Rule = {
   id: 'scalar-deref',
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
   functionFilter:
-    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\w*\s*\(|\b\w*lookup\w*\s*\(/,
-  runFunction({ doc, fn, report }) {
+    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG)\w*\s*\(|\b\w*lookup\w*\s*\(/,
+  runFunction({ doc, fn, report, programs }) {
     const body = field(fn, 'body');
     if (!body) return;
     // Every assignment to each local pointer: only variables whose every value is a scalar are tracked.
@@ -118,9 +118,18 @@ export const scalarDerefRule: Rule = {
       }
     }
     // BPF_KPROBE(name, struct sock *sk): the arguments are read from pt_regs, numbers to the verifier.
-    const macro = /\b(BPF_K(?:RET)?PROBE|BPF_U(?:RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\s*\(/.exec(
-      doc.text.slice(fn.startIndex, body.startIndex),
-    )?.[1];
+    const head = doc.text.slice(fn.startIndex, body.startIndex);
+    let macro = /\b(BPF_K(?:RET)?PROBE|BPF_U(?:RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\s*\(/.exec(head)?.[1];
+    // BPF_PROG() in a raw_tp program: the raw tracepoint's arguments are u64 values, not BTF pointers
+    // (only tp_btf/fentry give typed pointers), so `rq->cmd_flags` dereferences a number.
+    if (
+      !macro &&
+      /\bBPF_PROG\s*\(/.test(head) &&
+      programs.length === 1 &&
+      programs[0].node.startIndex === fn.startIndex &&
+      /^raw_(tp|tracepoint)(\.w)?\//.test(programs[0].section)
+    )
+      macro = 'BPF_PROG() in a raw_tp program';
     if (macro) {
       let d: Node | null = field(fn, 'declarator');
       while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
@@ -129,7 +138,10 @@ export const scalarDerefRule: Rule = {
         const name = pd && ty(pd) === 'pointer_declarator' ? identOf(field(pd, 'declarator')) : undefined;
         if (!p || !name) continue;
         pointerVars.add(name);
-        sources.set(name, { node: p, how: `${macro}() (a register value)` });
+        sources.set(name, {
+          node: p,
+          how: macro.startsWith('BPF_PROG') ? `${macro} (a u64 argument)` : `${macro}() (a register value)`,
+        });
       }
     }
     // `ap->fname[0]`, `*ap->fname`, `ap->sk->x`: a pointer stored in a map value read through at once.
@@ -154,6 +166,30 @@ export const scalarDerefRule: Rule = {
           `and '${n.text}' reads through it: the verifier rejects the program ("invalid mem access 'scalar'"). Read through it with ` +
           `bpf_probe_read_kernel() / bpf_probe_read_user_str() (or store a __kptr).`,
       });
+    }
+    // `((struct task_struct *)bpf_get_current_task())->tgid`, `BPF_CORE_READ(t, real_parent)->pid`:
+    // the call's value read through at once.
+    if (/\)\s*->/.test(doc.text.slice(body.startIndex, body.endIndex))) {
+      for (const f of body.descendantsOfType('field_expression')) {
+        if (!f || opOf(f) !== '->') continue;
+        const arg = field(f, 'argument');
+        const c = arg ? stripCasts(arg) : null;
+        const callee = c && ty(c) === 'call_expression' ? calleeName(c) : undefined;
+        if (!callee || !SCALAR_SOURCES.test(callee)) continue;
+        let up = f.parent;
+        while (up && (ty(up) === 'parenthesized_expression' || (ty(up) === 'field_expression' && opOf(up) === '.')))
+          up = up.parent;
+        if (up && ty(up) === 'pointer_expression' && opOf(up).startsWith('&')) continue;
+        report({
+          start: f.startIndex,
+          end: f.endIndex,
+          severity: 'error',
+          message:
+            `${callee}() gives a number (a scalar) to the verifier, not a pointer, and '${f.text}' reads through it: ` +
+            `the verifier rejects the program ("invalid mem access 'scalar'"). Read the field with BPF_CORE_READ()` +
+            (callee === 'bpf_get_current_task' ? ', or use bpf_get_current_task_btf() (a BTF pointer).' : '.'),
+        });
+      }
     }
     if (!pointerVars.size) return;
     for (const a of body.descendantsOfType('assignment_expression')) {
