@@ -4,6 +4,7 @@ import { ctxArrayIndexRule } from './ctx-array-index';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperAttachPointRule } from './helper-attach-point';
+import { globalFuncArgRule } from './global-func-arg';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
 import { kfuncSectionRule } from './kfunc-section';
@@ -54,4 +55,5 @@ export const ALL_RULES: readonly Rule[] = [
   rodataWriteRule,
   ctxArrayIndexRule,
   helperAttachPointRule,
+  globalFuncArgRule,
 ];

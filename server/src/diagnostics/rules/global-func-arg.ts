@@ -1,0 +1,152 @@
+/**
+ * A function without `static` (and not inline, not `__hidden`) is a global function to libbpf and the
+ * verifier: it is verified once on its own, from its prototype, not with its callers' registers. A
+ * pointer to a struct in its prototype becomes "memory of sizeof(struct) bytes, maybe NULL", so a
+ * caller may pass only such memory (the stack, a map value) or NULL. A kernel object (`struct
+ * task_struct *`, `struct sock *`, `struct request *`: a tp_btf/fentry argument, a BTF pointer, or a
+ * number read with BPF_CORE_READ) is none of these, and the call is rejected ("Caller passes invalid
+ * args into func#1 ('trace_pid')"). The usual cause is a forgotten `static` (or `__noinline` put in
+ * place of `static __always_inline`); the fix is to make the function static.
+ */
+import type { Node } from 'web-tree-sitter';
+import { field, ty } from '../fast-node';
+import { stripCasts } from '../flow';
+import type { Rule } from '../rule';
+import { identOf } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
+
+/**
+ * Kernel objects a BPF program gets only as BTF pointers (trusted or not) or as numbers read from
+ * kernel memory: never as memory a global function may take. Context types (`struct pt_regs`,
+ * `struct __sk_buff`, `struct xdp_md`, `struct bpf_*`) and packet headers (`struct iphdr`: packet
+ * memory passes) are not listed.
+ */
+const KERNEL_OBJECTS = new Set([
+  'task_struct',
+  'sock',
+  'sock_common',
+  'socket',
+  'tcp_sock',
+  'inet_sock',
+  'inet_connection_sock',
+  'udp_sock',
+  'unix_sock',
+  'sk_buff',
+  'request',
+  'bio',
+  'gendisk',
+  'block_device',
+  'request_queue',
+  'file',
+  'inode',
+  'dentry',
+  'path',
+  'vfsmount',
+  'super_block',
+  'mm_struct',
+  'vm_area_struct',
+  'cred',
+  'linux_binprm',
+  'cgroup',
+  'css_set',
+  'net_device',
+  'net',
+  'nsproxy',
+  'pid',
+  'pid_namespace',
+  'signal_struct',
+  'files_struct',
+  'fdtable',
+  'page',
+  'folio',
+  'address_space',
+  'kiocb',
+  'msghdr',
+  'nameidata',
+  'rq',
+  'cfs_rq',
+  'sched_entity',
+  'kernfs_node',
+  'bpf_map',
+  'bpf_prog',
+]);
+
+/** `const struct sock *sk` → 'sock' when the parameter is a pointer to one of KERNEL_OBJECTS. */
+function kernelObjectParam(p: Node): { name: string; struct: string } | undefined {
+  if (ty(p) !== 'parameter_declaration') return undefined;
+  const t = field(p, 'type');
+  const d = field(p, 'declarator');
+  if (!t || ty(t) !== 'struct_specifier' || !d || ty(d) !== 'pointer_declarator') return undefined;
+  // `struct sock **` is a pointer to a pointer: memory (a stack slot), accepted.
+  const inner = field(d, 'declarator');
+  if (!inner || ty(inner) !== 'identifier') return undefined;
+  const struct = field(t, 'name')?.text;
+  return struct && KERNEL_OBJECTS.has(struct) ? { name: inner.text, struct } : undefined;
+}
+
+export const globalFuncArgRule: Rule = {
+  id: 'global-func-arg',
+  description: 'a global (non-static) function taking a pointer to a kernel object, which its callers cannot pass',
+  functionFilter: /\bstruct\s+\w+\s*\*/,
+  runFunction({ doc, fn, name, programs, report }) {
+    if (!name || !programs.length || programs.some((q) => q.node.startIndex === fn.startIndex)) return;
+    let decl: Node | null = field(fn, 'declarator');
+    while (decl && ty(decl) !== 'function_declarator') decl = field(decl, 'declarator');
+    if (!decl) return;
+    // What precedes the name, back to the previous declaration: `__noinline` and `__hidden` may parse
+    // outside the definition's node.
+    const before = doc.text.slice(Math.max(0, fn.startIndex - 200), fn.startIndex);
+    const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('}'), before.lastIndexOf('\n#'));
+    const head = (before.slice(cut + 1) + doc.text.slice(fn.startIndex, decl.startIndex))
+      .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
+    // static, inline (an inline definition emits no global symbol), __hidden (libbpf verifies hidden
+    // functions with their callers, as static ones), SEC() (a program).
+    if (/\b(static|inline|__always_inline|__inline|__hidden|extern|SEC)\b|visibility\s*\(\s*"hidden"/.test(head)) return;
+    const noinline = /\b(__noinline|noinline)\b/.test(head);
+    const params = decl.childForFieldName('parameters')?.namedChildren ?? [];
+    const objs = params.map((p) => (p ? kernelObjectParam(p) : undefined));
+    if (!objs.some(Boolean)) return;
+    // Its calls in the programs that call it directly: an argument that is `&local`, NULL or a call's
+    // value (a lookup) may be memory the verifier accepts, and the finding is then only a warning.
+    const ix = syntaxIndex(doc);
+    const calls = programs.flatMap((q) => ix.callsIn(q.node).filter((c) => c.name === name));
+    for (let i = 0; i < objs.length; i++) {
+      const o = objs[i];
+      if (!o) continue;
+      const passed = calls
+        .map((c) => c.node.childForFieldName('arguments')?.namedChildren.filter((a) => a && ty(a) !== 'comment')[i])
+        .filter((a): a is Node => !!a);
+      const memory = (a: Node) => {
+        const s = stripCasts(a);
+        return (
+          (ty(s) === 'pointer_expression' && s.text.startsWith('&')) ||
+          /^(NULL|0|nullptr)$/.test(s.text) ||
+          ty(s) === 'call_expression' // a lookup or a reservation: memory the function may take
+        );
+      };
+      const maybeMemory = passed.find(memory);
+      const param = params[i]!;
+      const start = fn.startIndex;
+      const end = identOf(field(decl, 'declarator')) ? field(decl, 'declarator')!.endIndex : decl.endIndex;
+      report({
+        start,
+        end,
+        // Without noinline clang may inline a small global function into its only caller (then nothing
+        // is verified alone and the program loads): an error only when it surely stays a call.
+        severity: maybeMemory || !noinline ? 'warning' : 'error',
+        message:
+          `'${name}' is not static, so it is a global function: the verifier checks it on its own and takes its ` +
+          `'${param.text}' as memory of sizeof(struct ${o.struct}) bytes that may be NULL. A kernel object ` +
+          `(a BTF pointer such as a tp_btf/fentry argument, or a pointer read with BPF_CORE_READ) is not such memory` +
+          (maybeMemory
+            ? `: a caller passing one is rejected ("Caller passes invalid args into func#N ('${name}')").`
+            : `, and its callers pass one: the verifier rejects the call ("Caller passes invalid args into func#N ('${name}')")` +
+              (noinline ? '.' : ' wherever clang keeps it a call (it may inline it: it is not __noinline).')) +
+          ` Make it static (static __always_inline, or static __noinline to keep it a separate function).`,
+        related: [{ start: param.startIndex, end: param.endIndex, message: `the kernel object '${o.name}'` }],
+        fixes: [{ title: `Make '${name}' static`, edits: [{ start, end: start, newText: 'static ' }], preferred: true }],
+      });
+      return;
+    }
+  },
+};
