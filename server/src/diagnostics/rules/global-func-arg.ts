@@ -97,11 +97,14 @@ export const globalFuncArgRule: Rule = {
     // outside the definition's node.
     const before = doc.text.slice(Math.max(0, fn.startIndex - 200), fn.startIndex);
     const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('}'), before.lastIndexOf('\n#'));
-    const head = (before.slice(cut + 1) + doc.text.slice(fn.startIndex, decl.startIndex))
-      .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
+    const head = (before.slice(cut + 1) + doc.text.slice(fn.startIndex, decl.startIndex)).replace(
+      /\/\*[\s\S]*?\*\/|\/\/[^\n]*/g,
+      ' ',
+    );
     // static, inline (an inline definition emits no global symbol), __hidden (libbpf verifies hidden
     // functions with their callers, as static ones), SEC() (a program).
-    if (/\b(static|inline|__always_inline|__inline|__hidden|extern|SEC)\b|visibility\s*\(\s*"hidden"/.test(head)) return;
+    if (/\b(static|inline|__always_inline|__inline|__hidden|extern|SEC)\b|visibility\s*\(\s*"hidden"/.test(head))
+      return;
     const noinline = /\b(__noinline|noinline)\b/.test(head);
     const params = decl.childForFieldName('parameters')?.namedChildren ?? [];
     const objs = params.map((p) => (p ? kernelObjectParam(p) : undefined));
@@ -144,7 +147,9 @@ export const globalFuncArgRule: Rule = {
               (noinline ? '.' : ' wherever clang keeps it a call (it may inline it: it is not __noinline).')) +
           ` Make it static (static __always_inline, or static __noinline to keep it a separate function).`,
         related: [{ start: param.startIndex, end: param.endIndex, message: `the kernel object '${o.name}'` }],
-        fixes: [{ title: `Make '${name}' static`, edits: [{ start, end: start, newText: 'static ' }], preferred: true }],
+        fixes: [
+          { title: `Make '${name}' static`, edits: [{ start, end: start, newText: 'static ' }], preferred: true },
+        ],
       });
       return;
     }
