@@ -17,6 +17,18 @@ import { fileMaps, headerMaps } from '../header-maps';
 import type { Rule } from '../rule';
 import { syntaxIndex } from '../syntax-index';
 import { callArgs } from '../syntax';
+import { structLayouts } from '../struct-layouts';
+
+/** Map types whose values may hold a bpf_spin_lock (the kernel's map_check_btf()). */
+const LOCKABLE = new Set([
+  'HASH',
+  'ARRAY',
+  'CGROUP_STORAGE',
+  'SK_STORAGE',
+  'INODE_STORAGE',
+  'TASK_STORAGE',
+  'CGRP_STORAGE',
+]);
 
 /** enum bpf_map_type, in order (the number the verifier prints). */
 const MAP_TYPES = [
@@ -177,6 +189,37 @@ export const wrongMapTypeRule: Rule = {
   functionFilter: /\bbpf_/,
   // Maps defined in the file's headers count too.
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
+  // A bpf_spin_lock in the value of a map type that cannot hold one (per-CPU maps, LRU hashes, ...):
+  // the kernel refuses to create the map with its BTF (map_check_btf(): EOPNOTSUPP), libbpf creates it
+  // again without BTF, and the verifier then rejects every bpf_spin_lock() on it ("map 'x' has to have
+  // BTF in order to use bpf_spin_lock"). Judged on every analysis, cheaply: only files that call
+  // bpf_spin_lock() and define a map whose value struct holds one.
+  run({ doc, report }) {
+    if (!doc.text.includes('bpf_spin_lock(')) return;
+    for (const m of doc.maps) {
+      const t = mapTypeName(m.type);
+      const value = /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1];
+      if (!t || !value || LOCKABLE.has(t)) continue;
+      const fields = doc.structs.get(value)?.fields;
+      const lock = fields
+        ? fields.find((f) => /^struct\s+bpf_spin_lock$/.test(f.type.trim()))?.name
+        : structLayouts(doc)
+            .struct(value)
+            ?.members.find((f) => /^struct\s+bpf_spin_lock$/.test(f.type.trim()))?.name;
+      if (!lock) continue;
+      const mark = m.fields.get('type');
+      report({
+        start: mark?.start ?? m.node.startIndex,
+        end: mark?.end ?? m.node.endIndex,
+        severity: 'error',
+        message:
+          `'${m.name}' is a ${t} map, which cannot hold a bpf_spin_lock (struct ${value}'s '${lock}'): the kernel refuses ` +
+          `to create it with its BTF, libbpf creates it without, and the verifier rejects bpf_spin_lock() on its values ` +
+          `("map '${m.name}' has to have BTF in order to use bpf_spin_lock"). Locks work in HASH, ARRAY and local-storage maps: ` +
+          `use one of those${/PERCPU/.test(t) ? ' (a per-CPU value needs no lock: drop the lock instead)' : ''}.`,
+      });
+    }
+  },
   runFunction({ doc, fn, report }) {
     // Where each map is defined: a header's name, or its node in the file (a line number, computed when reported).
     const maps = new Map<string, { name: string; where: string; type: string }>();
