@@ -13,7 +13,16 @@ import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import { callFacts, functionKey, functionsByName, hash, memo, programOfFunction } from '../function-cache';
-import { blockStatement, callArgs, calleeName, functionDefinitions, identOf, indentAt, isNullLiteral } from '../syntax';
+import {
+  blockStatement,
+  callArgs,
+  calleeName,
+  functionDefinitions,
+  identOf,
+  indentAt,
+  indentUnit,
+  isNullLiteral,
+} from '../syntax';
 import { releasedArguments, type ReleasedArgument } from '../released-arguments';
 
 interface Ref {
@@ -37,6 +46,9 @@ interface State {
 /** Calls allowed while a spin lock is held (the lock/unlock pair, graph kfuncs, atomics). */
 const ALLOWED_UNDER_LOCK =
   /^(bpf_spin_unlock|bpf_spin_lock|bpf_(list|rbtree)_\w+|bpf_obj_drop\w*|bpf_refcount_acquire\w*|__sync_\w+|__atomic_\w+|__builtin_\w+|bpf_res_spin_unlock\w*)$/;
+
+/** Compiler builtins and the libc names clang lowers to them: they read or write bytes, never take a reference over. */
+const BUILTIN = /^(__builtin_\w+|memset|memcpy|memmove|memcmp|__sync_\w+|__atomic_\w+)$/;
 
 /** Releases a quick fix can write as `name(ref)` (ring buffer ones as `name(ref, 0)`). */
 const SIMPLE_RELEASE =
@@ -226,12 +238,59 @@ export function readOnlyParams(
         return uses.every((m) => {
           const after = f.body.slice(m.index + p.length).trimStart();
           const before = f.body.slice(0, m.index).trimEnd();
-          return /^(->|\[)/.test(after) || /^[=!]=/.test(after) || (before.endsWith('!') && !before.endsWith('!='));
+          return (
+            /^(->|\[)/.test(after) ||
+            /^[=!]=/.test(after) ||
+            (before.endsWith('!') && !before.endsWith('!=')) ||
+            passedToNonReleasingHelper(before, after)
+          );
         });
       }),
     );
   }
   return out;
+}
+
+/**
+ * `bpf_task_storage_get(&m, task, 0, 0)`: the parameter passed as a whole argument of a helper or
+ * kfunc that releases nothing (a lookup, a storage get, a read): it is only read, the reference stays
+ * the caller's. Read from the text: the callee is the name before the innermost unclosed '('.
+ */
+function passedToNonReleasingHelper(before: string, after: string): boolean {
+  if (!/^[,)]/.test(after) || !/[(,]$/.test(before)) return false;
+  let depth = 0;
+  for (let k = before.length - 1; k >= 0 && k > before.length - 400; k--) {
+    const ch = before[k];
+    if (ch === ')') depth++;
+    else if (ch === '(') {
+      if (depth-- > 0) continue;
+      const callee = /(\w+)\s*$/.exec(before.slice(Math.max(0, k - 64), k))?.[1];
+      if (!callee) return false;
+      const h = helperByName(callee);
+      const kf = kfuncByName(callee);
+      if (!h && !kf) return false;
+      if (kf?.releases || callee === 'bpf_kptr_xchg') return false;
+      // Helpers that take a reference over (ring buffer submit/discard, bpf_sk_release, ...).
+      if (/release|submit|discard|xchg|_put\b|destroy/.test(callee)) return false;
+      return true;
+    } else if (ch === ';' || ch === '{' || ch === '}') return false;
+  }
+  return false;
+}
+
+/** The block of the innermost `if (key)` / `if (key != NULL)` around `n` whose condition tests the reference. */
+function guardedBlock(n: Node, key: string): Node | undefined {
+  for (let up = n.parent; up && ty(up) !== 'function_definition'; up = up.parent) {
+    if (ty(up) !== 'compound_statement' || up.parent?.type !== 'if_statement') continue;
+    const ifs = up.parent;
+    if (field(ifs, 'consequence')?.startIndex !== up.startIndex) continue;
+    const cond = field(ifs, 'condition');
+    const c = cond ? stripParens(cond) : null;
+    if (!c) continue;
+    const t = c.text.replace(/\s+/g, '');
+    if (t === key || t === `${key}!=NULL` || t === `${key}!=0` || t === `NULL!=${key}`) return up;
+  }
+  return undefined;
 }
 
 /** Non-static functions that are not programs: global subprograms, which the verifier checks apart. */
@@ -310,6 +369,22 @@ function checkFunction(
     !mentions(at.text, [key.replace(/^&/, '')]) &&
     ref.releasers.some((r) => SIMPLE_RELEASE.test(r));
 
+  // Release at the end of the block that checked the reference (the path outside it may hold NULL).
+  const guardFix = (guard: Node, ref: Ref, key: string) => {
+    const brace = guard.endIndex - 1;
+    const lineStart = doc.text.lastIndexOf('\n', brace - 1) + 1;
+    if (doc.text.slice(lineStart, brace).trim()) return undefined;
+    const indent = indentAt(doc.text, brace);
+    return [
+      {
+        title: `Release it at the end of the block that checked it: ${releaseCall(ref, key)}`,
+        edits: [
+          { start: lineStart, end: lineStart, newText: `${indent}${indentUnit(doc.text)}${releaseCall(ref, key)}\n` },
+        ],
+      },
+    ];
+  };
+
   const leak = (ref: Ref, where: Node | null, key?: string) => {
     if (reported.has(ref.call.startIndex)) return;
     reported.add(ref.call.startIndex);
@@ -328,6 +403,15 @@ function checkFunction(
         start: last.startIndex,
         end: last.endIndex,
         message: `last used here on that path: release it after this${key ? ` (${releaseCall(ref, key)})` : ''}`,
+      });
+    // `if (t) { ...uses t... }` then on: the block that tested the reference ends holding it, and its end
+    // is where the release usually belongs (nothing after it uses the reference).
+    const guard = at && last && key ? guardedBlock(last, key.replace(/^&/, '')) : undefined;
+    if (guard && guard.endIndex <= at!.startIndex)
+      related.push({
+        start: guard.endIndex - 1,
+        end: guard.endIndex,
+        message: `the block that checked '${key}' ends here still holding it: release it before this brace (${releaseCall(ref, key!)})`,
       });
     if (ref.via && where)
       related.push({
@@ -350,20 +434,22 @@ function checkFunction(
       // Release right before the exit, when the exit is a statement of a block (not `if (x) return 0;`)
       // that does not itself use the reference, and the release is a plain call.
       fixes:
-        at && key && canReleaseBefore(at, key, ref)
-          ? [
-              {
-                title: `Release it before this ${ty(at) === 'goto_statement' ? 'goto' : 'return'}: ${releaseCall(ref, key)}`,
-                edits: [
-                  {
-                    start: at.startIndex,
-                    end: at.startIndex,
-                    newText: `${releaseCall(ref, key)}\n${indentAt(doc.text, at.startIndex)}`,
-                  },
-                ],
-              },
-            ]
-          : undefined,
+        guard && guard.endIndex <= at!.startIndex && ref.releasers.some((r) => SIMPLE_RELEASE.test(r))
+          ? guardFix(guard, ref, key!)
+          : at && key && canReleaseBefore(at, key, ref)
+            ? [
+                {
+                  title: `Release it before this ${ty(at) === 'goto_statement' ? 'goto' : 'return'}: ${releaseCall(ref, key)}`,
+                  edits: [
+                    {
+                      start: at.startIndex,
+                      end: at.startIndex,
+                      newText: `${releaseCall(ref, key)}\n${indentAt(doc.text, at.startIndex)}`,
+                    },
+                  ],
+                },
+              ]
+            : undefined,
     });
   };
 
@@ -503,7 +589,8 @@ function checkFunction(
         if (!ref) continue;
         const byRelease = ref.releasers.includes(callee) || releases || releasedArg === i;
         // Handed to a function that only reads through it: still ours to release.
-        const kept = readOnly.get(callee)?.[i] === true;
+        // So does a compiler builtin (`__builtin_memset(e, 0, sizeof(*e))`): it writes bytes, it keeps nothing.
+        const kept = readOnly.get(callee)?.[i] === true || BUILTIN.test(callee);
         if (byRelease || (!helperByName(callee) && !kfuncByName(callee) && !kept)) {
           if (byRelease) for (const [k, v] of s.refs) if (v === ref) s.released.set(k, { call: n, callee });
           release(s, ref);
