@@ -1,6 +1,7 @@
 // The restricted-C rules over their fixtures: test/fixtures/rules/<rule-id>/{good,bad}-*.bpf.c and
 // test/fixtures/realistic/*.bpf.c. A bad fixture marks each expected finding with a trailing
-// `// expect: <rule-id>` (or `// expect: <rule-id> warning`) on the line where the diagnostic starts.
+// `// expect: <rule-id>` (or `// expect: <rule-id> warning`) on the line where the diagnostic starts,
+// and `// related: <rule-id>` on a line a finding's related information points at.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -127,6 +128,14 @@ for (const dir of ruleDirs) {
         [],
         'unexpected findings',
       );
+      // `// related: <rule-id>`: a finding of that rule points at this line in its related information.
+      text.split('\n').forEach((l, line) => {
+        for (const m of l.matchAll(/\/\/\s*related:\s*([a-z-]+)/g))
+          assert.ok(
+            found.some((d) => d.code === m[1] && (d.related ?? []).some((r) => doc.positionAt(r.start).line === line)),
+            `expected a ${m[1]} finding pointing at line ${line + 1}; found:\n${found.map((d) => show(doc, d)).join('\n')}`,
+          );
+      });
     });
   }
 }

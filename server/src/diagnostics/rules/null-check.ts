@@ -160,6 +160,20 @@ export const nullCheckRule: Rule = {
   },
 };
 
+/**
+ * A condition made only of NULL tests of identifiers (`(!task)`, `(!a || b == NULL)`) that does not
+ * test `name`.
+ */
+function nullOnlyCheck(cond: Node | null, name: string): boolean {
+  if (!cond) return false;
+  const t = cond.text.replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1');
+  const terms = t.split('||');
+  return (
+    terms.every((x) => /^(!\w+|\w+==(NULL|0)|(NULL|0)==\w+)$/.test(x)) &&
+    !terms.some((x) => x.replace(/!|==|NULL|\b0\b/g, '') === name)
+  );
+}
+
 function checkFunction(
   ctx: RuleContext,
   fn: Node,
@@ -195,6 +209,12 @@ function checkFunction(
       : o.iterField
         ? `The verifier rejects the program ("invalid mem access 'trusted_ptr_or_null_'"): an iterator program is called once more after the last object, with ${o.callee} NULL.`
         : `The verifier rejects the program ("invalid mem access '..._or_null'"): ${o.callee}() may return NULL.`;
+    // The first NULL check of other pointers between the source and the use (`if (!task) return 0;`
+    // where `if (!task || !file)` was meant): where the missing test belongs.
+    const sibling = syntaxIndex(doc)
+      .range('if_statement', o.call.endIndex, use.startIndex)
+      .find((i) => i.endIndex <= use.startIndex && nullOnlyCheck(field(i, 'condition'), name));
+    const siblingCond = sibling ? field(sibling, 'condition') : null;
     ctx.report({
       start: use.startIndex,
       end: use.endIndex,
@@ -208,6 +228,15 @@ function checkFunction(
             ? `${o.callee} is NULL on the iterator's last call; it is not checked before the use`
             : `${o.callee}() may return NULL; its result is not checked before the use`,
         },
+        ...(siblingCond
+          ? [
+              {
+                start: siblingCond.startIndex,
+                end: siblingCond.endIndex,
+                message: `this check leaves on NULL pointers but does not test '${name}': add it (|| !${name})`,
+              },
+            ]
+          : []),
       ],
       fixes,
     });
