@@ -1,8 +1,8 @@
 /**
- * Loads a realistic mistake corpus (test/fixtures/mistakes, mistakes-heldout or mistakes-heldout2) on the
+ * Loads a realistic mistake corpus (test/fixtures/mistakes, mistakes-heldout, -heldout2 or -heldout3) on the
  * real kernel through the agent: every program of <dir>/programs loads, and every case of
  * <dir>/manifest.json is rejected with its kernelMessage. Shared by mistakes.test.ts,
- * mistakes-heldout.test.ts and mistakes-heldout2.test.ts.
+ * mistakes-heldout.test.ts, mistakes-heldout2.test.ts and mistakes-heldout3.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -20,6 +20,11 @@ export const MISTAKE_CASES_DIR = join(MISTAKES_DIR, 'cases');
 export const HELDOUT_MISTAKES_DIR = resolve(__dirname, '..', 'fixtures', 'mistakes-heldout');
 /** A second held-out corpus (same format), written after the first one had been used to improve the rules. */
 export const HELDOUT2_MISTAKES_DIR = resolve(__dirname, '..', 'fixtures', 'mistakes-heldout2');
+/**
+ * A third held-out corpus (same format), written blind after the first two had been used to improve
+ * the rules; its detection rate is measured once by the lead, after the rules work ends.
+ */
+export const HELDOUT3_MISTAKES_DIR = resolve(__dirname, '..', 'fixtures', 'mistakes-heldout3');
 
 export interface MistakeCase {
   id: string;
