@@ -21,7 +21,7 @@ import { syntaxIndex } from '../syntax-index';
  * `struct __sk_buff`, `struct xdp_md`, `struct bpf_*`) and packet headers (`struct iphdr`: packet
  * memory passes) are not listed.
  */
-const KERNEL_OBJECTS = new Set([
+export const KERNEL_OBJECTS = new Set([
   'task_struct',
   'sock',
   'sock_common',

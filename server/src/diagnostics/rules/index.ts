@@ -4,6 +4,7 @@ import { ctxArrayIndexRule } from './ctx-array-index';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperAttachPointRule } from './helper-attach-point';
+import { helperArgTypeRule } from './helper-arg-type';
 import { globalFuncArgRule } from './global-func-arg';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
@@ -56,4 +57,5 @@ export const ALL_RULES: readonly Rule[] = [
   ctxArrayIndexRule,
   helperAttachPointRule,
   globalFuncArgRule,
+  helperArgTypeRule,
 ];

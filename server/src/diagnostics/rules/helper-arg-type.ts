@@ -1,0 +1,170 @@
+/**
+ * A helper argument of the wrong kind of pointer, the mistakes the verifier reports as
+ * "bpf_map_update_elem() may write into memory pointed by R2 type=trusted_ptr_" (or "R2 type=...
+ * expected=fp, pkt, ...") or "R1 type=fp expected=ptr_, trusted_ptr_, rcu_ptr_":
+ * - a map key or value argument given a kernel object's pointer itself (`bpf_map_update_elem(&m, rq,
+ *   ...)` for a map keyed by the `struct request *`): a BTF pointer (or a number read with
+ *   BPF_CORE_READ) is not memory the helper may read a key from; pass its address (`&rq`);
+ * - a helper that takes a kernel object (bpf_d_path()'s `struct path *`, the local storages' task,
+ *   inode, cgroup or socket) given memory instead: the address of a stack copy (`&path` after
+ *   `struct path path = file->f_path;`) or a map value (the storage's own value where the task was
+ *   meant).
+ */
+import type { Node } from 'web-tree-sitter';
+import { field, opOf, ty } from '../fast-node';
+import { stripCasts } from '../flow';
+import type { Rule } from '../rule';
+import { documentHeaderDeclarations } from '../../header-declarations';
+import { callArgs, identOf } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
+import { KERNEL_OBJECTS } from './global-func-arg';
+import { fileMaps, headerMaps } from '../header-maps';
+
+/** Map helpers' arguments the helper reads (or writes) as memory: keys and values. */
+const MAP_MEMORY_ARGS: Record<string, readonly number[]> = {
+  bpf_map_lookup_elem: [1],
+  bpf_map_lookup_percpu_elem: [1],
+  bpf_map_update_elem: [1, 2],
+  bpf_map_delete_elem: [1],
+  bpf_map_push_elem: [1],
+  bpf_map_pop_elem: [1],
+  bpf_map_peek_elem: [1],
+};
+
+/** Helpers' arguments that must be a kernel object (ARG_PTR_TO_BTF_ID), and its struct. */
+const OBJECT_ARGS: Record<string, { index: number; struct: string }> = {
+  bpf_d_path: { index: 0, struct: 'path' },
+  bpf_task_storage_get: { index: 1, struct: 'task_struct' },
+  bpf_task_storage_delete: { index: 1, struct: 'task_struct' },
+  bpf_inode_storage_get: { index: 1, struct: 'inode' },
+  bpf_inode_storage_delete: { index: 1, struct: 'inode' },
+  bpf_cgrp_storage_get: { index: 1, struct: 'cgroup' },
+  bpf_cgrp_storage_delete: { index: 1, struct: 'cgroup' },
+  bpf_sk_storage_get: { index: 1, struct: 'sock' },
+  bpf_sk_storage_delete: { index: 1, struct: 'sock' },
+  bpf_get_task_stack: { index: 0, struct: 'task_struct' },
+  bpf_task_pt_regs: { index: 0, struct: 'task_struct' },
+  bpf_find_vma: { index: 0, struct: 'task_struct' },
+  bpf_sock_from_file: { index: 0, struct: 'file' },
+  bpf_ima_file_hash: { index: 0, struct: 'file' },
+  bpf_ima_inode_hash: { index: 0, struct: 'inode' },
+};
+
+const CALLS = new RegExp(`\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS)].join('|')})\\s*\\(`);
+
+interface Declared {
+  /** The struct's name when the type is `struct X` (with `pointer` levels of `*`). */
+  struct: string | undefined;
+  pointer: number;
+  node: Node;
+}
+
+export const helperArgTypeRule: Rule = {
+  id: 'helper-arg-type',
+  description: 'a map key/value given a kernel object pointer itself, or a kernel-object argument given memory',
+  functionFilter: CALLS,
+  // Maps defined in the file's headers count too.
+  fileKey: (doc) => documentHeaderDeclarations(doc).key,
+  runFunction({ doc, fn, report }) {
+    const ix = syntaxIndex(doc);
+    const calls = ix.callsIn(fn).filter((c) => c.name in MAP_MEMORY_ARGS || c.name in OBJECT_ARGS);
+    if (!calls.length) return;
+    // Declared types of the function's parameters and locals, by name.
+    const declared = new Map<string, Declared>();
+    const note = (typeNode: Node | null, d: Node | null, at: Node) => {
+      let pointer = 0;
+      let cur = d;
+      while (cur && (ty(cur) === 'pointer_declarator' || ty(cur) === 'init_declarator')) {
+        if (ty(cur) === 'pointer_declarator') pointer++;
+        cur = field(cur, 'declarator');
+      }
+      const name = cur && ty(cur) === 'identifier' ? cur.text : undefined;
+      if (!name || cur?.parent?.type === 'array_declarator') return;
+      const struct = typeNode && ty(typeNode) === 'struct_specifier' ? field(typeNode, 'name')?.text : undefined;
+      declared.set(name, { struct, pointer, node: at });
+    };
+    for (const p of ix.in('parameter_declaration', fn)) note(field(p, 'type'), field(p, 'declarator'), p);
+    for (const d of ix.in('declaration', fn))
+      for (const c of d.namedChildren)
+        if (c && (ty(c) === 'init_declarator' || ty(c) === 'pointer_declarator' || ty(c) === 'identifier'))
+          note(field(d, 'type'), c, d);
+    // Pointers ever set to an address (`p = &copy;`) or from a call may point at memory: not judged.
+    const reassigned = new Set<string>();
+    for (const a of ix.in('assignment_expression', fn)) {
+      const l = identOf(field(a, 'left'));
+      if (l) reassigned.add(l);
+    }
+    // The value structs of the file's and its headers' maps.
+    const mapValueStructs = new Set(
+      [...fileMaps(doc), ...headerMaps(doc)]
+        .map((m) => /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1])
+        .filter((x): x is string => !!x),
+    );
+    for (const c of calls) {
+      const args = callArgs(c.node);
+      for (const i of MAP_MEMORY_ARGS[c.name] ?? []) {
+        const a = args[i] ? stripCasts(args[i]) : undefined;
+        const name = a && ty(a) === 'identifier' ? a.text : undefined;
+        const d = name ? declared.get(name) : undefined;
+        if (!a || !d || d.pointer !== 1 || !d.struct || !KERNEL_OBJECTS.has(d.struct) || reassigned.has(name!))
+          continue;
+        const what = c.name === 'bpf_map_update_elem' && i === 2 ? 'value' : 'key';
+        report({
+          start: a.startIndex,
+          end: a.endIndex,
+          severity: 'error',
+          message:
+            `The ${what} argument of ${c.name}() is '${name}' itself, a pointer to the kernel's struct ${d.struct}: the helper reads the ${what} ` +
+            `from the memory it points to (the stack, a map value, packet data), which a kernel object is not: the verifier rejects the program ` +
+            `("... R${i + 1} type=trusted_ptr_ ...", or type=scalar for a pointer read from kernel memory). ` +
+            `For a map keyed by the pointer's value, pass its address: &${name}.`,
+          related: [
+            {
+              start: d.node.startIndex,
+              end: d.node.endIndex,
+              message: `'${name}' is declared as struct ${d.struct} *`,
+            },
+          ],
+          fixes: [
+            {
+              title: `Pass &${name}`,
+              edits: [{ start: a.startIndex, end: a.startIndex, newText: '&' }],
+              preferred: true,
+            },
+          ],
+        });
+      }
+      const o = OBJECT_ARGS[c.name];
+      const arg = o && args[o.index] ? stripCasts(args[o.index]) : undefined;
+      if (!o || !arg) continue;
+      let why: string | undefined;
+      let decl: Declared | undefined;
+      if (ty(arg) === 'pointer_expression' && opOf(arg) === '&') {
+        // `&path` of a local struct: the stack.
+        const name = identOf(field(arg, 'argument'));
+        decl = name ? declared.get(name) : undefined;
+        if (decl && decl.pointer === 0 && decl.struct && decl.node.type === 'declaration')
+          why = `'${arg.text}' is the address of a copy on the stack (struct ${decl.struct} ${name})`;
+      } else if (ty(arg) === 'identifier') {
+        decl = declared.get(arg.text);
+        if (decl && decl.pointer === 1 && decl.struct && decl.struct !== o.struct && mapValueStructs.has(decl.struct))
+          why = `'${arg.text}' points to a struct ${decl.struct}, the value type of a map (memory, not the kernel's object)`;
+      }
+      if (!why) continue;
+      report({
+        start: arg.startIndex,
+        end: arg.endIndex,
+        severity: 'error',
+        message:
+          `${c.name}() takes the kernel's struct ${o.struct} (a BTF pointer) as argument ${o.index + 1}, but ${why}: the verifier rejects the program ` +
+          `("R${o.index + 1} type=${arg.type === 'pointer_expression' ? 'fp' : 'map_value'} expected=ptr_, trusted_ptr_, rcu_ptr_"). ` +
+          (o.struct === 'path'
+            ? `Pass the kernel's own path (&file->f_path), not a copy.`
+            : `Pass the ${o.struct} pointer itself (the program's argument, bpf_get_current_task_btf(), ...).`),
+        related: decl
+          ? [{ start: decl.node.startIndex, end: decl.node.endIndex, message: 'declared here' }]
+          : undefined,
+      });
+    }
+  },
+};
