@@ -247,7 +247,10 @@ function constOf(ctx: Ctx, e: Node): number | undefined {
     if (tt) return ctx.layouts.layoutOf(typeText(tt))?.size;
     const v = field(n, 'value');
     const vt = v ? typeOf(ctx, v) : undefined;
-    return vt ? ctx.layouts.layoutOf(vt)?.size : undefined;
+    if (vt) return ctx.layouts.layoutOf(vt)?.size;
+    // `sizeof(__u64)` parses as the size of an expression `(__u64)`: a type name that is no variable.
+    const id = v ? stripParens(v) : undefined;
+    return id && ty(id) === 'identifier' && !ctx.vars.has(id.text) ? ctx.layouts.layoutOf(id.text)?.size : undefined;
   }
   if (t === 'number_literal') return Number(n.text.replace(/[uUlL]+$/, '')) || (n.text.startsWith('0') ? 0 : undefined);
   if (t === 'cast_expression') {
@@ -406,7 +409,9 @@ function regionOfValue(ctx: Ctx, val: Node, pointee: string | undefined): Region
   const m = maps[0];
   if (!VALUE_MAPS.test(m.type?.trim() ?? '') || !m.valueType) return undefined;
   // The pointer's type must be the value's: a cast to another type means it is not the whole value.
-  if (!pointee || norm(pointee) !== norm(m.valueType)) return undefined;
+  // A value that is an array (`char[PATH_BUF_LEN]`) is pointed to by its element type (`char *buf`).
+  const elem = /^(.*?)\s*\[[^\]]*\]$/.exec(m.valueType.trim())?.[1];
+  if (!pointee || (norm(pointee) !== norm(m.valueType) && (!elem || norm(pointee) !== norm(elem)))) return undefined;
   const size = ctx.layouts.layoutOf(m.valueType)?.size;
   return size ? { kind: 'value', what: `the map value of ${m.name}`, size } : undefined;
 }
