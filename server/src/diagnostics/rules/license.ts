@@ -151,6 +151,36 @@ export const licenseRule: Rule = {
     // A GPL-compatible license allows everything: no need to look for GPL-only uses.
     if (license && GPL_COMPATIBLE.has(license.value)) return;
     const gplCalls = gplUses(doc);
+    // `SEC("licence")`, `SEC("LICENSE")`, `SEC(".license")`: a license string in a section libbpf does
+    // not read as the license (only "license" is). Pointed at, with the section renamed as the fix.
+    const near = !license
+      ? doc.mask.secs.find(
+          (x) => x.name !== 'license' && /^\.?(licen[cs]e|lisen[cs]e|licens|license[s_]?)$/i.test(x.name),
+        )
+      : undefined;
+    if (near) {
+      report({
+        start: near.start,
+        end: near.end,
+        severity: gplCalls.length ? 'error' : 'warning',
+        message:
+          `The license is put in section "${near.name}", but libbpf reads it only from the section "license": the object has no ` +
+          `license, the kernel treats it as non-GPL` +
+          (gplCalls.length
+            ? ` and rejects the program, since ${gplCalls[0].what} ("${gplCalls[0].kernel}").`
+            : ` and refuses every GPL-only helper.`) +
+          ` Write SEC("license").`,
+        related: gplCalls.slice(0, 3).map((c) => ({ start: c.start, end: c.end, message: c.what })),
+        fixes: [
+          {
+            title: 'Rename the section to "license"',
+            edits: [{ start: near.nameStart, end: near.nameStart + near.name.length, newText: 'license' }],
+            preferred: true,
+          },
+        ],
+      });
+      return;
+    }
     if (!license) {
       const first = doc.programs[0];
       const insertAt = doc.text.length;
