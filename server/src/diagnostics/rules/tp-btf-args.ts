@@ -119,7 +119,10 @@ export const tpBtfArgsRule: Rule = {
     const body = p.body.text;
     for (let i = tpArgs.length; i < declared.length; i++) {
       const name = /([A-Za-z_]\w*)\s*$/.exec(declared[i])?.[1];
-      if (!name || !new RegExp(`\\b${name}\\b`).test(body)) continue;
+      const use = name ? new RegExp(`\\b${name}\\b`).exec(body) : null;
+      if (!name || !use) continue;
+      // The first read of it in the body: where the program reads past the context.
+      const at = p.body.startIndex + use.index;
       const off = decl.text.indexOf(declared[i]);
       const start = decl.startIndex + Math.max(0, off);
       report({
@@ -130,6 +133,7 @@ export const tpBtfArgsRule: Rule = {
           `The ${tp} tracepoint passes ${tpArgs.length} argument${tpArgs.length === 1 ? '' : 's'} (${tpArgs.join(', ')}) on this kernel's vmlinux.h, ` +
           `but ${p.name} reads '${name}', argument ${i + 1}: the verifier rejects the program ("func '${tp}' doesn't have ${i + 1}-th argument", ` +
           `"invalid bpf_context access"). Declare the arguments as the tracepoint has them (older kernels passed others).`,
+        related: [{ start: at, end: at + name.length, message: `'${name}' is read here` }],
       });
       return;
     }
