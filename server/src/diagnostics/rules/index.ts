@@ -5,6 +5,7 @@ import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
 import { helperAttachPointRule } from './helper-attach-point';
 import { helperArgTypeRule } from './helper-arg-type';
+import { btfPtrWriteRule } from './btf-ptr-write';
 import { globalFuncArgRule } from './global-func-arg';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
@@ -58,4 +59,5 @@ export const ALL_RULES: readonly Rule[] = [
   helperAttachPointRule,
   globalFuncArgRule,
   helperArgTypeRule,
+  btfPtrWriteRule,
 ];
