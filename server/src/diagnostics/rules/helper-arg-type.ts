@@ -17,6 +17,7 @@ import type { Rule } from '../rule';
 import { documentHeaderDeclarations } from '../../header-declarations';
 import { callArgs, identOf } from '../syntax';
 import { syntaxIndex } from '../syntax-index';
+import { functionsByName } from '../function-cache';
 import { KERNEL_OBJECTS } from './global-func-arg';
 import { fileMaps, headerMaps } from '../header-maps';
 
@@ -50,7 +51,40 @@ const OBJECT_ARGS: Record<string, { index: number; struct: string }> = {
   bpf_ima_inode_hash: { index: 0, struct: 'inode' },
 };
 
-const CALLS = new RegExp(`\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS)].join('|')})\\s*\\(`);
+const CALLS = new RegExp(
+  `\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS)].join('|')}|BPF_CORE_READ|bpf_get_current_task)\\s*\\(`,
+);
+
+/** Calls whose value is a number to the verifier (a pointer read from kernel memory), not a BTF pointer. */
+const SCALAR_CALLS = /^(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task)$/;
+
+/**
+ * For a function of the file or its headers: which of its parameters it passes, unchanged, as a
+ * helper's kernel-object argument (`task_info_peek(task)` → bpf_task_storage_get(&m, task, 0, 0)).
+ */
+function objectParams(text: string): Map<number, { helper: string; struct: string }> {
+  const out = new Map<number, { helper: string; struct: string }>();
+  const open = text.indexOf('(');
+  const close = text.indexOf(')', open);
+  const brace = text.indexOf('{', close);
+  if (open < 0 || close < 0 || brace < 0) return out;
+  const params = text
+    .slice(open + 1, close)
+    .split(',')
+    .map((x) => /(\w+)\s*(\[[^\]]*\])?\s*$/.exec(x)?.[1] ?? '');
+  const body = text.slice(brace);
+  for (const [helper, o] of Object.entries(OBJECT_ARGS)) {
+    for (const m of body.matchAll(new RegExp(`\\b${helper}\\s*\\(([^;]*)\\)`, 'g'))) {
+      const arg = m[1]
+        .split(',')
+        [o.index]?.replace(/\([^()]*\)/g, '')
+        .trim();
+      const i = arg ? params.indexOf(arg) : -1;
+      if (i >= 0) out.set(i, { helper, struct: o.struct });
+    }
+  }
+  return out;
+}
 
 interface Declared {
   /** The struct's name when the type is `struct X` (with `pointer` levels of `*`). */
@@ -68,7 +102,10 @@ export const helperArgTypeRule: Rule = {
   runFunction({ doc, fn, report }) {
     const ix = syntaxIndex(doc);
     const calls = ix.callsIn(fn).filter((c) => c.name in MAP_MEMORY_ARGS || c.name in OBJECT_ARGS);
-    if (!calls.length) return;
+    const readsScalars = /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task)\s*\(/.test(
+      doc.text.slice(fn.startIndex, fn.endIndex),
+    );
+    if (!calls.length && !readsScalars) return;
     // Declared types of the function's parameters and locals, by name.
     const declared = new Map<string, Declared>();
     const note = (typeNode: Node | null, d: Node | null, at: Node) => {
@@ -100,6 +137,66 @@ export const helperArgTypeRule: Rule = {
         .map((m) => /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1])
         .filter((x): x is string => !!x),
     );
+    // Numbers read from kernel memory given where a kernel object is wanted: `BPF_CORE_READ(t,
+    // real_parent)` or a local holding one, passed to a helper (or to a function of the file or its
+    // headers that hands it to one) taking a BTF pointer.
+    const scalarVars = new Map<string, string>();
+    if (readsScalars) {
+      const other = new Set<string>();
+      const noteValue = (name: string | undefined, v: Node | null) => {
+        if (!name) return;
+        const c = v ? stripCasts(v) : null;
+        const callee = c && ty(c) === 'call_expression' ? /^(\w+)\s*\(/.exec(c.text)?.[1] : undefined;
+        if (callee && SCALAR_CALLS.test(callee)) {
+          if (!scalarVars.has(name)) scalarVars.set(name, `${callee}()`);
+        } else other.add(name);
+      };
+      for (const d of ix.in('init_declarator', fn)) {
+        let t = field(d, 'declarator');
+        while (t && ty(t) === 'pointer_declarator') t = field(t, 'declarator');
+        noteValue(identOf(t), field(d, 'value'));
+      }
+      for (const a of ix.in('assignment_expression', fn)) noteValue(identOf(field(a, 'left')), field(a, 'right'));
+      for (const n of other) scalarVars.delete(n);
+      for (const n of [...scalarVars.keys()]) if (new RegExp(`&\\s*${n}\\b`).test(fn.text)) scalarVars.delete(n);
+    }
+    const scalarOf = (a: Node): string | undefined => {
+      const v = stripCasts(a);
+      if (ty(v) === 'call_expression') {
+        const callee = /^(\w+)\s*\(/.exec(v.text)?.[1];
+        return callee && SCALAR_CALLS.test(callee) ? `${callee}()` : undefined;
+      }
+      return ty(v) === 'identifier' ? scalarVars.get(v.text) : undefined;
+    };
+    const own = functionsByName(doc);
+    const headerFns = documentHeaderDeclarations(doc).functions;
+    for (const c of ix.callsIn(fn)) {
+      const args = callArgs(c.node);
+      const scalars = args.map(scalarOf);
+      if (!scalars.some(Boolean)) continue;
+      let wants: Map<number, { helper: string; struct: string }> | undefined;
+      if (OBJECT_ARGS[c.name])
+        wants = new Map([[OBJECT_ARGS[c.name].index, { helper: c.name, struct: OBJECT_ARGS[c.name].struct }]]);
+      else {
+        const def = own.get(c.name);
+        const text = def ? def.text : headerFns.get(c.name)?.text;
+        if (text) wants = objectParams(text);
+      }
+      for (const [i, w] of wants ?? []) {
+        const how = scalars[i];
+        if (!how || !args[i]) continue;
+        report({
+          start: args[i].startIndex,
+          end: args[i].endIndex,
+          severity: 'error',
+          message:
+            `'${args[i].text}' is a value read with ${how}: to the verifier a number (a scalar), not the kernel's struct ${w.struct}, and ` +
+            `${w.helper}() ${w.helper === c.name ? 'takes' : `(called by ${c.name}()) takes`} a BTF pointer there: the verifier rejects the program ` +
+            `("R${OBJECT_ARGS[w.helper].index + 1} type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_"). Pass a BTF pointer: a tp_btf/fentry ` +
+            `argument, bpf_get_current_task_btf(), or a field read through one (task->real_parent).`,
+        });
+      }
+    }
     for (const c of calls) {
       const args = callArgs(c.node);
       for (const i of MAP_MEMORY_ARGS[c.name] ?? []) {
