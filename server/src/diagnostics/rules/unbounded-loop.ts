@@ -12,6 +12,8 @@ import { identOf } from '../syntax';
 import { typeSizes } from '../type-sizes';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { stripCasts, stripParens } from '../flow';
+import { topLevelNodes } from '../function-cache';
+import type { BpfDocument } from '../../bpf-document';
 
 const LOOPS = ['while_statement', 'for_statement', 'do_statement'];
 
@@ -211,6 +213,10 @@ function variableBound(ctx: RuleContext, ix: SyntaxIndex, loop: Node, cond: Node
       name = b.text;
       source = runtimeSource(ix, fn, name, loop.startIndex);
       if (source && clamped(ix, fn, name, source.endIndex, loop.startIndex, isConst)) source = undefined;
+      // A writable global (.data/.bss: user space or another program may set it at any time); a
+      // `const volatile` one is frozen in .rodata, and the verifier knows its value.
+      if (!source && !declaredIn(ix, fn, name) && !clamped(ix, fn, name, fn.startIndex, loop.startIndex, isConst))
+        source = writableGlobal(ctx.doc, name);
     }
     if (!source) continue;
     ctx.report({
@@ -224,6 +230,32 @@ function variableBound(ctx: RuleContext, ix: SyntaxIndex, loop: Node, cond: Node
     });
     return;
   }
+}
+
+/** True when `name` is a parameter or local of `fn` (declared before `fn`'s end). */
+function declaredIn(ix: SyntaxIndex, fn: Node, name: string): boolean {
+  for (const t of ['parameter_declaration', 'declaration'] as const)
+    for (const d of ix.in(t, fn)) {
+      const decls = t === 'declaration' ? d.childrenForFieldName('declarator') : [d.childForFieldName('declarator')];
+      if (
+        decls.some((x) => x && identOf(x.type === 'init_declarator' ? x.childForFieldName('declarator') : x) === name)
+      )
+        return true;
+    }
+  return false;
+}
+
+/** The top-level declaration of a global `name` that is not const (in .data or .bss). */
+function writableGlobal(doc: BpfDocument, name: string): Node | undefined {
+  for (const n of topLevelNodes(doc)) {
+    if (n.type !== 'declaration' || /\bconst\b|\bextern\b|SEC\s*\(/.test(n.text)) continue;
+    for (const d of n.childrenForFieldName('declarator')) {
+      let t: Node | null = d && d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+      if (t && t.type === 'identifier' && t.text === name) return n;
+      while (t && t.type === 'pointer_declarator') t = t.childForFieldName('declarator');
+    }
+  }
+  return undefined;
 }
 
 function loopFunction(n: Node): Node | null {
