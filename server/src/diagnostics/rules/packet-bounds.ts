@@ -11,8 +11,9 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { field, opOf, ty } from '../fast-node';
-import { FlowWalker, mentions, stripParens, type FlowDomain } from '../flow';
+import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule, RuleContext } from '../rule';
+import { syntaxIndex } from '../syntax-index';
 import { blockStatement, callArgs, calleeName, identOf, indentAt, indentUnit, safeReturn } from '../syntax';
 import { typeSizes, type TypeSizes } from '../type-sizes';
 import { functionKey, functionsByName, hash, memo, topLevelKey } from '../function-cache';
@@ -157,6 +158,21 @@ function cursorParams(
  * `proto = parse_iphdr(...);` followed at once by `if (proto < 0) return ...;` (or `!= ETH_P_IP`, `< N`):
  * the paths on which the helper failed (returned a negative constant) leave right there.
  */
+/**
+ * What a cursor helper's result goes into: the variable it is assigned to (`eth_type = parse(...)`,
+ * `int t = parse(...)`), null when the call is itself tested (`if (parse(...) < 0)`, `parse(...) != X`),
+ * undefined when the result is thrown away.
+ */
+function resultOf(call: Node): string | null | undefined {
+  let up = call.parent;
+  while (up && (ty(up) === 'parenthesized_expression' || ty(up) === 'cast_expression')) up = up.parent;
+  if (!up) return undefined;
+  if (ty(up) === 'assignment_expression' && opOf(up) === '=') return identOf(field(up, 'left')) ?? null;
+  if (ty(up) === 'init_declarator') return identOf(field(up, 'declarator')) ?? null;
+  if (ty(up) === 'expression_statement') return undefined;
+  return null;
+}
+
 function failureExcluded(call: Node): boolean {
   // `if (parse(...) != WANTED) return ...;`: only the wanted value goes on.
   const cmp = call.parent && ty(call.parent) === 'parenthesized_expression' ? call.parent.parent : call.parent;
@@ -415,6 +431,65 @@ function checkFunction(
     }
   };
 
+  // Headers a cursor helper returns through `&eth`: set only when it succeeds. Read before anything
+  // looks at the helper's result, on the failure path they hold garbage (or an unchecked position).
+  const outCalls = new Map<string, { call: Node; callee: string; result: string | null | undefined }>();
+  const outReported = new Set<string>();
+  // Leave on the helper's failure (a negative result) right after the statement that calls it.
+  const fixAfter = (call: Node, r: string | undefined) => {
+    const stmt = blockStatement(call);
+    if (!r || !stmt || stmt.parent?.type !== 'compound_statement') return undefined;
+    const indent = indentAt(doc.text, stmt.startIndex);
+    return [
+      {
+        title: `Check ${r} first: if (${r} < 0) ${safeReturn(doc, fn)}`,
+        preferred: true,
+        edits: [
+          {
+            start: stmt.endIndex,
+            end: stmt.endIndex,
+            newText: `\n${indent}if (${r} < 0)\n${indent}${indentUnit(doc.text)}${safeReturn(doc, fn)}`,
+          },
+        ],
+      },
+    ];
+  };
+  const outUnchecked = (use: Node, ptrExpr: Node) => {
+    const name = identOf(stripCasts(ptrExpr));
+    const o = name ? outCalls.get(name) : undefined;
+    if (!name || !o || o.result === null || outReported.has(name) || use.startIndex < o.call.endIndex) return;
+    const between = doc.text.slice(o.call.endIndex, use.startIndex);
+    const r = o.result;
+    if (
+      r &&
+      new RegExp(
+        `\\b${r}\\s*(==|!=|<=?|>=?|&|\\)|\\?)|(==|!=|<=?|>=?|!|\\()\\s*${r}\\b|\\bswitch\\s*\\(\\s*${r}\\b`,
+      ).test(between)
+    )
+      return;
+    outReported.add(name);
+    const initialised = syntaxIndex(doc)
+      .in('init_declarator', fn)
+      .some((d) => identOf(field(d, 'declarator')) === name);
+    ctx.report({
+      start: use.startIndex,
+      end: use.endIndex,
+      severity: initialised ? 'warning' : 'error',
+      message:
+        `'${name}' is set by ${o.callee}() only when it succeeds, and ${r ? `its result ('${r}') is not checked` : 'its result is not looked at'} ` +
+        `before '${use.text}' reads through it: on a short packet the helper fails before setting it, and the verifier rejects the read ` +
+        `("invalid access to packet", or an uninitialised pointer). Check the result first (if (${r ?? 'ret'} < 0) return XDP_PASS;).`,
+      related: [
+        {
+          start: o.call.startIndex,
+          end: o.call.endIndex,
+          message: `${o.callee}() may fail here without setting '${name}'`,
+        },
+      ],
+      fixes: fixAfter(o.call, r),
+    });
+  };
+
   const check = (use: Node, ptrExpr: Node, accessType: string, s: State, extra = 0) => {
     if (s.unknown || reported.has(use.startIndex)) return;
     const p = pkt(ptrExpr, s);
@@ -543,6 +618,7 @@ function checkFunction(
       // `&iph`: the header the helper checked and stepped over, at a place of its own. Its reads are
       // trusted (the helper checked them); a check on it covers its own header, not the cursor.
       const pt = out !== local ? pointee(declaredType(out) ?? '') : undefined;
+      if (pt && pt !== 'void' && !outCalls.has(out)) outCalls.set(out, { call, callee, result: resultOf(call) });
       if (pt && pt !== 'void') {
         const v = `${out}(out of ${callee}())`;
         s.ptrs.set(out, { off: { c: 0, vars: [v], sizes: [] }, elem: pt });
@@ -652,6 +728,7 @@ function checkFunction(
           if (opOf(n) !== '->') return false;
           const arg = field(n, 'argument')!;
           const p = pkt(arg, s);
+          if (p) outUnchecked(n, arg);
           if (p) check(n, arg, p.elem, s);
           return false;
         }
@@ -670,6 +747,7 @@ function checkFunction(
           }
           if (op !== '*') return false;
           const p = pkt(arg, s);
+          if (p) outUnchecked(n, arg);
           if (p) check(n, arg, p.elem, s);
           return false;
         }
@@ -678,6 +756,7 @@ function checkFunction(
           const p = pkt(arg, s);
           const idx = field(n, 'index');
           const k = idx ? typeSizes(doc).constValue(idx.text) : undefined;
+          if (p) outUnchecked(n, arg);
           if (p && k !== undefined) {
             const unit = sizeTerm(p.elem);
             if (!unit.sizes.length) check(n, arg, p.elem, s, k * unit.c);
