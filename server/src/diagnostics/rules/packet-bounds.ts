@@ -340,6 +340,42 @@ function checkFunction(
   };
   const isPointerLocal = (name: string): boolean => declaredType(name)?.trim().endsWith('*') ?? false;
 
+  // `nh_off = sizeof(*eth);` then `data + nh_off`: a local every store to which is the same constant
+  // (no `+=`, `++` or `&nh_off`) is that constant.
+  const constLocals = new Map<string, Off | null>();
+  const constLocal = (name: string): Off | undefined => {
+    if (constLocals.has(name)) return constLocals.get(name) ?? undefined;
+    constLocals.set(name, null);
+    const ix = syntaxIndex(doc);
+    let value: Off | undefined;
+    let ok = true;
+    const take = (rhs: Node | null) => {
+      const o = rhs ? scalar(rhs) : undefined;
+      if (!o || o.vars.length || o.sizes.length || (value && value.c !== o.c)) ok = false;
+      else value = o;
+    };
+    let declared = false;
+    for (const d of ix.in('declaration', fn))
+      for (const x of d.childrenForFieldName('declarator')) {
+        if (!x) continue;
+        const id = ty(x) === 'init_declarator' ? field(x, 'declarator') : x;
+        if (!id || ty(id) !== 'identifier' || id.text !== name) continue;
+        declared = true;
+        if (ty(x) === 'init_declarator') take(field(x, 'value'));
+      }
+    if (!declared) return undefined;
+    for (const a of ix.in('assignment_expression', fn)) {
+      if (identOf(field(a, 'left')) !== name || ty(stripParens(field(a, 'left')!)) !== 'identifier') continue;
+      if (opOf(a) !== '=') ok = false;
+      else take(field(a, 'right'));
+    }
+    const text = fn.text;
+    if (new RegExp(`(\\+\\+|--)\\s*${name}\\b|\\b${name}\\s*(\\+\\+|--)|&\\s*${name}\\b`).test(text)) ok = false;
+    const out = ok && value ? value : undefined;
+    constLocals.set(name, out ?? null);
+    return out;
+  };
+
   /** The value of a scalar expression used as a byte offset. */
   const scalar = (n: Node): Off => {
     const v = stripParens(n);
@@ -364,6 +400,10 @@ function checkFunction(
     }
     const c = sizes.constValue(v.text);
     if (c !== undefined) return constOff(c);
+    if (ty(v) === 'identifier') {
+      const k = constLocal(v.text);
+      if (k) return k;
+    }
     if (ty(v) === 'binary_expression' && opOf(v) === '+') {
       return add(scalar(field(v, 'left')!), scalar(field(v, 'right')!));
     }
