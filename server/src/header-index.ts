@@ -107,9 +107,24 @@ export class HeaderIndex {
       members = parseMembers(h.text.slice(d.bodyStart, d.bodyEnd));
       h.members.set(name, members);
     }
-    let line = 0;
-    for (let k = h.text.indexOf('\n'); k >= 0 && k < d.start; k = h.text.indexOf('\n', k + 1)) line++;
-    return { kind: d.kind, name, file, offset: d.start, line, members };
+    // The line is counted when asked for (go to definition): counting through a vmlinux.h for every struct
+    // the rules look up cost milliseconds each.
+    const text = h.text;
+    let line: number | undefined;
+    return {
+      kind: d.kind,
+      name,
+      file,
+      offset: d.start,
+      get line() {
+        if (line === undefined) {
+          line = 0;
+          for (let k = text.indexOf('\n'); k >= 0 && k < d.start; k = text.indexOf('\n', k + 1)) line++;
+        }
+        return line;
+      },
+      members,
+    };
   }
 
   private load(file: string): IndexedHeader | undefined {
