@@ -71,6 +71,7 @@ function runPerFunction(doc: BpfDocument, rule: Rule, report: (d: RuleDiagnostic
       return list;
     },
     report,
+    rule.ownFunctionOnly,
   );
 }
 

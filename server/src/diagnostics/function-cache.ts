@@ -100,8 +100,12 @@ interface PerDoc {
   bodies?: number[];
   graph?: CallGraph;
   depKeys?: string[];
+  /** See ownKeys. */
+  ownKeys?: string[];
   analyses?: Map<number, FunctionAnalysis>;
   byName?: Map<string, Node>;
+  /** See allFunctionsKey. */
+  allKey?: string;
   /** Per rule: its file key and each function's findings (relative to the function), as last computed. */
   results: Map<string, RuleResults>;
   /** Taken over from the previous version when an edit fell inside one function body (see carryOver). */
@@ -124,6 +128,7 @@ interface Carried {
   prevNames: (string | null | undefined)[];
   prevGraph?: CallGraph;
   prevDepKeys?: string[];
+  prevOwnKeys?: string[];
   prevResults: Map<string, RuleResults>;
 }
 
@@ -238,6 +243,7 @@ function carryOver(doc: BpfDocument, d: PerDoc): void {
     prevNames: prev.names,
     prevGraph: prev.graph,
     prevDepKeys: prev.depKeys,
+    prevOwnKeys: prev.ownKeys,
     prevResults: prev.results,
   };
 }
@@ -338,6 +344,21 @@ export function topLevelKey(doc: BpfDocument): string {
   return d.topKey;
 }
 
+/**
+ * A key for the whole file's code: the top level (topLevelKey) and the text of every function. Facts
+ * read off all the functions (summaries of what each returns or releases) can be cached under it: after
+ * an edit it costs a hash of the functions' keys, which the edit left alone but for one.
+ */
+export function allFunctionsKey(doc: BpfDocument): string {
+  const d = docInfo(doc);
+  if (d.allKey === undefined) {
+    let s = topLevelKey(doc);
+    for (let i = 0; i < d.starts.length; i++) s += `\u0000${keyAt(doc, d, i)}`;
+    d.allKey = hash(s);
+  }
+  return d.allKey;
+}
+
 /** Cached findings of one rule in one function: offsets stored relative to the function. */
 export function functionFindings(
   rule: string,
@@ -365,7 +386,8 @@ function shift(ds: readonly RuleDiagnostic[], by: number): readonly RuleDiagnost
  * Runs one rule's per-function part over the document, reporting each function's findings. A function
  * whose dependency key is the one it had in the previous version, with the same file key, gets the
  * findings it had then without a cache lookup; the others go through the cache (keyed by rule, file key
- * and dependency key), and `compute` runs on a miss.
+ * and dependency key), and `compute` runs on a miss. With `ownFunctionOnly` (the rule reads none of the
+ * file's other function bodies: see Rule.ownFunctionOnly) the key leaves out the functions it calls.
  */
 export function runFunctionRule(
   doc: BpfDocument,
@@ -374,12 +396,14 @@ export function runFunctionRule(
   filter: RegExp | undefined,
   compute: (fn: Node, a: FunctionAnalysis) => RuleDiagnostic[],
   report: (d: RuleDiagnostic) => void,
+  ownFunctionOnly = false,
 ): void {
   const d = docInfo(doc);
-  const deps = dependencyKeys(doc, d);
+  const deps = ownFunctionOnly ? ownKeys(doc, d) : dependencyKeys(doc, d);
   const n = d.starts.length;
   const prev = d.carried?.prevResults.get(ruleId);
-  const same = prev && prev.fileKey === fileKey ? d.carried!.prevDepKeys : undefined;
+  const same =
+    prev && prev.fileKey === fileKey ? (ownFunctionOnly ? d.carried!.prevOwnKeys : d.carried!.prevDepKeys) : undefined;
   const out: RuleResults = { fileKey, rel: new Array(n), abs: new Array(n), base: new Array(n) };
   for (let i = 0; i < n; i++) {
     const base = d.starts[i];
@@ -597,6 +621,30 @@ function dependencyKeys(doc: BpfDocument, d: PerDoc): string[] {
     );
   }
   return (d.depKeys = keys);
+}
+
+/**
+ * Each function's key without the functions it calls: the top level, its own text and its callers'
+ * names (which programs it runs in). After an edit inside one function body that left the call graph
+ * and the top level alone, only the edited function gets a new one.
+ */
+function ownKeys(doc: BpfDocument, d: PerDoc): string[] {
+  if (d.ownKeys) return d.ownKeys;
+  const top = topLevelKey(doc);
+  const g = callGraph(doc, d);
+  const n = d.starts.length;
+  const c = d.carried;
+  let todo: Iterable<number>;
+  let keys: string[];
+  if (c?.prevOwnKeys && c.prevGraph === g && c.prevTopKey === top) {
+    keys = c.prevOwnKeys.slice();
+    todo = [c.edited];
+  } else {
+    keys = new Array(n);
+    todo = keys.keys();
+  }
+  for (const i of todo) keys[i] = hash(`${top}\u0000${keyAt(doc, d, i)}\u0000own\u0000${g.callerNames[i]}`);
+  return (d.ownKeys = keys);
 }
 
 function buildAnalysis(doc: BpfDocument, d: PerDoc, i: number): FunctionAnalysis {

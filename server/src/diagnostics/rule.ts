@@ -77,6 +77,14 @@ export interface Rule {
    * calls (transitively), the names and sections of the programs it runs in, and `fileKey(doc)`.
    */
   runFunction?(ctx: FunctionContext): void;
+  /**
+   * Set when runFunction reads none of the file's other function bodies (directly, or through summaries
+   * of what they return, release or call): only its own function, the top level (which holds the names
+   * and signatures of the file's functions), its `programs` and what `fileKey` covers. Its findings in a
+   * function are then kept when a function it calls changes. Leave it unset when in doubt: the default
+   * re-runs the rule in every caller of an edited function.
+   */
+  readonly ownFunctionOnly?: boolean;
   /** Runs runFunction only on functions whose text matches (a cheap pre-filter: `/\bbpf_printk\b/`). */
   readonly functionFilter?: RegExp;
   /**

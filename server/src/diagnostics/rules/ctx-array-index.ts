@@ -18,6 +18,7 @@ import { structLayouts } from '../struct-layouts';
 export const ctxArrayIndexRule: Rule = {
   id: 'ctx-array-index',
   description: "a constant index past an array of the program's context (ctx->args[6])",
+  ownFunctionOnly: true,
   functionFilter: /->\s*\w+\s*\[/,
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction({ doc, fn, programs, report }) {

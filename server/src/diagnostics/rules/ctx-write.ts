@@ -55,6 +55,7 @@ function ctxParamOf(fn: Node, type: string): string | undefined {
 export const ctxWriteRule: Rule = {
   id: 'ctx-write',
   description: 'writes to context fields the program type may not write',
+  ownFunctionOnly: true,
   functionFilter: /(=|\+\+|--)/,
   runFunction({ fn, programs, report }) {
     const own = programs.find((q) => q.node.startIndex === fn.startIndex);

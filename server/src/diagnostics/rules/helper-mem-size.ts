@@ -93,6 +93,7 @@ function deref(t: string): string | undefined {
 export const helperMemSizeRule: Rule = {
   id: 'helper-mem-size',
   description: "a helper's size argument larger than the object its pointer names",
+  ownFunctionOnly: true,
   functionFilter: new RegExp(`\\b(${Object.keys(PAIRS).join('|')})\\s*\\(`),
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction({ doc, fn, report }) {

@@ -67,6 +67,7 @@ const isSleepable = (p: BpfProgram) => !!p.def?.sleepable || p.def?.programType 
 export const kfuncTrustedArgsRule: Rule = {
   id: 'kfunc-trusted-args',
   description: 'a walked, RCU or scalar pointer passed to a kfunc whose arguments must be trusted',
+  ownFunctionOnly: true,
   functionFilter: /\bbpf_\w+\s*\(/,
   runFunction(ctx) {
     const { fn } = ctx;

@@ -47,6 +47,7 @@ const structOf = (type: string) => /^(?:const\s+)?struct\s+(\w+)\s*\*$/.exec(typ
 export const mapValueIndexRule: Rule = {
   id: 'map-value-index',
   description: 'an array in a map value indexed without keeping the index below its length',
+  ownFunctionOnly: true,
   functionFilter: /\[/,
   // Map value structs and constants may come from the file's own headers.
   fileKey: (doc) => documentHeaderDeclarations(doc).key,

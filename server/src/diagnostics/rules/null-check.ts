@@ -13,6 +13,7 @@ import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import {
+  allFunctionsKey,
   callFacts,
   functionKey,
   functionNameOf,
@@ -101,7 +102,7 @@ function iteratorContexts(fn: Node): Map<string, readonly string[]> {
 /** Helpers of common headers (libbpf-tools' maps.bpf.h) that return a map value or NULL. */
 const HEADER_NULLABLE = new Set(['bpf_map_lookup_or_try_init']);
 
-export function nullableCallee(name: string, fileNullable: Set<string>): boolean {
+export function nullableCallee(name: string, fileNullable: ReadonlySet<string>): boolean {
   if (HEADER_NULLABLE.has(name)) return true;
   return !!(helperByName(name)?.mayReturnNull || kfuncByName(name)?.mayReturnNull || fileNullable.has(name));
 }
@@ -131,6 +132,33 @@ export function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): S
   return out;
 }
 
+const nullableByDocument = new WeakMap<BpfDocument, ReadonlySet<string>>();
+
+/**
+ * The file's and its headers' functions that may return NULL, once per document version, and cached
+ * across versions by the text of all the file's functions and the headers (read off all of them).
+ */
+function nullableFunctions(doc: BpfDocument): ReadonlySet<string> {
+  let out = nullableByDocument.get(doc);
+  if (out) return out;
+  const headers = documentHeaderDeclarations(doc);
+  out = memo(`null-check-nullable\u0000${allFunctionsKey(doc)}\u0000${headers.key}`, () => {
+    const fileNullable = new Set(fileNullableFunctions(doc, functionsOf(doc)));
+    // Functions of the included headers that may return NULL (bpf_map_lookup_or_try_init() of maps.bpf.h).
+    const hdr = headerFunctionSummaries(
+      headers,
+      (c) => nullableCallee(c, fileNullable),
+      () => undefined,
+    );
+    // The file's own functions by name, as doc.functions has them (without building the document structure).
+    const own = functionsByName(doc);
+    for (const n of hdr.nullable) if (!own.has(n)) fileNullable.add(n);
+    return fileNullable;
+  });
+  nullableByDocument.set(doc, out);
+  return out;
+}
+
 export const nullCheckRule: Rule = {
   id: 'null-check',
   description: 'pointer from a may-be-NULL helper or kfunc used before a NULL check',
@@ -143,16 +171,7 @@ export const nullCheckRule: Rule = {
     const calls = callFacts(doc, fn);
     const iters = iteratorContexts(fn);
     if (!calls.length && !iters.size) return;
-    const fileNullable = new Set(fileNullableFunctions(doc, functionsOf(doc)));
-    // Functions of the included headers that may return NULL (bpf_map_lookup_or_try_init() of maps.bpf.h).
-    const hdr = headerFunctionSummaries(
-      documentHeaderDeclarations(doc),
-      (c) => nullableCallee(c, fileNullable),
-      () => undefined,
-    );
-    // The file's own functions by name, as doc.functions has them (without building the document structure).
-    const own = functionsByName(doc);
-    for (const n of hdr.nullable) if (!own.has(n)) fileNullable.add(n);
+    const fileNullable = nullableFunctions(doc);
     const sources = [...new Set(calls.filter((c) => nullableCallee(c.name, fileNullable)).map((c) => c.name))];
     if (!sources.length && !iters.size) return;
     const body = field(fn, 'body');
@@ -178,7 +197,7 @@ function checkFunction(
   ctx: RuleContext,
   fn: Node,
   body: Node,
-  fileNullable: Set<string>,
+  fileNullable: ReadonlySet<string>,
   sources: string[],
   iters: Map<string, readonly string[]> = new Map(),
 ): void {

@@ -107,6 +107,7 @@ export function decodeEscape(esc: string): string {
 export const printkArgsRule: Rule = {
   id: 'printk-args',
   description: 'bpf_printk/bpf_trace_printk with too many arguments or format conversions the kernel rejects',
+  ownFunctionOnly: true,
   functionFilter: /bpf_(trace_)?printk/,
   runFunction({ doc, fn: func, text: fnText, report }) {
     for (const m of fnText.matchAll(/(?<![\w.>])(bpf_printk|bpf_trace_printk)\s*\(/g)) {

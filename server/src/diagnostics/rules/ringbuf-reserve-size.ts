@@ -85,6 +85,7 @@ function runtimeLocal(fn: Node, name: string): Node | undefined {
 export const ringbufReserveSizeRule: Rule = {
   id: 'ringbuf-reserve-size',
   description: 'bpf_ringbuf_reserve() with a size that is not a constant',
+  ownFunctionOnly: true,
   functionFilter: /\bbpf_ringbuf_reserve\s*\(/,
   runFunction({ doc, fn, report }) {
     if (functionsByName(doc).has('bpf_ringbuf_reserve')) return;

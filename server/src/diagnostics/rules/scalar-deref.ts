@@ -83,6 +83,7 @@ function mapStoredPointer(doc: BpfDocument, body: Node): (e: Node) => string | u
 export const scalarDerefRule: Rule = {
   id: 'scalar-deref',
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
+  ownFunctionOnly: true,
   functionFilter:
     /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG)\w*\s*\(|\b\w*lookup\w*\s*\(/,
   runFunction({ doc, fn, report, programs }) {

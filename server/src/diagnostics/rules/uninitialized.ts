@@ -20,6 +20,7 @@ type State = Set<string>;
 export const uninitializedRule: Rule = {
   id: 'uninitialized',
   description: 'a local variable read on a path where it was never assigned',
+  ownFunctionOnly: true,
   // Only functions with a declaration that has no value: `u32 port;`, `struct iphdr *iph, *ip6;`.
   functionFilter: /^\s*(?:const\s+)?(?:(?:struct|union|unsigned|signed)\s+)?\w+\s+\**\s*\w+\s*(?:,\s*\**\s*\w+\s*)*;/m,
   runFunction({ doc, fn, report }) {

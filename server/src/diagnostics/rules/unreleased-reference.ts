@@ -12,7 +12,15 @@ import type { BpfDocument } from '../../bpf-document';
 import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '../flow';
 import { documentHeaderDeclarations, headerFunctionSummaries } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
-import { callFacts, functionKey, functionsByName, hash, memo, programOfFunction } from '../function-cache';
+import {
+  allFunctionsKey,
+  callFacts,
+  functionKey,
+  functionsByName,
+  hash,
+  memo,
+  programOfFunction,
+} from '../function-cache';
 import {
   blockStatement,
   callArgs,
@@ -175,6 +183,14 @@ const factsCache = new WeakMap<BpfDocument, FileFacts>();
 function factsOf(doc: BpfDocument): FileFacts {
   let f = factsCache.get(doc);
   if (f) return f;
+  // Read off all the file's functions and its headers: cached across versions by their texts.
+  const headerKey = documentHeaderDeclarations(doc).key;
+  f = memo(`unreleased-reference-facts\u0000${allFunctionsKey(doc)}\u0000${headerKey}`, () => readFacts(doc));
+  factsCache.set(doc, f);
+  return f;
+}
+
+function readFacts(doc: BpfDocument): FileFacts {
   const summaries = returnedReferences(doc);
   const own = functionsByName(doc);
   // Functions of the included headers that return a reference they acquired.
@@ -215,9 +231,7 @@ function factsOf(doc: BpfDocument): FileFacts {
     [...readOnly].map(([k, v]) => `${k}:${v.map(Number).join('')}`).join(';') +
     '|' +
     [...releasing].map(([k, v]) => `${k}:${v.index}`).join(';');
-  f = { summaries, readOnly, releasing, key: key.length > 64 ? hash(key) : key };
-  factsCache.set(doc, f);
-  return f;
+  return { summaries, readOnly, releasing, key: key.length > 64 ? hash(key) : key };
 }
 
 /**

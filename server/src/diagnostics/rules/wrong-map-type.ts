@@ -186,6 +186,7 @@ function lineOfMap(doc: BpfDocument, name: string): number {
 export const wrongMapTypeRule: Rule = {
   id: 'wrong-map-type',
   description: 'a helper given a map of a type it does not work on (perf_event_output on a ring buffer, ...)',
+  ownFunctionOnly: true,
   functionFilter: /\bbpf_/,
   // Maps defined in the file's headers count too.
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
