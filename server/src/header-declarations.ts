@@ -315,24 +315,46 @@ export function headerFunctionSummaries(
 ): { nullable: Set<string>; returnsRef: Map<string, string[]> } {
   const outNull = new Set<string>();
   const outRef = new Map<string, string[]>();
+  const returning = returnedCalls(decls);
   for (let round = 0; round < 3; round++) {
-    for (const f of decls.functions.values()) {
-      if (!f.returnsPointer) continue;
-      const body = f.text.slice(f.text.indexOf('{'));
-      const returned = [...body.matchAll(/\breturn\s+(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*(\()?/g)];
-      const assigned = new Map<string, string>();
-      for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*=\s*(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*\(/g))
-        assigned.set(m[1], m[2]);
-      for (const r of returned) {
-        const callee = r[2] ? r[1] : assigned.get(r[1]);
-        if (!callee) continue;
-        if (!outNull.has(f.name) && (nullable(callee) || outNull.has(callee))) outNull.add(f.name);
+    for (const { name, callees } of returning) {
+      for (const callee of callees) {
+        if (!outNull.has(name) && (nullable(callee) || outNull.has(callee))) outNull.add(name);
         const rel = acquires(callee) ?? outRef.get(callee);
-        if (rel && !outRef.has(f.name)) outRef.set(f.name, rel);
+        if (rel && !outRef.has(name)) outRef.set(name, rel);
       }
     }
   }
   return { nullable: outNull, returnsRef: outRef };
+}
+
+const returnedCallsOf = new WeakMap<HeaderDeclarations, { name: string; callees: string[] }[]>();
+
+/**
+ * The header functions returning a pointer, each with the functions whose result it returns (`return
+ * f(...)`, or `return v` after `v = f(...)`), in order: read once per headers' declarations (the rules ask
+ * for the summaries on every edit).
+ */
+function returnedCalls(decls: HeaderDeclarations): { name: string; callees: string[] }[] {
+  let out = returnedCallsOf.get(decls);
+  if (out) return out;
+  out = [];
+  for (const f of decls.functions.values()) {
+    if (!f.returnsPointer) continue;
+    const body = f.text.slice(f.text.indexOf('{'));
+    const returned = [...body.matchAll(/\breturn\s+(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*(\()?/g)];
+    const assigned = new Map<string, string>();
+    for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*=\s*(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*\(/g))
+      assigned.set(m[1], m[2]);
+    const callees: string[] = [];
+    for (const r of returned) {
+      const callee = r[2] ? r[1] : assigned.get(r[1]);
+      if (callee) callees.push(callee);
+    }
+    if (callees.length) out.push({ name: f.name, callees });
+  }
+  returnedCallsOf.set(decls, out);
+  return out;
 }
 
 const perDocument = new WeakMap<object, HeaderDeclarations>();

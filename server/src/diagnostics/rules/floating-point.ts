@@ -63,6 +63,7 @@ function isFloatLiteral(text: string): boolean {
 export const floatingPointRule: Rule = {
   id: 'floating-point',
   description: 'float/double types, float literals and math functions (BPF has no floating point)',
+  ownFunctionOnly: true,
   functionFilter: FLOAT_HINT,
   runFunction({ doc, fn, report }) {
     scan(doc, fn.startIndex, fn.endIndex, report);

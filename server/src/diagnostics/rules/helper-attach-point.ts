@@ -29,6 +29,7 @@ const TRAMPOLINE_ONLY = /^bpf_get_func_(arg|arg_cnt|ret)$/;
 export const helperAttachPointRule: Rule = {
   id: 'helper-attach-point',
   description: 'bpf_d_path() / bpf_get_func_*() in a tracing program attached where the kernel does not allow them',
+  ownFunctionOnly: true,
   functionFilter: /\bbpf_(d_path|get_func_(arg|arg_cnt|ret))\s*\(/,
   runFunction({ doc, fn, programs, report }) {
     const defined = functionsByName(doc);

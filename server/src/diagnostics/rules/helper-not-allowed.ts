@@ -35,6 +35,7 @@ const ALTERNATIVES: Record<string, string[]> = {
 export const helperNotAllowedRule: Rule = {
   id: 'helper-not-allowed',
   description: 'helpers the program type may not call',
+  ownFunctionOnly: true,
   functionFilter: /\bbpf_/,
   // The table of allowed helpers changes when a target is connected (its own probe); header functions'
   // bodies come from the included headers.

@@ -20,6 +20,7 @@ import {
   functionsByName,
   functionsOf,
   functionText,
+  hash,
   memo,
 } from '../function-cache';
 import {
@@ -159,11 +160,27 @@ function nullableFunctions(doc: BpfDocument): ReadonlySet<string> {
   return out;
 }
 
+const nullableKeys = new WeakMap<BpfDocument, string>();
+
+/** nullableFunctions(doc) as a short key. */
+function nullableKey(doc: BpfDocument): string {
+  let k = nullableKeys.get(doc);
+  if (k === undefined) {
+    const names = [...nullableFunctions(doc)].sort().join(',');
+    nullableKeys.set(doc, (k = names.length > 64 ? hash(names) : names));
+  }
+  return k;
+}
+
 export const nullCheckRule: Rule = {
   id: 'null-check',
   description: 'pointer from a may-be-NULL helper or kfunc used before a NULL check',
-  // The quick fix returns TC_ACT_OK when the file names it; header functions may return NULL.
-  fileKey: (doc) => `${/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''}|${documentHeaderDeclarations(doc).key}`,
+  // The quick fix returns TC_ACT_OK when the file names it; header functions may return NULL. What it
+  // reads of the functions a function calls is which of them may return NULL: that set is in the file
+  // key, so an edit of a callee that leaves it alone does not re-run the rule in the callers.
+  ownFunctionOnly: true,
+  fileKey: (doc) =>
+    `${/\bTC_ACT_OK\b/.test(doc.text) ? 'tc' : ''}|${documentHeaderDeclarations(doc).key}|${nullableKey(doc)}`,
   runFunction(ctx) {
     const { doc, fn } = ctx;
     // Only functions that call something that may return NULL have anything to check. The file's

@@ -39,6 +39,7 @@ const perDoc = new WeakMap<BpfDocument, Set<string>>();
 export const rodataWriteRule: Rule = {
   id: 'rodata-write',
   description: 'a write to a const (.rodata) global through a cast',
+  ownFunctionOnly: true,
   functionFilter: /\(\s*[A-Za-z_][\w\s]*\*\s*\)/,
   runFunction({ doc, fn, report }) {
     let globals = perDoc.get(doc);

@@ -76,6 +76,7 @@ const norm = (t: string) =>
 export const sectionRule: Rule = {
   id: 'section',
   description: 'unknown SEC() names, missing attach targets, and context types of another program type',
+  ownFunctionOnly: true,
   // SEC() names are top level; a program's context parameter and its uses are in its function.
   runFunction(ctx) {
     const p = ctx.programs.find((x) => x.node.startIndex === ctx.fn.startIndex);

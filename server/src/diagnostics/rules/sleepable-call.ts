@@ -42,6 +42,7 @@ export function isSleepableCall(name: string): boolean {
 export const sleepableCallRule: Rule = {
   id: 'sleepable-call',
   description: 'helpers and kfuncs that may sleep, called from a program that is not sleepable',
+  ownFunctionOnly: true,
   functionFilter:
     /\bbpf_(copy_from_user|ima_|get_file_xattr|get_dentry_xattr|set_dentry_xattr|remove_dentry_xattr|lookup_user_key|verify_pkcs7|arena_)/,
   runFunction({ doc, fn, programs, report }) {

@@ -94,6 +94,7 @@ function resolvedVmlinux(file: string, include: string, system: boolean): string
 export const tpBtfArgsRule: Rule = {
   id: 'tp-btf-args',
   description: 'a tp_btf program reading an argument its tracepoint does not pass',
+  ownFunctionOnly: true,
   functionFilter: /\bBPF_PROG\s*\(/,
   fileKey: vmlinuxKey,
   runFunction({ doc, fn, programs, report }) {

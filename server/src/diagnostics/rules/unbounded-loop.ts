@@ -62,6 +62,7 @@ function bounds(cond: Node): { bound: Node; counter: Node }[] {
 export const unboundedLoopRule: Rule = {
   id: 'unbounded-loop',
   description: 'loops the verifier cannot prove to terminate',
+  ownFunctionOnly: true,
   functionFilter: /\b(for|while|do)\b/,
   runFunction(ctx) {
     const { doc, fn } = ctx;

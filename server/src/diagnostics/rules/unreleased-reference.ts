@@ -147,6 +147,8 @@ export const unreleasedReferenceRule: Rule = {
   // What the file's and its headers' functions do with references (summaries, read-only parameters) is
   // part of the key, as are the functions each one calls (their bodies may release what it holds).
   fileKey: (doc) => factsOf(doc).key,
+  // What it reads of the functions a function calls is their summaries (factsOf), which the file key holds.
+  ownFunctionOnly: true,
   runFunction(ctx) {
     const { doc, fn } = ctx;
     const { summaries, readOnly, releasing } = factsOf(doc);

@@ -63,6 +63,7 @@ const MATH =
 export const unsupportedCallRule: Rule = {
   id: 'unsupported-call',
   description: 'libc calls, non-constant memcpy/memset, recursion and calls through function pointers',
+  ownFunctionOnly: true,
   // What the included headers declare (their names are known functions, not unknown ones).
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction(ctx) {
