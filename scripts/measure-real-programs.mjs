@@ -3,6 +3,8 @@
 // iovisor/bcc's libbpf-tools, or libbpf-bootstrap's examples/c): which of them compile and pass this
 // kernel's verifier, then what `bpf-ide check` reports on the ones that pass. An error on a program the
 // kernel accepted is a false error. Their code is not part of this repository: give the directory.
+// Programs are the *.bpf.c files, and the *.c files that are BPF programs by their content (a SEC(...)
+// and no main(): xdp-tutorial, bpf-examples and cilium/ebpf name theirs xdp_prog_kern.c, filter.c, ...).
 //
 // Usage: node scripts/measure-real-programs.mjs DIR [--no-load] [--no-clang] [--json OUT] [--files a,b,...]
 //   DIR        a directory holding *.bpf.c programs (searched recursively) and the headers they include
@@ -11,7 +13,9 @@
 //   --json OUT write every program's result and every finding to OUT
 //   --files    only these programs (base names, comma separated)
 //
-// Steps, per program: clang -target bpf -D__TARGET_ARCH_<arch> -g -O2 -I<its dir> -I<vmlinux.h dir> (a
+// Steps, per program: clang -target bpf -D__TARGET_ARCH_<arch> -g -O2 -I<its dir> -I<headers/ and include/
+// beside it or beside any directory above it, up to DIR: where XDP trees keep <xdp/parsing_helpers.h>,
+// <bpf/vmlinux.h>> -I<DIR> -I<vmlinux.h dir> (a
 // vmlinux.h of the running kernel is generated with `bpf-ide vmlinux` unless DIR has one), then the
 // object is loaded through the agent (`bpf-ide run OBJ --json`: programs one by one, no attach, all
 // released at the end); a program passes when every program of its object loaded. Then `bpf-ide check
@@ -20,7 +24,16 @@
 //   BENCH lsp_false_errors_real_programs ours=<errors> baseline=0 ratio=<1 when 0 else 0> (...)
 // Exit 0 when it measured (whatever the counts), 1 when it could not, 2 on bad usage.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +76,31 @@ const walk = (d) => {
     const st = statSync(p);
     if (st.isDirectory()) {
       if (!e.startsWith('.') && e !== 'node_modules') walk(p);
-    } else if (e.endsWith('.bpf.c')) {
-      if (!opt.files || opt.files.has(e.replace(/\.bpf\.c$/, ''))) programs.push(p);
+    } else if (e.endsWith('.bpf.c') || (e.endsWith('.c') && isBpfSource(p))) {
+      if (!opt.files || opt.files.has(e.replace(/(\.bpf)?\.c$/, ''))) programs.push(p);
     }
   }
 };
 walk(opt.dir);
+
+/** A *.c file that is a BPF program rather than its loader: it puts something in an ELF section and has no main(). */
+function isBpfSource(file) {
+  const text = readFileSync(file, 'utf8');
+  return /\bSEC\(\s*"/.test(text) && !/\bint\s+main\s*\(/.test(text);
+}
+
+/** headers/ and include/ directories beside the program's directory or any directory above it, up to DIR. */
+function treeIncludeDirs(file) {
+  const out = [];
+  for (let d = dirname(file); ; d = dirname(d)) {
+    for (const name of ['headers', 'include']) {
+      const c = join(d, name);
+      if (existsSync(c) && statSync(c).isDirectory()) out.push(c);
+    }
+    if (d === opt.dir || relative(opt.dir, d).startsWith('..') || dirname(d) === d) break;
+  }
+  return out;
+}
 if (programs.length === 0) fail(`no *.bpf.c under ${opt.dir}`);
 
 const work = mkdtempSync(join(tmpdir(), 'bpf-ide-real-'));
@@ -111,9 +143,10 @@ for (const file of programs) {
   const name = relative(opt.dir, file);
   const res = { file: name, compiled: false, loaded: undefined, reason: undefined, programs: [] };
   results.push(res);
-  const obj = join(work, `${basename(file, '.bpf.c')}-${results.length}.bpf.o`);
-  const includes = ['-I', dirname(file), '-I', opt.dir, '-I', vmlinuxDir];
-  headerDirs.add(dirname(file));
+  const obj = join(work, `${basename(file).replace(/(\.bpf)?\.c$/, '')}-${results.length}.bpf.o`);
+  const treeDirs = treeIncludeDirs(file);
+  const includes = [dirname(file), ...treeDirs, opt.dir, vmlinuxDir].flatMap((d) => ['-I', d]);
+  for (const d of [dirname(file), ...treeDirs]) headerDirs.add(d);
   const cc = spawnSync(
     'clang',
     // An undeclared function is an error (as clang >= 16 makes it): the object would not load anyway.
@@ -160,13 +193,21 @@ for (const file of programs) {
     name: p.name,
     section: p.section,
     loaded: p.loaded,
+    // A program libbpf could not type from its section name (SEC("xdp/pass") in libbpf 1.1: type
+    // "unspec") never reached the verifier; nor did one refused with a bare errno ("Invalid argument"
+    // is the errno's text, not the verifier's "invalid access ...").
     verified:
       p.loaded ||
       p.verifier?.stats?.processed_insns != null ||
-      /\bR\d+ |invalid|unbounded|misaligned|expected|program too large|too many|unreleased|reference/i.test(
-        p.verifier?.error?.message ?? '',
-      ),
-    error: p.verifier?.error?.message,
+      (p.type !== 'unspec' &&
+        /\bR\d+ |invalid|unbounded|misaligned|expected|program too large|too many|unreleased|reference/i.test(
+          (p.verifier?.error?.message ?? '').replace(
+            /^(Invalid argument|Permission denied|Operation not permitted)\b/,
+            '',
+          ),
+        )),
+    error:
+      p.type === 'unspec' ? `libbpf cannot tell the program type from SEC("${p.section}")` : p.verifier?.error?.message,
   }));
   // A program the kernel refused before verifying it (this kernel refuses BPF trampolines, an attach
   // target it does not have) says nothing about the code: the file passes when every program the
