@@ -1,5 +1,5 @@
 /**
- * A real LSP client for tests and benchmarks: spawns `node --max-semi-space-size=2 dist/bpf-ide.js lsp --stdio`, as the extension starts it (or any
+ * A real LSP client for tests and benchmarks: spawns `node <SERVER_NODE_FLAGS> dist/bpf-ide.js lsp --stdio`, as the extension starts it (or any
  * command speaking LSP over stdio, e.g. clangd) and talks JSON-RPC to it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
