@@ -15,9 +15,9 @@ import { field, opOf, ty } from '../fast-node';
 import { stripCasts } from '../flow';
 import type { Rule } from '../rule';
 import { documentHeaderDeclarations } from '../../header-declarations';
-import { callArgs, identOf } from '../syntax';
+import { callArgs, calleeName, identOf } from '../syntax';
 import { syntaxIndex } from '../syntax-index';
-import { functionsByName } from '../function-cache';
+import { functionsByName, hash, memo } from '../function-cache';
 import { KERNEL_OBJECTS } from './global-func-arg';
 import { fileMaps, headerMaps } from '../header-maps';
 
@@ -54,6 +54,8 @@ const OBJECT_ARGS: Record<string, { index: number; struct: string }> = {
 const CALLS = new RegExp(
   `\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS)].join('|')}|BPF_CORE_READ|bpf_get_current_task)\\s*\\(`,
 );
+
+const CALLS_OBJECT = new RegExp(`\\b(${Object.keys(OBJECT_ARGS).join('|')})\\s*\\(`);
 
 /** Calls whose value is a number to the verifier (a pointer read from kernel memory), not a BTF pointer. */
 const SCALAR_CALLS = /^(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task)$/;
@@ -106,6 +108,69 @@ export const helperArgTypeRule: Rule = {
       doc.text.slice(fn.startIndex, fn.endIndex),
     );
     if (!calls.length && !readsScalars) return;
+    // Numbers read from kernel memory given where a kernel object is wanted: `BPF_CORE_READ(t,
+    // real_parent)` or a local holding one, passed to a helper (or to a function of the file or its
+    // headers that hands it to one) taking a BTF pointer.
+    const scalarVars = new Map<string, string>();
+    if (readsScalars) {
+      const other = new Set<string>();
+      const noteValue = (name: string | undefined, v: Node | null) => {
+        if (!name) return;
+        const c = v ? stripCasts(v) : null;
+        const callee = c && ty(c) === 'call_expression' ? calleeName(c) : undefined;
+        if (callee && SCALAR_CALLS.test(callee)) {
+          if (!scalarVars.has(name)) scalarVars.set(name, `${callee}()`);
+        } else other.add(name);
+      };
+      for (const d of ix.in('init_declarator', fn)) {
+        let t = field(d, 'declarator');
+        while (t && ty(t) === 'pointer_declarator') t = field(t, 'declarator');
+        noteValue(identOf(t), field(d, 'value'));
+      }
+      for (const a of ix.in('assignment_expression', fn)) noteValue(identOf(field(a, 'left')), field(a, 'right'));
+      for (const n of other) scalarVars.delete(n);
+      const fnText = doc.text.slice(fn.startIndex, fn.endIndex);
+      for (const n of [...scalarVars.keys()]) if (new RegExp(`&\\s*${n}\\b`).test(fnText)) scalarVars.delete(n);
+    }
+    const scalarOf = (a: Node): string | undefined => {
+      const v = stripCasts(a);
+      if (ty(v) === 'call_expression') {
+        const callee = calleeName(v);
+        return callee && SCALAR_CALLS.test(callee) ? `${callee}()` : undefined;
+      }
+      return ty(v) === 'identifier' ? scalarVars.get(v.text) : undefined;
+    };
+    const own = functionsByName(doc);
+    const headerFns = documentHeaderDeclarations(doc).functions;
+    for (const c of readsScalars ? ix.callsIn(fn) : []) {
+      // Only helpers that take a kernel object, and functions of the file or its headers that hand
+      // one of their arguments to such a helper (read once per function text).
+      let wants: Map<number, { helper: string; struct: string }> | undefined;
+      if (OBJECT_ARGS[c.name])
+        wants = new Map([[OBJECT_ARGS[c.name].index, { helper: c.name, struct: OBJECT_ARGS[c.name].struct }]]);
+      else if (!c.name.startsWith('bpf_') && !SCALAR_CALLS.test(c.name)) {
+        const def = own.get(c.name);
+        const text = def ? doc.text.slice(def.startIndex, def.endIndex) : headerFns.get(c.name)?.text;
+        if (text && CALLS_OBJECT.test(text)) wants = memo(`object-params\u0000${hash(text)}`, () => objectParams(text));
+      }
+      if (!wants?.size) continue;
+      const args = callArgs(c.node);
+      for (const [i, w] of wants) {
+        const how = args[i] ? scalarOf(args[i]) : undefined;
+        if (!how || !args[i]) continue;
+        report({
+          start: args[i].startIndex,
+          end: args[i].endIndex,
+          severity: 'error',
+          message:
+            `'${args[i].text}' is a value read with ${how}: to the verifier a number (a scalar), not the kernel's struct ${w.struct}, and ` +
+            `${w.helper}() ${w.helper === c.name ? 'takes' : `(called by ${c.name}()) takes`} a BTF pointer there: the verifier rejects the program ` +
+            `("R${OBJECT_ARGS[w.helper].index + 1} type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_"). Pass a BTF pointer: a tp_btf/fentry ` +
+            `argument, bpf_get_current_task_btf(), or a field read through one (task->real_parent).`,
+        });
+      }
+    }
+    if (!calls.length) return;
     // Declared types of the function's parameters and locals, by name.
     const declared = new Map<string, Declared>();
     const note = (typeNode: Node | null, d: Node | null, at: Node) => {
@@ -137,66 +202,6 @@ export const helperArgTypeRule: Rule = {
         .map((m) => /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1])
         .filter((x): x is string => !!x),
     );
-    // Numbers read from kernel memory given where a kernel object is wanted: `BPF_CORE_READ(t,
-    // real_parent)` or a local holding one, passed to a helper (or to a function of the file or its
-    // headers that hands it to one) taking a BTF pointer.
-    const scalarVars = new Map<string, string>();
-    if (readsScalars) {
-      const other = new Set<string>();
-      const noteValue = (name: string | undefined, v: Node | null) => {
-        if (!name) return;
-        const c = v ? stripCasts(v) : null;
-        const callee = c && ty(c) === 'call_expression' ? /^(\w+)\s*\(/.exec(c.text)?.[1] : undefined;
-        if (callee && SCALAR_CALLS.test(callee)) {
-          if (!scalarVars.has(name)) scalarVars.set(name, `${callee}()`);
-        } else other.add(name);
-      };
-      for (const d of ix.in('init_declarator', fn)) {
-        let t = field(d, 'declarator');
-        while (t && ty(t) === 'pointer_declarator') t = field(t, 'declarator');
-        noteValue(identOf(t), field(d, 'value'));
-      }
-      for (const a of ix.in('assignment_expression', fn)) noteValue(identOf(field(a, 'left')), field(a, 'right'));
-      for (const n of other) scalarVars.delete(n);
-      for (const n of [...scalarVars.keys()]) if (new RegExp(`&\\s*${n}\\b`).test(fn.text)) scalarVars.delete(n);
-    }
-    const scalarOf = (a: Node): string | undefined => {
-      const v = stripCasts(a);
-      if (ty(v) === 'call_expression') {
-        const callee = /^(\w+)\s*\(/.exec(v.text)?.[1];
-        return callee && SCALAR_CALLS.test(callee) ? `${callee}()` : undefined;
-      }
-      return ty(v) === 'identifier' ? scalarVars.get(v.text) : undefined;
-    };
-    const own = functionsByName(doc);
-    const headerFns = documentHeaderDeclarations(doc).functions;
-    for (const c of ix.callsIn(fn)) {
-      const args = callArgs(c.node);
-      const scalars = args.map(scalarOf);
-      if (!scalars.some(Boolean)) continue;
-      let wants: Map<number, { helper: string; struct: string }> | undefined;
-      if (OBJECT_ARGS[c.name])
-        wants = new Map([[OBJECT_ARGS[c.name].index, { helper: c.name, struct: OBJECT_ARGS[c.name].struct }]]);
-      else {
-        const def = own.get(c.name);
-        const text = def ? def.text : headerFns.get(c.name)?.text;
-        if (text) wants = objectParams(text);
-      }
-      for (const [i, w] of wants ?? []) {
-        const how = scalars[i];
-        if (!how || !args[i]) continue;
-        report({
-          start: args[i].startIndex,
-          end: args[i].endIndex,
-          severity: 'error',
-          message:
-            `'${args[i].text}' is a value read with ${how}: to the verifier a number (a scalar), not the kernel's struct ${w.struct}, and ` +
-            `${w.helper}() ${w.helper === c.name ? 'takes' : `(called by ${c.name}()) takes`} a BTF pointer there: the verifier rejects the program ` +
-            `("R${OBJECT_ARGS[w.helper].index + 1} type=scalar expected=ptr_, trusted_ptr_, rcu_ptr_"). Pass a BTF pointer: a tp_btf/fentry ` +
-            `argument, bpf_get_current_task_btf(), or a field read through one (task->real_parent).`,
-        });
-      }
-    }
     for (const c of calls) {
       const args = callArgs(c.node);
       for (const i of MAP_MEMORY_ARGS[c.name] ?? []) {

@@ -89,6 +89,15 @@ export const scalarDerefRule: Rule = {
   runFunction({ doc, fn, report, programs }) {
     const body = field(fn, 'body');
     if (!body) return;
+    // BPF_PROG() matters only in a raw_tp program: other BPF_PROG() functions with none of the other
+    // sources have nothing to look at.
+    if (
+      !/\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\w*\s*\(|\b\w*lookup\w*\s*\(/.test(
+        doc.text.slice(fn.startIndex, fn.endIndex),
+      ) &&
+      !programs.some((q) => q.node.startIndex === fn.startIndex && /^raw_(tp|tracepoint)(\.w)?\//.test(q.section))
+    )
+      return;
     // Every assignment to each local pointer: only variables whose every value is a scalar are tracked.
     const sources = new Map<string, Source>();
     const other = new Set<string>();

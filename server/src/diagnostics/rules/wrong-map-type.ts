@@ -197,6 +197,9 @@ export const wrongMapTypeRule: Rule = {
   // bpf_spin_lock() and define a map whose value struct holds one.
   run({ doc, report }) {
     if (!doc.text.includes('bpf_spin_lock(')) return;
+    // The file's maps as cached by the top-level text; the document structure (for the map's `type`
+    // field's place) only when one of them is of a type that cannot hold a lock.
+    if (!fileMaps(doc).some((m) => m.type && !LOCKABLE.has(mapTypeName(m.type) ?? 'HASH'))) return;
     for (const m of doc.maps) {
       const t = mapTypeName(m.type);
       const value = /^struct\s+(\w+)$/.exec(m.valueType?.trim() ?? '')?.[1];
