@@ -7,6 +7,11 @@
  *
  * Definite assignment along the paths of the function: declarations without an initializer start
  * unassigned; `=`, `&var` handed anywhere (a helper may fill it) and `bpf_for(var, ...)` assign.
+ * A variable set under a condition and read under the same one is not reported (the kernel's xdp_fwd
+ * sample, xdp-tools' xdp-forward: `iph` set when `h_proto == bpf_htons(ETH_P_IP)`, read after the
+ * header parsing under that same test): where two paths meet, one that assigned it and one that did
+ * not, a condition the two paths know with opposite values says when it is assigned, until something
+ * the condition names is stored again.
  */
 import type { Node } from 'web-tree-sitter';
 import { field, kids, opOf, ty } from '../fast-node';
@@ -14,8 +19,35 @@ import { FlowWalker, type FlowDomain } from '../flow';
 import type { Rule } from '../rule';
 import { callArgs, calleeName, identOf } from '../syntax';
 
-/** Variables not yet assigned on this path. */
-type State = Set<string>;
+/** Variables not yet assigned on this path, what is known of the conditions tested on it, and when each
+ * unassigned variable is assigned after all (`cond=true` / `cond=false`). */
+interface State {
+  un: Set<string>;
+  facts: Map<string, boolean>;
+  when: Map<string, Set<string>>;
+}
+
+const condKey = (n: Node) => n.text.replace(/\s+/g, '');
+const word = (name: string) => new RegExp(`(^|[^\\w])${name.replace(/[^\w]/g, '')}([^\\w]|$)`);
+
+/** `name` was stored to: what was known of conditions that name it no longer holds. */
+function stored(name: string, s: State): void {
+  s.un.delete(name);
+  s.when.delete(name);
+  const w = word(name);
+  for (const k of [...s.facts.keys()]) if (w.test(k)) s.facts.delete(k);
+  for (const [v, ws] of s.when) {
+    for (const c of [...ws]) if (w.test(c.slice(0, c.lastIndexOf('=')))) ws.delete(c);
+    if (!ws.size) s.when.delete(v);
+  }
+}
+
+/** The conditions under which a path set `name` when the other path (`other`) did not: a fact both know, with opposite values. */
+function setWhen(mine: State, other: State): string[] {
+  const out: string[] = [];
+  for (const [k, v] of mine.facts) if (other.facts.get(k) === !v) out.push(`${k}=${v}`);
+  return out;
+}
 
 export const uninitializedRule: Rule = {
   id: 'uninitialized',
@@ -31,19 +63,37 @@ export const uninitializedRule: Rule = {
     const declNode = new Map<string, Node>();
     const reported = new Set<string>();
     const domain: FlowDomain<State> = {
-      copy: (s) => new Set(s),
-      // A variable is unassigned where the paths meet if it is unassigned on either.
-      join: (a, b) => new Set([...a, ...b]),
+      copy: (s) => ({
+        un: new Set(s.un),
+        facts: new Map(s.facts),
+        when: new Map([...s.when].map(([k, v]) => [k, new Set(v)])),
+      }),
+      // A variable is unassigned where the paths meet if it is unassigned on either, except under the
+      // conditions that single out the paths that assigned it.
+      join: (a, b) => {
+        const un = new Set([...a.un, ...b.un]);
+        const when = new Map<string, Set<string>>();
+        for (const v of un) {
+          let ws: string[];
+          if (!a.un.has(v)) ws = [...setWhen(a, b), ...(b.when.get(v) ?? [])];
+          else if (!b.un.has(v)) ws = [...setWhen(b, a), ...(a.when.get(v) ?? [])];
+          else ws = [...(a.when.get(v) ?? [])].filter((c) => b.when.get(v)?.has(c));
+          if (ws.length) when.set(v, new Set(ws));
+        }
+        const facts = new Map([...a.facts].filter(([k, v]) => b.facts.get(k) === v));
+        return { un, facts, when };
+      },
       declare(name, nameNode, value, typeText, s, decl) {
         // Scalars and pointers only: arrays and structs are filled member by member.
         if (value || /\[\]|^(struct|union)\s+\w+$/.test(typeText.trim()) || ty(decl) !== 'declaration') {
-          s.delete(name);
+          stored(name, s);
           return;
         }
         if (/\b(static|extern)\b/.test(decl.text.slice(0, nameNode.startIndex - decl.startIndex))) return;
         tracked.add(name);
         declNode.set(name, nameNode);
-        s.add(name);
+        stored(name, s);
+        s.un.add(name);
       },
       visit(n, s, flow) {
         const t = ty(n);
@@ -52,15 +102,23 @@ export const uninitializedRule: Rule = {
           const right = field(n, 'right');
           if (right) flow.expr(right, s);
           const name = left && ty(left) === 'identifier' ? left.text : undefined;
-          if (name && opOf(n) === '=') s.delete(name);
+          if (name && opOf(n) === '=') stored(name, s);
           else if (left) flow.expr(left, s);
-          if (name) s.delete(name);
+          if (name) stored(name, s);
+          return true;
+        }
+        if (t === 'update_expression') {
+          // x++ reads x, then stores it.
+          const arg = field(n, 'argument');
+          if (arg) flow.expr(arg, s);
+          const name = identOf(arg);
+          if (name) stored(name, s);
           return true;
         }
         if (t === 'pointer_expression' && opOf(n) === '&') {
           // Its address is taken: whatever receives it may store a value.
           const name = identOf(field(n, 'argument'));
-          if (name) s.delete(name);
+          if (name) stored(name, s);
           else for (const c of kids(n)) if (c) flow.expr(c, s);
           return true;
         }
@@ -69,7 +127,7 @@ export const uninitializedRule: Rule = {
           const args = callArgs(n);
           if (callee && /^bpf_(for|repeat|for_each)$/.test(callee)) {
             const name = identOf(args[0]);
-            if (name) s.delete(name);
+            if (name) stored(name, s);
             return true;
           }
           // Macros whose later arguments are field or type names, not variables.
@@ -89,14 +147,14 @@ export const uninitializedRule: Rule = {
         }
         if (t === 'identifier') {
           const name = n.text;
-          if (!s.has(name) || reported.has(name)) return true;
+          if (!s.un.has(name) || reported.has(name)) return true;
           const parent = n.parent;
           // `x++` and `x += 1` read it too; a declaration's own name does not.
           if (parent && ty(parent).endsWith('declarator')) return true;
           // bpf_for(i, 0, n) (masked as a `while` for the parser): the macro assigns i.
           for (let up: Node | null = parent, k = 0; up && k < 4; up = up.parent, k++)
             if (/^bpf_(for|for_each|repeat)\s*\(/.test(doc.text.slice(up.startIndex, up.startIndex + 16))) {
-              s.delete(name);
+              stored(name, s);
               return true;
             }
           reported.add(name);
@@ -115,8 +173,13 @@ export const uninitializedRule: Rule = {
         }
         return false;
       },
-      assume() {},
+      assume(cond, s, truthy) {
+        const k = condKey(cond);
+        s.facts.set(k, truthy);
+        const c = `${k}=${truthy}`;
+        for (const [v, ws] of [...s.when]) if (ws.has(c)) stored(v, s);
+      },
     };
-    new FlowWalker(domain).run(body, new Set());
+    new FlowWalker(domain).run(body, { un: new Set(), facts: new Map(), when: new Map() });
   },
 };
