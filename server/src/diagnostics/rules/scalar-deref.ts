@@ -15,7 +15,7 @@ import { structLayouts } from '../struct-layouts';
 
 /** Calls whose value is a scalar even when it is a pointer in C. */
 const SCALAR_SOURCES =
-  /^(BPF_CORE_READ|BPF_CORE_READ_USER|BPF_PROBE_READ|BPF_PROBE_READ_USER|bpf_get_current_task|bpf_core_read_user)$/;
+  /^(BPF_CORE_READ|BPF_CORE_READ_USER|BPF_PROBE_READ|BPF_PROBE_READ_USER|bpf_get_current_task|bpf_core_read_user|PT_REGS_PARM[1-8](_CORE)?(_SYSCALL)?|PT_REGS_RC(_CORE)?)$/;
 /** Helpers that write a value read from kernel or user memory into their first argument. */
 const READ_INTO = /^(bpf_probe_read|bpf_probe_read_kernel|bpf_probe_read_user|bpf_core_read|bpf_core_read_user)$/;
 
@@ -85,19 +85,23 @@ export const scalarDerefRule: Rule = {
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
   ownFunctionOnly: true,
   functionFilter:
-    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG)\w*\s*\(|\b\w*lookup\w*\s*\(/,
+    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG|PT_REGS_(PARM|RC))\w*\s*\(|\b\w*lookup\w*\s*\(|->\s*args\s*\[/,
   runFunction({ doc, fn, report, programs }) {
     const body = field(fn, 'body');
     if (!body) return;
     // BPF_PROG() matters only in a raw_tp program: other BPF_PROG() functions with none of the other
     // sources have nothing to look at.
     if (
-      !/\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\w*\s*\(|\b\w*lookup\w*\s*\(/.test(
+      !/\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|PT_REGS_(PARM|RC))\w*\s*\(|\b\w*lookup\w*\s*\(|->\s*args\s*\[/.test(
         doc.text.slice(fn.startIndex, fn.endIndex),
       ) &&
       !programs.some((q) => q.node.startIndex === fn.startIndex && /^raw_(tp|tracepoint)(\.w)?\//.test(q.section))
     )
       return;
+    // The context parameter of a raw tracepoint program (`struct bpf_raw_tracepoint_args *ctx`).
+    const rawArgs = /\bstruct\s+bpf_raw_tracepoint_args\s*\*\s*(\w+)/.exec(
+      doc.text.slice(fn.startIndex, body.startIndex),
+    )?.[1];
     // Every assignment to each local pointer: only variables whose every value is a scalar are tracked.
     const sources = new Map<string, Source>();
     const other = new Set<string>();
@@ -108,7 +112,14 @@ export const scalarDerefRule: Rule = {
       const v = value ? stripCasts(value) : null;
       const callee = v && ty(v) === 'call_expression' ? calleeName(v) : undefined;
       const fromMap = v && stored ? stored(v) : undefined;
-      if (callee && SCALAR_SOURCES.test(callee)) {
+      // `ctx->args[1]` of a raw tracepoint (struct bpf_raw_tracepoint_args *ctx): a u64.
+      const rawArg =
+        v && rawArgs && ty(v) === 'subscript_expression' && new RegExp(`^${rawArgs}\\s*->\\s*args\\s*\\[`).test(v.text)
+          ? `${v.text} (a u64 argument of the raw tracepoint)`
+          : undefined;
+      if (rawArg) {
+        if (!sources.has(name)) sources.set(name, { node: whole, how: rawArg });
+      } else if (callee && SCALAR_SOURCES.test(callee)) {
         if (!sources.has(name)) sources.set(name, { node: whole, how: `${callee}()` });
       } else if (fromMap) {
         if (!sources.has(name)) sources.set(name, { node: whole, how: fromMap });
