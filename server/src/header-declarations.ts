@@ -198,8 +198,12 @@ export function parseHeader(file: string, text: string, mtimeMs = 0, scanFunctio
   const clean = blankCommentsAndPreprocessor(text);
   let depth = 0;
   let stmtStart = 0;
-  for (let k = 0; k < clean.length; k++) {
-    const c = clean[k];
+  // From brace to brace and semicolon (a regex finds them natively: libbpf's bpf_helper_defs.h alone is
+  // 170 kB, read on the first analysis of every file that includes bpf_helpers.h).
+  const marks = /[{};]/g;
+  for (let m = marks.exec(clean); m; m = marks.exec(clean)) {
+    const k = m.index;
+    const c = m[0];
     if (c === '{') {
       if (depth === 0) {
         const fn = functionHead(clean, stmtStart, k);
@@ -217,7 +221,7 @@ export function parseHeader(file: string, text: string, mtimeMs = 0, scanFunctio
             params: fn.params,
             returnsPointer: fn.returnsPointer,
           });
-          k = end;
+          marks.lastIndex = end + 1;
           stmtStart = end + 1;
           continue;
         }
@@ -275,9 +279,11 @@ function functionHead(
 
 function matchClose(text: string, open: number): number {
   let depth = 0;
-  for (let k = open; k < text.length; k++) {
-    if (text[k] === '{') depth++;
-    else if (text[k] === '}' && --depth === 0) return k;
+  const braces = /[{}]/g;
+  braces.lastIndex = open;
+  for (let m = braces.exec(text); m; m = braces.exec(text)) {
+    if (m[0] === '{') depth++;
+    else if (--depth === 0) return m.index;
   }
   return -1;
 }

@@ -71,7 +71,8 @@ export function startServer(connection: Connection): void {
     const init = params.initializationOptions as { settings?: unknown } | undefined;
     ctx = {
       store: new DocumentStore(language),
-      headers: new HeaderIndex(),
+      // The rules' index: vmlinux.h read and indexed once for rules and completion alike.
+      headers: sharedHeaderDeclarations.headers,
       settings: expandServerSettings(
         init?.settings ? parseServerSettings(init.settings) : defaultServerSettings(),
         workspaceFolder,
