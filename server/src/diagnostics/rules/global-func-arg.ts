@@ -11,7 +11,8 @@
 import type { Node } from 'web-tree-sitter';
 import { field, ty } from '../fast-node';
 import { stripCasts } from '../flow';
-import type { Rule } from '../rule';
+import type { Rule, RuleDiagnostic } from '../rule';
+import type { BpfDocument } from '../../bpf-document';
 import { identOf } from '../syntax';
 import { syntaxIndex } from '../syntax-index';
 
@@ -84,10 +85,71 @@ function kernelObjectParam(p: Node): { name: string; struct: string } | undefine
   return struct && KERNEL_OBJECTS.has(struct) ? { name: inner.text, struct } : undefined;
 }
 
+/** Context types: a global function's parameter of one is the context (never NULL), not memory. */
+const CONTEXT_STRUCT =
+  /^(__sk_buff|xdp_md|sk_msg_md|sk_reuseport_md|pt_regs|user_pt_regs|bpf_\w+|trace_event_raw_\w+)$/;
+
+/**
+ * The other half of a global function's prototype: a pointer to memory (a struct of the program's,
+ * an integer) may be NULL, and the function is verified alone, so reading through it before a NULL
+ * check is rejected ("R1 invalid mem access 'mem_or_null'") whatever its callers pass. Reported at
+ * the first such read.
+ */
+function maybeNullParams(
+  doc: BpfDocument,
+  fn: Node,
+  name: string,
+  params: (Node | null)[],
+  noinline: boolean,
+  report: (d: RuleDiagnostic) => void,
+): void {
+  const body = field(fn, 'body');
+  if (!body) return;
+  const text = doc.text.slice(body.startIndex, body.endIndex);
+  for (const p of params) {
+    if (!p || ty(p) !== 'parameter_declaration' || /__arg_/.test(p.text)) continue;
+    const t = field(p, 'type');
+    const d = field(p, 'declarator');
+    if (!t || !d || ty(d) !== 'pointer_declarator') continue;
+    const id = field(d, 'declarator');
+    if (!id || ty(id) !== 'identifier') continue;
+    if (ty(t) === 'primitive_type' && t.text === 'void') continue;
+    const struct = ty(t) === 'struct_specifier' ? field(t, 'name')?.text : undefined;
+    if (struct && (CONTEXT_STRUCT.test(struct) || KERNEL_OBJECTS.has(struct))) continue;
+    if (
+      !struct &&
+      ty(t) !== 'primitive_type' &&
+      ty(t) !== 'sized_type_specifier' &&
+      !/^(__)?[us](8|16|32|64)$/.test(t.text)
+    )
+      continue;
+    const v = id.text;
+    const deref = new RegExp(`\\b${v}\\s*(->|\\[)|(^|[^\\w)\\]\\s])\\s*\\*\\s*${v}\\b`).exec(text);
+    if (!deref) continue;
+    const check = new RegExp(
+      `!\\s*${v}\\b|\\b${v}\\s*[!=]=\\s*(NULL|0)\\b|\\b(NULL|0)\\s*[!=]=\\s*${v}\\b|\\bif\\s*\\(\\s*${v}\\s*\\)|\\b${v}\\s*(&&|\\?)`,
+    ).exec(text);
+    if (check && check.index < deref.index) continue;
+    const at = body.startIndex + deref.index + (deref[0].length - deref[0].trimStart().length);
+    const end = at + deref[0].trim().length;
+    report({
+      start: at,
+      end,
+      severity: noinline ? 'error' : 'warning',
+      message:
+        `'${name}' is not static, so the verifier checks it on its own, and its pointer argument '${v}' may be NULL there ` +
+        `(memory of its type, or NULL): reading through it before a NULL check is rejected ("invalid mem access 'mem_or_null'")` +
+        (noinline ? '.' : ' wherever clang keeps it a call (it may inline it: it is not __noinline).') +
+        ` Check it first (if (!${v}) return 0;), or make the function static.`,
+      related: [{ start: p.startIndex, end: p.endIndex, message: `'${v}' may be NULL in a global function` }],
+    });
+  }
+}
+
 export const globalFuncArgRule: Rule = {
   id: 'global-func-arg',
   description: 'a global (non-static) function taking a pointer to a kernel object, which its callers cannot pass',
-  functionFilter: /\bstruct\s+\w+\s*\*/,
+  functionFilter: /\w\s*\*\s*\w+\s*[,)]/,
   runFunction({ doc, fn, name, programs, report }) {
     if (!name || !programs.length || programs.some((q) => q.node.startIndex === fn.startIndex)) return;
     let decl: Node | null = field(fn, 'declarator');
@@ -108,7 +170,10 @@ export const globalFuncArgRule: Rule = {
     const noinline = /\b(__noinline|noinline)\b/.test(head);
     const params = decl.childForFieldName('parameters')?.namedChildren ?? [];
     const objs = params.map((p) => (p ? kernelObjectParam(p) : undefined));
-    if (!objs.some(Boolean)) return;
+    if (!objs.some(Boolean)) {
+      maybeNullParams(doc, fn, name, params, noinline, report);
+      return;
+    }
     // Its calls in the programs that call it directly: an argument that is `&local`, NULL or a call's
     // value (a lookup) may be memory the verifier accepts, and the finding is then only a warning.
     const ix = syntaxIndex(doc);
