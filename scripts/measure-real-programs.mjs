@@ -15,7 +15,8 @@
 //
 // Steps, per program: clang -target bpf -D__TARGET_ARCH_<arch> -g -O2 -I<its dir> -I<headers/ and include/
 // beside it or beside any directory above it, up to DIR: where XDP trees keep <xdp/parsing_helpers.h>,
-// <bpf/vmlinux.h>> -I<DIR> -I<vmlinux.h dir> (a
+// <bpf/vmlinux.h>> -I<DIR> -I<vmlinux.h dir> -D<what a BPF_CFLAGS file in its directory or one above says:
+// the defines a project's configure step would pass, e.g. xdp-tools' -DHAVE_LIBBPF_BPF_PROGRAM__TYPE> (a
 // vmlinux.h of the running kernel is generated with `bpf-ide vmlinux` unless DIR has one), then the
 // object is loaded through the agent (`bpf-ide run OBJ --json`: programs one by one, no attach, all
 // released at the end); a program passes when every program of its object loaded. Then `bpf-ide check
@@ -89,6 +90,21 @@ function isBpfSource(file) {
   return /\bSEC\(\s*"/.test(text) && !/\bint\s+main\s*\(/.test(text);
 }
 
+/**
+ * The -D flags of BPF_CFLAGS files in the program's directory or any directory above it, up to DIR:
+ * what a project's configure step passes to its BPF build (only -DNAME[=VALUE] is taken).
+ */
+function treeDefines(file) {
+  const out = [];
+  for (let d = dirname(file); ; d = dirname(d)) {
+    const f = join(d, 'BPF_CFLAGS');
+    if (existsSync(f))
+      for (const t of readFileSync(f, 'utf8').split(/\s+/)) if (/^-D\w+(=\S*)?$/.test(t)) out.push(t.slice(2));
+    if (d === opt.dir || relative(opt.dir, d).startsWith('..') || dirname(d) === d) break;
+  }
+  return out;
+}
+
 /** headers/ and include/ directories beside the program's directory or any directory above it, up to DIR. */
 function treeIncludeDirs(file) {
   const out = [];
@@ -141,7 +157,14 @@ const arch =
 const results = [];
 for (const file of programs) {
   const name = relative(opt.dir, file);
-  const res = { file: name, compiled: false, loaded: undefined, reason: undefined, programs: [] };
+  const res = {
+    file: name,
+    compiled: false,
+    loaded: undefined,
+    reason: undefined,
+    programs: [],
+    defines: treeDefines(file),
+  };
   results.push(res);
   const obj = join(work, `${basename(file).replace(/(\.bpf)?\.c$/, '')}-${results.length}.bpf.o`);
   const treeDirs = treeIncludeDirs(file);
@@ -157,6 +180,7 @@ for (const file of programs) {
       '-g',
       '-O2',
       '-Werror=implicit-function-declaration',
+      ...res.defines.map((d) => `-D${d}`),
       ...includes,
       ...sysIncludes,
       '-c',
@@ -241,12 +265,22 @@ if (passing.length) {
     ...['-I', opt.dir, '-I', vmlinuxDir],
     ...sysIncludes.filter((a) => a !== '-idirafter').flatMap((d) => ['-I', d]),
   ];
-  // In slices, so one command line stays short and a rule that throws on one file is seen per slice.
-  for (let i = 0; i < passing.length; i += 20) {
-    const slice = passing.slice(i, i + 20).map((r) => join(opt.dir, r.file));
+  // In slices of files compiled with the same defines, so one command line stays short and a rule that
+  // throws on one file is seen per slice.
+  const groups = new Map();
+  for (const r of passing) {
+    const key = r.defines.join(' ');
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const slices = [...groups.values()].flatMap((g) =>
+    Array.from({ length: Math.ceil(g.length / 20) }, (_, i) => g.slice(i * 20, i * 20 + 20)),
+  );
+  for (const group of slices) {
+    const slice = group.map((r) => join(opt.dir, r.file));
+    const defines = group[0].defines.flatMap((d) => ['-D', d]);
     const chk = spawnSync(
       process.execPath,
-      [cli, 'check', '--json', ...(opt.clang ? [] : ['--no-clang']), ...includeArgs, ...slice],
+      [cli, 'check', '--json', ...(opt.clang ? [] : ['--no-clang']), ...defines, ...includeArgs, ...slice],
       { encoding: 'utf8', maxBuffer: 64 << 20, cwd: opt.dir },
     );
     if (chk.status === 2 || chk.error) fail(`bpf-ide check failed: ${chk.error?.message ?? chk.stderr}`);
