@@ -7,14 +7,15 @@
  * map's type is read from its BTF-style definition in the file (`__uint(type, BPF_MAP_TYPE_...)`);
  * maps defined elsewhere, or passed through a pointer variable, are not judged.
  */
+import type { Node } from 'web-tree-sitter';
 import { helperByName } from '../../catalog/catalog';
 import { field, opOf, ty } from '../fast-node';
 import { functionsByName } from '../function-cache';
 import { stripCasts, stripParens } from '../flow';
-import type { BpfDocument } from '../../bpf-document';
+import type { BpfDocument, BpfProgram } from '../../bpf-document';
 import { documentHeaderDeclarations } from '../../header-declarations';
 import { fileMaps, headerMaps } from '../header-maps';
-import type { Rule } from '../rule';
+import type { Rule, RuleDiagnostic } from '../rule';
 import { syntaxIndex } from '../syntax-index';
 import { callArgs } from '../syntax';
 import { structLayouts } from '../struct-layouts';
@@ -183,6 +184,64 @@ function lineOfMap(doc: BpfDocument, name: string): number {
   return m ? doc.positionAt(m.node.startIndex).line + 1 : 0;
 }
 
+/** Program types whose programs may not use a map holding a bpf_spin_lock (the kernel's is_tracing_prog_type(), and socket filters). */
+const NO_LOCK_PROGRAMS: Record<string, string> = {
+  kprobe: 'tracing progs cannot use bpf_spin_lock yet',
+  tracepoint: 'tracing progs cannot use bpf_spin_lock yet',
+  perf_event: 'tracing progs cannot use bpf_spin_lock yet',
+  raw_tracepoint: 'tracing progs cannot use bpf_spin_lock yet',
+  raw_tracepoint_writable: 'tracing progs cannot use bpf_spin_lock yet',
+  socket_filter: 'socket filter progs cannot use bpf_spin_lock yet',
+};
+
+/** The struct of a map's value when it holds a bpf_spin_lock (directly), with the lock's member name. */
+function lockOf(doc: BpfDocument, valueType: string | undefined): string | undefined {
+  const value = /^struct\s+(\w+)$/.exec(valueType?.trim() ?? '')?.[1];
+  if (!value) return undefined;
+  const fields = doc.structs.get(value)?.fields;
+  return fields
+    ? fields.find((f) => /^struct\s+bpf_spin_lock$/.test(f.type.trim()))?.name
+    : structLayouts(doc)
+        .struct(value)
+        ?.members.find((f) => /^struct\s+bpf_spin_lock$/.test(f.type.trim()))?.name;
+}
+
+/**
+ * A map whose value holds a bpf_spin_lock, used (`&map`) in a kprobe, tracepoint, perf_event or raw
+ * tracepoint program (or a socket filter), or in a function one of them calls: the verifier refuses the
+ * map in such programs at its first use ("tracing progs cannot use bpf_spin_lock yet"), lock taken or not.
+ */
+function lockInTracing(
+  doc: BpfDocument,
+  fn: Node,
+  programs: readonly BpfProgram[],
+  report: (d: RuleDiagnostic) => void,
+): void {
+  const progs = programs
+    .map((p) => ({ p, why: p.def ? NO_LOCK_PROGRAMS[p.def.programType] : undefined }))
+    .filter((x) => x.why);
+  if (!progs.length || !doc.text.includes('bpf_spin_lock')) return;
+  const text = doc.text.slice(fn.startIndex, fn.endIndex);
+  const locked = [...fileMaps(doc), ...headerMaps(doc)]
+    .map((m) => ({ m, lock: lockOf(doc, m.valueType) }))
+    .filter((x) => x.lock && new RegExp(`&\\s*${x.m.name}\\b`).test(text));
+  for (const { m, lock } of locked) {
+    const at = new RegExp(`&\\s*${m.name}\\b`).exec(text)!;
+    const { p, why } = progs[0];
+    report({
+      start: fn.startIndex + at.index,
+      end: fn.startIndex + at.index + at[0].length,
+      severity: 'error',
+      message:
+        `'${m.name}' holds a bpf_spin_lock in its value ('${lock}'), and ${p.name} is a ${p.def!.programType} program (SEC("${p.section}")), ` +
+        `which may not use such a map: the verifier rejects it at this use ("${why}"), whether the lock is taken or not. ` +
+        `Use a tp_btf/fentry program (BPF_PROG_TYPE_TRACING may take locks), or keep the lock out of this map's value ` +
+        `(atomic __sync_fetch_and_add() on the fields, or a per-CPU map).`,
+    });
+    return;
+  }
+}
+
 export const wrongMapTypeRule: Rule = {
   id: 'wrong-map-type',
   description: 'a helper given a map of a type it does not work on (perf_event_output on a ring buffer, ...)',
@@ -224,7 +283,8 @@ export const wrongMapTypeRule: Rule = {
       });
     }
   },
-  runFunction({ doc, fn, report }) {
+  runFunction({ doc, fn, report, programs }) {
+    lockInTracing(doc, fn, programs, report);
     // Where each map is defined: a header's name, or its node in the file (a line number, computed when reported).
     const maps = new Map<string, { name: string; where: string; type: string }>();
     for (const m of headerMaps(doc)) {
