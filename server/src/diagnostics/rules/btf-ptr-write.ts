@@ -34,6 +34,7 @@ function rootOf(lhs: Node): Node | undefined {
 export const btfPtrWriteRule: Rule = {
   id: 'btf-ptr-write',
   description: 'a store through a kernel BTF pointer in a tracing program (only reads are allowed)',
+  ownFunctionOnly: true,
   functionFilter: /->/,
   runFunction({ doc, fn, programs, report }) {
     const p = programs.find((q) => q.node.startIndex === fn.startIndex);

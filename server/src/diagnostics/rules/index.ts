@@ -6,6 +6,7 @@ import { floatingPointRule } from './floating-point';
 import { helperAttachPointRule } from './helper-attach-point';
 import { helperArgTypeRule } from './helper-arg-type';
 import { btfPtrWriteRule } from './btf-ptr-write';
+import { returnRangeRule } from './return-range';
 import { globalFuncArgRule } from './global-func-arg';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
@@ -60,4 +61,5 @@ export const ALL_RULES: readonly Rule[] = [
   globalFuncArgRule,
   helperArgTypeRule,
   btfPtrWriteRule,
+  returnRangeRule,
 ];
