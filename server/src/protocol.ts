@@ -59,7 +59,15 @@ export const documentProgramsRequest = {
  * for a few more, shorter scavenges. The old generation may grow to 1.75 times what the last full GC left
  * (V8 otherwise lets it reach up to 4 times when GC is cheap): the live heap after 5,000 edits is ~30 MB,
  * the rest was garbage V8 had not collected yet (RSS 211-220 MB -> 154 MB after 5,000 edits of block_io,
- * VmHWM 161 MB, for ~10% more main-thread CPU in edits). The extension forks the server with them;
+ * VmHWM 161 MB, for ~10% more main-thread CPU in edits). TurboFan does not inline: the optimizing
+ * compiler's background threads took more CPU than the analyses themselves (over the bench's 80 fs_agent
+ * edits ~420 ms next to ~260 ms on the main thread), and on a 2-core machine they took the main thread's
+ * core: without inlining they take ~35% less, the main thread ~3% more (bench p90 of fs_agent, runs
+ * interleaved at load 3-4: median ~25 -> ~14 ms). The extension forks the server with them;
  * `bpf-ide lsp --stdio` starts its server with them too (client/src/cli/lsp-command.ts).
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=75'];
+export const SERVER_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=2',
+  '--heap-growing-percent=75',
+  '--no-turbo-inlining',
+];
