@@ -7,7 +7,7 @@
 // and no main(): xdp-tutorial, bpf-examples and cilium/ebpf name theirs xdp_prog_kern.c, filter.c, ...).
 //
 // Usage: node scripts/measure-real-programs.mjs DIR [--no-load] [--no-clang] [--json OUT] [--files a,b,...]
-//   DIR        a directory holding *.bpf.c programs (searched recursively) and the headers they include
+//   DIR        a directory holding BPF programs (searched recursively) and the headers they include
 //   --no-load  skip the load (treat every program that compiles as verifier-passing; for machines without BPF)
 //   --no-clang check with bpf-ide's rules only (no clang -fsyntax-only diagnostics)
 //   --json OUT write every program's result and every finding to OUT
@@ -117,7 +117,7 @@ function treeIncludeDirs(file) {
   }
   return out;
 }
-if (programs.length === 0) fail(`no *.bpf.c under ${opt.dir}`);
+if (programs.length === 0) fail(`no BPF program (*.bpf.c, or *.c with a SEC() and no main()) under ${opt.dir}`);
 
 const work = mkdtempSync(join(tmpdir(), 'bpf-ide-real-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
