@@ -112,6 +112,21 @@ export const helperMemSizeRule: Rule = {
       const ptr = args[pi];
       const sizeArg = args[si];
       if (!ptr || !sizeArg) continue;
+      const loose = unboundedSize(ctx, sizeArg, c.node);
+      if (loose) {
+        report({
+          start: sizeArg.startIndex,
+          end: sizeArg.endIndex,
+          severity: 'error',
+          message:
+            `The size passed to ${c.name}(), '${sizeArg.text}', is ${loose.how} and nothing bounds it before the call: the verifier needs ` +
+            `a size it can prove non-negative and within the buffer, and rejects the program ("R${si + 1} unbounded memory access, use ` +
+            `'var &= const' or 'if (var < const)'", "R${si + 1} min value is negative" or "R${si + 1} invalid zero-sized read"). Clamp it first: ` +
+            `if (${sizeArg.text} > sizeof(buf)) ${sizeArg.text} = sizeof(buf); (and check it is not negative).`,
+          related: [{ start: loose.at.startIndex, end: loose.at.endIndex, message: `'${sizeArg.text}' is set here` }],
+        });
+        continue;
+      }
       const size = constOf(ctx, sizeArg);
       if (size === undefined || size <= 0) continue;
       const place = placeOfPointer(ctx, ptr);
@@ -158,6 +173,79 @@ interface Ctx {
 const globalsPerDoc = new WeakMap<BpfDocument, Map<string, { type: string; local: boolean }>>();
 
 /** Declared types of the names visible in fn (parameters and locals; globals of the file). */
+/**
+ * A helper's size argument that is a local (of 32 bits or more) set only from values read at run time
+ * (a call's result, a field, a dereference, a bpf_probe_read*(&len, ...)) and never compared with a
+ * constant, masked or reduced before the call: its range is unknown to the verifier.
+ */
+function unboundedSize(ctx: Ctx, arg: Node, call: Node): { how: string; at: Node } | undefined {
+  const a = stripCasts(stripParens(arg));
+  if (ty(a) !== 'identifier') return undefined;
+  const name = a.text;
+  const v = ctx.vars.get(name);
+  if (!v || !v.local || v.type === '?' || /\*|\[/.test(v.type)) return undefined;
+  if (/\b(u8|__u8|u16|__u16|s8|__s8|s16|__s16|char|short|bool|_Bool|uint8_t|uint16_t|int8_t|int16_t)\b/.test(v.type))
+    return undefined;
+  const ix = syntaxIndex(ctx.doc);
+  const fn = ctx.fn;
+  // A local of this function, not a parameter (a caller may have bounded that).
+  const declared = ix
+    .in('declaration', fn)
+    .some((d) =>
+      d
+        .childrenForFieldName('declarator')
+        .some((x) => x && declaratorName(ty(x) === 'init_declarator' ? field(x, 'declarator') : x)?.text === name),
+    );
+  if (!declared) return undefined;
+  // Member names (`skb->len`, `e.len`) are not the variable.
+  const before = ctx.doc.text.slice(fn.startIndex, call.startIndex).replace(/(->|\.)\s*\w+/g, '');
+  const id = `\\b${name}\\b`;
+  // Any comparison, mask, remainder, min() or inline asm on it before the call counts as a bound.
+  if (
+    new RegExp(
+      `${id}\\s*(<|>|&|%|\\?)|(<|>|&|%)=?\\s*${id}|${id}\\s*=[^=;][^;]*(&|%|\\?|\\bmin|\\bMIN|\\bclamp)|\\b(min|MIN|min_t|clamp)\\s*\\([^;]*${id}|asm[^;]*${id}`,
+    ).test(before)
+  )
+    return undefined;
+  let source: { how: string; at: Node } | undefined;
+  const runtime = (val: Node | null): string | undefined => {
+    const x = val ? stripCasts(stripParens(val)) : null;
+    if (!x) return undefined;
+    if (ty(x) === 'call_expression') {
+      const callee = calleeName(x) ?? '';
+      if (/^(sizeof|__builtin_\w+|bpf_core_field_size|bpf_core_type_size)$/.test(callee)) return undefined;
+      return `the value ${callee}() returned`;
+    }
+    // A field of 32 bits or more (a narrower one is bounded by its type), through a pointer of known type.
+    if (ty(x) === 'field_expression' && opOf(x) === '->') {
+      const base = stripCasts(stripParens(field(x, 'argument') ?? x));
+      const bt = ty(base) === 'identifier' ? ctx.vars.get(base.text)?.type : undefined;
+      const st = bt ? /^(?:const\s+)?struct\s+(\w+)\s*\*$/.exec(bt.trim())?.[1] : undefined;
+      const f = field(x, 'field')?.text;
+      const m = st && f ? ctx.layouts.struct(st)?.members.find((q) => q.name === f) : undefined;
+      return m && m.size >= 4 && !/[*[]/.test(m.type) ? `a field read at run time (${x.text.slice(0, 40)})` : undefined;
+    }
+    return undefined;
+  };
+  const stores = [
+    ...ix.in('init_declarator', fn).filter((d) => declaratorName(field(d, 'declarator'))?.text === name),
+    ...ix.in('assignment_expression', fn).filter((e) => {
+      const l = field(e, 'left');
+      return !!l && ty(l) === 'identifier' && l.text === name;
+    }),
+  ].filter((n) => n.startIndex < call.startIndex);
+  if (!stores.length) return undefined;
+  for (const st of stores) {
+    if (ty(st) === 'assignment_expression' && opOf(st) !== '=') return undefined;
+    const how = runtime(field(st, ty(st) === 'init_declarator' ? 'value' : 'right'));
+    if (!how) return undefined;
+    source = { how, at: st };
+  }
+  // `&len` handed to anything but the helper itself: something else may set it.
+  if (new RegExp(`&\\s*${name}\\b`).test(before)) return undefined;
+  return source;
+}
+
 function variableTypes(doc: BpfDocument, fn: Node): Map<string, { type: string; local: boolean }> {
   const out = new Map<string, { type: string; local: boolean }>();
   const add = (decl: Node, local: boolean) => {
