@@ -66,29 +66,51 @@ export const floatingPointRule: Rule = {
   ownFunctionOnly: true,
   functionFilter: FLOAT_HINT,
   runFunction({ doc, fn, report }) {
-    scan(doc, fn.startIndex, fn.endIndex, report);
+    scan(doc, [fn.startIndex, fn.endIndex], report);
   },
   runTopLevel({ doc, report }) {
     // Everything outside function definitions: globals, struct fields, prototypes.
+    const ranges: number[] = [];
     let at = 0;
     for (const fn of functionsOf(doc)) {
-      if (fn.startIndex > at) scan(doc, at, fn.startIndex, report);
+      if (fn.startIndex > at) ranges.push(at, fn.startIndex);
       at = Math.max(at, fn.endIndex);
     }
-    scan(doc, at, doc.text.length, report);
+    ranges.push(at, doc.text.length);
+    scan(doc, ranges, report);
   },
 };
 
-/** Float types, literals and math calls in doc.text[from, to). */
-function scan(doc: BpfDocument, from: number, to: number, report: (d: RuleDiagnostic) => void): void {
+/**
+ * The matches of a global regex starting in the ranges ([from, to) pairs, in order) of the text, each
+ * range searched from its start: one pass over the text, not one per range (a regex runs on past a
+ * range's end to its next match, through the function bodies between the ranges).
+ */
+function* matchesIn(re: RegExp, text: string, ranges: readonly number[]): Generator<RegExpExecArray> {
+  let k = 0;
+  while (k < ranges.length && ranges[k] >= ranges[k + 1]) k += 2;
+  if (k >= ranges.length) return;
+  re.lastIndex = ranges[k];
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    while (k < ranges.length && m.index >= ranges[k + 1]) k += 2;
+    if (k >= ranges.length) return;
+    if (m.index < ranges[k]) {
+      re.lastIndex = ranges[k];
+      continue;
+    }
+    yield m;
+  }
+}
+
+/** Float types, literals and math calls starting in the ranges ([from, to) pairs, in order) of doc.text. */
+function scan(doc: BpfDocument, ranges: readonly number[], report: (d: RuleDiagnostic) => void): void {
   const root = doc.root;
-  if (!root || from >= to) return;
+  if (!root) return;
   const text = doc.text;
   // Float types and literals are rare: find candidates in the text, confirm each with the tree.
   const typeNodes: Node[] = [];
   const literals: Node[] = [];
-  FLOAT_CANDIDATE.lastIndex = from;
-  for (let m = FLOAT_CANDIDATE.exec(text); m && m.index < to; m = FLOAT_CANDIDATE.exec(text)) {
+  for (const m of matchesIn(FLOAT_CANDIDATE, text, ranges)) {
     const n = root.descendantForIndex(m.index, m.index + m[0].length);
     if (!n) continue;
     if (m[1] && n.type === 'primitive_type') typeNodes.push(n);
@@ -124,8 +146,7 @@ function scan(doc: BpfDocument, from: number, to: number, report: (d: RuleDiagno
   // A local header may define an integer helper of the same name (libbpf-tools' bits.bpf.h has
   // log2()): then it is only a warning.
   let localHeaders: boolean | undefined;
-  MATH_CALL.lastIndex = from;
-  for (let m = MATH_CALL.exec(text); m && m.index < to; m = MATH_CALL.exec(text)) {
+  for (const m of matchesIn(MATH_CALL, text, ranges)) {
     if (functionsByName(doc).has(m[1])) continue;
     const fn = root.descendantForIndex(m.index, m.index + m[1].length);
     if (fn?.type !== 'identifier' || fn.parent?.type !== 'call_expression') continue;
