@@ -51,8 +51,15 @@ const OBJECT_ARGS: Record<string, { index: number; struct: string }> = {
   bpf_ima_inode_hash: { index: 0, struct: 'inode' },
 };
 
+/** Helpers that take back a reference by its pointer (`void *` in C, so clang accepts `&e` too). */
+const REF_ARGS: Record<string, string> = {
+  bpf_ringbuf_submit: 'ringbuf_mem',
+  bpf_ringbuf_discard: 'ringbuf_mem',
+  bpf_sk_release: 'sock',
+};
+
 const CALLS = new RegExp(
-  `\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS)].join('|')}|BPF_CORE_READ|bpf_get_current_task)\\s*\\(`,
+  `\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS), ...Object.keys(REF_ARGS)].join('|')}|BPF_CORE_READ|bpf_get_current_task)\\s*\\(`,
 );
 
 const CALLS_OBJECT = new RegExp(`\\b(${Object.keys(OBJECT_ARGS).join('|')})\\s*\\(`);
@@ -103,7 +110,9 @@ export const helperArgTypeRule: Rule = {
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
   runFunction({ doc, fn, report }) {
     const ix = syntaxIndex(doc);
-    const calls = ix.callsIn(fn).filter((c) => c.name in MAP_MEMORY_ARGS || c.name in OBJECT_ARGS);
+    const calls = ix
+      .callsIn(fn)
+      .filter((c) => c.name in MAP_MEMORY_ARGS || c.name in OBJECT_ARGS || c.name in REF_ARGS);
     const readsScalars = /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task)\s*\(/.test(
       doc.text.slice(fn.startIndex, fn.endIndex),
     );
@@ -204,6 +213,30 @@ export const helperArgTypeRule: Rule = {
     );
     for (const c of calls) {
       const args = callArgs(c.node);
+      // `bpf_ringbuf_submit(&e, 0)`: the address of the local pointer (the stack), not the reservation.
+      const refArg = REF_ARGS[c.name] && args[0] ? stripCasts(args[0]) : undefined;
+      if (refArg && ty(refArg) === 'pointer_expression' && opOf(refArg) === '&') {
+        const name = identOf(field(refArg, 'argument'));
+        const d = name ? declared.get(name) : undefined;
+        if (d && d.pointer === 1)
+          report({
+            start: refArg.startIndex,
+            end: refArg.endIndex,
+            severity: 'error',
+            message:
+              `${c.name}() takes the ${REF_ARGS[c.name] === 'sock' ? 'socket' : 'reservation'} itself, '${name}', but is given its address ` +
+              `'${refArg.text}' (a stack slot; C accepts it, the parameter is void *): the verifier rejects the program ` +
+              `("R1 type=fp expected=${REF_ARGS[c.name]}"), and the reference is never released. Pass '${name}'.`,
+            related: [{ start: d.node.startIndex, end: d.node.endIndex, message: `'${name}' is a pointer` }],
+            fixes: [
+              {
+                title: `Pass ${name}`,
+                edits: [{ start: refArg.startIndex, end: refArg.endIndex, newText: name! }],
+                preferred: true,
+              },
+            ],
+          });
+      }
       for (const i of MAP_MEMORY_ARGS[c.name] ?? []) {
         const a = args[i] ? stripCasts(args[i]) : undefined;
         const name = a && ty(a) === 'identifier' ? a.text : undefined;
