@@ -94,6 +94,14 @@ export const unsupportedCallRule: Rule = {
             const name = identOf(d?.childForFieldName('declarator'));
             if (name) declaredCache.add(name);
           }
+          // static long (*const fn)(...) = (void *)BPF_FUNC_x (or the number): a helper by its number, as
+          // samples/bpf and programs without libbpf's headers declare them; clang folds it into a helper call.
+          for (const x of n.childrenForFieldName('declarator')) {
+            const v = x?.type === 'init_declarator' ? x.childForFieldName('value') : null;
+            if (!v || !/^\(\s*void\s*\*\s*\)\s*(BPF_FUNC_\w+|\d+)$/.test(v.text)) continue;
+            const name = x!.childForFieldName('declarator')?.descendantsOfType('identifier')[0]?.text;
+            if (name) declaredCache.add(name);
+          }
         }
       }
       return declaredCache;
