@@ -7,6 +7,7 @@ import { helperAttachPointRule } from './helper-attach-point';
 import { helperArgTypeRule } from './helper-arg-type';
 import { btfPtrWriteRule } from './btf-ptr-write';
 import { returnRangeRule } from './return-range';
+import { ctxReadRule } from './ctx-read';
 import { globalFuncArgRule } from './global-func-arg';
 import { helperMemSizeRule } from './helper-mem-size';
 import { helperNotAllowedRule } from './helper-not-allowed';
@@ -62,4 +63,5 @@ export const ALL_RULES: readonly Rule[] = [
   helperArgTypeRule,
   btfPtrWriteRule,
   returnRangeRule,
+  ctxReadRule,
 ];
