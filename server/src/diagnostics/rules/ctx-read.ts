@@ -5,7 +5,7 @@
  * packet with bpf_skb_load_bytes() (or load_byte()/load_half()); tc, cgroup_skb, sk_skb and XDP programs
  * may use the data pointers.
  */
-import { field, opOf, ty } from '../fast-node';
+import { field, opOf } from '../fast-node';
 import type { Rule } from '../rule';
 import { identOf } from '../syntax';
 
