@@ -200,13 +200,19 @@ function unboundedSize(ctx: Ctx, arg: Node, call: Node): { how: string; at: Node
   // Member names (`skb->len`, `e.len`) are not the variable.
   const before = ctx.doc.text.slice(fn.startIndex, call.startIndex).replace(/(->|\.)\s*\w+/g, '');
   const id = `\\b${name}\\b`;
-  // Any comparison, mask, remainder, min() or inline asm on it before the call counts as a bound.
+  // A mask, remainder, min(), ?: or inline asm on it before the call counts as a bound; so does a
+  // comparison with anything but 0 or 1 (`if (len <= 0) return 0;` bounds it only from below).
   if (
     new RegExp(
-      `${id}\\s*(<|>|&|%|\\?)|(<|>|&|%)=?\\s*${id}|${id}\\s*=[^=;][^;]*(&|%|\\?|\\bmin|\\bMIN|\\bclamp)|\\b(min|MIN|min_t|clamp)\\s*\\([^;]*${id}|asm[^;]*${id}`,
+      `${id}\\s*(&|%|\\?)|(&|%)=?\\s*${id}|${id}\\s*=[^=;][^;]*(&|%|\\?|\\bmin|\\bMIN|\\bclamp)|\\b(min|MIN|min_t|clamp)\\s*\\([^;]*${id}|asm[^;]*${id}`,
     ).test(before)
   )
     return undefined;
+  const cmp = new RegExp(`${id}\\s*(<=?|>=?)\\s*([^;&|)]+)|([\\w)]+)\\s*(<=?|>=?)\\s*${id}`, 'g');
+  for (const m of before.matchAll(cmp)) {
+    const other = (m[2] ?? m[3] ?? '').trim().replace(/^\(+|\)+$/g, '');
+    if (!/^(0|1|0[uUlL]*|1[uUlL]*)$/.test(other)) return undefined;
+  }
   let source: { how: string; at: Node } | undefined;
   const runtime = (val: Node | null): string | undefined => {
     const x = val ? stripCasts(stripParens(val)) : null;
