@@ -88,6 +88,18 @@ struct bpf_object *obj_open(struct handle *h, char *err, size_t errlen)
 	if (!obj) {
 		int e = errno;
 		libbpf_strerror(e, err, errlen); /* knows libbpf's own codes (4000+) too */
+		return NULL;
+	}
+	/*
+	 * __uint(pinning, LIBBPF_PIN_BY_NAME): libbpf would reuse whatever map is pinned at /sys/fs/bpf/<name>
+	 * (another tool's "stats", "events") and pin the new ones there, left behind after unload. The agent's
+	 * maps live and die with the handle; pinning is the explicit pin request.
+	 */
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+	{
+		if (bpf_map__pin_path(m))
+			bpf_map__set_pin_path(m, NULL);
 	}
 	return obj;
 }

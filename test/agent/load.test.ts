@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { AgentClient, AgentRequestError } from '../../client/src/core/agent/agent-client';
 import { agentUnavailableReason, precondition } from './preconditions';
 import { bpftoolHas, ensureAgent, fixture, startAgent, waitFor } from './agent-harness';
@@ -99,6 +99,42 @@ describe('agent load', { concurrency: false }, () => {
     const r = await agent.request('load', { object });
     assert.equal(r.programs[0].name, 'on_exec');
     await agent.request('unload', { handle: r.handle });
+  });
+
+  test('maps that ask to be pinned by name are neither pinned in /sys/fs/bpf nor taken from there', async (t) => {
+    if (!precondition(t, reason)) return;
+    const pin = '/sys/fs/bpf/bpf_ide_pinned_probe'; // this test's own name: only its own leftovers are there
+    rmSync(pin, { force: true });
+    const r = await agent.request('load', { path: fixture('pinned') });
+    assert.equal(r.programs[0].name, 'count_pinned');
+    assert.equal(existsSync(pin), false, 'the load left no pin behind');
+    await agent.request('unload', { handle: r.handle });
+    // a map another tool pinned under that name is not reused (libbpf would share it)
+    const made = spawnSync('bpftool', [
+      'map',
+      'create',
+      pin,
+      'type',
+      'array',
+      'key',
+      '4',
+      'value',
+      '8',
+      'entries',
+      '1',
+      'name',
+      'other_tool',
+    ]);
+    if (made.status !== 0) return; // no bpftool or no bpffs: the first half stands
+    try {
+      const theirs = JSON.parse(spawnSync('bpftool', ['-j', 'map', 'show', 'pinned', pin]).stdout.toString()).id;
+      const r2 = await agent.request('load', { path: fixture('pinned') });
+      const mine = r2.maps.find((m) => m.name === 'bpf_ide_pinned_probe')!;
+      assert.notEqual(mine.id, theirs, "the agent's map is its own");
+      await agent.request('unload', { handle: r2.handle });
+    } finally {
+      rmSync(pin, { force: true });
+    }
   });
 
   test('per-program loading: an fentry this kernel refuses does not sink the tracepoint (partial)', async (t) => {
