@@ -106,6 +106,8 @@ interface PerDoc {
   byName?: Map<string, Node>;
   /** See allFunctionsKey. */
   allKey?: string;
+  /** See fileValue. */
+  fileValues?: Map<string, FileValue>;
   /** Per rule: its file key and each function's findings (relative to the function), as last computed. */
   results: Map<string, RuleResults>;
   /** Taken over from the previous version when an edit fell inside one function body (see carryOver). */
@@ -129,6 +131,7 @@ interface Carried {
   prevGraph?: CallGraph;
   prevDepKeys?: string[];
   prevOwnKeys?: string[];
+  prevFileValues?: Map<string, FileValue>;
   prevResults: Map<string, RuleResults>;
 }
 
@@ -244,6 +247,7 @@ function carryOver(doc: BpfDocument, d: PerDoc): void {
     prevGraph: prev.graph,
     prevDepKeys: prev.depKeys,
     prevOwnKeys: prev.ownKeys,
+    prevFileValues: prev.fileValues,
     prevResults: prev.results,
   };
 }
@@ -357,6 +361,50 @@ export function allFunctionsKey(doc: BpfDocument): string {
     d.allKey = hash(s);
   }
   return d.allKey;
+}
+
+/** A whole-file value and what it was computed from (see fileValue). */
+interface FileValue {
+  top: string;
+  extra: string;
+  signatures: string[];
+  value: unknown;
+}
+
+/**
+ * A value read off all the file's functions (summaries of what each returns or releases), once per
+ * document version: `compute` runs unless the previous version had it and the edit between the two fell
+ * inside one function body whose `signature` (what the value reads of a function, as a string) is the
+ * same as before, with the same top level and `extra` key. Then it is taken over: an edit costs one
+ * signature, not a pass over every function.
+ */
+export function fileValue<T>(
+  doc: BpfDocument,
+  id: string,
+  extra: string,
+  signature: (fn: Node) => string,
+  compute: () => T,
+): T {
+  const d = docInfo(doc);
+  d.fileValues ??= new Map();
+  const have = d.fileValues.get(id);
+  if (have) return have.value as T;
+  const top = topLevelKey(doc);
+  const n = d.starts.length;
+  const c = d.carried;
+  const prev = c?.prevFileValues?.get(id);
+  let signatures: string[];
+  let entry: FileValue | undefined;
+  if (c && prev && prev.top === top && prev.extra === extra && prev.signatures.length === n) {
+    signatures = prev.signatures.slice();
+    signatures[c.edited] = signature(d.functions[c.edited]);
+    if (signatures[c.edited] === prev.signatures[c.edited]) entry = { ...prev, signatures };
+  } else {
+    signatures = d.functions.map((fn) => signature(fn));
+  }
+  entry ??= { top, extra, signatures, value: compute() };
+  d.fileValues.set(id, entry);
+  return entry.value as T;
 }
 
 /** Cached findings of one rule in one function: offsets stored relative to the function. */

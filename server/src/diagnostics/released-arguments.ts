@@ -6,6 +6,7 @@
  * no `return` or `goto` before it. A caller that hands a reference to such a function has released it
  * (no leak), and using the reference after the call is a use after release.
  */
+import type { Node } from 'web-tree-sitter';
 import { field } from './fast-node';
 import { helpers, kfuncs } from '../catalog/catalog';
 import type { BpfDocument } from '../bpf-document';
@@ -96,6 +97,17 @@ export function releasedArgumentsOf(functions: readonly FunctionCalls[]): Map<st
 
 const perDocument = new WeakMap<BpfDocument, Map<string, ReleasedArgument>>();
 
+/** A function's parameters and the calls it makes unconditionally (read once per function text). */
+export function releasedArgumentCalls(doc: BpfDocument, fn: Node): { params: string[]; calls: [string, string][] } {
+  return memo(`released-args-calls\u0000${functionKey(doc, fn)}`, () => {
+    const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
+      (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
+    );
+    const text = functionText(doc, fn);
+    return { params, calls: unconditionalCalls(text.slice(text.indexOf('{'))) };
+  });
+}
+
 /** The file's and its headers' functions that release an argument (the file's own win), once per document version. */
 export function releasedArguments(doc: BpfDocument): Map<string, ReleasedArgument> {
   let out = perDocument.get(doc);
@@ -105,15 +117,8 @@ export function releasedArguments(doc: BpfDocument): Map<string, ReleasedArgumen
   const keys: string[] = [];
   // The file's functions: read once per function text.
   for (const [name, fn] of own) {
-    const key = functionKey(doc, fn);
-    keys.push(key);
-    const f = memo(`released-args-calls\u0000${key}`, () => {
-      const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
-        (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
-      );
-      const text = functionText(doc, fn);
-      return { params, calls: unconditionalCalls(text.slice(text.indexOf('{'))) };
-    });
+    keys.push(functionKey(doc, fn));
+    const f = releasedArgumentCalls(doc, fn);
     if (f.calls.length) fns.push({ name, ...f });
   }
   // The headers' functions (those the file does not define itself): read once per header contents.

@@ -15,6 +15,7 @@ import type { Rule, RuleContext } from '../rule';
 import {
   allFunctionsKey,
   callFacts,
+  fileValue,
   functionKey,
   functionNameOf,
   functionsByName,
@@ -115,13 +116,7 @@ export function nullableCallee(name: string, fileNullable: ReadonlySet<string>):
 export function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): Set<string> {
   const returned: { name: string; callees: string[] }[] = [];
   for (const fn of fns) {
-    const text = functionText(doc, fn);
-    const callees = memo(`returns\u0000${functionKey(doc, fn)}`, () => {
-      const open = text.indexOf('(');
-      // Only functions returning a pointer: a `*` before the name.
-      if (open < 0 || !text.slice(0, open).includes('*')) return [];
-      return [...text.matchAll(/\breturn\s+(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]);
-    });
+    const callees = returnedCallees(doc, fn);
     if (!callees.length) continue;
     const name = functionNameOf(doc, fn);
     if (name) returned.push({ name, callees });
@@ -131,6 +126,17 @@ export function fileNullableFunctions(doc: BpfDocument, fns: readonly Node[]): S
     for (const r of returned) if (!out.has(r.name) && r.callees.some((c) => nullableCallee(c, out))) out.add(r.name);
   }
   return out;
+}
+
+/** The functions whose result a function returning a pointer returns (`return f(...)`), read once per text. */
+function returnedCallees(doc: BpfDocument, fn: Node): string[] {
+  return memo(`returns\u0000${functionKey(doc, fn)}`, () => {
+    const text = functionText(doc, fn);
+    const open = text.indexOf('(');
+    // Only functions returning a pointer: a `*` before the name.
+    if (open < 0 || !text.slice(0, open).includes('*')) return [];
+    return [...text.matchAll(/\breturn\s+(?:\([^()]*\)\s*)*([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]);
+  });
 }
 
 const nullableByDocument = new WeakMap<BpfDocument, ReadonlySet<string>>();
@@ -143,19 +149,27 @@ function nullableFunctions(doc: BpfDocument): ReadonlySet<string> {
   let out = nullableByDocument.get(doc);
   if (out) return out;
   const headers = documentHeaderDeclarations(doc);
-  out = memo(`null-check-nullable\u0000${allFunctionsKey(doc)}\u0000${headers.key}`, () => {
-    const fileNullable = new Set(fileNullableFunctions(doc, functionsOf(doc)));
-    // Functions of the included headers that may return NULL (bpf_map_lookup_or_try_init() of maps.bpf.h).
-    const hdr = headerFunctionSummaries(
-      headers,
-      (c) => nullableCallee(c, fileNullable),
-      () => undefined,
-    );
-    // The file's own functions by name, as doc.functions has them (without building the document structure).
-    const own = functionsByName(doc);
-    for (const n of hdr.nullable) if (!own.has(n)) fileNullable.add(n);
-    return fileNullable;
-  });
+  // Taken over from the previous version when the edited function returns the same calls as before.
+  out = fileValue(
+    doc,
+    'null-check-nullable',
+    headers.key,
+    (fn) => returnedCallees(doc, fn).join(','),
+    () =>
+      memo(`null-check-nullable\u0000${allFunctionsKey(doc)}\u0000${headers.key}`, () => {
+        const fileNullable = new Set(fileNullableFunctions(doc, functionsOf(doc)));
+        // Functions of the included headers that may return NULL (bpf_map_lookup_or_try_init() of maps.bpf.h).
+        const hdr = headerFunctionSummaries(
+          headers,
+          (c) => nullableCallee(c, fileNullable),
+          () => undefined,
+        );
+        // The file's own functions by name, as doc.functions has them (without building the document structure).
+        const own = functionsByName(doc);
+        for (const n of hdr.nullable) if (!own.has(n)) fileNullable.add(n);
+        return fileNullable;
+      }),
+  );
   nullableByDocument.set(doc, out);
   return out;
 }

@@ -15,6 +15,7 @@ import type { Rule, RuleContext } from '../rule';
 import {
   allFunctionsKey,
   callFacts,
+  fileValue,
   functionKey,
   functionsByName,
   hash,
@@ -31,7 +32,7 @@ import {
   indentUnit,
   isNullLiteral,
 } from '../syntax';
-import { releasedArguments, type ReleasedArgument } from '../released-arguments';
+import { releasedArgumentCalls, releasedArguments, type ReleasedArgument } from '../released-arguments';
 
 interface Ref {
   call: Node;
@@ -185,11 +186,37 @@ const factsCache = new WeakMap<BpfDocument, FileFacts>();
 function factsOf(doc: BpfDocument): FileFacts {
   let f = factsCache.get(doc);
   if (f) return f;
-  // Read off all the file's functions and its headers: cached across versions by their texts.
+  // Read off all the file's functions and its headers: taken over from the previous version when the
+  // edited function's own facts did not change, else cached across versions by the functions' texts.
   const headerKey = documentHeaderDeclarations(doc).key;
-  f = memo(`unreleased-reference-facts\u0000${allFunctionsKey(doc)}\u0000${headerKey}`, () => readFacts(doc));
+  f = fileValue(
+    doc,
+    'unreleased-reference-facts',
+    headerKey,
+    (fn) => factsSignature(doc, fn),
+    () => memo(`unreleased-reference-facts\u0000${allFunctionsKey(doc)}\u0000${headerKey}`, () => readFacts(doc)),
+  );
   factsCache.set(doc, f);
   return f;
+}
+
+/** What readFacts reads of one function of the file (read once per function text). */
+function factsSignature(doc: BpfDocument, fn: Node): string {
+  return memo(`unreleased-reference-signature\u0000${functionKey(doc, fn)}`, () =>
+    JSON.stringify([returnFacts(doc, fn), readOnlyOf(doc, fn) ?? null, releasedArgumentCalls(doc, fn)]),
+  );
+}
+
+/** Which parameters of a function of the file it only reads through (read once per function text). */
+function readOnlyOf(doc: BpfDocument, fn: Node): boolean[] | undefined {
+  return memo(`read-only-params\u0000${functionKey(doc, fn)}`, () => {
+    const b = field(fn, 'body');
+    if (!b) return undefined;
+    const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
+      (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
+    );
+    return readOnlyParams([{ name: '', params, body: b.text }]).get('');
+  });
 }
 
 function readFacts(doc: BpfDocument): FileFacts {
@@ -206,14 +233,7 @@ function readFacts(doc: BpfDocument): FileFacts {
   const readOnly = new Map<string, boolean[]>();
   // The file's functions: read once per function text.
   for (const [name, fn] of own) {
-    const ro = memo(`read-only-params\u0000${functionKey(doc, fn)}`, () => {
-      const b = field(fn, 'body');
-      if (!b) return undefined;
-      const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
-        (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
-      );
-      return readOnlyParams([{ name, params, body: b.text }]).get(name);
-    });
+    const ro = readOnlyOf(doc, fn);
     if (ro) readOnly.set(name, ro);
   }
   // The headers' functions (those the file does not define itself): read once per header contents.
