@@ -291,8 +291,13 @@ function matchClose(text: string, open: number): number {
 /** Comments, string and character literals, and preprocessor lines replaced by spaces (offsets kept). */
 function blankCommentsAndPreprocessor(text: string): string {
   return text
-    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, (s) => s.replace(/[^\n]/g, ' '))
-    .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, (s) => s.replace(/[^\n]/g, ' '));
+    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, blank)
+    .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, blank);
+}
+
+/** The text with every character but newlines a space (line by line: ~10x faster than one regex match per character). */
+function blank(s: string): string {
+  return s.replace(/[^\n]+/g, (line) => ' '.repeat(line.length));
 }
 
 function lineCounter(text: string): (offset: number) => number {

@@ -51,7 +51,14 @@ export function unconditionalCalls(body: string): [string, string][] {
       if (depth === 1) stmtStart = i + 1;
       continue;
     }
-    if (depth > 1 && /^(return|goto)\b/.test(text.slice(i, i + 7)) && !/\w/.test(text[i - 1] ?? ' ')) break;
+    // (`return` and `goto` start with r or g: the regex only where one could start, not at every character.)
+    if (
+      depth > 1 &&
+      (ch === 'r' || ch === 'g') &&
+      /^(return|goto)\b/.test(text.slice(i, i + 7)) &&
+      !/\w/.test(text[i - 1] ?? ' ')
+    )
+      break;
     if (depth !== 1 || stmtStart < 0) continue;
     if (ch === ';') {
       const stmt = text.slice(stmtStart, i).trim();
