@@ -6,7 +6,7 @@
  * its request_queue in 5.11). The tracepoint's arguments come from `typedef void (*btf_trace_<name>)(void
  * *, ...)` in the vmlinux.h the file includes; without one the rule says nothing.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RECHECK_MS, sharedHeaderDeclarations } from '../../header-declarations';
 import type { BpfDocument } from '../../bpf-document';
@@ -14,20 +14,12 @@ import { field } from '../fast-node';
 import { functionsOf, memo, programSectionOf } from '../function-cache';
 import type { Rule } from '../rule';
 
-const cache = new Map<string, { mtimeMs: number; text: string }>();
-
-/** The text of a vmlinux.h (cached by modification time). */
+/**
+ * The text of a vmlinux.h (cached by modification time): the headers' index's copy, which the rules that
+ * read struct layouts load anyway (one 3 MB read and one copy in memory, not two).
+ */
 function vmlinuxText(path: string): string | undefined {
-  try {
-    const st = statSync(path);
-    const hit = cache.get(path);
-    if (hit && hit.mtimeMs === st.mtimeMs) return hit.text;
-    const text = readFileSync(path, 'latin1');
-    cache.set(path, { mtimeMs: st.mtimeMs, text });
-    return text;
-  } catch {
-    return undefined;
-  }
+  return sharedHeaderDeclarations.headers.text(path);
 }
 
 /** The argument types of tracepoint `name` (without the leading `void *`), or undefined. */
