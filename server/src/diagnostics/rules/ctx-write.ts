@@ -3,7 +3,10 @@
  * checks every context access against the type's is_valid_access() and rejects the write ("invalid
  * bpf_context access off=16 size=8"): tracepoint, kprobe, perf_event and XDP contexts are read-only,
  * a socket filter may write only skb->cb[], tc may write mark, priority, tc_index, tc_classid, cb[],
- * queue_mapping and tstamp. Packet data is changed through the data pointers or helpers
+ * queue_mapping and tstamp, sockops only reply (args[0]/replylong[0]) and sk_txhash (sock_ops_is_valid_access():
+ * bpf_sock_ops_cb_flags is set with bpf_sock_ops_cb_flags_set()), a cgroup sock_addr hook only the
+ * addresses and port it rewrites (user_ip4/6, msg_src_ip4/6, user_port), an sk_msg program nothing.
+ * Packet data is changed through the data pointers or helpers
  * (bpf_xdp_adjust_head(), bpf_skb_store_bytes()), never by moving ctx->data.
  */
 import type { Node } from 'web-tree-sitter';
@@ -24,6 +27,11 @@ const WRITABLE: Record<string, ReadonlySet<string>> = {
   raw_tracepoint: new Set(),
   perf_event: new Set(),
   kprobe: new Set(),
+  // reply shares args[0]'s and replylong[0]'s offset; the other array elements are refused, but an
+  // array element is not told apart here, so args/replylong are left alone.
+  sock_ops: new Set(['reply', 'sk_txhash', 'args', 'replylong']),
+  cgroup_sock_addr: new Set(['user_ip4', 'user_ip6', 'msg_src_ip4', 'msg_src_ip6', 'user_port']),
+  sk_msg: new Set(),
 };
 
 /** What to do instead of writing `field` in a program of `type`. */
@@ -32,6 +40,10 @@ function advice(type: string, name: string): string {
     return 'Move the packet start with bpf_xdp_adjust_head() (or bpf_xdp_adjust_meta()), then re-read ctx->data.';
   if ((type === 'sched_cls' || type === 'sched_act') && /^data/.test(name))
     return 'Change the packet with bpf_skb_adjust_room() / bpf_skb_change_head(), then re-read skb->data.';
+  if (type === 'sock_ops' && name === 'bpf_sock_ops_cb_flags')
+    return 'Ask for the callbacks with bpf_sock_ops_cb_flags_set(skops, flags).';
+  if (type === 'sock_ops' || type === 'cgroup_sock_addr')
+    return "The context fields are the kernel socket's state: keep a converted value in a local.";
   if (type === 'socket_filter')
     return 'A socket filter may write only skb->cb[]; to mark packets use a tc or cgroup_skb program.';
   if (['tracepoint', 'raw_tracepoint', 'kprobe', 'perf_event'].includes(type))
