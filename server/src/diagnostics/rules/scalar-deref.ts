@@ -4,6 +4,12 @@
  * is a plain number to the verifier (a scalar): dereferencing it (`p->field`, `*p`, `p[i]`) is rejected ("R1 invalid mem
  * access 'scalar'"). Read through it with BPF_CORE_READ() / bpf_probe_read_kernel() instead, or use a
  * BTF pointer (bpf_get_current_task_btf(), a tp_btf/fentry argument).
+ *
+ * A pointer cast from such a scalar (`struct tcp_sock *tp = (struct tcp_sock *)sk;`) is one too. So is
+ * a pointer parameter of a static function that only kprobe/tracepoint/raw_tp/perf_event programs
+ * call, in a file with no source of BTF pointers (bpf_get_current_task_btf(), bpf_core_cast(),
+ * bpf_skc_to_*(), kfuncs), when the parameter's type is a kernel struct larger than the 512-byte
+ * stack (struct sock, tcp_sock, task_struct): it can be neither a stack copy nor a BTF pointer.
  */
 import type { Node } from 'web-tree-sitter';
 import { field, kids, opOf, ty } from '../fast-node';
@@ -18,6 +24,29 @@ const SCALAR_SOURCES =
   /^(BPF_CORE_READ|BPF_CORE_READ_USER|BPF_PROBE_READ|BPF_PROBE_READ_USER|bpf_get_current_task|bpf_core_read_user|PT_REGS_PARM[1-8](_CORE)?(_SYSCALL)?|PT_REGS_RC(_CORE)?)$/;
 /** Helpers that write a value read from kernel or user memory into their first argument. */
 const READ_INTO = /^(bpf_probe_read|bpf_probe_read_kernel|bpf_probe_read_user|bpf_core_read|bpf_core_read_user)$/;
+
+/** What gives a tracing program a real (BTF) pointer to a kernel object. */
+const BTF_POINTER_SOURCES =
+  /\b(bpf_get_current_task_btf|bpf_core_cast|bpf_rdonly_cast|bpf_skc_to_\w+|bpf_sock_from_file|bpf_task_from_\w+|bpf_task_acquire|bpf_cgroup_\w+|bpf_this_cpu_ptr|bpf_per_cpu_ptr|bpf_iter_\w+_next|__ksym)\b/;
+/**
+ * Kernel objects larger than the 512-byte BPF stack on any recent kernel (6.18: sock 776 bytes, tcp_sock
+ * 2,368, task_struct 9,792): a pointer to one is never to a stack copy.
+ */
+const BIG_KERNEL_STRUCTS = new Set([
+  'sock',
+  'inet_sock',
+  'inet_connection_sock',
+  'tcp_sock',
+  'udp_sock',
+  'unix_sock',
+  'task_struct',
+  'mm_struct',
+  'net_device',
+  'super_block',
+  'net',
+]);
+/** Program types whose context gives no BTF pointers. */
+const NON_BTF_TRACING = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event']);
 
 interface Source {
   node: Node;
@@ -84,14 +113,24 @@ export const scalarDerefRule: Rule = {
   id: 'scalar-deref',
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
   ownFunctionOnly: true,
+  fileKey: (doc) => (BTF_POINTER_SOURCES.test(doc.text) ? 'btf' : ''),
   functionFilter:
-    /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG|PT_REGS_(PARM|RC))\w*\s*\(|\b\w*lookup\w*\s*\(|->\s*args\s*\[/,
+    /\bstatic\b|\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG|PT_REGS_(PARM|RC))\w*\s*\(|\b\w*lookup\w*\s*\(|->\s*args\s*\[/,
   runFunction({ doc, fn, report, programs }) {
     const body = field(fn, 'body');
     if (!body) return;
+    // A static function called only by programs whose contexts give no BTF pointers, in a file with
+    // no other source of them.
+    const scalarParams =
+      programs.length > 0 &&
+      !programs.some((q) => q.node.startIndex === fn.startIndex) &&
+      programs.every((q) => q.def && NON_BTF_TRACING.has(q.def.programType)) &&
+      /^\s*static\b/.test(doc.text.slice(fn.startIndex, body.startIndex)) &&
+      !BTF_POINTER_SOURCES.test(doc.text);
     // BPF_PROG() matters only in a raw_tp program: other BPF_PROG() functions with none of the other
     // sources have nothing to look at.
     if (
+      !scalarParams &&
       !/\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|PT_REGS_(PARM|RC))\w*\s*\(|\b\w*lookup\w*\s*\(|->\s*args\s*\[/.test(
         doc.text.slice(fn.startIndex, fn.endIndex),
       ) &&
@@ -123,21 +162,13 @@ export const scalarDerefRule: Rule = {
         if (!sources.has(name)) sources.set(name, { node: whole, how: `${callee}()` });
       } else if (fromMap) {
         if (!sources.has(name)) sources.set(name, { node: whole, how: fromMap });
+      } else if (v && ty(v) === 'identifier' && v.text !== name && sources.has(v.text) && !other.has(v.text)) {
+        // `struct tcp_sock *tp = (struct tcp_sock *)sk;`: a copy of a scalar is one.
+        if (!sources.has(name))
+          sources.set(name, { node: whole, how: `${sources.get(v.text)!.how}, through '${v.text}'` });
       } else other.add(name);
     };
     const pointerVars = new Set<string>();
-    for (const d of body.descendantsOfType('declaration')) {
-      if (!d) continue;
-      for (const decl of kids(d)) {
-        if (ty(decl) !== 'init_declarator' && ty(decl) !== 'pointer_declarator') continue;
-        const target = ty(decl) === 'init_declarator' ? field(decl, 'declarator') : decl;
-        if (!target || ty(target) !== 'pointer_declarator') continue;
-        const name = identOf(field(target, 'declarator'));
-        if (!name) continue;
-        pointerVars.add(name);
-        if (ty(decl) === 'init_declarator') note(name, field(decl, 'value'), decl);
-      }
-    }
     // BPF_KPROBE(name, struct sock *sk): the arguments are read from pt_regs, numbers to the verifier.
     const head = doc.text.slice(fn.startIndex, body.startIndex);
     let macro = /\b(BPF_K(?:RET)?PROBE|BPF_U(?:RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL)\s*\(/.exec(head)?.[1];
@@ -163,6 +194,36 @@ export const scalarDerefRule: Rule = {
           node: p,
           how: macro.startsWith('BPF_PROG') ? `${macro} (a u64 argument)` : `${macro}() (a register value)`,
         });
+      }
+    }
+    if (scalarParams) {
+      const callers = [...new Set(programs.map((q) => q.section.replace(/\/.*$/, '')))].join('/');
+      let d: Node | null = field(fn, 'declarator');
+      while (d && ty(d) !== 'function_declarator') d = field(d, 'declarator');
+      for (const p of d?.childForFieldName('parameters')?.namedChildren ?? []) {
+        const pd = p && ty(p) === 'parameter_declaration' ? field(p, 'declarator') : null;
+        const name = pd && ty(pd) === 'pointer_declarator' ? identOf(field(pd, 'declarator')) : undefined;
+        const struct = p ? /^struct\s+(\w+)$/.exec(field(p, 'type')?.text.trim() ?? '')?.[1] : undefined;
+        if (!p || !name || !struct || field(pd!, 'declarator')?.type !== 'identifier' || doc.structs.has(struct))
+          continue;
+        if (!BIG_KERNEL_STRUCTS.has(struct)) continue;
+        pointerVars.add(name);
+        sources.set(name, {
+          node: p,
+          how: `a parameter of a static function only ${callers} programs call (a value they read from registers or memory, never a BTF pointer; a struct ${struct} is too big to be a stack copy)`,
+        });
+      }
+    }
+    for (const d of body.descendantsOfType('declaration')) {
+      if (!d) continue;
+      for (const decl of kids(d)) {
+        if (ty(decl) !== 'init_declarator' && ty(decl) !== 'pointer_declarator') continue;
+        const target = ty(decl) === 'init_declarator' ? field(decl, 'declarator') : decl;
+        if (!target || ty(target) !== 'pointer_declarator') continue;
+        const name = identOf(field(target, 'declarator'));
+        if (!name) continue;
+        pointerVars.add(name);
+        if (ty(decl) === 'init_declarator') note(name, field(decl, 'value'), decl);
       }
     }
     // `ap->fname[0]`, `*ap->fname`, `ap->sk->x`: a pointer stored in a map value read through at once.
