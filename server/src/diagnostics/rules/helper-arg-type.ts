@@ -8,7 +8,14 @@
  * - a helper that takes a kernel object (bpf_d_path()'s `struct path *`, the local storages' task,
  *   inode, cgroup or socket) given memory instead: the address of a stack copy (`&path` after
  *   `struct path path = file->f_path;`) or a map value (the storage's own value where the task was
- *   meant).
+ *   meant);
+ * - a map key or value given the address of a context field (`bpf_map_lookup_elem(&m, &ctx->user_port)`):
+ *   the context is no memory a helper may read ("R2 type=ctx expected=fp, pkt, pkt_meta, map_key,
+ *   map_value, ..."); copy the field into a local first;
+ * - the data of bpf_perf_event_output()/bpf_ringbuf_output()/bpf_seq_write() given the address of a local
+ *   pointer (`&e`) with the size of what it points to (`sizeof(*e)`): the helper reads the stack slot
+ *   holding the pointer and whatever lies above it ("invalid read from stack" when that passes the
+ *   frame's top; otherwise garbage is sent), a warning.
  */
 import type { Node } from 'web-tree-sitter';
 import { field, opOf, ty } from '../fast-node';
@@ -58,8 +65,15 @@ const REF_ARGS: Record<string, string> = {
   bpf_sk_release: 'sock',
 };
 
+/** Helpers that read memory of a given size: the data argument and its size argument. */
+const DATA_ARGS: Record<string, { data: number; size: number }> = {
+  bpf_perf_event_output: { data: 3, size: 4 },
+  bpf_ringbuf_output: { data: 1, size: 2 },
+  bpf_seq_write: { data: 1, size: 2 },
+};
+
 const CALLS = new RegExp(
-  `\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS), ...Object.keys(REF_ARGS)].join('|')}|BPF_CORE_READ|bpf_get_current_task)\\s*\\(`,
+  `\\b(${[...Object.keys(MAP_MEMORY_ARGS), ...Object.keys(OBJECT_ARGS), ...Object.keys(REF_ARGS), ...Object.keys(DATA_ARGS)].join('|')}|BPF_CORE_READ|bpf_get_current_task)\\s*\\(`,
 );
 
 const CALLS_OBJECT = new RegExp(`\\b(${Object.keys(OBJECT_ARGS).join('|')})\\s*\\(`);
@@ -108,11 +122,17 @@ export const helperArgTypeRule: Rule = {
   functionFilter: CALLS,
   // Maps defined in the file's headers count too.
   fileKey: (doc) => documentHeaderDeclarations(doc).key,
-  runFunction({ doc, fn, report }) {
+  runFunction({ doc, fn, report, programs }) {
     const ix = syntaxIndex(doc);
     const calls = ix
       .callsIn(fn)
-      .filter((c) => c.name in MAP_MEMORY_ARGS || c.name in OBJECT_ARGS || c.name in REF_ARGS);
+      .filter((c) => c.name in MAP_MEMORY_ARGS || c.name in OBJECT_ARGS || c.name in REF_ARGS || c.name in DATA_ARGS);
+    // The program's own context parameter (not hidden by BPF_PROG()-style definitions).
+    const own = programs.find((q) => q.node.startIndex === fn.startIndex);
+    const ctxName =
+      own?.ctxParam?.name && !/^\s*BPF_\w+\s*\(/.test(field(fn, 'declarator')?.text ?? '')
+        ? own.ctxParam.name
+        : undefined;
     const readsScalars = /\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task)\s*\(/.test(
       doc.text.slice(fn.startIndex, fn.endIndex),
     );
@@ -149,7 +169,7 @@ export const helperArgTypeRule: Rule = {
       }
       return ty(v) === 'identifier' ? scalarVars.get(v.text) : undefined;
     };
-    const own = functionsByName(doc);
+    const ownFns = functionsByName(doc);
     const headerFns = documentHeaderDeclarations(doc).functions;
     for (const c of readsScalars ? ix.callsIn(fn) : []) {
       // Only helpers that take a kernel object, and functions of the file or its headers that hand
@@ -158,7 +178,7 @@ export const helperArgTypeRule: Rule = {
       if (OBJECT_ARGS[c.name])
         wants = new Map([[OBJECT_ARGS[c.name].index, { helper: c.name, struct: OBJECT_ARGS[c.name].struct }]]);
       else if (!c.name.startsWith('bpf_') && !SCALAR_CALLS.test(c.name)) {
-        const def = own.get(c.name);
+        const def = ownFns.get(c.name);
         const text = def ? doc.text.slice(def.startIndex, def.endIndex) : headerFns.get(c.name)?.text;
         if (text && CALLS_OBJECT.test(text)) wants = memo(`object-params\u0000${hash(text)}`, () => objectParams(text));
       }
@@ -236,6 +256,63 @@ export const helperArgTypeRule: Rule = {
               },
             ],
           });
+      }
+      // `bpf_perf_event_output(ctx, &events, flags, &e, sizeof(*e))`: the pointer's own stack slot as data.
+      const da = DATA_ARGS[c.name];
+      const dataArg = da && args[da.data] ? stripCasts(args[da.data]) : undefined;
+      if (dataArg && ty(dataArg) === 'pointer_expression' && opOf(dataArg) === '&') {
+        const name = identOf(field(dataArg, 'argument'));
+        const d = name ? declared.get(name) : undefined;
+        const size = args[da.size]?.text.replace(/\s+/g, '') ?? '';
+        if (
+          d &&
+          d.pointer === 1 &&
+          (size === `sizeof(*${name})` ||
+            size === `sizeof*${name}` ||
+            (!!d.struct && size === `sizeof(struct${d.struct})`))
+        )
+          report({
+            start: dataArg.startIndex,
+            end: dataArg.endIndex,
+            severity: 'warning',
+            message:
+              `${c.name}() is given '${dataArg.text}', the address of the pointer '${name}' (its 8-byte stack slot), with the size of what '${name}' ` +
+              `points to: the helper reads the stack from that slot upwards, not the record. The verifier rejects the program when the read passes the ` +
+              `top of the stack ("invalid read from stack"); otherwise stack garbage is sent. Pass '${name}'.`,
+            related: [{ start: d.node.startIndex, end: d.node.endIndex, message: `'${name}' is a pointer` }],
+            fixes: [
+              {
+                title: `Pass ${name}`,
+                edits: [{ start: dataArg.startIndex, end: dataArg.endIndex, newText: name! }],
+                preferred: true,
+              },
+            ],
+          });
+      }
+      for (const i of ctxName ? (MAP_MEMORY_ARGS[c.name] ?? []) : []) {
+        // `&ctx->user_port` as a key: the address of a context field.
+        const a = args[i] ? stripCasts(args[i]) : undefined;
+        if (!a || ty(a) !== 'pointer_expression' || opOf(a) !== '&') continue;
+        let base = field(a, 'argument');
+        while (base && (ty(base) === 'subscript_expression' || (ty(base) === 'field_expression' && opOf(base) === '.')))
+          base = field(base, 'argument');
+        if (
+          !base ||
+          ty(base) !== 'field_expression' ||
+          opOf(base) !== '->' ||
+          identOf(field(base, 'argument')) !== ctxName
+        )
+          continue;
+        const what = c.name === 'bpf_map_update_elem' && i === 2 ? 'value' : 'key';
+        report({
+          start: a.startIndex,
+          end: a.endIndex,
+          severity: 'error',
+          message:
+            `The ${what} argument of ${c.name}() is '${a.text}', the address of a field of the program's context: the helper reads the ${what} from ` +
+            `the stack, a map value or packet data, never from the context, so the verifier rejects the program ("R${i + 1} type=ctx expected=fp, pkt, ` +
+            `pkt_meta, map_key, map_value, ..."). Copy the field into a local of the map's ${what} type and pass its address.`,
+        });
       }
       for (const i of MAP_MEMORY_ARGS[c.name] ?? []) {
         const a = args[i] ? stripCasts(args[i]) : undefined;
