@@ -280,6 +280,9 @@ const char *failure_hint(struct verdict *v, const char *type)
 		return "the attach target (function, tracepoint or BTF type) does not exist on this kernel";
 	if (e == E2BIG)
 		return "the program is too large or too complex: split it, or bound its loops more tightly";
+	if (e == EINVAL && type && !strcmp(type, "unspec") && !log_has_reason(v->log))
+		return "libbpf cannot tell the program type from its SEC() name (\"missing BPF prog type\"), so the kernel "
+		       "never saw it: use a section name libbpf knows (SEC(\"xdp\"), SEC(\"tc\"), SEC(\"kprobe/...\"), ...)";
 	if (e == EACCES || e == EINVAL)
 		return "read the verifier log from the end: the last lines name the failing instruction and source line";
 	return NULL;

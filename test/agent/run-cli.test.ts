@@ -123,6 +123,29 @@ describe('bpf-ide build / run / demo on the real kernel', () => {
     );
   });
 
+  test('run: a SEC() libbpf cannot type is not loaded (exit 1, not a verifier rejection) and says why', (t) => {
+    if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
+    writeFileSync(
+      join(dir, 'untyped.bpf.c'),
+      `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp/pass")
+int untyped(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+    );
+    const r = cli(['run', 'untyped.bpf.c', '--json']);
+    assert.equal(r.status, 1, r.stderr);
+    const p = JSON.parse(r.stdout).programs[0];
+    assert.equal(p.loaded, false);
+    assert.equal(p.verdict, 'refused');
+    assert.match(p.verifier.error.message, /missing BPF prog type/);
+    assert.match(r.stderr, /untyped \(xdp\/pass\) not loaded/);
+  });
+
   test('run: a GPL-only helper in a BSD-licensed program: related names the license line', (t) => {
     if (!need(t, isRoot() && haveBtf(), 'needs root and /sys/kernel/btf/vmlinux')) return;
     const src = REJECTED.replace('*val += 1;', 'bpf_probe_read_kernel(val, 0, 0);')

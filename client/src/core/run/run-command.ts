@@ -33,6 +33,8 @@ export interface RunProgramReport {
   section: string;
   type: string;
   loaded: boolean;
+  /** Not loaded: `rejected` by the verifier, or `refused` before it looked (no program type, no trampolines, ...). */
+  verdict?: 'rejected' | 'refused';
   id?: number;
   attached?: boolean;
   attachError?: string;
@@ -236,6 +238,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
             section: body.section ?? '',
             type: body.type ?? '',
             loaded: false,
+            verdict: 'rejected',
             verifier: { error: verdictFromLog(body.log ?? '', body.message ?? e.message, mainSource) },
           });
           return { report, code: 3 };
@@ -265,6 +268,7 @@ export async function run(o: RunOptions, log: Log): Promise<{ report: RunReport;
         section: f.section,
         type: f.type,
         loaded: false,
+        verdict: rejected ? 'rejected' : 'refused',
         verifier: { stats: f.verifier.stats, error },
       });
     }
@@ -344,7 +348,7 @@ function printVerdicts(r: RunReport, log: Log): void {
     } else {
       const e = p.verifier.error;
       log(
-        `✗ ${p.name} (${p.section}) rejected: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}${(e?.related ?? []).map((x) => `\n    related: ${x.message}${x.file ? ` (${x.file}:${x.line})` : ''}`).join('')}`,
+        `✗ ${p.name} (${p.section}) ${p.verdict === 'refused' ? 'not loaded' : 'rejected'}: ${e?.message ?? 'unknown error'}${e?.file ? `\n    at ${e.file}:${e.line}` : ''}${e?.explanation ? `\n    ${e.explanation}` : ''}${(e?.related ?? []).map((x) => `\n    related: ${x.message}${x.file ? ` (${x.file}:${x.line})` : ''}`).join('')}`,
       );
     }
   }

@@ -113,7 +113,7 @@ function unknownSection(ctx: RuleContext, p: BpfProgram): void {
     end: p.sec.nameStart + p.sec.name.length,
     severity: 'error',
     message:
-      `SEC("${p.section}") is not a section name libbpf knows: opening the object fails ("missing BPF prog type, check ELF section name '${p.section}'").` +
+      `SEC("${p.section}") is not a section name libbpf knows: libbpf cannot tell the program type and refuses to load it ("missing BPF prog type, check ELF section name '${p.section}'").` +
       (sugg.length
         ? ` Did you mean ${sugg.map((s) => `"${q}${s}"`).join(', ')}?`
         : " See libbpf's program types table for valid names."),
