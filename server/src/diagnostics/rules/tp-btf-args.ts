@@ -5,6 +5,11 @@
  * Typical after a kernel changed a tracepoint (sched_wakeup lost `success` in 4.x, block_rq_issue lost
  * its request_queue in 5.11). The tracepoint's arguments come from `typedef void (*btf_trace_<name>)(void
  * *, ...)` in the vmlinux.h the file includes; without one the rule says nothing.
+ *
+ * A warning for an argument declared as a pointer where the tracepoint passes a number (sched_switch's
+ * first argument is `bool preempt`: `BPF_PROG(h, struct task_struct *prev, ...)` takes the bool as prev,
+ * "invalid mem access 'scalar'" when read through), or as a pointer to another struct: BPF_PROG() casts
+ * each u64 of the context to the declared type, so a left-out argument shifts the others.
  */
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +113,6 @@ export const tpBtfArgsRule: Rule = {
       .split(',')
       .slice(1)
       .map((a) => a.trim());
-    if (declared.length <= tpArgs.length) return;
     const body = p.body.text;
     for (let i = tpArgs.length; i < declared.length; i++) {
       const name = /([A-Za-z_]\w*)\s*$/.exec(declared[i])?.[1];
@@ -127,6 +131,32 @@ export const tpBtfArgsRule: Rule = {
           `but ${p.name} reads '${name}', argument ${i + 1}: the verifier rejects the program ("func '${tp}' doesn't have ${i + 1}-th argument", ` +
           `"invalid bpf_context access"). Declare the arguments as the tracepoint has them (older kernels passed others).`,
         related: [{ start: at, end: at + name.length, message: `'${name}' is read here` }],
+      });
+      return;
+    }
+    const structOf = (t: string) => /^(?:const\s+)?struct\s+(\w+)\s*\*/.exec(t)?.[1];
+    for (let i = 0; i < Math.min(declared.length, tpArgs.length); i++) {
+      const d = declared[i].replace(/\s*\b[A-Za-z_]\w*\s*$/, '');
+      const t = tpArgs[i];
+      const dStruct = structOf(d);
+      if (!d.includes('*') || (!dStruct && !/\*/.test(t))) continue;
+      const tStruct = structOf(t);
+      const wrong = !t.includes('*')
+        ? `a number, not a pointer`
+        : dStruct && tStruct && dStruct !== tStruct
+          ? `a struct ${tStruct} *`
+          : undefined;
+      if (!wrong) continue;
+      const off = decl.text.indexOf(declared[i]);
+      const start = decl.startIndex + Math.max(0, off);
+      report({
+        start,
+        end: start + declared[i].length,
+        severity: 'warning',
+        message:
+          `Argument ${i + 1} of the ${tp} tracepoint is '${t}' (${tpArgs.join(', ')} on this kernel's vmlinux.h), ${wrong}, but ${p.name} declares ` +
+          `'${declared[i]}': BPF_PROG() casts each argument to the declared type, so an argument left out or in the wrong order shifts the others, and ` +
+          `reading through this one is rejected ("invalid mem access 'scalar'") or reads another object. Declare the arguments as the tracepoint has them.`,
       });
       return;
     }
