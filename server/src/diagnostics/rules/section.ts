@@ -86,6 +86,7 @@ export const sectionRule: Rule = {
     for (const p of ctx.doc.programs) {
       if (!p.def) unknownSection(ctx, p);
       else missingTarget(ctx, p, p.def);
+      iterContext(ctx, p);
     }
     // A comment between SEC() and its function (`SEC("xdp") // parser`) takes the SEC in the
     // document model; the name is still checked.
@@ -136,6 +137,37 @@ function missingTarget(ctx: RuleContext, p: BpfProgram, def: SectionDef): void {
     message:
       `SEC("${p.section}") names no attach target: libbpf fails to load it ("no BTF-based attach target is specified, use bpf_program__set_attach_target()") ` +
       `unless the loader calls bpf_program__set_attach_target(). Write it as ${def.argForm}.`,
+  });
+}
+
+/**
+ * An iterator program whose context is another target's (`SEC("iter/task")` with `struct
+ * bpf_iter__task_file *ctx`): the context is the SEC()'s target's (meta, task for iter/task), so the
+ * other struct's fields past them ("invalid bpf_context access") or at other offsets are wrong. Judged
+ * from the SEC() and the signature (top level), a warning: a program reading only the shared leading
+ * fields loads.
+ */
+function iterContext(ctx: RuleContext, p: BpfProgram): void {
+  const target = /^iter(?:\.s)?\/(\w+)$/.exec(p.section)?.[1];
+  const declared = p.ctxParam ? /^struct\s+bpf_iter__(\w+)\s*\*$/.exec(p.ctxParam.type.trim())?.[1] : undefined;
+  if (!target || !declared || declared === target || !p.ctxParam) return;
+  ctx.report({
+    start: p.sec.start,
+    end: p.sec.end,
+    severity: 'warning',
+    message:
+      `SEC("${p.section}") makes ${p.name} a ${target} iterator, whose context is struct bpf_iter__${target}, but its parameter is ` +
+      `struct bpf_iter__${declared} *${p.ctxParam.name}: a field of bpf_iter__${declared} that bpf_iter__${target} does not have at the same ` +
+      `offset is rejected ("invalid bpf_context access") or reads something else. Use SEC("iter/${declared}"), or declare struct bpf_iter__${target} *.`,
+    related: [
+      { start: p.ctxParam.node.startIndex, end: p.ctxParam.node.endIndex, message: 'the context declared here' },
+    ],
+    fixes: [
+      {
+        title: `Change the section to iter/${declared}`,
+        edits: [{ start: p.sec.nameStart, end: p.sec.nameStart + p.section.length, newText: `iter/${declared}` }],
+      },
+    ],
   });
 }
 
