@@ -54,6 +54,10 @@ const PAIRS: Record<string, [number, number, 'writes' | 'reads']> = {
   bpf_perf_event_output: [3, 4, 'reads'],
   bpf_ringbuf_output: [1, 2, 'reads'],
   bpf_strncmp: [0, 1, 'reads'],
+  // The u64 argument arrays of the printf-like helpers (data, data_len).
+  bpf_seq_printf: [3, 4, 'reads'],
+  bpf_seq_write: [1, 2, 'reads'],
+  bpf_trace_vprintk: [2, 3, 'reads'],
 };
 
 /** Map types whose values are plain memory of value_size bytes. */
