@@ -63,7 +63,7 @@ function applyEdits(text: string, edits: OffsetEdit[]): string {
 const dropVmlinux = withVmlinuxHeader();
 after(() => dropVmlinux?.());
 /** Rules that need a vmlinux.h to report anything. */
-const NEEDS_VMLINUX = new Set(['tp-btf-args', 'ctx-array-index']);
+const NEEDS_VMLINUX = new Set(['tp-btf-args', 'ctx-array-index', 'core-field']);
 
 const ruleIds = ALL_RULES.map((r) => r.id);
 const ruleDirs = existsSync(RULES_DIR) ? readdirSync(RULES_DIR).sort() : [];

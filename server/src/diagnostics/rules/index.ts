@@ -1,5 +1,6 @@
 /** Every restricted-C rule, one file each, in the order of the list. Add a rule here to turn it on. */
 import type { Rule } from '../rule';
+import { coreFieldRule } from './core-field';
 import { ctxArrayIndexRule } from './ctx-array-index';
 import { ctxWriteRule } from './ctx-write';
 import { floatingPointRule } from './floating-point';
@@ -63,5 +64,6 @@ export const ALL_RULES: readonly Rule[] = [
   helperArgTypeRule,
   btfPtrWriteRule,
   returnRangeRule,
+  coreFieldRule,
   ctxReadRule,
 ];
