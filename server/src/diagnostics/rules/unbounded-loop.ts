@@ -96,6 +96,7 @@ function checkLoops(ctx: RuleContext, ix: SyntaxIndex, loops: Node[], macroLoops
         continue;
       }
       if (cond && unchangedCondition(ctx, loop, cond, body, kw)) continue;
+      if (cond && callCondition(ctx, cond, body, kw)) continue;
       if (cond) variableBound(ctx, ix, loop, cond, kw);
     }
   }
@@ -165,6 +166,36 @@ function unchangedCondition(ctx: RuleContext, loop: Node, cond: Node, body: Node
       `returns: once it starts it never ends, and the verifier rejects the program ("infinite loop detected" or "BPF program ` +
       `is too large")${sure ? '' : ', unless clang assumes the loop ends and removes it (a loop with no calls may be), and the program silently skips it'}. ` +
       `Advance the variable in the loop (e.g. t = BPF_CORE_READ(t, real_parent)), and bound it: bpf_for(i, 0, N).`,
+  });
+  return true;
+}
+
+/**
+ * `while (!climb_one(&c)) ;`: a loop whose condition is only a call's result (a function of the file or a
+ * helper, not an open-coded iterator's _next()), with no way out of the body: nothing the verifier can
+ * count, so it walks iteration after iteration ("BPF program is too large", "The sequence of 8193 jumps
+ * is too complex", or "infinite loop detected"). A warning: the call might end it on a path the verifier
+ * can follow. Reported (true) as handled.
+ */
+function callCondition(ctx: RuleContext, cond: Node, body: Node, kw: Node): boolean {
+  let c = stripParens(cond);
+  while (c.type === 'unary_expression' && c.childForFieldName('operator')?.type === '!') {
+    const a = c.childForFieldName('argument');
+    if (!a) return false;
+    c = stripParens(a);
+  }
+  c = stripCasts(c);
+  if (c.type !== 'call_expression') return false;
+  const callee = c.childForFieldName('function')?.text ?? '';
+  if (!/^\w+$/.test(callee) || /^bpf_iter_\w+_next$|^(can_loop|may_goto)$/.test(callee) || hasExit(body)) return false;
+  ctx.report({
+    start: kw.startIndex,
+    end: cond.endIndex,
+    severity: 'warning',
+    message:
+      `This loop runs until ${callee}() says stop, with no counter and no constant bound: the verifier cannot tell how many times, and walks ` +
+      `iteration after iteration until it gives up ("BPF program is too large", "The sequence of 8193 jumps is too complex" or "infinite loop detected"). ` +
+      `Bound it (for (i = 0; i < MAX && !${callee}(...); i++)), or call the step with bpf_loop(MAX, step, &ctx, 0) (the callback returns 1 to stop).`,
   });
   return true;
 }
