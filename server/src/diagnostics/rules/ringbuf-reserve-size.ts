@@ -82,6 +82,33 @@ function runtimeLocal(fn: Node, name: string): Node | undefined {
   return found;
 }
 
+/**
+ * A store before `before` to local `name` of a run-time value (a call's result, a memory read), directly
+ * or through other locals (`size = len;` after `len = PT_REGS_RC(ctx);`); undefined when none.
+ */
+function someRuntimeStore(fn: Node, name: string, before: number, depth = 0): Node | undefined {
+  if (depth > 3) return undefined;
+  for (const n of fn.descendantsOfType(['init_declarator', 'assignment_expression', 'parameter_declaration'])) {
+    if (!n || n.startIndex >= before) continue;
+    // A parameter: an inlined caller may pass a constant; not to a BPF_KPROBE()/BPF_PROG()-style program,
+    // whose arguments are read from registers or the context.
+    if (ty(n) === 'parameter_declaration') {
+      if (n.descendantsOfType('identifier').some((i) => i?.text === name))
+        return /^\s*BPF_\w+\s*\(/.test(field(fn, 'declarator')?.text ?? '') ? n : undefined;
+      continue;
+    }
+    const target = ty(n) === 'init_declarator' ? field(n, 'declarator') : field(n, 'left');
+    if (target?.text !== name || (ty(n) === 'assignment_expression' && opOf(n) !== '=')) continue;
+    const value = field(n, ty(n) === 'init_declarator' ? 'value' : 'right');
+    if (!value) continue;
+    const v = stripParens(value);
+    const rt =
+      runtimePart(v) ?? (ty(v) === 'identifier' ? someRuntimeStore(fn, v.text, n.startIndex, depth + 1) : undefined);
+    if (rt) return rt;
+  }
+  return undefined;
+}
+
 export const ringbufReserveSizeRule: Rule = {
   id: 'ringbuf-reserve-size',
   description: 'bpf_ringbuf_reserve() with a size that is not a constant',
@@ -98,6 +125,31 @@ export const ringbufReserveSizeRule: Rule = {
       // A local whose every store is a run-time value (`u32 len = skb->len & 0xff;`): clang cannot fold it.
       const v = stripParens(size);
       if (!rt && ty(v) === 'identifier') rt = runtimeLocal(fn, v.text);
+      if (!rt && ty(v) !== 'identifier') {
+        // `sizeof(*e) - MAX + (size & (MAX - 1))` with `size = len;` after `len = PT_REGS_RC(ctx);`: a local
+        // in the expression stored a run-time value on some path (a warning: another store may win).
+        for (const id of size.descendantsOfType('identifier')) {
+          if (!id || id.parent?.type === 'call_expression') continue;
+          let inSizeof = false;
+          for (let up = id.parent; up && up.startIndex >= size.startIndex && !inSizeof; up = up.parent)
+            inSizeof = up.type === 'sizeof_expression';
+          if (inSizeof) continue;
+          const r = someRuntimeStore(fn, id.text, c.node.startIndex);
+          if (!r || readsConstGlobal(doc, r)) continue;
+          report({
+            start: size.startIndex,
+            end: size.endIndex,
+            severity: 'warning',
+            message:
+              `bpf_ringbuf_reserve() needs a constant size, but this one uses '${id.text}', which is set from '${r.text.slice(0, 40)}' at run time ` +
+              `before the call: on that path the verifier rejects the program ("R2 is not a known constant"), however the value is masked or bounded. ` +
+              `Reserve the largest record (sizeof(*e)) and send the length in it, or copy a variable-size record with bpf_ringbuf_output(), ` +
+              `or use bpf_ringbuf_reserve_dynptr().`,
+          });
+          break;
+        }
+        continue;
+      }
       if (!rt || readsConstGlobal(doc, rt)) continue;
       report({
         start: size.startIndex,
