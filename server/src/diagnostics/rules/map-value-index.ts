@@ -9,6 +9,9 @@
  * assignments of constants, masks (`& 63`) and remainders set it, a u8/u16 type caps it. Error when a
  * check exists but lets the index reach the length; warning when nothing bounds it here (a caller or a
  * function we cannot see may).
+ *
+ * A global array (`__u64 counts[NR_STATES];` in .bss/.data) is an array in the value of the global's
+ * map: indexed the same way (`counts[sk->state]++` with a u8 state and 13 elements reaches past it).
  */
 import type { Node } from 'web-tree-sitter';
 import type { BpfDocument } from '../../bpf-document';
@@ -16,6 +19,7 @@ import { field, kids, opOf, ty } from '../fast-node';
 import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule } from '../rule';
 import { typeSizes } from '../type-sizes';
+import { topLevelNodes } from '../function-cache';
 import { constEvaluator, mapValueArrays } from '../map-value-layout';
 import { documentHeaderDeclarations } from '../../header-declarations';
 import { callArgs, calleeName, identOf } from '../syntax';
@@ -55,7 +59,20 @@ export const mapValueIndexRule: Rule = {
     const sizes = typeSizes(doc);
     const konst = constEvaluator(doc, sizes);
     const arrays = mapValueArrays(doc, konst);
-    if (!arrays.size) return;
+    // Writable global arrays, by name, with their lengths.
+    const globals = new Map<string, number>();
+    for (const n of topLevelNodes(doc)) {
+      if (n.type !== 'declaration' || /\bconst\b|\bextern\b|SEC\s*\(|__ksym/.test(n.text)) continue;
+      for (const d of n.childrenForFieldName('declarator')) {
+        const a = d && d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+        if (!a || a.type !== 'array_declarator') continue;
+        const name = a.childForFieldName('declarator');
+        const size = a.childForFieldName('size');
+        const len = size ? konst(size.text) : undefined;
+        if (name?.type === 'identifier' && len) globals.set(name.text, len);
+      }
+    }
+    if (!arrays.size && !globals.size) return;
     const body = field(fn, 'body');
     if (!body) return;
     // Pointers to map value structs (locals and parameters), and the declared types of integers.
@@ -75,7 +92,7 @@ export const mapValueIndexRule: Rule = {
       const cap = TYPE_CAP[base];
       if (cap && ty(d) === 'identifier') entry.set(name, { ub: cap });
     }
-    if (!valuePtr.size && !/\bstruct\s+\w+\s*\*/.test(body.text)) return;
+    if (!valuePtr.size && !/\bstruct\s+\w+\s*\*/.test(body.text) && !globals.size) return;
 
     const boundOf = (e: Node | null, s: State): Bound | undefined => {
       if (!e) return undefined;
@@ -118,17 +135,24 @@ export const mapValueIndexRule: Rule = {
     const reported = new Set<number>();
     const checkAccess = (sub: Node, s: State) => {
       const arr = stripParens(field(sub, 'argument') ?? sub);
-      if (ty(arr) !== 'field_expression') return;
-      const base = identOf(field(arr, 'argument'));
-      const member = field(arr, 'field')?.text;
-      const struct = base ? valuePtr.get(base) : undefined;
-      const arrayInfo = struct && member ? arrays.get(struct)?.get(member) : undefined;
+      let member: string | undefined;
+      let arrayInfo: { length?: number; bytes?: boolean } | undefined;
+      if (ty(arr) === 'identifier' && globals.has(arr.text) && !declared.has(arr.text)) {
+        member = arr.text;
+        arrayInfo = { length: globals.get(arr.text) };
+      } else {
+        if (ty(arr) !== 'field_expression') return;
+        const base = identOf(field(arr, 'argument'));
+        member = field(arr, 'field')?.text;
+        const struct = base ? valuePtr.get(base) : undefined;
+        arrayInfo = struct && member ? arrays.get(struct)?.get(member) : undefined;
+      }
       const len = arrayInfo?.length;
       const index = field(sub, 'index');
       if (!len || !index || reported.has(sub.startIndex)) return;
       const b = boundOf(index, s);
       // `&v->buf[off]` handed to a helper with a constant byte size: the whole span must fit.
-      const span = arrayInfo.bytes ? helperSpan(sub, konst) : undefined;
+      const span = arrayInfo?.bytes ? helperSpan(sub, konst) : undefined;
       const room = span ? len - span.size + 1 : len;
       if (span && b?.check && !b.iter && b.ub > room) {
         reported.add(sub.startIndex);
