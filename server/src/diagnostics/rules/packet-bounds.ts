@@ -609,6 +609,8 @@ function checkFunction(
                 },
               ]
             : []),
+        // Where the pointer was last set before the read: the check belongs right after it.
+        ...(!best && !p.origin && id ? lastStore(fn, id, use.startIndex) : []),
         ...(p.origin && p.origin.startIndex >= fn.startIndex && p.origin.endIndex <= fn.endIndex
           ? [
               {
@@ -880,4 +882,25 @@ function checkFunction(
     covered: [],
     unknown: false,
   });
+}
+
+/** The last store to local `name` in fn before `before` (`eth = data;`), as related information. */
+function lastStore(fn: Node, name: string, before: number): { start: number; end: number; message: string }[] {
+  let last: Node | undefined;
+  for (const n of fn.descendantsOfType(['assignment_expression', 'init_declarator'])) {
+    if (!n || n.endIndex > before) continue;
+    let t: Node | null =
+      n.type === 'assignment_expression' ? n.childForFieldName('left') : n.childForFieldName('declarator');
+    while (t && t.type === 'pointer_declarator') t = t.childForFieldName('declarator');
+    if (t?.text === name && (!last || n.startIndex > last.startIndex)) last = n;
+  }
+  return last
+    ? [
+        {
+          start: last.startIndex,
+          end: last.endIndex,
+          message: `'${name}' is set here: check it against data_end right after`,
+        },
+      ]
+    : [];
 }
