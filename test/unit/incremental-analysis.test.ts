@@ -138,3 +138,36 @@ test(`${ITERATIONS} random edits: incremental findings equal a from-scratch anal
     `${compared} edits compared (${treeDiffers} skipped: tree-sitter recovered another tree)`,
   );
 });
+
+test("global-func-arg: an edit of a caller's argument re-judges the global function it calls (error <-> warning)", async () => {
+  const language = await loadCLanguage();
+  const parser = new CParser(language);
+  const store = new DocumentStore(language);
+  const uri = 'file:///incremental/global-func-arg.bpf.c';
+  const fixture = join(ROOT, 'test/fixtures/rules/global-func-arg/bad-global-kernel-arg.bpf.c');
+  const kernelArg = readFileSync(fixture, 'utf8');
+  assert.ok(kernelArg.includes('last_tgid = task_tgid(p);'), 'the fixture passes the BTF pointer');
+  // The caller passes a stack copy instead: memory the global function may take, so only a warning.
+  const stackArg = kernelArg.replace(
+    'last_tgid = task_tgid(p);',
+    'struct task_struct t = {};\n\tlast_tgid = task_tgid(&t);',
+  );
+  const severityAt = (text: string, version: number) => {
+    const doc = store.update(uri, version, text);
+    const fresh = withIsolatedCache(() => {
+      const d = new BpfDocument(uri, version, text, parser);
+      try {
+        return runRules(d).map(show);
+      } finally {
+        d.dispose();
+      }
+    });
+    const incremental = runRules(doc).map(show);
+    assert.deepEqual(incremental, fresh, `version ${version}: incremental equals from scratch`);
+    return runRules(doc).find((d) => d.code === 'global-func-arg' && /'task_tgid'/.test(d.message))?.severity;
+  };
+  assert.equal(severityAt(kernelArg, 1), 'error');
+  assert.equal(severityAt(stackArg, 2), 'warning');
+  assert.equal(severityAt(kernelArg, 3), 'error');
+  store.close(uri);
+});

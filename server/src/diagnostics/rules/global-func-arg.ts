@@ -146,10 +146,37 @@ function maybeNullParams(
   }
 }
 
+/**
+ * Functions defined at the start of a line without `static`/`inline`/`SEC()` before them (a cheap,
+ * text-only approximation of the global functions the rule looks at) and taking a pointer.
+ */
+const GLOBAL_DEF =
+  /^(?!static\b|SEC\b|extern\b|#)(?:[A-Za-z_]\w*[ \t*\n]+)+?([A-Za-z_]\w*)[ \t]*\(([^;{)]*\*[^;{)]*)\)[^;{]*\{/gm;
+
+/**
+ * What the rule reads outside the function it judges: the arguments the programs pass to the file's
+ * global functions (they choose error or warning). Their call texts are in the file key, so an edit of a
+ * call's arguments re-runs the rule on the callee (an edit elsewhere leaves the key unchanged).
+ */
+function callersKey(doc: BpfDocument): string {
+  const text = doc.text;
+  const names: string[] = [];
+  for (const m of text.matchAll(GLOBAL_DEF)) {
+    const before = text.slice(Math.max(0, m.index - 200), m.index);
+    const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('}'));
+    if (/\bSEC\s*\(|\b(static|inline|__always_inline|__hidden)\b/.test(before.slice(cut + 1))) continue;
+    names.push(m[1]);
+  }
+  if (!names.length) return '';
+  const calls = new RegExp(`\\b(?:${names.join('|')})\\s*\\([^;{}]*`, 'g');
+  return [...text.matchAll(calls)].map((m) => m[0]).join('\u0000');
+}
+
 export const globalFuncArgRule: Rule = {
   id: 'global-func-arg',
   description: 'a global (non-static) function taking a pointer to a kernel object, which its callers cannot pass',
   functionFilter: /\w\s*\*\s*\w+\s*[,)]/,
+  fileKey: callersKey,
   runFunction({ doc, fn, name, programs, report }) {
     if (!name || !programs.length || programs.some((q) => q.node.startIndex === fn.startIndex)) return;
     let decl: Node | null = field(fn, 'declarator');
