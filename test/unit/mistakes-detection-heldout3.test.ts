@@ -2,15 +2,15 @@
 // mistakes written blind (without reading the rules) after the first two held-out corpora had been
 // used to improve them. Its blind figure (see the corpus README): 35/60 = 58.3% with the rules from before
 // the corpus existed, 36/60 = 60% when the rules work of 2026-12-05 ended. Post-fix (not blind, rules written
-// from its miss list): 52/60 = 86.7%. No error at all on its verifier-passing programs.
+// from its miss list): 53/60 = 88.3%. No error at all on its verifier-passing programs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CParser, loadCLanguage } from '../../server/src/parser';
 import { HELDOUT3_MISTAKES_DIR } from '../support/mistakes-corpus';
 import { detectMistakes, falseErrors } from '../support/mistakes-detection';
 
-/** A few points below the post-fix figure (86.7%), so a rule that stops catching its mistakes fails here. */
-const FLAGGED_FLOOR = 0.8;
+/** A few points below the post-fix figure (88.3%), so a rule that stops catching its mistakes fails here. */
+const FLAGGED_FLOOR = 0.85;
 
 test('the rules flag at least the floor of the third held-out corpus on the mistaken line', async () => {
   const parser = new CParser(await loadCLanguage());

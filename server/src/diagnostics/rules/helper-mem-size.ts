@@ -185,7 +185,12 @@ const globalsPerDoc = new WeakMap<BpfDocument, Map<string, { type: string; local
 function unboundedSize(ctx: Ctx, arg: Node, call: Node): { how: string; at: Node } | undefined {
   const a = stripCasts(stripParens(arg));
   if (ty(a) !== 'identifier') return undefined;
-  const name = a.text;
+  return unboundedLocal(ctx, a.text, call, 0);
+}
+
+/** unboundedSize() for local `name`; through other locals it is copied from (`n = size;`), depth-limited. */
+function unboundedLocal(ctx: Ctx, name: string, call: Node, depth: number): { how: string; at: Node } | undefined {
+  if (depth > 3) return undefined;
   const v = ctx.vars.get(name);
   if (!v || !v.local || v.type === '?' || /\*|\[/.test(v.type)) return undefined;
   if (/\b(u8|__u8|u16|__u16|s8|__s8|s16|__s16|char|short|bool|_Bool|uint8_t|uint16_t|int8_t|int16_t)\b/.test(v.type))
@@ -208,7 +213,7 @@ function unboundedSize(ctx: Ctx, arg: Node, call: Node): { how: string; at: Node
   // comparison with anything but 0 or 1 (`if (len <= 0) return 0;` bounds it only from below).
   if (
     new RegExp(
-      `${id}\\s*(&|%|\\?)|(&|%)=?\\s*${id}|${id}\\s*=[^=;][^;]*(&|%|\\?|\\bmin|\\bMIN|\\bclamp)|\\b(min|MIN|min_t|clamp)\\s*\\([^;]*${id}|asm[^;]*${id}`,
+      `${id}\\s*(&|%|\\?)|(?<![(,=]\\s*)(&|%)=?\\s*${id}|${id}\\s*=[^=;][^;]*(&|%|\\?|\\bmin|\\bMIN|\\bclamp)|\\b(min|MIN|min_t|clamp)\\s*\\([^;]*${id}|asm[^;]*${id}`,
     ).test(before)
   )
     return undefined;
@@ -225,6 +230,11 @@ function unboundedSize(ctx: Ctx, arg: Node, call: Node): { how: string; at: Node
       const callee = calleeName(x) ?? '';
       if (/^(sizeof|__builtin_\w+|bpf_core_field_size|bpf_core_type_size)$/.test(callee)) return undefined;
       return `the value ${callee}() returned`;
+    }
+    // Another local of the function copied in (`buf_copy_size = size;`): unbounded when it is.
+    if (ty(x) === 'identifier' && x.text !== name) {
+      const h = unboundedLocal(ctx, x.text, call, depth + 1)?.how;
+      return h ? `${h}, copied through '${x.text}'` : undefined;
     }
     // A field of 32 bits or more (a narrower one is bounded by its type), through a pointer of known type.
     if (ty(x) === 'field_expression' && opOf(x) === '->') {
@@ -244,7 +254,14 @@ function unboundedSize(ctx: Ctx, arg: Node, call: Node): { how: string; at: Node
       return !!l && ty(l) === 'identifier' && l.text === name;
     }),
   ].filter((n) => n.startIndex < call.startIndex);
-  if (!stores.length) return undefined;
+  if (!stores.length) {
+    // Set only by bpf_probe_read*(&n, sizeof(n), ...) (a count read from memory), when reached through a copy.
+    const read = depth
+      ? new RegExp(`\\b(bpf_probe_read\\w*|bpf_core_read\\w*)\\s*\\(\\s*&\\s*${name}\\b`).exec(before)
+      : null;
+    const decl = read ? ix.in('declaration', fn).find((d) => new RegExp(`\\b${name}\\b`).test(d.text)) : undefined;
+    return read && decl ? { how: `a value read with ${read[1]}()`, at: decl } : undefined;
+  }
   for (const st of stores) {
     if (ty(st) === 'assignment_expression' && opOf(st) !== '=') return undefined;
     const how = runtime(field(st, ty(st) === 'init_declarator' ? 'value' : 'right'));
