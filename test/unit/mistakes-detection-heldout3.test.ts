@@ -9,8 +9,12 @@ import { CParser, loadCLanguage } from '../../server/src/parser';
 import { HELDOUT3_MISTAKES_DIR } from '../support/mistakes-corpus';
 import { detectMistakes, falseErrors } from '../support/mistakes-detection';
 
-/** A few points below the post-fix figure (88.3%), so a rule that stops catching its mistakes fails here. */
-const FLAGGED_FLOOR = 0.85;
+/**
+ * A few points below the post-fix figure, so a rule that stops catching its mistakes fails here: 88.3% in
+ * the bench, which puts this kernel's vmlinux.h on the include path; 50/60 = 83.3% here, without one (the
+ * rules that read it, tp-btf-args and core-field, then say nothing).
+ */
+const FLAGGED_FLOOR = 0.8;
 
 test('the rules flag at least the floor of the third held-out corpus on the mistaken line', async () => {
   const parser = new CParser(await loadCLanguage());
