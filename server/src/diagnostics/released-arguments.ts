@@ -13,6 +13,7 @@ import type { BpfDocument } from '../bpf-document';
 import { documentHeaderDeclarations } from '../header-declarations';
 import { functionKey, functionsByName, functionText, hash, memo } from './function-cache';
 import { identOf } from './syntax';
+import { syntaxIndex } from './syntax-index';
 
 /** What a function releases: its parameter `index` (0-based, named `param`), with `via`() on every path. */
 export interface ReleasedArgument {
@@ -107,9 +108,10 @@ const perDocument = new WeakMap<BpfDocument, Map<string, ReleasedArgument>>();
 /** A function's parameters and the calls it makes unconditionally (read once per function text). */
 export function releasedArgumentCalls(doc: BpfDocument, fn: Node): { params: string[]; calls: [string, string][] } {
   return memo(`released-args-calls\u0000${functionKey(doc, fn)}`, () => {
-    const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
-      (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
-    );
+    const body = field(fn, 'body');
+    const params = syntaxIndex(doc)
+      .range('parameter_declaration', fn.startIndex, body?.startIndex ?? fn.endIndex)
+      .map((p) => identOf(p.descendantsOfType('identifier').at(-1)) ?? '');
     const text = functionText(doc, fn);
     return { params, calls: unconditionalCalls(text.slice(text.indexOf('{'))) };
   });

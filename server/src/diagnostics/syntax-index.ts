@@ -28,6 +28,10 @@ const INDEXED = [
   'function_declarator',
   'enumerator',
   'type_definition',
+  'field_expression',
+  'subscript_expression',
+  'pointer_expression',
+  'update_expression',
 ] as const;
 export type IndexedType = (typeof INDEXED)[number];
 
@@ -47,6 +51,7 @@ export class SyntaxIndex {
   private readonly perFn = new Map<number, Map<string, Node[]>>();
   private readonly whole = new Map<string, Node[]>();
   private names: Map<number, string> | undefined;
+  private ends: number[] | undefined;
 
   constructor(readonly doc: BpfDocument) {}
 
@@ -65,10 +70,21 @@ export class SyntaxIndex {
     return this.range(type, within.startIndex, within.endIndex);
   }
 
+  /**
+   * Nodes of any of the types inside `within`, in document order (as one `descendantsOfType(types)`
+   * gives them: an outer node before the nodes it contains).
+   */
+  inAny(types: readonly IndexedType[], within: Node): Node[] {
+    if (types.length === 1) return this.in(types[0], within);
+    const out: Node[] = [];
+    for (const t of types) for (const n of this.in(t, within)) out.push(n);
+    return out.sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+  }
+
   /** Nodes of a type that start in [start, end). Inside a function, only that function is queried. */
   range(type: IndexedType, start: number, end: number): Node[] {
-    const fn = this.functionAt(start);
-    const list = fn && end <= fn.endIndex ? (this.bucket(fn).get(type) ?? []) : this.all(type);
+    const at = this.functionAt(start);
+    const list = at && end <= at.end ? (this.bucket(at.fn).get(type) ?? []) : this.all(type);
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -81,16 +97,18 @@ export class SyntaxIndex {
     return out;
   }
 
-  private functionAt(offset: number): Node | undefined {
+  /** The function definition containing `offset`, with its end (each `endIndex` read crosses into wasm: read once). */
+  private functionAt(offset: number): { fn: Node; end: number } | undefined {
     const fns = functionsOf(this.doc);
+    const ends = (this.ends ??= fns.map((f) => f.endIndex));
     let lo = 0;
     let hi = fns.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const f = fns[mid];
       if (offset < f.startIndex) hi = mid - 1;
-      else if (offset >= f.endIndex) lo = mid + 1;
-      else return f;
+      else if (offset >= ends[mid]) lo = mid + 1;
+      else return { fn: f, end: ends[mid] };
     }
     return undefined;
   }

@@ -67,7 +67,7 @@ export const btfPtrWriteRule: Rule = {
       if (id && ty(stripCasts(l!)) === 'identifier') roots.delete(id);
       else if (l) writes.push(l);
     }
-    for (const u of body.descendantsOfType('update_expression')) {
+    for (const u of ix.in('update_expression', body)) {
       const arg = u ? field(u, 'argument') : null;
       if (arg) writes.push(arg);
     }

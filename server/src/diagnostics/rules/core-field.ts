@@ -103,7 +103,7 @@ export const coreFieldRule: Rule = {
       const first = args[src + 1]?.text.trim().split(/[.\->\s[]/)[0];
       if (flavor && first) check(args[src + 1], flavor, first);
     }
-    for (const f of body.descendantsOfType('field_expression')) {
+    for (const f of ix.in('field_expression', body)) {
       if (!f || opOf(f) !== '->') continue;
       const a = field(f, 'argument');
       const flavor = a ? flavorOf(a) : undefined;

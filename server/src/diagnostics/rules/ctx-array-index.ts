@@ -14,6 +14,7 @@ import { stripParens } from '../flow';
 import type { Rule } from '../rule';
 import { identOf } from '../syntax';
 import { structLayouts } from '../struct-layouts';
+import { syntaxIndex } from '../syntax-index';
 
 export const ctxArrayIndexRule: Rule = {
   id: 'ctx-array-index',
@@ -36,7 +37,7 @@ export const ctxArrayIndexRule: Rule = {
         : undefined;
       return def?.members.find((m) => m.name === f)?.type;
     };
-    for (const sub of fn.descendantsOfType('subscript_expression')) {
+    for (const sub of syntaxIndex(doc).in('subscript_expression', fn)) {
       if (!sub) continue;
       const arr = stripParens(field(sub, 'argument') ?? sub);
       if (ty(arr) !== 'field_expression' || opOf(arr) !== '->' || identOf(field(arr, 'argument')) !== ctx.name)

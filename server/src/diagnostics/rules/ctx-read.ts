@@ -8,6 +8,7 @@
 import { field, opOf } from '../fast-node';
 import type { Rule } from '../rule';
 import { identOf } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 /** Context fields each program type may not read at all. */
 const UNREADABLE: Record<string, ReadonlySet<string>> = {
@@ -19,13 +20,13 @@ export const ctxReadRule: Rule = {
   description: 'reads of context fields the program type may not read (skb->data in a socket filter)',
   ownFunctionOnly: true,
   functionFilter: /->\s*(data|data_end|data_meta|flow_keys)\b/,
-  runFunction({ fn, programs, report }) {
+  runFunction({ doc, fn, programs, report }) {
     const p = programs.find((q) => q.node.startIndex === fn.startIndex);
     const deny = p?.def ? UNREADABLE[p.def.programType] : undefined;
     const ctx = p?.ctxParam?.name;
     if (!p || !deny || !ctx || !p.body) return;
     const seen = new Set<string>();
-    for (const f of p.body.descendantsOfType('field_expression')) {
+    for (const f of syntaxIndex(doc).in('field_expression', p.body)) {
       if (!f || opOf(f) !== '->') continue;
       const name = field(f, 'field')?.text;
       if (!name || !deny.has(name) || seen.has(name) || identOf(field(f, 'argument')) !== ctx) continue;

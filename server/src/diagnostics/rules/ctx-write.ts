@@ -15,6 +15,7 @@ import { stripParens } from '../flow';
 import type { Rule } from '../rule';
 import { identOf } from '../syntax';
 import { functionName } from '../../bpf-document';
+import { syntaxIndex } from '../syntax-index';
 
 /** Context fields each program type may write; a type not listed here is not checked. */
 const WRITABLE: Record<string, ReadonlySet<string>> = {
@@ -69,7 +70,7 @@ export const ctxWriteRule: Rule = {
   description: 'writes to context fields the program type may not write',
   ownFunctionOnly: true,
   functionFilter: /(=|\+\+|--)/,
-  runFunction({ fn, programs, report }) {
+  runFunction({ doc, fn, programs, report }) {
     const own = programs.find((q) => q.node.startIndex === fn.startIndex);
     // A function the programs call with their context: its parameter of the context's type is it.
     const p =
@@ -90,8 +91,9 @@ export const ctxWriteRule: Rule = {
     const body = field(fn, 'body');
     if (!body) return;
     const targets: Node[] = [];
-    for (const a of body.descendantsOfType('assignment_expression')) if (a) targets.push(field(a, 'left')!);
-    for (const u of body.descendantsOfType('update_expression')) if (u) targets.push(field(u, 'argument')!);
+    const ix = syntaxIndex(doc);
+    for (const a of ix.in('assignment_expression', body)) if (a) targets.push(field(a, 'left')!);
+    for (const u of ix.in('update_expression', body)) if (u) targets.push(field(u, 'argument')!);
     for (const t of targets) {
       if (!t) continue;
       let cur = stripParens(t);

@@ -292,7 +292,7 @@ function variableTypes(doc: BpfDocument, fn: Node): Map<string, { type: string; 
     for (const [k, v] of out) globals.set(k, v);
   } else for (const [k, v] of globals) out.set(k, v);
   const local = new Map<string, { type: string; local: boolean }>();
-  for (const d of fn.descendantsOfType(['declaration', 'parameter_declaration'])) {
+  for (const d of syntaxIndex(doc).inAny(['declaration', 'parameter_declaration'], fn)) {
     if (!d) continue;
     const tmp = new Map<string, { type: string; local: boolean }>();
     const base = field(d, 'type');
@@ -482,7 +482,10 @@ function pointerRegion(ctx: Ctx, name: string): Region | undefined {
   const pointee = deref(v.type);
   const values: Node[] = [];
   let other = false;
-  for (const d of ctx.fn.descendantsOfType(['init_declarator', 'assignment_expression', 'parameter_declaration'])) {
+  for (const d of syntaxIndex(ctx.doc).inAny(
+    ['init_declarator', 'assignment_expression', 'parameter_declaration'],
+    ctx.fn,
+  )) {
     if (!d) continue;
     if (ty(d) === 'parameter_declaration') {
       if (declaratorName(field(d, 'declarator'))?.text === name) other = true;

@@ -22,6 +22,7 @@ import type { BpfProgram } from '../../bpf-document';
 import { stripCasts, stripParens } from '../flow';
 import type { FunctionContext, Rule } from '../rule';
 import { callArgs, calleeName, identOf } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 /** Fields the kernel marks safe to walk under RCU (BTF_TYPE_SAFE_RCU, 6.12 and 7.2 sources). */
 const RCU_FIELDS = new Set(['cpus_ptr', 'cgroups', 'real_parent', 'group_leader', 'kn', 'dfl_cgrp']);
@@ -73,9 +74,9 @@ export const kfuncTrustedArgsRule: Rule = {
     const { fn } = ctx;
     const body = field(fn, 'body');
     if (!body) return;
-    const calls = body
-      .descendantsOfType('call_expression')
-      .filter((c): c is Node => !!c && !!kfuncByName(calleeName(c) ?? '')?.args.some((a) => isStructPointer(a.type)));
+    const calls = syntaxIndex(ctx.doc)
+      .in('call_expression', body)
+      .filter((c) => !!kfuncByName(calleeName(c) ?? '')?.args.some((a) => isStructPointer(a.type)));
     if (!calls.length) return;
     new Checker(ctx, body).run(calls);
   },
@@ -116,23 +117,24 @@ class Checker {
     }
     this.sleepable = programs.some(isSleepable);
     this.rcuLocked = /\bbpf_rcu_read_lock\s*\(/.test(body.text);
-    for (const d of body.descendantsOfType('init_declarator')) {
+    const ix = syntaxIndex(doc);
+    for (const d of ix.in('init_declarator', body)) {
       const name = d && declaredName(field(d, 'declarator'));
       if (d && name) this.note(name, d, field(d, 'value'));
     }
-    for (const d of body.descendantsOfType('declaration')) {
+    for (const d of ix.in('declaration', body)) {
       for (const c of d ? kids(d) : []) {
         const name = ty(c) === 'pointer_declarator' ? identOf(field(c, 'declarator')) : undefined;
         if (name && !this.values.has(name)) this.note(name, c, null, true);
       }
     }
-    for (const a of body.descendantsOfType('assignment_expression')) {
+    for (const a of ix.in('assignment_expression', body)) {
       const name = a && identOf(field(a, 'left'));
       if (!a || !name || field(a, 'left')?.type !== 'identifier') continue;
       this.note(name, a, opOf(a) === '=' ? field(a, 'right') : null);
     }
     // Its address handed to a call: the callee may store anything there.
-    for (const p of body.descendantsOfType('pointer_expression')) {
+    for (const p of ix.in('pointer_expression', body)) {
       if (p && opOf(p) === '&' && p.parent?.type === 'argument_list')
         this.note(identOf(field(p, 'argument')) ?? '', p, null);
     }

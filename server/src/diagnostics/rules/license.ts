@@ -11,6 +11,7 @@ import { documentHeaderDeclarations, type HeaderDeclarations } from '../../heade
 import { opOf } from '../fast-node';
 import type { Rule } from '../rule';
 import { calledFunctions } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 /** libbpf macros that expand to GPL-only helpers. */
 const GPL_MACROS: Record<string, string> = {
@@ -109,7 +110,7 @@ function gplUses(doc: BpfDocument): GplUse[] {
     const header = doc.text.slice(p.node.startIndex, p.body.startIndex);
     const args = new Map<string, string>();
     for (const m of header.matchAll(/struct\s+(\w+)\s*\*\s*(\w+)/g)) args.set(m[2], m[1]);
-    for (const f of p.body.descendantsOfType('field_expression')) {
+    for (const f of syntaxIndex(doc).in('field_expression', p.body)) {
       const arg = f?.childForFieldName('argument');
       if (!f || !arg || arg.type !== 'identifier' || !args.has(arg.text) || opOf(f) !== '->') continue;
       const st = args.get(arg.text)!;

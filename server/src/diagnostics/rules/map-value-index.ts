@@ -19,7 +19,8 @@ import { field, kids, opOf, ty } from '../fast-node';
 import { FlowWalker, stripCasts, stripParens, type FlowDomain } from '../flow';
 import type { Rule } from '../rule';
 import { typeSizes } from '../type-sizes';
-import { topLevelNodes } from '../function-cache';
+import { memo, topLevelKey, topLevelNodes } from '../function-cache';
+import { syntaxIndex } from '../syntax-index';
 import { constEvaluator, mapValueArrays } from '../map-value-layout';
 import { documentHeaderDeclarations } from '../../header-declarations';
 import { callArgs, calleeName, identOf } from '../syntax';
@@ -59,19 +60,7 @@ export const mapValueIndexRule: Rule = {
     const sizes = typeSizes(doc);
     const konst = constEvaluator(doc, sizes);
     const arrays = mapValueArrays(doc, konst);
-    // Writable global arrays, by name, with their lengths.
-    const globals = new Map<string, number>();
-    for (const n of topLevelNodes(doc)) {
-      if (n.type !== 'declaration' || /\bconst\b|\bextern\b|SEC\s*\(|__ksym/.test(n.text)) continue;
-      for (const d of n.childrenForFieldName('declarator')) {
-        const a = d && d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
-        if (!a || a.type !== 'array_declarator') continue;
-        const name = a.childForFieldName('declarator');
-        const size = a.childForFieldName('size');
-        const len = size ? konst(size.text) : undefined;
-        if (name?.type === 'identifier' && len) globals.set(name.text, len);
-      }
-    }
+    const globals = globalArrays(doc, konst);
     if (!arrays.size && !globals.size) return;
     const body = field(fn, 'body');
     if (!body) return;
@@ -79,7 +68,7 @@ export const mapValueIndexRule: Rule = {
     const valuePtr = new Map<string, string>();
     const declared = new Map<string, string>();
     const entry: State = new Map();
-    const params = fn.descendantsOfType('parameter_declaration').filter((p) => p && p.startIndex < body.startIndex);
+    const params = syntaxIndex(doc).range('parameter_declaration', fn.startIndex, body.startIndex);
     for (const p of params) {
       if (!p) continue;
       const base = field(p, 'type')?.text ?? '';
@@ -397,4 +386,23 @@ function iteratorLoop(doc: BpfDocument, cond: Node): { name: string; args: Node[
   };
   flatten(c);
   return { name, args };
+}
+
+/** Writable global arrays of the file, by name, with their lengths (read once per top level and headers). */
+function globalArrays(doc: BpfDocument, konst: (text: string) => number | undefined): ReadonlyMap<string, number> {
+  return memo(`map-value-index-globals\u0000${topLevelKey(doc)}\u0000${documentHeaderDeclarations(doc).key}`, () => {
+    const globals = new Map<string, number>();
+    for (const n of topLevelNodes(doc)) {
+      if (n.type !== 'declaration' || /\bconst\b|\bextern\b|SEC\s*\(|__ksym/.test(n.text)) continue;
+      for (const d of n.childrenForFieldName('declarator')) {
+        const a = d && d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+        if (!a || a.type !== 'array_declarator') continue;
+        const name = a.childForFieldName('declarator');
+        const size = a.childForFieldName('size');
+        const len = size ? konst(size.text) : undefined;
+        if (name?.type === 'identifier' && len) globals.set(name.text, len);
+      }
+    }
+    return globals;
+  });
 }

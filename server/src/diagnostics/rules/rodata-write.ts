@@ -12,6 +12,7 @@ import { stripCasts, stripParens } from '../flow';
 import { topLevelNodes } from '../function-cache';
 import type { Rule } from '../rule';
 import { callArgs, calleeName, identOf } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 /** Calls that write through their first argument. */
 const WRITES_FIRST =
@@ -89,7 +90,8 @@ export const rodataWriteRule: Rule = {
       }
       return undefined;
     };
-    for (const d of body.descendantsOfType('init_declarator')) {
+    const ix = syntaxIndex(doc);
+    for (const d of ix.in('init_declarator', body)) {
       const name = d ? declaratorName(field(d, 'declarator'))?.text : undefined;
       const value = d ? field(d, 'value') : null;
       const g = value ? target(value) : undefined;
@@ -99,7 +101,7 @@ export const rodataWriteRule: Rule = {
           volatileAliases.add(name);
       }
     }
-    for (const a of body.descendantsOfType('assignment_expression')) {
+    for (const a of ix.in('assignment_expression', body)) {
       const name = a ? identOf(field(a, 'left')) : undefined;
       const g = a && field(a, 'right') ? target(field(a, 'right')!) : undefined;
       if (name && g) aliases.set(name, g);
@@ -117,7 +119,7 @@ export const rodataWriteRule: Rule = {
             : `, unless clang drops the store (writing a const object is undefined behaviour; it does when the pointer is not volatile), and then the program silently does not do it.`) +
           ` Make '${g}' a plain global (in .data/.bss, without const), or keep the value in a map.`,
       });
-    for (const n of body.descendantsOfType(['assignment_expression', 'update_expression', 'call_expression'])) {
+    for (const n of ix.inAny(['assignment_expression', 'update_expression', 'call_expression'], body)) {
       if (!n) continue;
       if (ty(n) === 'call_expression') {
         const callee = calleeName(n);

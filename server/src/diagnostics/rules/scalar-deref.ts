@@ -18,6 +18,7 @@ import type { Rule, RuleDiagnostic } from '../rule';
 import { callArgs, calleeName, identOf } from '../syntax';
 import type { BpfDocument } from '../../bpf-document';
 import { structLayouts } from '../struct-layouts';
+import { syntaxIndex } from '../syntax-index';
 
 /** Calls whose value is a scalar even when it is a pointer in C. */
 const SCALAR_SOURCES =
@@ -73,7 +74,7 @@ function mapStoredPointer(doc: BpfDocument, body: Node): (e: Node) => string | u
     }
     return undefined;
   };
-  for (const n of body.descendantsOfType(['init_declarator', 'assignment_expression'])) {
+  for (const n of syntaxIndex(doc).inAny(['init_declarator', 'assignment_expression'], body)) {
     if (!n) continue;
     const target = ty(n) === 'init_declarator' ? field(n, 'declarator') : field(n, 'left');
     let t = target;
@@ -138,6 +139,7 @@ export const scalarDerefRule: Rule = {
     )
       return;
     // The context parameter of a raw tracepoint program (`struct bpf_raw_tracepoint_args *ctx`).
+    const ix = syntaxIndex(doc);
     const rawArgs = /\bstruct\s+bpf_raw_tracepoint_args\s*\*\s*(\w+)/.exec(
       doc.text.slice(fn.startIndex, body.startIndex),
     )?.[1];
@@ -214,7 +216,7 @@ export const scalarDerefRule: Rule = {
         });
       }
     }
-    for (const d of body.descendantsOfType('declaration')) {
+    for (const d of ix.in('declaration', body)) {
       if (!d) continue;
       for (const decl of kids(d)) {
         if (ty(decl) !== 'init_declarator' && ty(decl) !== 'pointer_declarator') continue;
@@ -227,9 +229,7 @@ export const scalarDerefRule: Rule = {
       }
     }
     // `ap->fname[0]`, `*ap->fname`, `ap->sk->x`: a pointer stored in a map value read through at once.
-    for (const n of stored
-      ? body.descendantsOfType(['field_expression', 'subscript_expression', 'pointer_expression'])
-      : []) {
+    for (const n of stored ? ix.inAny(['field_expression', 'subscript_expression', 'pointer_expression'], body) : []) {
       if (
         !n ||
         (ty(n) === 'field_expression' && opOf(n) !== '->') ||
@@ -252,7 +252,7 @@ export const scalarDerefRule: Rule = {
     // `((struct task_struct *)bpf_get_current_task())->tgid`, `BPF_CORE_READ(t, real_parent)->pid`:
     // the call's value read through at once.
     if (/\)\s*->/.test(doc.text.slice(body.startIndex, body.endIndex))) {
-      for (const f of body.descendantsOfType('field_expression')) {
+      for (const f of ix.in('field_expression', body)) {
         if (!f || opOf(f) !== '->') continue;
         const arg = field(f, 'argument');
         const c = arg ? stripCasts(arg) : null;
@@ -274,14 +274,14 @@ export const scalarDerefRule: Rule = {
       }
     }
     if (!pointerVars.size) return;
-    for (const a of body.descendantsOfType('assignment_expression')) {
+    for (const a of ix.in('assignment_expression', body)) {
       if (!a) continue;
       const name = identOf(field(a, 'left'));
       if (!name || !pointerVars.has(name)) continue;
       if (opOf(a) === '=') note(name, field(a, 'right'), a);
       else other.add(name);
     }
-    for (const c of body.descendantsOfType('call_expression')) {
+    for (const c of ix.in('call_expression', body)) {
       if (!c) continue;
       const callee = calleeName(c);
       if (callee && READ_INTO.test(callee)) {
@@ -336,13 +336,13 @@ export const scalarDerefRule: Rule = {
       };
       report(d);
     };
-    for (const f of body.descendantsOfType('field_expression')) {
+    for (const f of ix.in('field_expression', body)) {
       if (f && opOf(f) === '->') check(f, identOf(field(f, 'argument')), 'field');
     }
-    for (const p of body.descendantsOfType('pointer_expression')) {
+    for (const p of ix.in('pointer_expression', body)) {
       if (p && opOf(p) === '*') check(p, identOf(field(p, 'argument')), 'deref');
     }
-    for (const s of body.descendantsOfType('subscript_expression')) {
+    for (const s of ix.in('subscript_expression', body)) {
       if (s) check(s, identOf(field(s, 'argument')), 'subscript');
     }
   },

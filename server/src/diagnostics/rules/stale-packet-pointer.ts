@@ -18,6 +18,7 @@ import { FlowWalker, mentions, stripCasts, stripParens, type FlowDomain } from '
 import { functionsByName } from '../function-cache';
 import type { Rule } from '../rule';
 import { callArgs, calleeName, identOf } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 
 /** Helpers after which the verifier invalidates every packet pointer (bpf_helper_changes_pkt_data()). */
 const INVALIDATES =
@@ -64,7 +65,7 @@ export const stalePacketPointerRule: Rule = {
     // Pointer-typed locals and parameters (only they are dereferenced).
     const pointers = new Set<string>();
     const ctxNames = new Set<string>();
-    for (const d of fn.descendantsOfType(['declaration', 'parameter_declaration'])) {
+    for (const d of syntaxIndex(doc).inAny(['declaration', 'parameter_declaration'], fn)) {
       if (!d) continue;
       for (const x of d.childrenForFieldName('declarator')) {
         const inner = x && ty(x) === 'init_declarator' ? field(x, 'declarator') : x;

@@ -32,6 +32,7 @@ import {
   indentUnit,
   isNullLiteral,
 } from '../syntax';
+import { syntaxIndex } from '../syntax-index';
 import { releasedArgumentCalls, releasedArguments, type ReleasedArgument } from '../released-arguments';
 
 interface Ref {
@@ -126,13 +127,13 @@ function returnFacts(
       const callee = call && ty(call) === 'call_expression' ? calleeName(call) : undefined;
       if (v && callee) assigns.push({ v, callee });
     };
-    for (const d of body.descendantsOfType('init_declarator'))
+    for (const d of syntaxIndex(doc).in('init_declarator', body))
       if (d)
         note(identOf(field(d, 'declarator')) ?? field(d, 'declarator')?.text.replace(/^\*+\s*/, ''), field(d, 'value'));
-    for (const a of body.descendantsOfType('assignment_expression'))
+    for (const a of syntaxIndex(doc).in('assignment_expression', body))
       if (a) note(identOf(field(a, 'left')), field(a, 'right'));
     const returns: string[] = [];
-    for (const r of body.descendantsOfType('return_statement')) {
+    for (const r of syntaxIndex(doc).in('return_statement', body)) {
       const v = r && identOf(kids(r)[0]);
       if (v) returns.push(v);
     }
@@ -212,9 +213,9 @@ function readOnlyOf(doc: BpfDocument, fn: Node): boolean[] | undefined {
   return memo(`read-only-params\u0000${functionKey(doc, fn)}`, () => {
     const b = field(fn, 'body');
     if (!b) return undefined;
-    const params = (field(fn, 'declarator')?.descendantsOfType('parameter_declaration') ?? []).map(
-      (p) => (p && identOf(p.descendantsOfType('identifier').at(-1))) ?? '',
-    );
+    const params = syntaxIndex(doc)
+      .range('parameter_declaration', fn.startIndex, b.startIndex)
+      .map((p) => identOf(p.descendantsOfType('identifier').at(-1)) ?? '');
     return readOnlyParams([{ name: '', params, body: b.text }]).get('');
   });
 }
