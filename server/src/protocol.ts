@@ -63,11 +63,18 @@ export const documentProgramsRequest = {
  * compiler's background threads took more CPU than the analyses themselves (over the bench's 80 fs_agent
  * edits ~420 ms next to ~260 ms on the main thread), and on a 2-core machine they took the main thread's
  * core: without inlining they take ~35% less, the main thread ~3% more (bench p90 of fs_agent, runs
- * interleaved at load 3-4: median ~25 -> ~14 ms). The extension forks the server with them;
- * `bpf-ide lsp --stdio` starts its server with them too (client/src/cli/lsp-command.ts).
+ * interleaved at load 3-4: median ~25 -> ~14 ms). WebAssembly (tree-sitter's parser) is compiled by Liftoff,
+ * V8's baseline compiler, only: by default the hot parser functions are also recompiled by TurboFan, which
+ * on the first analysis of a file costs more than it saves (tree-sitter's first parse of the 2,570-line
+ * fs_agent 70-75 ms -> 29 ms; first analysis, runs interleaved at load < 1: fs_agent 331-377 -> 281-312 ms,
+ * block_io 190-210 -> 124-138 ms); a full re-parse is slower (13 -> 22 ms) but an edit re-parses
+ * incrementally, and edit -> diagnostics p50/p90 stayed the same or better in the bench. The extension
+ * forks the server with them; `bpf-ide lsp --stdio` starts its server with them too
+ * (client/src/cli/lsp-command.ts).
  */
 export const SERVER_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=2',
   '--heap-growing-percent=75',
   '--no-turbo-inlining',
+  '--liftoff-only',
 ];
