@@ -46,6 +46,13 @@ const BIG_KERNEL_STRUCTS = new Set([
   'super_block',
   'net',
 ]);
+const btfSources = new WeakMap<BpfDocument, boolean>();
+/** Whether the file has a source of BTF pointers (a scan of its whole text: once per document version). */
+function hasBtfPointerSources(doc: BpfDocument): boolean {
+  let v = btfSources.get(doc);
+  if (v === undefined) btfSources.set(doc, (v = BTF_POINTER_SOURCES.test(doc.text)));
+  return v;
+}
 /** Program types whose context gives no BTF pointers. */
 const NON_BTF_TRACING = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event']);
 
@@ -114,7 +121,7 @@ export const scalarDerefRule: Rule = {
   id: 'scalar-deref',
   description: 'a pointer read with BPF_CORE_READ / bpf_probe_read (a scalar) dereferenced directly',
   ownFunctionOnly: true,
-  fileKey: (doc) => (BTF_POINTER_SOURCES.test(doc.text) ? 'btf' : ''),
+  fileKey: (doc) => (hasBtfPointerSources(doc) ? 'btf' : ''),
   functionFilter:
     /\bstatic\b|\b(BPF_CORE_READ|BPF_PROBE_READ|bpf_get_current_task|bpf_probe_read|bpf_core_read|BPF_K(RET)?PROBE|BPF_U(RET)?PROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_PROG|PT_REGS_(PARM|RC))\w*\s*\(|\b\w*lookup\w*\s*\(|->\s*args\s*\[/,
   runFunction({ doc, fn, report, programs }) {
@@ -127,7 +134,7 @@ export const scalarDerefRule: Rule = {
       !programs.some((q) => q.node.startIndex === fn.startIndex) &&
       programs.every((q) => q.def && NON_BTF_TRACING.has(q.def.programType)) &&
       /^\s*static\b/.test(doc.text.slice(fn.startIndex, body.startIndex)) &&
-      !BTF_POINTER_SOURCES.test(doc.text);
+      !hasBtfPointerSources(doc);
     // BPF_PROG() matters only in a raw_tp program: other BPF_PROG() functions with none of the other
     // sources have nothing to look at.
     if (

@@ -6,7 +6,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { helperByName, kfuncByName, macroByName } from '../../catalog/catalog';
-import { documentHeaderDeclarations, type HeaderDeclarations } from '../../header-declarations';
+import type { BpfDocument } from '../../bpf-document';
+import { documentHeaderDeclarations } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import { callArgs, identOf } from '../syntax';
 import { callFacts, functionNameOf, functionsByName, functionsOf, topLevelNodes } from '../function-cache';
@@ -71,55 +72,8 @@ export const unsupportedCallRule: Rule = {
     const root = doc.root;
     if (!root) return;
     const ix = syntaxIndex(doc);
-    let hdrCache: HeaderDeclarations | undefined;
-    const headers = () => (hdrCache ??= documentHeaderDeclarations(doc));
-    // Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros.
-    // All top-level, so part of the cache key; computed only when a function is analysed.
-    let declaredCache: Set<string> | undefined;
-    const declared = () => {
-      if (declaredCache) return declaredCache;
-      declaredCache = new Set<string>(functionsByName(doc).keys());
-      // Functions, macros and prototypes of the included headers (maps.bpf.h, core_fixes.bpf.h, libbpf's).
-      const hdr = headers();
-      for (const n of hdr.functions.keys()) declaredCache.add(n);
-      for (const n of hdr.macros.keys()) declaredCache.add(n);
-      for (const n of hdr.prototypes) declaredCache.add(n);
-      for (const n of topLevelNodes(doc)) {
-        const t = n.type;
-        if (t === 'preproc_def' || t === 'preproc_function_def') {
-          const name = n.childForFieldName('name')?.text;
-          if (name) declaredCache.add(name);
-        } else if (t === 'declaration' && n.text.includes('(')) {
-          for (const d of n.descendantsOfType('function_declarator')) {
-            const name = identOf(d?.childForFieldName('declarator'));
-            if (name) declaredCache.add(name);
-          }
-          // static long (*const fn)(...) = (void *)BPF_FUNC_x (or the number): a helper by its number, as
-          // samples/bpf and programs without libbpf's headers declare them; clang folds it into a helper call.
-          for (const x of n.childrenForFieldName('declarator')) {
-            const v = x?.type === 'init_declarator' ? x.childForFieldName('value') : null;
-            if (!v || !/^\(\s*void\s*\*\s*\)\s*(BPF_FUNC_\w+|\d+)$/.test(v.text)) continue;
-            const name = x!.childForFieldName('declarator')?.descendantsOfType('identifier')[0]?.text;
-            if (name) declaredCache.add(name);
-          }
-        }
-      }
-      return declaredCache;
-    };
-    // File-scope variables (a function pointer could be one).
-    let globalsCache: Set<string> | undefined;
-    const globals = () => {
-      if (globalsCache) return globalsCache;
-      globalsCache = new Set<string>();
-      for (const d of root.namedChildren) {
-        if (d?.type !== 'declaration') continue;
-        for (const x of d.childrenForFieldName('declarator')) {
-          const id = x?.descendantsOfType('identifier')[0]?.text;
-          if (id) globalsCache.add(id);
-        }
-      }
-      return globalsCache;
-    };
+    const declared = () => declaredNames(doc);
+    const globals = () => globalNames(doc);
     const hasLocalHeaders =
       doc.includes.some((i) => !i.system && !/(^|\/)vmlinux\.h$/.test(i.path)) ||
       doc.includes.some((i) => i.system && !/^(bpf|linux|asm|uapi)\//.test(i.path) && !/vmlinux\.h$/.test(i.path));
@@ -339,4 +293,62 @@ function recursion(
       });
     }
   }
+}
+
+const declaredPerDoc = new WeakMap<BpfDocument, Set<string>>();
+
+/**
+ * Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros, and
+ * the functions, macros and prototypes of the headers it includes (maps.bpf.h, core_fixes.bpf.h,
+ * libbpf's). All top-level, so part of the rule's cache key; read once per document version, when a
+ * function with a call to check is analysed.
+ */
+function declaredNames(doc: BpfDocument): Set<string> {
+  let out = declaredPerDoc.get(doc);
+  if (out) return out;
+  out = new Set<string>(functionsByName(doc).keys());
+  const hdr = documentHeaderDeclarations(doc);
+  for (const n of hdr.functions.keys()) out.add(n);
+  for (const n of hdr.macros.keys()) out.add(n);
+  for (const n of hdr.prototypes) out.add(n);
+  for (const n of topLevelNodes(doc)) {
+    const t = n.type;
+    if (t === 'preproc_def' || t === 'preproc_function_def') {
+      const name = n.childForFieldName('name')?.text;
+      if (name) out.add(name);
+    } else if (t === 'declaration' && n.text.includes('(')) {
+      for (const d of n.descendantsOfType('function_declarator')) {
+        const name = identOf(d?.childForFieldName('declarator'));
+        if (name) out.add(name);
+      }
+      // static long (*const fn)(...) = (void *)BPF_FUNC_x (or the number): a helper by its number, as
+      // samples/bpf and programs without libbpf's headers declare them; clang folds it into a helper call.
+      for (const x of n.childrenForFieldName('declarator')) {
+        const v = x?.type === 'init_declarator' ? x.childForFieldName('value') : null;
+        if (!v || !/^\(\s*void\s*\*\s*\)\s*(BPF_FUNC_\w+|\d+)$/.test(v.text)) continue;
+        const name = x!.childForFieldName('declarator')?.descendantsOfType('identifier')[0]?.text;
+        if (name) out.add(name);
+      }
+    }
+  }
+  declaredPerDoc.set(doc, out);
+  return out;
+}
+
+const globalsPerDoc = new WeakMap<BpfDocument, Set<string>>();
+
+/** File-scope variables (a function pointer could be one), once per document version. */
+function globalNames(doc: BpfDocument): Set<string> {
+  let out = globalsPerDoc.get(doc);
+  if (out) return out;
+  out = new Set<string>();
+  for (const d of doc.root?.namedChildren ?? []) {
+    if (d?.type !== 'declaration') continue;
+    for (const x of d.childrenForFieldName('declarator')) {
+      const id = x?.descendantsOfType('identifier')[0]?.text;
+      if (id) out.add(id);
+    }
+  }
+  globalsPerDoc.set(doc, out);
+  return out;
 }
