@@ -16,7 +16,7 @@ import type { RuleDiagnostic } from './rule';
 /**
  * Two generations: entries are looked up in the young map, then in the old one (and moved back to the
  * young one when found there); when the young map is full it becomes the old one and the previous old
- * one is dropped. So the cache holds at most 2 x GENERATION entries, and what every analysis reads
+ * one is dropped. So the cache holds at most 2 x CACHE_GENERATION entries, and what every analysis reads
  * (the unchanged functions' findings) stays, while what edits left behind goes (issue 15.12: memory
  * under long editing).
  *
@@ -28,7 +28,6 @@ import type { RuleDiagnostic } from './rule';
  * editing (RSS after 5,000 edits: block_io 133 -> 140-151 MB, fs_agent 150 -> 169 MB; the budget is 200).
  */
 export const CACHE_GENERATION = 12000;
-const GENERATION = CACHE_GENERATION;
 let young = new Map<string, unknown>();
 let old = new Map<string, unknown>();
 
@@ -38,7 +37,7 @@ export function memo<T>(key: string, compute: () => T): T {
   if (v !== undefined || young.has(key)) return v as T;
   v = old.get(key);
   if (v === undefined && !old.has(key)) v = compute();
-  if (young.size >= GENERATION) {
+  if (young.size >= CACHE_GENERATION) {
     old = young;
     young = new Map();
   }

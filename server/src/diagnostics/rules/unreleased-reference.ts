@@ -127,13 +127,13 @@ function returnFacts(
       const callee = call && ty(call) === 'call_expression' ? calleeName(call) : undefined;
       if (v && callee) assigns.push({ v, callee });
     };
-    for (const d of syntaxIndex(doc).in('init_declarator', body))
+    const ix = syntaxIndex(doc);
+    for (const d of ix.in('init_declarator', body))
       if (d)
         note(identOf(field(d, 'declarator')) ?? field(d, 'declarator')?.text.replace(/^\*+\s*/, ''), field(d, 'value'));
-    for (const a of syntaxIndex(doc).in('assignment_expression', body))
-      if (a) note(identOf(field(a, 'left')), field(a, 'right'));
+    for (const a of ix.in('assignment_expression', body)) if (a) note(identOf(field(a, 'left')), field(a, 'right'));
     const returns: string[] = [];
-    for (const r of syntaxIndex(doc).in('return_statement', body)) {
+    for (const r of ix.in('return_statement', body)) {
       const v = r && identOf(kids(r)[0]);
       if (v) returns.push(v);
     }

@@ -10,7 +10,15 @@ import type { BpfDocument } from '../../bpf-document';
 import { documentHeaderDeclarations } from '../../header-declarations';
 import type { Rule, RuleContext } from '../rule';
 import { callArgs, identOf } from '../syntax';
-import { callFacts, functionNameOf, functionsByName, functionsOf, topLevelNodes } from '../function-cache';
+import {
+  callFacts,
+  functionNameOf,
+  functionsByName,
+  functionsOf,
+  memo,
+  topLevelKey,
+  topLevelNodes,
+} from '../function-cache';
 import { syntaxIndex, type SyntaxIndex } from '../syntax-index';
 import { typeSizes } from '../type-sizes';
 import { stripParens } from '../flow';
@@ -102,8 +110,8 @@ function checkFunction(
   ctx: RuleContext,
   ix: SyntaxIndex,
   fn: Node,
-  declared: () => Set<string>,
-  globals: () => Set<string>,
+  declared: () => ReadonlySet<string>,
+  globals: () => ReadonlySet<string>,
   hasLocalHeaders: boolean,
 ): void {
   const { doc } = ctx;
@@ -176,7 +184,7 @@ function checkCallee(
   call: Node,
   f: Node,
   callee: string,
-  declared: Set<string>,
+  declared: ReadonlySet<string>,
   hasLocalHeaders: boolean,
   sizes: ReturnType<typeof typeSizes>,
 ): void {
@@ -295,60 +303,54 @@ function recursion(
   }
 }
 
-const declaredPerDoc = new WeakMap<BpfDocument, Set<string>>();
-
 /**
  * Names the file declares: definitions, prototypes (extern ... __ksym kfuncs, static inline), macros, and
  * the functions, macros and prototypes of the headers it includes (maps.bpf.h, core_fixes.bpf.h,
- * libbpf's). All top-level, so part of the rule's cache key; read once per document version, when a
+ * libbpf's). All top-level: read once per top level and headers (an edit inside a body keeps it), when a
  * function with a call to check is analysed.
  */
-function declaredNames(doc: BpfDocument): Set<string> {
-  let out = declaredPerDoc.get(doc);
-  if (out) return out;
-  out = new Set<string>(functionsByName(doc).keys());
-  const hdr = documentHeaderDeclarations(doc);
-  for (const n of hdr.functions.keys()) out.add(n);
-  for (const n of hdr.macros.keys()) out.add(n);
-  for (const n of hdr.prototypes) out.add(n);
-  for (const n of topLevelNodes(doc)) {
-    const t = n.type;
-    if (t === 'preproc_def' || t === 'preproc_function_def') {
-      const name = n.childForFieldName('name')?.text;
-      if (name) out.add(name);
-    } else if (t === 'declaration' && n.text.includes('(')) {
-      for (const d of n.descendantsOfType('function_declarator')) {
-        const name = identOf(d?.childForFieldName('declarator'));
+function declaredNames(doc: BpfDocument): ReadonlySet<string> {
+  return memo(`unsupported-call-declared\u0000${topLevelKey(doc)}\u0000${documentHeaderDeclarations(doc).key}`, () => {
+    const out = new Set<string>(functionsByName(doc).keys());
+    const hdr = documentHeaderDeclarations(doc);
+    for (const n of hdr.functions.keys()) out.add(n);
+    for (const n of hdr.macros.keys()) out.add(n);
+    for (const n of hdr.prototypes) out.add(n);
+    for (const n of topLevelNodes(doc)) {
+      const t = n.type;
+      if (t === 'preproc_def' || t === 'preproc_function_def') {
+        const name = n.childForFieldName('name')?.text;
         if (name) out.add(name);
-      }
-      // static long (*const fn)(...) = (void *)BPF_FUNC_x (or the number): a helper by its number, as
-      // samples/bpf and programs without libbpf's headers declare them; clang folds it into a helper call.
-      for (const x of n.childrenForFieldName('declarator')) {
-        const v = x?.type === 'init_declarator' ? x.childForFieldName('value') : null;
-        if (!v || !/^\(\s*void\s*\*\s*\)\s*(BPF_FUNC_\w+|\d+)$/.test(v.text)) continue;
-        const name = x!.childForFieldName('declarator')?.descendantsOfType('identifier')[0]?.text;
-        if (name) out.add(name);
+      } else if (t === 'declaration' && n.text.includes('(')) {
+        for (const d of n.descendantsOfType('function_declarator')) {
+          const name = identOf(d?.childForFieldName('declarator'));
+          if (name) out.add(name);
+        }
+        // static long (*const fn)(...) = (void *)BPF_FUNC_x (or the number): a helper by its number, as
+        // samples/bpf and programs without libbpf's headers declare them; clang folds it into a helper call.
+        for (const x of n.childrenForFieldName('declarator')) {
+          const v = x?.type === 'init_declarator' ? x.childForFieldName('value') : null;
+          if (!v || !/^\(\s*void\s*\*\s*\)\s*(BPF_FUNC_\w+|\d+)$/.test(v.text)) continue;
+          const name = x!.childForFieldName('declarator')?.descendantsOfType('identifier')[0]?.text;
+          if (name) out.add(name);
+        }
       }
     }
-  }
-  declaredPerDoc.set(doc, out);
-  return out;
+    return out;
+  });
 }
 
-const globalsPerDoc = new WeakMap<BpfDocument, Set<string>>();
-
-/** File-scope variables (a function pointer could be one), once per document version. */
-function globalNames(doc: BpfDocument): Set<string> {
-  let out = globalsPerDoc.get(doc);
-  if (out) return out;
-  out = new Set<string>();
-  for (const d of doc.root?.namedChildren ?? []) {
-    if (d?.type !== 'declaration') continue;
-    for (const x of d.childrenForFieldName('declarator')) {
-      const id = x?.descendantsOfType('identifier')[0]?.text;
-      if (id) out.add(id);
+/** File-scope variables (a function pointer could be one), once per top level. */
+function globalNames(doc: BpfDocument): ReadonlySet<string> {
+  return memo(`unsupported-call-globals\u0000${topLevelKey(doc)}`, () => {
+    const out = new Set<string>();
+    for (const d of doc.root?.namedChildren ?? []) {
+      if (d?.type !== 'declaration') continue;
+      for (const x of d.childrenForFieldName('declarator')) {
+        const id = x?.descendantsOfType('identifier')[0]?.text;
+        if (id) out.add(id);
+      }
     }
-  }
-  globalsPerDoc.set(doc, out);
-  return out;
+    return out;
+  });
 }
